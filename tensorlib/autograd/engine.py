@@ -1,0 +1,146 @@
+"""The backward pass: iterative topological order, gradient accumulation, broadcast reduction, graph freeing."""
+
+from __future__ import annotations
+
+from .._backend import xp
+from .function import AccumulateGrad
+
+_SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they have "
+    "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+    "autograd.grad(), to save memory. Specify retain_graph=True if you need to backward through the graph a "
+    "second time or if you need to access saved tensors after calling backward. Usually the cleaner fix is to "
+    "run the forward pass again for each backward."
+)
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``: leading extra dims first, then dims that were size 1 in the input."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if grad.shape != shape:  # e.g. a 0-d input broadcast from shape ()
+        grad = grad.reshape(shape)
+    return grad
+
+
+def topological_order(roots):
+    """Nodes reachable from ``roots`` such that every node comes before all of its parents (no recursion)."""
+    order = []
+    visited = set()
+    stack = [(node, False) for node in roots if node is not None]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        if node._freed:
+            raise RuntimeError(_SECOND_BACKWARD)
+        for parent in node.next:
+            if parent is not None and parent not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _check_versions(node) -> None:
+    versions = getattr(node, "versions", ())
+    out_version = getattr(node, "out_version", None)
+    if out_version is not None:
+        versions = versions + (out_version,)
+    for index, (counter, seen) in enumerate(versions):
+        if counter.value != seen:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: {node.name()} needs its {'output' if out_version is not None and index == len(versions) - 1 else 'input'} "
+                f"at version {seen}, but it is now at version {counter.value} (last modified by {counter.last_op}). "
+                "Use the out-of-place form of that operation (e.g. x = x + 1 instead of x += 1), or .clone() the "
+                "tensor before modifying it.")
+
+
+def _accumulate(grads, node, grad) -> None:
+    old = grads.get(node)
+    # a new array, never +=: one backward may hand the same array object to two inputs
+    grads[node] = grad if old is None else old + grad
+
+
+def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
+    """Propagate ``root_grads`` from the ``roots`` nodes through the graph.
+
+    With ``capture`` (a dict node -> None) gradients arriving at those nodes are stored there instead of being
+    accumulated into leaves (``autograd.grad``).
+    """
+    from ..tensor import Tensor
+
+    grads = {}
+    for node, grad in zip(roots, root_grads):
+        if node is not None:
+            _accumulate(grads, node, grad)
+    for node in topological_order(list(grads)):
+        grad = grads.pop(node, None)
+        if grad is None:
+            continue
+        hooks = getattr(node, "tensor_hooks", None)
+        if hooks:
+            for hook in hooks.values():
+                result = hook(Tensor._wrap(grad))
+                if result is not None:
+                    grad = result._data
+        if capture is not None and node in capture:
+            capture[node] = grad if capture[node] is None else capture[node] + grad
+        retained = getattr(node, "retained", None)
+        if retained is not None and retained() is not None and capture is None:
+            tensor = retained()
+            tensor.grad = Tensor._wrap(grad.copy()) if tensor.grad is None else tensor.grad + grad
+        if isinstance(node, AccumulateGrad):
+            if capture is None:
+                _accumulate_leaf(node, grad)
+            continue
+        _check_versions(node)
+        input_grads = node.backward(grad)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for parent, g, meta in zip(node.next, input_grads, node.meta):
+            if parent is None or g is None:
+                continue
+            shape, dtype = meta
+            if g.shape != shape:
+                g = unbroadcast(g, shape)
+            if g.dtype != dtype:
+                g = g.astype(dtype)
+            _accumulate(grads, parent, g)
+        if not retain_graph:
+            node.__dict__.clear()
+            node.next = ()
+            node._freed = True
+
+
+def _accumulate_leaf(node, grad) -> None:
+    from ..tensor import Tensor
+
+    leaf = node.leaf_ref()
+    if leaf is None:
+        return
+    for hook in leaf._hooks.values() if leaf._hooks else ():
+        result = hook(Tensor._wrap(grad))
+        if result is not None:
+            grad = result._data
+    if grad.dtype != leaf._data.dtype:
+        grad = grad.astype(leaf._data.dtype)
+    if grad.shape != leaf._data.shape:
+        grad = xp.broadcast_to(grad, leaf._data.shape)
+    if leaf.grad is None:
+        # own the memory: the engine may share this array with other gradients
+        leaf.grad = Tensor._wrap(xp.array(grad, copy=True))
+    else:
+        # in place, as PyTorch: a reference to .grad taken earlier sees the accumulated value
+        leaf.grad._data += grad

@@ -1,0 +1,124 @@
+"""``Function``: one differentiable operation, forward and backward side by side on raw arrays.
+
+A subclass implements ``forward(*arrays)`` and ``backward(grad)``; keyword arguments given to ``apply`` are
+the op's non-tensor arguments and become plain attributes (so a traced forward pass can be replayed).
+``backward`` returns one gradient (or ``None``) per input, in the order of ``forward``'s arguments; the
+engine reduces broadcast dimensions and casts to each input's dtype, so ops only write the calculus.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from .._backend import ndarray
+from . import grad_mode
+
+_state = grad_mode._state
+_tracers: list = []  # active jit tracers; each gets (fn, inputs, output) for every op applied
+
+
+class _VersionCounter:
+    """Counts in-place modifications of a storage; shared by a tensor and its detached aliases."""
+
+    __slots__ = ("value", "last_op")
+
+    def __init__(self):
+        self.value = 0
+        self.last_op = None
+
+    def bump(self, op_name: str) -> None:
+        self.value += 1
+        self.last_op = op_name
+
+
+class Node:
+    """Graph node base: ``next`` holds one parent node (or ``None``) per input."""
+
+    next: tuple = ()
+    _freed = False
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((n, 0) for n in (self.next or ()))
+
+
+class AccumulateGrad(Node):
+    """Sink for a leaf tensor: adds incoming gradients into ``leaf.grad``."""
+
+    def __init__(self, leaf):
+        self.leaf_ref = weakref.ref(leaf)
+        self.meta = ((leaf.shape, leaf._data.dtype),)
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+
+class Function(Node):
+    """Base class of differentiable operations (also the public ``tensorlib.autograd.Function``)."""
+
+    saves_inputs = True  # False for ops whose backward never reads input values (in-place check skipped)
+    saves_output = False  # True when backward reads the forward result (e.g. exp, tanh, sigmoid)
+
+    def __init__(self, **attrs):
+        self.__dict__.update(attrs)
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object>"
+
+    @classmethod
+    def apply(cls, *inputs, **attrs):
+        """Run ``forward`` on the inputs' arrays and link the result into the graph when grad is needed.
+
+        Inputs that are not Tensors (Python scalars, arrays, ``None``) are passed through as constants.
+        """
+        from ..tensor import Tensor
+
+        fn = cls(**attrs) if attrs else cls()
+        arrays = [t._data if t.__class__ is Tensor or isinstance(t, Tensor) else t for t in inputs]
+        out = Tensor._wrap(fn.forward(*arrays))
+        if _state.enabled:
+            needs = [isinstance(t, Tensor) and t.requires_grad for t in inputs]
+            if True in needs:
+                fn.needs_input_grad = needs
+                fn.next = tuple(t._grad_node() if need else None for t, need in zip(inputs, needs))
+                fn.meta = tuple((t._data.shape, t._data.dtype) if need else None for t, need in zip(inputs, needs))
+                if cls.saves_inputs:
+                    fn.versions = tuple((t._version, t._version.value) for t, need in zip(inputs, needs) if need)
+                if cls.saves_output:
+                    fn.out_version = (out._version, 0)
+                out.requires_grad = True
+                out.grad_fn = fn
+        if _tracers:
+            for tracer in _tracers:
+                tracer.record(fn, attrs, inputs, out)
+        return out
+
+
+class FunctionCtx:
+    """The ``ctx`` of a user-defined ``autograd.Function``: stash tensors for backward."""
+
+    def __init__(self):
+        self.saved_tensors = ()
+        self.needs_input_grad = ()
+
+    def save_for_backward(self, *tensors) -> None:
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        pass
+
+
+def is_array(value) -> bool:
+    return isinstance(value, ndarray)

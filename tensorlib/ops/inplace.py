@@ -1,0 +1,138 @@
+"""In-place operations (``add_``, ``mul_``, ``fill_``, ``uniform_`` ...).
+
+Without a graph they write into the tensor's memory and bump its version counter, so a backward that needs
+the old values raises a clear error instead of computing wrong gradients. When the graph is involved (the
+tensor or the other operand requires grad), the op is recorded as the out-of-place op and the tensor is
+rebound to the result, as PyTorch's in-place autograd does for non-view tensors.
+"""
+
+from __future__ import annotations
+
+from .. import random as _random
+from .._backend import xp
+from ..tensor import Tensor
+from . import elementwise as _ew
+from .indexing import check_inplace, masked_fill, rebind_inplace
+
+
+def _category(dtype) -> int:
+    return 0 if dtype.kind == "b" else (2 if dtype.kind == "f" else 1)
+
+
+def apply_inplace(self: Tensor, compute, name: str) -> Tensor:
+    """Run ``compute()`` (an out-of-place op on ``self``) and store the result into ``self``."""
+    check_inplace(self, name)
+    out = compute()
+    if _category(out._data.dtype) > _category(self._data.dtype):
+        raise RuntimeError(f"result type {out.dtype.name.capitalize()} can't be cast to the desired output type "
+                           f"{self.dtype.name.capitalize()} in {name}")
+    if out._data.shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                           f"{list(out.shape)} in {name}")
+    if out.requires_grad:
+        if out._data.dtype != self._data.dtype:
+            out = out.to(self.dtype)
+        rebind_inplace(self, out)
+    else:
+        self._data[...] = out._data
+        self._version.bump(name)
+    return self
+
+
+def add_(self, other, *, alpha=1):
+    return apply_inplace(self, lambda: _ew.add(self, other, alpha=alpha), "add_")
+
+
+def sub_(self, other, *, alpha=1):
+    return apply_inplace(self, lambda: _ew.sub(self, other, alpha=alpha), "sub_")
+
+
+def mul_(self, other):
+    return apply_inplace(self, lambda: _ew.mul(self, other), "mul_")
+
+
+def div_(self, other, *, rounding_mode=None):
+    return apply_inplace(self, lambda: _ew.div(self, other, rounding_mode=rounding_mode), "div_")
+
+
+def pow_(self, exponent):
+    return apply_inplace(self, lambda: _ew.pow(self, exponent), "pow_")
+
+
+def clamp_(self, min=None, max=None):
+    return apply_inplace(self, lambda: _ew.clamp(self, min, max), "clamp_")
+
+
+def masked_fill_(self, mask, value):
+    return apply_inplace(self, lambda: masked_fill(self, mask, value), "masked_fill_")
+
+
+def lerp_(self, end, weight):
+    return apply_inplace(self, lambda: _ew.lerp(self, end, weight), "lerp_")
+
+
+def unary_(self, fn, name: str):
+    return apply_inplace(self, lambda: fn(self), name)
+
+
+def _write(self: Tensor, values, name: str) -> Tensor:
+    check_inplace(self, name)
+    self._data[...] = values
+    self._version.bump(name)
+    return self
+
+
+def zero_(self):
+    return _write(self, 0, "zero_")
+
+
+def fill_(self, value):
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            return apply_inplace(self, lambda: value.expand(self.shape).to(self.dtype) + 0, "fill_")
+        value = value._data
+    return _write(self, value, "fill_")
+
+
+def copy_(self, src, non_blocking: bool = False):
+    """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
+    if isinstance(src, Tensor) and src.requires_grad:
+        def compute():
+            out = src.to(self.dtype).expand(self.shape)
+            return _ew.clone(out)
+        return apply_inplace(self, compute, "copy_")
+    data = src._data if isinstance(src, Tensor) else xp.asarray(src)
+    try:
+        broadcast = xp.broadcast_to(data, self._data.shape)
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a ({list(self.shape)}) must match the size of tensor b "
+                           f"({list(data.shape)}) in copy_") from None
+    return _write(self, broadcast, "copy_")
+
+
+def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
+    rng = _random.np_rng(generator)
+    values = rng.random(self._data.shape, dtype=xp.float64 if self._data.dtype != xp.float32 else xp.float32)
+    return _write(self, values * (b - a) + a, "uniform_")
+
+
+def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
+    rng = _random.np_rng(generator)
+    work = xp.float32 if self._data.dtype == xp.float32 else xp.float64
+    values = rng.standard_normal(self._data.shape, dtype=work)
+    return _write(self, values * std + mean, "normal_")
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    rng = _random.np_rng(generator)
+    probs = p._data if isinstance(p, Tensor) else p
+    return _write(self, rng.random(self._data.shape) < probs, "bernoulli_")
+
+
+def exponential_(self, lambd: float = 1.0, *, generator=None):
+    return _write(self, _random.np_rng(generator).exponential(1.0 / lambd, self._data.shape), "exponential_")
+
+
+def random_(self, from_: int = 0, to=None, *, generator=None):
+    high = to if to is not None else (2 ** 24 if self._data.dtype.kind == "f" else xp.iinfo(self._data.dtype).max)
+    return _write(self, _random.np_rng(generator).integers(from_, high, self._data.shape), "random_")

@@ -1,0 +1,457 @@
+"""Shape operations: reshape/view, squeeze/unsqueeze, permute/transpose, expand/repeat, flip/roll, narrow,
+cat/stack/split/chunk/unbind. Views share memory where NumPy can (as PyTorch views do)."""
+
+from __future__ import annotations
+
+import builtins
+
+from .._backend import xp
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._utils import normalize_dim, prepare
+
+
+def _shape_args(args) -> tuple:
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+class Reshape(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, g):
+        return g.reshape(self.in_shape)
+
+
+class Permute(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        return x.transpose(self.dims)
+
+    def backward(self, g):
+        return g.transpose(xp.argsort(self.dims))
+
+
+class Expand(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        return xp.broadcast_to(x, self.shape)
+
+    def backward(self, g):
+        return g  # the engine sums the broadcast dimensions back to the input shape
+
+
+class Tile(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return xp.tile(x, self.reps)
+
+    def backward(self, g):
+        # split every tiled axis into (reps, size) and sum over the reps
+        in_shape = (1,) * (len(self.reps) - len(self.in_shape)) + tuple(self.in_shape)
+        split = []
+        for r, s in zip(self.reps, in_shape):
+            split += [r, s]
+        summed = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(self.in_shape)
+
+
+class Flip(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        return xp.flip(x, self.dims)
+
+    def backward(self, g):
+        return xp.flip(g, self.dims)
+
+
+class Roll(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        return xp.roll(x, self.shifts, self.dims)
+
+    def backward(self, g):
+        negated = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return xp.roll(g, negated, self.dims)
+
+
+class Slice(Function):
+    """Basic slicing (ints, slices, None, Ellipsis): a view; backward scatters into zeros."""
+
+    saves_inputs = False
+
+    def forward(self, x):
+        self.in_shape, self.in_dtype = x.shape, x.dtype
+        return x[self.index]
+
+    def backward(self, g):
+        grad = xp.zeros(self.in_shape, dtype=g.dtype)
+        grad[self.index] = g
+        return grad
+
+
+class Cat(Function):
+    saves_inputs = False
+
+    def forward(self, *arrays):
+        self.sizes = [a.shape[self.dim] for a in arrays]
+        return xp.concatenate(arrays, axis=self.dim)
+
+    def backward(self, g):
+        bounds = xp.cumsum(self.sizes)[:-1]
+        return tuple(xp.split(g, bounds, axis=self.dim))
+
+
+class Stack(Function):
+    saves_inputs = False
+
+    def forward(self, *arrays):
+        return xp.stack(arrays, axis=self.dim)
+
+    def backward(self, g):
+        return tuple(xp.moveaxis(g, self.dim, 0))
+
+
+def reshape(input, *shape):
+    shape = _shape_args(shape)
+    try:
+        target = _infer_shape(shape, input._data.size)
+    except ValueError:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {input._data.size}") from None
+    if target == input._data.shape:
+        return input
+    return Reshape.apply(input, shape=target)
+
+
+def _infer_shape(shape, size) -> tuple:
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise ValueError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if -1 in shape:
+        if known == 0 or size % known:
+            raise ValueError("bad shape")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    elif known != size:
+        raise ValueError("bad shape")
+    return shape
+
+
+def view(input, *shape):
+    """``view(*shape)`` (same as reshape here) or ``view(dtype)`` reinterpreting the bytes."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
+        from ..dtypes import to_numpy_dtype
+
+        return Tensor._wrap(input._data.view(to_numpy_dtype(shape[0])))
+    return reshape(input, *shape)
+
+
+def view_as(input, other):
+    return reshape(input, other.shape)
+
+
+def reshape_as(input, other):
+    return reshape(input, other.shape)
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1):
+    if input.ndim == 0:
+        return reshape(input, 1)
+    start = normalize_dim(start_dim, input.ndim)
+    end = normalize_dim(end_dim, input.ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input.shape
+    return reshape(input, shape[:start] + (-1,) + shape[end + 1:])
+
+
+def unflatten(input, dim: int, sizes):
+    dim = normalize_dim(dim, input.ndim)
+    shape = input.shape
+    return reshape(input, shape[:dim] + tuple(sizes) + shape[dim + 1:])
+
+
+def ravel(input):
+    return reshape(input, -1)
+
+
+def squeeze(input, dim=None):
+    shape = input.shape
+    if dim is None:
+        target = tuple(s for s in shape if s != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = {normalize_dim(d, input.ndim) for d in dims} if input.ndim else set()
+        target = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return reshape(input, target)
+
+
+def unsqueeze(input, dim: int):
+    dim = normalize_dim(dim, input.ndim + 1)
+    shape = input.shape
+    return reshape(input, shape[:dim] + (1,) + shape[dim:])
+
+
+def permute(input, *dims):
+    dims = _shape_args(dims)
+    if len(dims) != input.ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is not "
+                           f"equal to len(dims) = {len(dims)}")
+    dims = tuple(normalize_dim(d, input.ndim) for d in dims)
+    if dims == tuple(range(input.ndim)):
+        return input
+    return Permute.apply(input, dims=dims)
+
+
+def transpose(input, dim0: int, dim1: int):
+    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return input
+    d0, d1 = normalize_dim(dim0, input.ndim), normalize_dim(dim1, input.ndim)
+    dims = list(range(input.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return permute(input, dims)
+
+
+swapaxes = transpose
+swapdims = transpose
+
+
+def t(input):
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, -1) if input.ndim == 2 else input
+
+
+def movedim(input, source, destination):
+    src = source if isinstance(source, (tuple, list)) else (source,)
+    dst = destination if isinstance(destination, (tuple, list)) else (destination,)
+    src = [normalize_dim(s, input.ndim) for s in src]
+    dst = [normalize_dim(d, input.ndim) for d in dst]
+    order = [d for d in range(input.ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+moveaxis = movedim
+
+
+def expand(input, *sizes):
+    sizes = _shape_args(sizes)
+    shape = input.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
+                           f"number of dimensions in the tensor ({len(shape)})")
+    lead = len(sizes) - len(shape)
+    target = tuple(shape[i - lead] if s == -1 and i >= lead else int(s) for i, s in enumerate(sizes))
+    for i, s in enumerate(shape):
+        if s != 1 and s != target[lead + i]:
+            raise RuntimeError(f"The expanded size of the tensor ({target[lead + i]}) must match the existing size "
+                               f"({s}) at non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  "
+                               f"Tensor sizes: {list(shape)}")
+    if target == tuple(shape):
+        return input
+    return Expand.apply(input, shape=target)
+
+
+def expand_as(input, other):
+    return expand(input, other.shape)
+
+
+def broadcast_to(input, shape):
+    return expand(input, shape)
+
+
+def broadcast_tensors(*tensors):
+    shape = xp.broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes):
+    return xp.broadcast_shapes(*shapes)
+
+
+def repeat(input, *sizes):
+    sizes = _shape_args(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                           "tensor")
+    return Tile.apply(input, reps=tuple(int(s) for s in sizes))
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    if len(dims) < input.ndim:
+        dims = (1,) * (input.ndim - len(dims)) + dims
+    return Tile.apply(input, reps=dims)
+
+
+def repeat_interleave(input, repeats, dim=None):
+    from .indexing import index_select
+
+    if dim is None:
+        input, dim = reshape(input, -1), 0
+    dim = normalize_dim(dim, input.ndim)
+    reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    index = xp.repeat(xp.arange(input.shape[dim]), reps)
+    return index_select(input, dim, Tensor._wrap(index))
+
+
+def flip(input, dims):
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    return Flip.apply(input, dims=tuple(normalize_dim(d, input.ndim) for d in dims))
+
+
+def fliplr(input):
+    return flip(input, 1)
+
+
+def flipud(input):
+    return flip(input, 0)
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        return reshape(Roll.apply(reshape(input, -1), shifts=shifts, dims=0), input.shape)
+    if isinstance(shifts, (tuple, list)):
+        shifts, dims = tuple(shifts), tuple(dims)
+    return Roll.apply(input, shifts=shifts, dims=dims)
+
+
+def narrow(input, dim: int, start: int, length: int):
+    dim = normalize_dim(dim, input.ndim)
+    start = int(start) % input.shape[dim] if int(start) < 0 else int(start)
+    if start + length > input.shape[dim]:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({input.shape[dim]}).")
+    index = (slice(None),) * dim + (slice(start, start + length),)
+    return Slice.apply(input, index=index)
+
+
+def select(input, dim: int, index: int):
+    dim = normalize_dim(dim, input.ndim)
+    size = input.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+                         f"dimension {dim}")
+    return Slice.apply(input, index=(slice(None),) * dim + (index,))
+
+
+def _same_dtype(tensors):
+    tensors = [t if isinstance(t, Tensor) else Tensor._wrap(xp.asarray(t)) for t in tensors]
+    dtypes = {t._data.dtype for t in tensors}
+    if len(dtypes) > 1:
+        first = tensors[0]
+        for other in tensors[1:]:
+            first, other = prepare(first, other)
+        target = first._data.dtype
+        tensors = [t if t._data.dtype == target else t.to(target) for t in tensors]
+    return tensors
+
+
+def cat(tensors, dim: int = 0):
+    """Concatenate along an existing dim; sizes must match elsewhere (the error names both shapes)."""
+    tensors = [t for t in _same_dtype(list(tensors)) if not (t.ndim == 1 and t.shape[0] == 0)] or list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    ref = tensors[0]
+    dim = normalize_dim(dim, ref.ndim)
+    for i, t in enumerate(tensors[1:], 1):
+        if t.ndim != ref.ndim or builtins.any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape))
+                                              if j != dim):
+            raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                               f"{list(ref.shape)} but got size {list(t.shape)} for tensor number {i} in the list.")
+    if len(tensors) == 1:
+        return tensors[0]
+    return Cat.apply(*tensors, dim=dim)
+
+
+concat = cat
+concatenate = cat
+
+
+def stack(tensors, dim: int = 0):
+    tensors = _same_dtype(list(tensors))
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    ref = tensors[0]
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != ref.shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref.shape)} at entry 0 "
+                               f"and {list(t.shape)} at entry {i}")
+    return Stack.apply(*tensors, dim=normalize_dim(dim, ref.ndim + 1))
+
+
+def hstack(tensors):
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
+
+
+def split(tensor, split_size_or_sections, dim: int = 0):
+    dim = normalize_dim(dim, tensor.ndim)
+    size = tensor.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        sections = [builtins.min(step, size - i) for i in range(0, size, step)] or [0]
+    else:
+        sections = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sections) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
+                               f"at dimension {dim}), but got split_sizes={sections}")
+    out, start = [], 0
+    for length in sections:
+        out.append(Slice.apply(tensor, index=(slice(None),) * dim + (slice(start, start + length),)))
+        start += length
+    return tuple(out)
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    size = input.shape[normalize_dim(dim, input.ndim)]
+    step = -(-size // chunks) if chunks > 0 else 0
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    return split(input, builtins.max(step, 1), dim)
+
+
+def tensor_split(input, indices_or_sections, dim: int = 0):
+    dim = normalize_dim(dim, input.ndim)
+    size = input.shape[dim]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        sizes = [size // n + (1 if i < size % n else 0) for i in range(n)]
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [size]
+        sizes = [builtins.max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
+    return split(input, sizes, dim)
+
+
+def unbind(input, dim: int = 0):
+    dim = normalize_dim(dim, input.ndim)
+    return tuple(Slice.apply(input, index=(slice(None),) * dim + (i,)) for i in range(input.shape[dim]))
+
+
+def atleast_1d(input):
+    return reshape(input, 1) if input.ndim == 0 else input
+
+
+def atleast_2d(input):
+    return reshape(input, (1,) * (2 - input.ndim) + tuple(input.shape)) if input.ndim < 2 else input
