@@ -1,0 +1,17 @@
+"""``tensorlib.nn.functional``: the functional forms of the layers (``import tensorlib.nn.functional as F``).
+
+A thin PyTorch-named layer: it validates arguments and picks the op from ``tensorlib.ops``; the array math
+lives in the kernel layer.
+"""
+
+from ...ops import relu, sigmoid, softmax, log_softmax, tanh
+from .activation import *
+from .conv import *
+from .dropout import *
+from .linear import *
+from .loss import *
+from .normalization import *
+from .padding import *
+from .pooling import *
+from .sparse import *
+from .vision import *

@@ -1,0 +1,17 @@
+"""All layer classes; one topic per file."""
+
+from .activation import *
+from .batchnorm import *
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv import *
+from .dropout import *
+from .flatten import *
+from .linear import *
+from .loss import *
+from .module import Module, ModuleShapeError
+from .normalization import *
+from .padding import *
+from .pooling import *
+from .rnn import *
+from .sparse import *
+from .upsampling import *
