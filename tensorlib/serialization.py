@@ -215,7 +215,7 @@ def load(f, map_location=None, weights_only=None, mmap=None, **kwargs):
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 structure = json.loads(archive.read("structure.json").decode())
                 tensors = _read_safetensors(archive.read("tensors.safetensors"), source)
-        except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, EOFError, zipfile.LargeZipFile) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError, OSError) as exc:
             raise CorruptFileError(f"{source}: damaged or truncated archive ({exc})") from None
         if structure.get("format") != "tensorlib":
             raise CorruptFileError(f"{source}: not a tensorlib file (is it a PyTorch pickle? those are not loaded "

@@ -9,8 +9,8 @@ from . import grad_mode
 from .custom import Function
 from .engine import run_backward
 from .function import FunctionCtx
-from .gradcheck import GradcheckError, gradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck
 
 
 def _root_grads(tensors, grad_tensors):

@@ -61,10 +61,16 @@ def _check_versions(node) -> None:
         if counter.value != seen:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: {node.name()} needs its {'output' if out_version is not None and index == len(versions) - 1 else 'input'} "
+                f"operation: {node.name()} needs its {_which(node, index, len(versions))} "
                 f"at version {seen}, but it is now at version {counter.value} (last modified by {counter.last_op}). "
                 "Use the out-of-place form of that operation (e.g. x = x + 1 instead of x += 1), or .clone() the "
                 "tensor before modifying it.")
+
+
+def _which(node, index: int, count: int) -> str:
+    if getattr(node, "out_version", None) is not None and index == count - 1:
+        return "output"
+    return f"input {index}"
 
 
 def _accumulate(grads, node, grad) -> None:

@@ -95,7 +95,7 @@ class Function(Node):
                 fn.next = tuple(t._grad_node() if need else None for t, need in zip(inputs, needs))
                 fn.meta = tuple((t._data.shape, t._data.dtype) if need else None for t, need in zip(inputs, needs))
                 if cls.saves_inputs:
-                    fn.versions = tuple((t._version, t._version.value) for t, need in zip(inputs, needs) if need)
+                    fn.versions = tuple((t._version, t._version.value) for t in inputs if isinstance(t, Tensor))
                 if cls.saves_output:
                     fn.out_version = (out._version, 0)
                 out.requires_grad = True

@@ -1,5 +1,6 @@
 """The kernel layer: every differentiable op as a ``Function`` on raw arrays, plus its public function."""
 
+from ._utils import cast
 from .comparison import *
 from .elementwise import *
 from .elementwise import abs, pow, round
@@ -10,4 +11,3 @@ from .reduction import *
 from .reduction import all, any, max, min, sum
 from .shape import *
 from .sorting import *
-from ._utils import cast

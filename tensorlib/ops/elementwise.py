@@ -323,7 +323,7 @@ class Erf(Function):
 def erf_array(x):
     """erf for arrays without SciPy: exact (math.erf) in float64, a 1.2e-7-accurate rational form otherwise."""
     if x.dtype == xp.float64:
-        return xp.frompyfunc(math.erf, 1, 1)(x).astype(xp.float64)
+        return xp.asarray(xp.frompyfunc(math.erf, 1, 1)(x), dtype=xp.float64)
     # Numerical Recipes erfc Chebyshev fit (fractional error < 1.2e-7), evaluated in float32
     z = xp.abs(x)
     t = 1 / (1 + 0.5 * z)

@@ -17,6 +17,8 @@ class MatMul(Function):
     def backward(self, g):
         a, b = self.a, self.b
         need = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:  # dot product
+            return (g * b if need[0] else None), (g * a if need[1] else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         if a.ndim == 1:

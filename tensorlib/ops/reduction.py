@@ -7,6 +7,7 @@ and the full ``max()``/``min()`` split it evenly among ties.
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 from .. import dtypes as _dtypes
@@ -35,7 +36,7 @@ class Mean(Function):
     def forward(self, x):
         self.shape = x.shape
         out = x.mean(axis=self.axes, keepdims=self.keepdim)
-        self.count = x.size // max(out.size, 1) if x.size else 0
+        self.count = x.size // builtins.max(out.size, 1) if x.size else 0
         return out.astype(x.dtype, copy=False)
 
     def backward(self, g):
@@ -70,7 +71,7 @@ class Var(Function):
         self.x = x
         self.mean = x.mean(axis=self.axes, keepdims=True)
         n = x.size if self.axes is None else int(xp.prod([x.shape[a] for a in self.axes]))
-        self.denominator = max(n - self.correction, 0)
+        self.denominator = builtins.max(n - self.correction, 0)
         out = ((x - self.mean) ** 2).sum(axis=self.axes, keepdims=self.keepdim)
         with xp.errstate(divide="ignore", invalid="ignore"):
             return (out / self.denominator).astype(x.dtype, copy=False)

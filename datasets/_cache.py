@@ -1,0 +1,52 @@
+"""A ``.npy`` cache of parsed arrays beside the raw files, so only the first load parses them."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Callable
+
+import numpy as np
+
+
+def cache_path(source: str) -> str:
+    """Where the parsed array of ``source`` is cached: ``<source>.npy`` in the same folder."""
+    return source + ".npy"
+
+
+def cached_array(source: str, parse: Callable[[str], np.ndarray], mmap: bool = False) -> np.ndarray:
+    """Return ``parse(source)``, from the cache when it is newer than ``source``, else parse and cache it.
+
+    The cache is written to a temporary name and renamed atomically, loaded with ``allow_pickle=False``
+    (``mmap_mode='r'`` when ``mmap``). A read-only folder just means no cache.
+    """
+    cache = cache_path(source)
+    if is_fresh(cache, source):
+        try:
+            return np.load(cache, mmap_mode="r" if mmap else None, allow_pickle=False)
+        except (OSError, ValueError):
+            pass  # corrupt or truncated cache: rebuild below
+    array = parse(source)
+    save_atomic(cache, array)
+    return array
+
+
+def save_atomic(path: str, array: np.ndarray) -> None:
+    """``np.save`` to a unique temporary name then ``os.replace``; silently skips unwritable folders."""
+    tmp = f"{path}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            np.save(f, np.ascontiguousarray(array), allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+
+
+def is_fresh(cache: str, source: str) -> bool:
+    try:
+        return os.stat(cache).st_mtime_ns >= os.stat(source).st_mtime_ns
+    except OSError:
+        return False
