@@ -8,6 +8,7 @@ from typing import Optional
 from . import _tensor_methods
 from . import dtypes as _dtypes
 from ._backend import ndarray, xp
+from .autograd import function as _function_module
 from .autograd.function import AccumulateGrad, _VersionCounter
 
 
@@ -569,3 +570,4 @@ from . import _tensor_methods  # noqa: E402
 from . import ops as _ops  # noqa: E402
 
 _tensor_methods._ops = _ops
+_function_module._Tensor = Tensor

@@ -15,6 +15,7 @@ from . import grad_mode
 
 _state = grad_mode._state
 _tracers: list = []  # active jit tracers; each gets (fn, inputs, output) for every op applied
+_Tensor = None  # tensorlib.Tensor, set by tensor.py once the class exists (avoids an import per op)
 
 
 class _VersionCounter:
@@ -83,10 +84,11 @@ class Function(Node):
 
         Inputs that are not Tensors (Python scalars, arrays, ``None``) are passed through as constants.
         """
-        from ..tensor import Tensor
-
-        fn = cls(**attrs) if attrs else cls()
-        arrays = [t._data if t.__class__ is Tensor or isinstance(t, Tensor) else t for t in inputs]
+        Tensor = _Tensor
+        fn = object.__new__(cls)
+        if attrs:
+            fn.__dict__.update(attrs)
+        arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
         out = Tensor._wrap(fn.forward(*arrays))
         if _state.enabled:
             needs = [isinstance(t, Tensor) and t.requires_grad for t in inputs]
