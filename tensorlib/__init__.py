@@ -6,16 +6,71 @@
 from . import dtypes as _dtypes_module
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
-from .creation import (arange, as_tensor, asarray, diag, empty, empty_like, eye, from_numpy, full, full_like,
-                       linspace, logspace, meshgrid, ones, ones_like, tensor, tril, tril_indices, triu,
-                       triu_indices, zeros, zeros_like)
-from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int,
-                     int8, int16, int32, int64, long, set_default_dtype, short, uint8)
+from .creation import (
+    arange,
+    as_tensor,
+    asarray,
+    diag,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    meshgrid,
+    ones,
+    ones_like,
+    tensor,
+    tril,
+    tril_indices,
+    triu,
+    triu_indices,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
 from .ops import *
 from .ops import abs, all, any, max, min, pow, round, sum
-from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed, manual_seed,
-                     multinomial, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
-                     seed, set_rng_state)
+from .random import (
+    Generator,
+    bernoulli,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
 from .serialization import load, save
 from .tensor import Size, Tensor, device
 
