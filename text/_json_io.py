@@ -1,0 +1,54 @@
+"""JSON persistence shared by Vocab and BPETokenizer: atomic writes and loads with clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+
+def write_json_atomic(path: str | os.PathLike, payload: Any) -> None:
+    """Write ``payload`` as UTF-8 JSON to ``path`` via a temporary file renamed into place.
+
+    A crash mid-write leaves either the old file or no file, never a truncated one.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.unlink(tmp_path)
+        raise
+
+
+def read_json_object(path: str | os.PathLike, kind: str, required: dict) -> dict:
+    """Load a JSON object from ``path`` and check it has ``required`` keys of the given types.
+
+    ``kind`` names the file type in error messages. Raises ValueError naming the file when the content is
+    not valid JSON, not an object, not of this ``kind`` or missing a field; FileNotFoundError passes through.
+    """
+    path = os.fspath(path)
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{kind} file {path!r} is corrupt: not valid JSON ({error})") from None
+    if not isinstance(payload, dict):
+        raise ValueError(f"{kind} file {path!r} is corrupt: expected a JSON object, got "
+                         f"{type(payload).__name__}")
+    if payload.get("type") != kind:
+        raise ValueError(f"{kind} file {path!r} is corrupt: expected \"type\": {kind!r}, "
+                         f"got {payload.get('type')!r}")
+    for key, expected_type in required.items():
+        if not isinstance(payload.get(key), expected_type):
+            raise ValueError(f"{kind} file {path!r} is corrupt: field {key!r} is missing or not a "
+                             f"{getattr(expected_type, '__name__', expected_type)}")
+    return payload
