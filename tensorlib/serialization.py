@@ -44,7 +44,9 @@ def _safetensors_bytes(tensors: dict, metadata: dict = None) -> bytes:
     header, chunks, offset = {}, [], 0
     digest = hashlib.sha256()
     for name, t in tensors.items():
-        array = xp.ascontiguousarray(t._data if isinstance(t, Tensor) else t)
+        source = t._data if isinstance(t, Tensor) else t
+        # ascontiguousarray makes 0-d arrays 1-d: restore the shape so scalars round-trip as scalars
+        array = xp.ascontiguousarray(source).reshape(source.shape)
         if array.dtype.byteorder == ">":
             array = array.astype(array.dtype.newbyteorder("<"))
         raw = array.tobytes()

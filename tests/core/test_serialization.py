@@ -137,3 +137,11 @@ def test_file_objects(tmp_path):
     tl.save({"a": tl.ones(1)}, buffer)
     buffer.seek(0)
     assert tl.load(buffer)["a"].tolist() == [1.0]
+
+
+def test_zero_dim_tensors_keep_their_shape(tmp_path):
+    tl.save({"step": tl.tensor(3.0), "count": tl.tensor(7)}, tmp_path / "s.pt")
+    loaded = tl.load(tmp_path / "s.pt")
+    assert loaded["step"].shape == () and loaded["count"].shape == () and loaded["count"].item() == 7
+    tl.save({"nested": [tl.tensor(1.5)]}, tmp_path / "n.pt")
+    assert tl.load(tmp_path / "n.pt")["nested"][0].shape == ()

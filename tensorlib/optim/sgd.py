@@ -1,0 +1,50 @@
+"""``SGD``: stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+from ..tensor import Tensor
+from ._math import add_weight_decay
+from .optimizer import Optimizer
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """``torch.optim.SGD``: ``buf = momentum * buf + (1 - dampening) * g``; ``p -= lr * (g + momentum * buf)``
+    with Nesterov, else ``p -= lr * buf`` (``buf`` starts as the first gradient)."""
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: Optional[bool] = None, differentiable: bool = False, fused: Optional[bool] = None) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
+                    "nesterov": nesterov, "maximize": maximize, "foreach": foreach,
+                    "differentiable": differentiable, "fused": fused}
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr, momentum, dampening = float(group["lr"]), group["momentum"], group["dampening"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = add_weight_decay(self._grad_of(p, group["maximize"]), p._data, group["weight_decay"])
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = Tensor._wrap(grad.copy())
+                else:
+                    buf._data *= momentum
+                    buf._data += (1 - dampening) * grad
+                grad = grad + momentum * buf._data if group["nesterov"] else buf._data
+            p._data += (-lr) * grad
+            self._mark_updated(p)
