@@ -27,6 +27,9 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
         return result if isinstance(result, (tuple, list)) else (result,)
 
     outs = [o for o in outputs_of(func(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+    if checked and not outs:
+        raise GradcheckError("no output of the function requires grad: the inputs are not connected to the "
+                             "outputs through differentiable ops, so there is nothing to check")
     upstream = [rng.standard_normal(o.shape) for o in outs]
 
     def scalar() -> float:

@@ -244,3 +244,9 @@ def test_backward_through_integer_path_is_cut():
     idx = x.argmax()
     (x[idx] * 2).backward()
     assert np.allclose(x.grad.numpy(), [0, 2])
+
+
+def test_gradcheck_refuses_outputs_disconnected_from_inputs():
+    x = tl.randn(3, dtype=tl.float64, requires_grad=True)
+    with pytest.raises(tl.autograd.GradcheckError, match="nothing to check"):
+        gradcheck(lambda t: t.detach() * 2, (x,))

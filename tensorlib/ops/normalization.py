@@ -1,0 +1,348 @@
+"""Normalization kernels: batch norm, layer norm, group/instance norm and local response norm.
+
+Each is one ``Function`` with a closed-form backward. They are hot paths in CNN training, so the kernels work
+on views of the input (no transposes), reduce products with ``vecdot``/``einsum`` (no temporaries), and reuse the
+arrays they allocate in place. The normalized input ``xhat`` is saved for backward instead of recomputing it.
+
+Backward of every "normalize then scale" op uses, per normalized group of ``M`` elements,
+``dx = invstd * (gy - mean(gy) - xhat * mean(gy * xhat))`` where ``gy`` is the gradient w.r.t. ``xhat``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from .._backend import xp
+from ..autograd.function import Function
+from ..tensor import Tensor
+
+
+def _update_running(running_mean, running_var, mean, var_biased, count: int, momentum: float) -> None:
+    """Exponential moving average of the batch statistics (unbiased variance, as PyTorch), in place."""
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+    if running_var is not None:
+        running_var *= 1 - momentum
+        running_var += (momentum * count / max(count - 1, 1)) * var_biased
+
+
+_vecdot = getattr(xp, "vecdot", None)  # NumPy >= 2: a fused multiply-sum over the last axis
+
+
+def _row_dot(a, b):
+    """``(a * b).sum(-1)`` without materialising the product."""
+    return _vecdot(a, b) if _vecdot is not None else xp.einsum("...d,...d->...", a, b)
+
+
+def _channel_dot(a3, b3):
+    """``(a3 * b3).sum((0, 2))`` of (N, C, L) arrays without materialising the product."""
+    return _row_dot(a3, b3).sum(axis=0)
+
+
+def _channel_sum(a3):
+    return xp.einsum("ncl->c", a3)
+
+
+# ------------------------------------------------------------------------------------------------ batch norm
+class BatchNormFn(Function):
+    """Batch norm over every axis but 1 of an (N, C, *) input.
+
+    ``training`` (or no running stats) normalizes with the biased batch variance and updates the running
+    buffers in place; otherwise the running statistics give a per-channel affine map ``x * scale + shift``.
+    """
+
+    def forward(self, x, weight, bias):
+        n, c = x.shape[0], x.shape[1]
+        x3 = x.reshape(n, c, -1)
+        count = x3.shape[0] * x3.shape[2]
+        dtype = x.dtype
+        self.view = (1, c, 1)
+        w = None if weight is None else weight.astype(dtype, copy=False)
+        self.weight = w
+        if self.use_batch_stats:
+            mean = _channel_sum(x3) / dtype.type(count)
+            xhat = x3 - mean.reshape(self.view)
+            var = _channel_dot(xhat, xhat) / dtype.type(count)
+            invstd = 1.0 / xp.sqrt(var + dtype.type(self.eps))
+            xhat *= invstd.reshape(self.view)
+            _update_running(self.running_mean, self.running_var, mean, var, count, self.momentum)
+            self.running_mean = self.running_var = None
+            self.xhat, self.invstd, self.count = xhat, invstd, count
+            if w is None:
+                out = xhat.copy()
+            else:
+                out = xhat * w.reshape(self.view)
+            if bias is not None:
+                out += bias.astype(dtype, copy=False).reshape(self.view)
+            return out.reshape(x.shape)
+        invstd = 1.0 / xp.sqrt(self.running_var.astype(dtype, copy=False) + dtype.type(self.eps))
+        scale = invstd if w is None else invstd * w
+        shift = -self.running_mean.astype(dtype, copy=False) * scale
+        if bias is not None:
+            shift += bias.astype(dtype, copy=False)
+        out = x3 * scale.reshape(self.view)
+        out += shift.reshape(self.view)
+        self.scale, self.invstd = scale, invstd
+        self.x3, self.mean = x3, self.running_mean.astype(dtype, copy=False)
+        self.running_mean = self.running_var = None
+        return out.reshape(x.shape)
+
+    def backward(self, g):
+        shape = g.shape
+        g3 = g.reshape(shape[0], shape[1], -1)
+        need_x, need_w, need_b = self.needs_input_grad
+        grad_w = grad_b = grad_x = None
+        if need_b:
+            grad_b = _channel_sum(g3)
+        if self.use_batch_stats:
+            xhat, count = self.xhat, self.count
+            sum_g = grad_b if grad_b is not None else _channel_sum(g3)
+            sum_gx = _channel_dot(g3, xhat)
+            if need_w:
+                grad_w = sum_gx.copy()
+            if need_x:
+                k = self.invstd if self.weight is None else self.invstd * self.weight
+                grad_x = xhat * (-sum_gx / count).reshape(self.view)
+                grad_x += g3
+                grad_x -= (sum_g / count).reshape(self.view)
+                grad_x *= k.reshape(self.view)
+        else:
+            if need_w:
+                centered_dot = _channel_dot(g3, self.x3) - _channel_sum(g3) * self.mean
+                grad_w = centered_dot * self.invstd
+            if need_x:
+                grad_x = g3 * self.scale.reshape(self.view)
+        return (None if grad_x is None else grad_x.reshape(shape)), grad_w, grad_b
+
+
+def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optional[Tensor],
+               weight: Optional[Tensor] = None, bias: Optional[Tensor] = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization of an (N, C, *) input; updates ``running_mean``/``running_var`` in place when
+    training (PyTorch's ``F.batch_norm``)."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, *) with at least 2 dims, got "
+                         f"{tuple(input.shape)}")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(f"batch_norm: {name} should have shape ({channels},) for input of shape "
+                               f"{tuple(input.shape)}, got {tuple(t.shape)}")
+    use_batch_stats = training or running_mean is None or running_var is None
+    if training:
+        count = input.numel() // channels
+        if count == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{tuple(input.shape)}; with a DataLoader, pass drop_last=True so the last batch is "
+                             f"not of size 1")
+    if not use_batch_stats:
+        return BatchNormFn.apply(input, weight, bias, use_batch_stats=False, eps=eps, momentum=momentum,
+                                 running_mean=running_mean._data, running_var=running_var._data)
+    update = training
+    for t in (running_mean, running_var):
+        if update and t is not None:
+            t._version.bump("batch_norm")
+    return BatchNormFn.apply(input, weight, bias, use_batch_stats=True, eps=eps,
+                             momentum=0.0 if momentum is None else momentum,
+                             running_mean=running_mean._data if update and running_mean is not None else None,
+                             running_var=running_var._data if update and running_var is not None else None)
+
+
+# ------------------------------------------------------------------------------------- row-wise normalization
+def _normalize_rows(x2, eps: float):
+    """``(x - mean) / sqrt(var + eps)`` per row of a (R, D) array; returns (xhat, invstd (R,), mean, var)."""
+    dtype = x2.dtype
+    d = dtype.type(x2.shape[1])
+    mean = x2.sum(axis=1) / d
+    xhat = x2 - mean[:, None]
+    var = _row_dot(xhat, xhat) / d
+    invstd = 1.0 / xp.sqrt(var + dtype.type(eps))
+    xhat *= invstd[:, None]
+    return xhat, invstd, mean, var
+
+
+def _rows_backward(gy2, xhat2, invstd):
+    """Gradient w.r.t. a (R, D) input from the gradient ``gy2`` w.r.t. its normalized form; reuses ``gy2``."""
+    d = xhat2.shape[1]
+    mean_g = gy2.sum(axis=1) / d
+    mean_gx = _row_dot(gy2, xhat2) / d
+    gy2 -= mean_g[:, None]
+    gy2 -= xhat2 * mean_gx[:, None]
+    gy2 *= invstd[:, None]
+    return gy2
+
+
+class LayerNormFn(Function):
+    """Normalize over the trailing ``D`` elements of each row; elementwise affine over those dims."""
+
+    saves_inputs = False
+
+    def forward(self, x, weight, bias):
+        d = self.numel_normalized
+        x2 = x.reshape(-1, d)
+        xhat, invstd, _, _ = _normalize_rows(x2, self.eps)
+        self.xhat, self.invstd, self.shape = xhat, invstd, x.shape
+        self.weight = None if weight is None else weight.reshape(-1).astype(x.dtype, copy=False)
+        out = xhat.copy() if self.weight is None else xhat * self.weight
+        if bias is not None:
+            out += bias.reshape(-1).astype(x.dtype, copy=False)
+        return out.reshape(x.shape)
+
+    def backward(self, g):
+        g2 = g.reshape(-1, self.numel_normalized)
+        wshape = self.shape[len(self.shape) - self.normalized_ndim:]
+        need_x, need_w, need_b = self.needs_input_grad
+        grad_w = xp.einsum("rd,rd->d", g2, self.xhat).reshape(wshape) if need_w else None
+        grad_b = g2.sum(axis=0).reshape(wshape) if need_b else None
+        grad_x = None
+        if need_x:
+            gy = g2 * self.weight if self.weight is not None else g2.copy()
+            grad_x = _rows_backward(gy, self.xhat, self.invstd).reshape(self.shape)
+        return grad_x, grad_w, grad_b
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[Tensor] = None,
+               bias: Optional[Tensor] = None, eps: float = 1e-5) -> Tensor:
+    """Layer normalization over the trailing ``normalized_shape`` dims of ``input``."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
+        raise RuntimeError(f"layer_norm: given normalized_shape={list(normalized_shape)}, expected input with "
+                           f"shape [*, {', '.join(map(str, normalized_shape))}], but got input of size "
+                           f"{tuple(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise RuntimeError(f"layer_norm: expected {name} of shape {normalized_shape}, got {tuple(t.shape)}")
+    numel = 1
+    for s in normalized_shape:
+        numel *= s
+    return LayerNormFn.apply(input, weight, bias, eps=eps,
+                             numel_normalized=numel, normalized_ndim=k)
+
+
+class GroupNormFn(Function):
+    """Normalize each of ``groups`` channel groups per sample of an (N, C, *) input; per-channel affine.
+
+    With ``groups == C`` this is instance norm; ``running_mean``/``running_var`` (instance norm with
+    ``track_running_stats``) get the batch average of the per-instance statistics.
+    """
+
+    saves_inputs = False
+
+    def forward(self, x, weight, bias):
+        n, c = x.shape[0], x.shape[1]
+        x2 = x.reshape(n * self.groups, -1)
+        xhat, invstd, mean, var = _normalize_rows(x2, self.eps)
+        if self.running_mean is not None:
+            count = x2.shape[1]
+            _update_running(self.running_mean, self.running_var, mean.reshape(n, c).mean(axis=0),
+                            var.reshape(n, c).mean(axis=0), count, self.momentum)
+        self.running_mean = self.running_var = None
+        self.xhat, self.invstd, self.shape = xhat, invstd, x.shape
+        self.weight = None if weight is None else weight.astype(x.dtype, copy=False)[:, None]
+        xhat3 = xhat.reshape(n, c, -1)
+        out = xhat3.copy() if self.weight is None else xhat3 * self.weight
+        if bias is not None:
+            out += bias.astype(x.dtype, copy=False)[:, None]
+        return out.reshape(x.shape)
+
+    def backward(self, g):
+        n, c = self.shape[0], self.shape[1]
+        g3 = g.reshape(n, c, -1)
+        need_x, need_w, need_b = self.needs_input_grad
+        xhat3 = self.xhat.reshape(n, c, -1)
+        grad_w = _channel_dot(g3, xhat3) if need_w else None
+        grad_b = _channel_sum(g3) if need_b else None
+        grad_x = None
+        if need_x:
+            gy = g3 * self.weight if self.weight is not None else g3.copy()
+            gy2 = gy.reshape(n * self.groups, -1)
+            grad_x = _rows_backward(gy2, self.xhat, self.invstd).reshape(self.shape)
+        return grad_x, grad_w, grad_b
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, bias: Optional[Tensor] = None,
+               eps: float = 1e-5) -> Tensor:
+    """Group normalization of an (N, C, *) input with ``C`` divisible by ``num_groups``."""
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
+    channels = input.shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise RuntimeError(f"group_norm: expected number of channels in input ({channels}) to be divisible by "
+                           f"num_groups ({num_groups}), input shape {tuple(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(f"group_norm: expected {name} of shape ({channels},) for input of shape "
+                               f"{tuple(input.shape)}, got {tuple(t.shape)}")
+    return GroupNormFn.apply(input, weight, bias, groups=num_groups, eps=eps,
+                             running_mean=None, running_var=None, momentum=0.0)
+
+
+def instance_norm(input: Tensor, running_mean: Optional[Tensor] = None, running_var: Optional[Tensor] = None,
+                  weight: Optional[Tensor] = None, bias: Optional[Tensor] = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Instance normalization (per sample and channel) of an (N, C, *) input."""
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input of shape (N, C, L, ...) with at least 3 dims, got "
+                         f"{tuple(input.shape)}")
+    channels = input.shape[1]
+    if use_input_stats and input.numel() // (input.shape[0] * channels) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {tuple(input.shape)}")
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+        return BatchNormFn.apply(input, weight, bias, use_batch_stats=False, eps=eps, momentum=momentum,
+                                 running_mean=running_mean._data, running_var=running_var._data)
+    for t in (running_mean, running_var):
+        if t is not None:
+            t._version.bump("instance_norm")
+    return GroupNormFn.apply(input, weight, bias, groups=channels, eps=eps,
+                             running_mean=None if running_mean is None else running_mean._data,
+                             running_var=None if running_var is None else running_var._data,
+                             momentum=momentum)
+
+
+# -------------------------------------------------------------------------------------- local response norm
+class LocalResponseNormFn(Function):
+    """``y = x / (k + alpha/size * sum_{window} x^2)^beta`` with a channel window of ``size`` (zero padded)."""
+
+    def forward(self, x):
+        n, c = x.shape[0], x.shape[1]
+        x3 = x.reshape(n, c, -1)
+        self.x3 = x3
+        self.denom = self._window_sum(x3 * x3, transpose=False)
+        self.denom *= x.dtype.type(self.alpha / self.size)
+        self.denom += x.dtype.type(self.k)
+        self.scale = self.denom ** -x.dtype.type(self.beta)
+        return (x3 * self.scale).reshape(x.shape)
+
+    def _window_sum(self, a, transpose: bool):
+        """Sum over channels ``c - size//2 .. c + (size-1)//2`` (the transposed window when ``transpose``)."""
+        before, after = self.size // 2, (self.size - 1) // 2
+        if transpose:
+            before, after = after, before
+        c = a.shape[1]
+        padded = xp.zeros((a.shape[0], c + 1 + before + after, a.shape[2]), dtype=a.dtype)
+        xp.cumsum(a, axis=1, out=padded[:, 1 + before:1 + before + c])
+        padded[:, 1 + before + c:] = padded[:, before + c:before + c + 1]
+        return padded[:, self.size:self.size + c] - padded[:, :c]
+
+    def backward(self, g):
+        shape = g.shape
+        g3 = g.reshape(self.x3.shape)
+        inner = g3 * self.x3 * self.scale / self.denom
+        grad = g3 * self.scale
+        grad -= self.x3 * self._window_sum(inner, transpose=True) * (2.0 * self.alpha * self.beta / self.size)
+        return grad.reshape(shape)
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """Local response normalization across channels of an (N, C, *) input."""
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    return LocalResponseNormFn.apply(input, size=size, alpha=alpha, beta=beta, k=k)
