@@ -16,10 +16,16 @@ def _infer_array(data, dtype):
     np_dtype = _dtypes.to_numpy_dtype(dtype)
     if isinstance(data, Tensor):
         array = data._data
-    elif isinstance(data, (list, tuple)) and data and _contains_tensor(data):
-        array = xp.asarray([_to_nested(d) for d in data])
     else:
-        array = xp.asarray(data)
+        try:
+            array = xp.asarray(data)
+        except (ValueError, TypeError):
+            array = None
+        # lists holding tensors: only scanned when NumPy could not build a plain numeric array
+        if (array is None or array.dtype.kind == "O") and isinstance(data, (list, tuple)) and _contains_tensor(data):
+            array = xp.asarray([_to_nested(d) for d in data])
+        elif array is None:
+            array = xp.asarray(data)
     if np_dtype is not None:
         return array.astype(np_dtype)
     if array.dtype == xp.float64 and not _is_float64_source(data):
