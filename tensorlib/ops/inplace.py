@@ -110,17 +110,37 @@ def copy_(self, src, non_blocking: bool = False):
     return _write(self, broadcast, "copy_")
 
 
+def _draw_into(self: Tensor, draw, name: str) -> xp.ndarray:
+    """Run ``draw(out=...)`` straight into float32/float64 storage (no temporaries); returns the target."""
+    check_inplace(self, name)
+    data = self._data
+    if data.dtype in (xp.float32, xp.float64) and data.flags.c_contiguous:
+        draw(out=data)
+    else:
+        data[...] = draw(out=None)
+    self._version.bump(name)
+    return data
+
+
 def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
     rng = _random.np_rng(generator)
-    values = rng.random(self._data.shape, dtype=xp.float64 if self._data.dtype != xp.float32 else xp.float32)
-    return _write(self, values * (b - a) + a, "uniform_")
+    dtype = self._data.dtype if self._data.dtype in (xp.float32, xp.float64) else xp.float64
+    data = _draw_into(self, lambda out: rng.random(self._data.shape, dtype=dtype, out=out), "uniform_")
+    if (a, b) != (0.0, 1.0):
+        data *= b - a
+        data += a
+    return self
 
 
 def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
     rng = _random.np_rng(generator)
-    work = xp.float32 if self._data.dtype == xp.float32 else xp.float64
-    values = rng.standard_normal(self._data.shape, dtype=work)
-    return _write(self, values * std + mean, "normal_")
+    dtype = self._data.dtype if self._data.dtype in (xp.float32, xp.float64) else xp.float64
+    data = _draw_into(self, lambda out: rng.standard_normal(self._data.shape, dtype=dtype, out=out), "normal_")
+    if std != 1.0:
+        data *= std
+    if mean != 0.0:
+        data += mean
+    return self
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
