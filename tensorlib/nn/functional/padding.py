@@ -1,3 +1,7 @@
-"""Placeholder: being written."""
+"""Functional padding: ``pad`` (constant / reflect / replicate / circular; negative amounts crop)."""
 
-__all__: list = []
+from __future__ import annotations
+
+from ...ops.nn_misc import pad
+
+__all__ = ["pad"]

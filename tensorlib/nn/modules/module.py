@@ -272,7 +272,7 @@ class Module:
     def _apply_to_tensors(self, convert) -> Module:
         with no_grad():
             for module in self.modules():
-                for name, param in module._parameters.items():
+                for param in module._parameters.values():
                     if param is None:
                         continue
                     new = convert(param)
@@ -380,10 +380,11 @@ class Module:
                                       f"from checkpoint, the shape in current model is {list(tensor.shape)}.")
         errors = []
         if strict:
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+            # PyTorch's order: missing, then unexpected, then size mismatches
             if missing:
                 errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
         errors += mismatched
         if errors:
             hint = _prefix_hint(missing, unexpected)
