@@ -14,3 +14,15 @@ from .text import AG_NEWS, IMDB, TextClassificationDataset
 
 __all__ = ["AG_NEWS", "CIFAR10", "CIFAR100", "EMNIST", "IMDB", "KMNIST", "MNIST", "SVHN", "FakeData",
            "FashionMNIST", "TextClassificationDataset", "utils"]
+
+_FOLDER_NAMES = ("ImageFolder", "DatasetFolder", "default_loader", "IMG_EXTENSIONS")
+
+
+def __getattr__(name: str):
+    # generic image folders live in tensorlib.vision (which re-exports this package); imported lazily so the
+    # two packages can import each other in either order
+    if name in _FOLDER_NAMES:
+        from ..vision.datasets import folder
+
+        return getattr(folder, name)
+    raise AttributeError(f"module 'tensorlib.datasets' has no attribute '{name}'")

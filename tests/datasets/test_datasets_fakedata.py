@@ -33,3 +33,10 @@ def test_fakedata_len_grey_transforms_and_errors():
         ds[5]
     with pytest.raises(ValueError, match="image_size"):
         FakeData(image_size=(2, 4, 4))
+
+
+def test_image_folder_is_reexported_from_datasets():
+    import tensorlib.datasets as datasets
+    from tensorlib.vision.datasets import DatasetFolder, ImageFolder
+
+    assert datasets.ImageFolder is ImageFolder and datasets.DatasetFolder is DatasetFolder
