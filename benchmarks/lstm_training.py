@@ -1,0 +1,177 @@
+"""Text-model training throughput, tensorlib vs PyTorch CPU (2 threads) in the same run.
+
+    python benchmarks/lstm_training.py [--steps 10] [--rounds 5] [--threads 2]
+
+1. Embedding(20000, 64) -> LSTM(64, 128, batch_first=True) -> Linear(128, 4); batch 64, length 50;
+   cross-entropy on the last time step's output; SGD(lr=0.1). Both libraries start from the same weights.
+2. EmbeddingBag(20000, 64, mode='mean') -> Linear(64, 4); batch 64 bags of 30-50 tokens (flat input + offsets).
+
+Prints training sequences/s for each library (best of ``--rounds`` alternating rounds of ``--steps`` steps)
+and the ratio (tensorlib time / PyTorch time). Both libraries
+get ``--threads`` BLAS threads (PyTorch via ``torch.set_num_threads``, NumPy's OpenBLAS via
+``OPENBLAS_NUM_THREADS``, which must be set before NumPy is imported, hence the late imports below).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+
+def _threads_from_argv(default: int = 2) -> int:
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return int(sys.argv[i + 1])
+        if arg.startswith("--threads="):
+            return int(arg.split("=", 1)[1])
+    return default
+
+
+THREADS = _threads_from_argv()
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(THREADS))
+
+import numpy as np  # noqa: E402
+
+import tensorlib as tl  # noqa: E402
+import tensorlib.nn as tnn  # noqa: E402
+
+try:
+    import torch
+
+    torch.set_num_threads(THREADS)
+except ImportError:  # the reference is optional
+    torch = None
+
+VOCAB, EMBED, HIDDEN, CLASSES, BATCH, LENGTH = 20000, 64, 128, 4, 64, 50
+
+
+class LstmClassifier:
+    """Builds the same model in either library (``lib`` is ``tensorlib`` or ``torch``)."""
+
+    def __init__(self, lib):
+        nn = lib.nn
+        self.embedding = nn.Embedding(VOCAB, EMBED)
+        self.lstm = nn.LSTM(EMBED, HIDDEN, batch_first=True)
+        self.head = nn.Linear(HIDDEN, CLASSES)
+        self.modules = [self.embedding, self.lstm, self.head]
+
+    def parameters(self):
+        return [p for m in self.modules for p in m.parameters()]
+
+    def __call__(self, tokens):
+        output, _ = self.lstm(self.embedding(tokens))
+        return self.head(output[:, -1])
+
+
+class BagClassifier:
+    def __init__(self, lib):
+        nn = lib.nn
+        self.bag = nn.EmbeddingBag(VOCAB, EMBED, mode="mean")
+        self.head = nn.Linear(EMBED, CLASSES)
+        self.modules = [self.bag, self.head]
+
+    def parameters(self):
+        return [p for m in self.modules for p in m.parameters()]
+
+    def __call__(self, tokens, offsets):
+        return self.head(self.bag(tokens, offsets))
+
+
+def _snapshot(modules) -> list:
+    """Copies of each tensorlib module's initial weights, taken before training changes them."""
+    return [{k: v.numpy().copy() for k, v in m.state_dict().items()} for m in modules]
+
+
+def _load_into_torch(modules, snapshot) -> None:
+    """Start the PyTorch model from the same weights (state_dict keys are identical)."""
+    for module, state in zip(modules, snapshot):
+        module.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+
+
+class _Trainer:
+    """One model + SGD + cross-entropy; ``run(steps)`` returns the seconds taken by ``steps`` training steps."""
+
+    def __init__(self, lib, model, batches):
+        self.model, self.batches, self.done = model, batches, 0
+        self.loss_fn = lib.nn.CrossEntropyLoss()
+        self.opt = lib.optim.SGD(model.parameters(), lr=0.1)
+        self.first_loss = self.step()
+        self.step()  # warm-up
+
+    def step(self) -> float:
+        *inputs, target = self.batches[self.done % len(self.batches)]
+        self.done += 1
+        self.opt.zero_grad()
+        loss = self.loss_fn(self.model(*inputs), target)
+        loss.backward()
+        self.opt.step()
+        return float(loss.item())
+
+    def run(self, steps: int) -> float:
+        start = time.perf_counter()
+        for _ in range(steps):
+            self.step()
+        return time.perf_counter() - start
+
+
+def _lstm_batches(lib, rng, count=4):
+    out = []
+    for _ in range(count):
+        tokens = rng.integers(0, VOCAB, (BATCH, LENGTH))
+        target = rng.integers(0, CLASSES, BATCH)
+        out.append((lib.from_numpy(tokens.astype(np.int64)), lib.from_numpy(target.astype(np.int64))))
+    return out
+
+
+def _bag_batches(lib, rng, count=4):
+    out = []
+    for _ in range(count):
+        sizes = rng.integers(30, 51, BATCH)
+        tokens = rng.integers(0, VOCAB, int(sizes.sum())).astype(np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        target = rng.integers(0, CLASSES, BATCH).astype(np.int64)
+        out.append((lib.from_numpy(tokens), lib.from_numpy(offsets), lib.from_numpy(target)))
+    return out
+
+
+def _compare(name: str, build, make_batches, steps: int, rounds: int) -> None:
+    """Alternate ``rounds`` timed rounds of each library (so background load hits both alike); best round wins."""
+    tl.manual_seed(0)
+    model = build(tl)
+    initial = _snapshot(model.modules)
+    trainers = {"tensorlib": _Trainer(tl, model, make_batches(tl))}
+    if torch is not None:
+        reference = build(torch)
+        _load_into_torch(reference.modules, initial)
+        trainers["torch"] = _Trainer(torch, reference, make_batches(torch))
+    best = {key: float("inf") for key in trainers}
+    for _ in range(rounds):
+        for key, trainer in trainers.items():
+            best[key] = min(best[key], trainer.run(steps))
+    rate = {key: steps * BATCH / seconds for key, seconds in best.items()}
+    line = f"{name:<54} tensorlib {rate['tensorlib']:8.1f} seq/s"
+    if "torch" in rate:
+        line += f" | torch {rate['torch']:8.1f} seq/s | tensorlib/torch time {rate['torch'] / rate['tensorlib']:.2f}x"
+        line += f" | first loss {trainers['tensorlib'].first_loss:.4f} vs {trainers['torch'].first_loss:.4f}"
+    print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=10, help="training steps per timed round")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per library (best one is reported)")
+    parser.add_argument("--threads", type=int, default=2, help="BLAS threads for both libraries")
+    args = parser.parse_args()
+    _compare("Embedding->LSTM(64,128)->Linear, B64 x T50, SGD", LstmClassifier,
+             lambda lib: _lstm_batches(lib, np.random.default_rng(0)), args.steps, args.rounds)
+    if not hasattr(tnn, "EmbeddingBag"):
+        print("EmbeddingBag benchmark skipped: tensorlib.nn.EmbeddingBag is not available")
+        return
+    _compare("EmbeddingBag(20000,64,'mean')->Linear, B64 x ~40, SGD", BagClassifier,
+             lambda lib: _bag_batches(lib, np.random.default_rng(1)), args.steps * 5, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,510 @@
+"""Recurrent kernels: one fused ``Function`` per (layer, direction) over a whole sequence, plus packing gathers.
+
+``RecurrentSequenceFn`` runs an Elman RNN (tanh/relu), LSTM (optionally projected) or GRU over a time-major
+``(T, N, I)`` input:
+
+* forward: ``x @ W_ih^T + b`` for all steps in one big matmul, then one loop over time doing one
+  ``h @ W_hh^T`` matmul per step and the gate math on whole ``(N, G*H)`` blocks;
+* backward: the analytic gradient, one loop over time (reversed) carrying ``dh``/``dc``; the per-step gate
+  gradients land in a ``(T, N, G*H)`` array, so ``dW_ih``, ``dW_hh``, the biases and ``dx`` are each one big
+  matmul/sum after the loop.
+
+Variable lengths (packed sequences) use ``batch_sizes``: the number of active rows at each time step, which are
+always a prefix of the batch because packed batches are sorted by decreasing length. Rows past their end keep
+their state unchanged (so the final state is each sequence's last valid state) and output zeros; in reverse
+direction a row's state stays at ``h0`` until its last valid step is reached.
+
+An engine Function has one output, so ``RecurrentSequenceFn`` returns the output sequence and two tiny
+``_FinalStateFn`` nodes chained after it (output -> h_n -> c_n) return the final states: their backward
+hands the state gradient to the sequence kernel through a shared ``_StateBox`` and passes a free broadcast
+zero down the chain, so no full-size zero gradient is ever materialised for the unused parts.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from .._backend import xp
+from ..autograd.function import Function
+from ..tensor import Tensor
+
+__all__ = ["recurrent_sequence", "packed_to_padded", "padded_to_packed", "lengths_to_batch_sizes",
+           "batch_sizes_to_lengths", "pad_sequences", "num_gates"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def num_gates(mode: str) -> int:
+    """Gate blocks stacked in ``weight_ih``/``weight_hh`` rows: 4 (LSTM i,f,g,o), 3 (GRU r,z,n), 1 (RNN)."""
+    return _GATES[mode]
+
+
+def _sigmoid_(a):
+    """In-place logistic function via ``0.5 * tanh(0.5 a) + 0.5`` (no exp overflow for large |a|)."""
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
+
+
+class RecurrentSequenceFn(Function):
+    """One layer-direction over a whole sequence.
+
+    Inputs: ``x (T, N, I)``, ``h0 (N, P)`` or None, ``c0 (N, H)`` or None (LSTM), ``w_ih (G*H, I)``,
+    ``w_hh (G*H, P)``, ``b_ih``/``b_hh (G*H,)`` or None, ``w_hr (P, H)`` or None (LSTM projection; P = H
+    without it). Attributes: ``mode`` (RNN_TANH, RNN_RELU, LSTM, GRU), ``reverse``, ``batch_sizes`` (tuple of
+    active-prefix sizes per step, or None when every row is active).
+
+    Output: ``out (T, N, P)``. Internally ``hs (T+1, N, P)`` and ``cs (T+1, N, H)`` (LSTM) hold the states in
+    time order: slot 0 is the initial state of the forward direction and slot T that of the reverse one, so
+    step ``t`` reads slot ``t`` and writes ``t+1`` (reverse: reads ``t+1``, writes ``t``). Without a mask the
+    output is a view of the written slots; with one it is the state at active rows and zero elsewhere (states
+    are carried past a sequence's end). ``box`` (a ``_StateBox``) exposes the final states and collects
+    their gradients.
+    """
+
+    saves_output = True
+
+    mode: str
+    reverse: bool
+    batch_sizes: Optional[tuple]
+
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
+        steps, batch, features = x.shape
+        hidden = w_hh.shape[0] // num_gates(self.mode)
+        out_size = w_hr.shape[0] if w_hr is not None else hidden
+        dtype = x.dtype
+        lstm, masked = self.mode == "LSTM", self.batch_sizes is not None
+        self.layout = (steps, batch, hidden, out_size)
+        hs = xp.empty((steps + 1, batch, out_size), dtype)
+        cs = xp.empty((steps + 1, batch, hidden), dtype) if lstm else None
+        out = xp.zeros((steps, batch, out_size), dtype) if masked else None
+        first = steps if self.reverse else 0
+        hs[first] = 0.0 if h0 is None else h0
+        if lstm:
+            cs[first] = 0.0 if c0 is None else c0
+        self.x2d = x.reshape(-1, features)  # copies a transposed (batch_first) input once, reused by backward
+        self.w_ih, self.w_hh, self.w_hr = w_ih, w_hh, w_hr
+        self.hs, self.cs, self.out = hs, cs, out
+        if lstm:
+            self._lstm_forward(b_ih, b_hh)
+        elif self.mode == "GRU":
+            self._gru_forward(b_ih, b_hh)
+        else:
+            self._rnn_forward(b_ih, b_hh)
+        last = 0 if self.reverse else steps
+        self.box.states = {"h": hs[last].copy(), "c": cs[last].copy() if lstm else None}
+        if masked:
+            return out
+        return hs[:steps] if self.reverse else hs[1:]
+
+    def _order(self):
+        steps = self.layout[0]
+        return range(steps - 1, -1, -1) if self.reverse else range(steps)
+
+    def _slots(self, t: int) -> tuple:
+        """(read, write) state slots of time step ``t``."""
+        return (t + 1, t) if self.reverse else (t, t + 1)
+
+    def _active(self, t: int) -> int:
+        return self.layout[1] if self.batch_sizes is None else self.batch_sizes[t]
+
+    def _finish_step(self, t: int, n: int, read: int, write: int, states) -> None:
+        """Masked steps: carry inactive rows' states, copy active rows' new hidden state to ``out``."""
+        if self.batch_sizes is None:
+            return
+        for s in states:
+            if n < s.shape[1]:
+                s[write, n:] = s[read, n:]
+        self.out[t, :n] = self.hs[write, :n]
+
+    def _prev_states(self, states):
+        """States read by each time step, ``(T, N, ·)`` in time order (a view)."""
+        return states[1:] if self.reverse else states[:-1]
+
+    # ------------------------------------------------------------------------------------------ forward
+    def _rnn_forward(self, b_ih, b_hh):
+        hs, w_hh_t = self.hs, xp.ascontiguousarray(self.w_hh.T)
+        steps, batch, hidden, _ = self.layout
+        xw = (self.x2d @ self.w_ih.T).reshape(steps, batch, hidden)
+        if b_ih is not None:
+            xw += b_ih + b_hh
+        relu = self.mode == "RNN_RELU"
+        for t in self._order():
+            n = self._active(t)
+            read, write = self._slots(t)
+            a = hs[write, :n]
+            xp.matmul(hs[read, :n], w_hh_t, out=a)
+            a += xw[t, :n]
+            if relu:
+                xp.maximum(a, 0, out=a)
+            else:
+                xp.tanh(a, out=a)
+            self._finish_step(t, n, read, write, (hs,))
+
+    def _lstm_forward(self, b_ih, b_hh):
+        steps, batch, hidden, out_size = self.layout
+        hs, cs = self.hs, self.cs
+        dtype = hs.dtype
+        # sigmoid(u) = 0.5 tanh(u/2) + 0.5: the i, f, o rows of the weights are halved so that one tanh plus
+        # one multiply-add evaluates all four gates of a step
+        half = xp.ones(4 * hidden, dtype)
+        half[:2 * hidden] = 0.5
+        half[3 * hidden:] = 0.5
+        shift = (1.0 - half).astype(dtype)
+        gates = (self.x2d @ (self.w_ih * half[:, None]).T).reshape(steps, batch, 4 * hidden)
+        if b_ih is not None:
+            gates += (b_ih + b_hh) * half
+        w_hh_t = xp.ascontiguousarray((self.w_hh * half[:, None]).T)
+        masked = self.batch_sizes is not None
+        tanh_c = xp.empty((steps, batch, hidden), dtype)  # backward reads active rows only
+        proj = self.w_hr is not None
+        # zeros when masked: inactive rows meet zero gradients in the dW_hr matmul and must not hold NaN garbage
+        hm = (xp.zeros if masked else xp.empty)((steps, batch, hidden), dtype) if proj else None
+        w_hr_t = xp.ascontiguousarray(self.w_hr.T) if proj else None
+        recur = xp.empty((batch, 4 * hidden), dtype)
+        ig = xp.empty((batch, hidden), dtype)
+        for t in self._order():
+            n = self._active(t)
+            read, write = self._slots(t)
+            g = gates[t, :n]  # pre-activations, overwritten in place by the gate values
+            xp.matmul(hs[read, :n], w_hh_t, out=recur[:n])
+            g += recur[:n]
+            xp.tanh(g, out=g)
+            g *= half
+            g += shift
+            c_new = cs[write, :n]
+            xp.multiply(g[:, hidden:2 * hidden], cs[read, :n], out=c_new)
+            xp.multiply(g[:, :hidden], g[:, 2 * hidden:3 * hidden], out=ig[:n])
+            c_new += ig[:n]
+            tc = tanh_c[t, :n]
+            xp.tanh(c_new, out=tc)
+            if proj:
+                xp.multiply(g[:, 3 * hidden:], tc, out=hm[t, :n])
+                xp.matmul(hm[t, :n], w_hr_t, out=hs[write, :n])
+            else:
+                xp.multiply(g[:, 3 * hidden:], tc, out=hs[write, :n])
+            self._finish_step(t, n, read, write, (hs, cs))
+        self.gates, self.tanh_c, self.hm = gates, tanh_c, hm
+
+    def _gru_forward(self, b_ih, b_hh):
+        steps, batch, hidden, _ = self.layout
+        hs = self.hs
+        dtype = hs.dtype
+        xw = (self.x2d @ self.w_ih.T).reshape(steps, batch, 3 * hidden)
+        if b_ih is not None:
+            xw += b_ih
+        # per step: [r, z, W_hn h + b_hn] (r, z overwrite their recurrent terms), and the candidate n
+        gh = xp.empty((steps, batch, 3 * hidden), dtype)  # backward reads active rows only
+        cand = xp.empty((steps, batch, hidden), dtype)
+        w_hh_t = xp.ascontiguousarray(self.w_hh.T)
+        for t in self._order():
+            n = self._active(t)
+            read, write = self._slots(t)
+            g = gh[t, :n]
+            hp = hs[read, :n]
+            xp.matmul(hp, w_hh_t, out=g)
+            if b_hh is not None:
+                g += b_hh
+            rz = g[:, :2 * hidden]
+            rz += xw[t, :n, :2 * hidden]
+            _sigmoid_(rz)
+            c = cand[t, :n]
+            xp.multiply(g[:, :hidden], g[:, 2 * hidden:], out=c)
+            c += xw[t, :n, 2 * hidden:]
+            xp.tanh(c, out=c)
+            h_new = hs[write, :n]
+            xp.subtract(hp, c, out=h_new)
+            h_new *= g[:, hidden:2 * hidden]
+            h_new += c
+            self._finish_step(t, n, read, write, (hs,))
+        self.gh, self.cand = gh, cand
+
+    # ------------------------------------------------------------------------------------------ backward
+    def backward(self, grad):
+        steps, batch, hidden, out_size = self.layout
+        lstm = self.mode == "LSTM"
+        state_grads = self.box.grads
+        self.box.grads = {}
+        dh = _fresh(state_grads.get("h"), (batch, out_size), grad.dtype)
+        dc = _fresh(state_grads.get("c"), (batch, hidden), grad.dtype) if lstm else None
+        dout = None if _is_broadcast_zero(grad) else grad
+        dw_hr = None
+        if lstm:
+            dgi, dw_hr = self._lstm_backward(dout, dh, dc)
+            dgh = dgi
+        elif self.mode == "GRU":
+            dgi, dgh = self._gru_backward(dout, dh)
+        else:
+            dgi = dgh = self._rnn_backward(dout, dh)
+        need = self.needs_input_grad
+        flat_i = dgi.reshape(-1, dgi.shape[-1])
+        flat_h = dgh.reshape(-1, dgh.shape[-1])
+        dx = (flat_i @ self.w_ih).reshape(steps, batch, -1) if need[0] else None
+        dw_ih = flat_i.T @ self.x2d if need[3] else None
+        dw_hh = flat_h.T @ self._prev_states(self.hs).reshape(-1, out_size) if need[4] else None
+        db_ih = flat_i.sum(0) if need[5] else None
+        db_hh = flat_h.sum(0) if need[6] else None
+        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr
+
+    def _incoming(self, t: int, n: int, dh, dout) -> None:
+        """Add the output gradient of step ``t`` (active rows only) into the carried ``dh``."""
+        if dout is None:
+            return
+        if n == dh.shape[0]:
+            dh += dout[t]
+        else:
+            dh[:n] += dout[t, :n]
+
+    def _rnn_backward(self, dout, dh):
+        hs = self.hs
+        dgates = (xp.zeros if self.batch_sizes is not None else xp.empty)(hs[1:].shape, hs.dtype)
+        relu = self.mode == "RNN_RELU"
+        for t in reversed(self._order()):
+            n = self._active(t)
+            read, write = self._slots(t)
+            self._incoming(t, n, dh, dout)
+            y, d = hs[write, :n], dgates[t, :n]
+            if relu:
+                xp.multiply(dh[:n], y > 0, out=d)
+            else:
+                xp.multiply(y, y, out=d)
+                xp.subtract(1.0, d, out=d)
+                d *= dh[:n]
+            xp.matmul(d, self.w_hh, out=dh[:n])
+        return dgates
+
+    def _lstm_backward(self, dout, dh, dc):
+        steps, batch, hidden, out_size = self.layout
+        gates, tanh_c, cs = self.gates, self.tanh_c, self.cs
+        dtype = gates.dtype
+        # derivative of each gate from its value: y (alpha - y) + beta, i.e. y(1-y) for sigmoid i,f,o and
+        # 1 - y^2 for tanh g
+        alpha = xp.ones(4 * hidden, dtype)
+        alpha[2 * hidden:3 * hidden] = 0.0
+        beta = (1.0 - alpha).astype(dtype)
+        masked = self.batch_sizes is not None
+        dgates = (xp.zeros if masked else xp.empty)(gates.shape, dtype)
+        proj = self.w_hr is not None
+        dh_steps = (xp.zeros if masked else xp.empty)((steps, batch, out_size), dtype) if proj else None
+        deriv = xp.empty((batch, 4 * hidden), dtype)
+        tmp = xp.empty((batch, hidden), dtype)
+        for t in reversed(self._order()):
+            n = self._active(t)
+            read, write = self._slots(t)
+            self._incoming(t, n, dh, dout)
+            g, tc, d = gates[t, :n], tanh_c[t, :n], dgates[t, :n]
+            if proj:
+                dh_steps[t, :n] = dh[:n]
+                dm = dh[:n] @ self.w_hr
+            else:
+                dm = dh[:n]
+            dct = dc[:n]
+            q = tmp[:n]
+            xp.multiply(tc, tc, out=q)
+            xp.subtract(1.0, q, out=q)
+            q *= g[:, 3 * hidden:]
+            q *= dm
+            dct += q
+            xp.multiply(dct, g[:, 2 * hidden:3 * hidden], out=d[:, :hidden])
+            xp.multiply(dct, cs[read, :n], out=d[:, hidden:2 * hidden])
+            xp.multiply(dct, g[:, :hidden], out=d[:, 2 * hidden:3 * hidden])
+            xp.multiply(dm, tc, out=d[:, 3 * hidden:])
+            dv = deriv[:n]
+            xp.subtract(alpha, g, out=dv)
+            dv *= g
+            dv += beta
+            d *= dv
+            dct *= g[:, hidden:2 * hidden]
+            xp.matmul(d, self.w_hh, out=dh[:n])
+        dw_hr = None
+        if proj and self.needs_input_grad[7]:
+            dw_hr = dh_steps.reshape(-1, out_size).T @ self.hm.reshape(-1, hidden)
+        return dgates, dw_hr
+
+    def _gru_backward(self, dout, dh):
+        steps, batch, hidden, _ = self.layout
+        gh, cand, hs = self.gh, self.cand, self.hs
+        dtype = gh.dtype
+        masked = self.batch_sizes is not None
+        dgi = (xp.zeros if masked else xp.empty)(gh.shape, dtype)
+        dgh = (xp.zeros if masked else xp.empty)(gh.shape, dtype)
+        one_minus_z = xp.empty((batch, hidden), dtype)
+        recur = xp.empty((batch, hidden), dtype)
+        for t in reversed(self._order()):
+            n = self._active(t)
+            read, write = self._slots(t)
+            self._incoming(t, n, dh, dout)
+            g, c, dht = gh[t, :n], cand[t, :n], dh[:n]
+            r, z, ghn = g[:, :hidden], g[:, hidden:2 * hidden], g[:, 2 * hidden:]
+            di, dhh = dgi[t, :n], dgh[t, :n]
+            dr, dz, dn = di[:, :hidden], di[:, hidden:2 * hidden], di[:, 2 * hidden:]
+            omz = one_minus_z[:n]
+            xp.subtract(1.0, z, out=omz)
+            xp.multiply(c, c, out=dn)  # dn = dh (1 - z) (1 - n^2)
+            xp.subtract(1.0, dn, out=dn)
+            dn *= omz
+            dn *= dht
+            xp.subtract(hs[read, :n], c, out=dz)  # dz = dh (h - n) z (1 - z)
+            dz *= dht
+            dz *= z
+            dz *= omz
+            xp.multiply(dn, r, out=dhh[:, 2 * hidden:])
+            xp.subtract(1.0, r, out=dr)  # dr = dn (W_hn h + b_hn) r (1 - r)
+            dr *= r
+            dr *= ghn
+            dr *= dn
+            dhh[:, :2 * hidden] = di[:, :2 * hidden]
+            dht *= z
+            rec = recur[:n]
+            xp.matmul(dhh, self.w_hh, out=rec)
+            dht += rec
+        return dgi, dgh
+
+
+class _StateBox:
+    """Links a ``RecurrentSequenceFn`` to the ``_FinalStateFn`` nodes that expose its final states."""
+
+    __slots__ = ("states", "grads")
+
+    def __init__(self):
+        self.states, self.grads = {}, {}
+
+
+class _FinalStateFn(Function):
+    """``h_n`` (``which='h'``) or ``c_n`` (``'c'``) of the sequence kernel that filled ``box``, ``(N, ·)``.
+
+    Its input is the previous tensor of the chain (the output sequence, or ``h_n`` for ``c_n``), which makes
+    the engine run this backward before the kernel's; the gradient is stored in the box and a broadcast zero
+    (no memory) goes to the input.
+    """
+
+    saves_inputs = False
+
+    def forward(self, previous):
+        self.prev_shape, self.prev_dtype = previous.shape, previous.dtype
+        return self.box.states[self.which]
+
+    def backward(self, grad):
+        grads = self.box.grads
+        grads[self.which] = grad if self.which not in grads else grads[self.which] + grad
+        return xp.broadcast_to(xp.zeros((), self.prev_dtype), self.prev_shape)
+
+
+def _is_broadcast_zero(array) -> bool:
+    return array.ndim > 0 and not any(array.strides) and not array.flat[0]
+
+
+def _fresh(grad, shape: tuple, dtype):
+    """A writable copy of an incoming state gradient (zeros when none arrived)."""
+    if grad is None:
+        return xp.zeros(shape, dtype)
+    return xp.array(xp.broadcast_to(grad, shape), dtype=dtype, copy=True)
+
+
+def recurrent_sequence(x: Tensor, h0: Optional[Tensor], c0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
+                       b_ih: Optional[Tensor], b_hh: Optional[Tensor], w_hr: Optional[Tensor] = None, *,
+                       mode: str, reverse: bool = False, batch_sizes: Optional[Sequence[int]] = None):
+    """Run one recurrent layer-direction over time-major ``x (T, N, I)``.
+
+    Returns ``(output (T, N, P), h_n (N, P), c_n (N, H) or None)``; ``h0``/``c0`` of None mean zeros.
+    ``batch_sizes`` (per-step active-prefix sizes, non-increasing) enables variable lengths.
+    """
+    sizes = None if batch_sizes is None else tuple(int(b) for b in batch_sizes)
+    box = _StateBox()
+    output = RecurrentSequenceFn.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode=mode,
+                                       reverse=bool(reverse), batch_sizes=sizes, box=box)
+    h_n = _FinalStateFn.apply(output, box=box, which="h")
+    c_n = _FinalStateFn.apply(h_n, box=box, which="c") if mode == "LSTM" else None
+    return output, h_n, c_n
+
+
+# ------------------------------------------------------------------------------------------ packing
+class _ScatterRowsFn(Function):
+    """``out = full((rows, *feat), fill); out[index] = data`` (index unique); backward gathers."""
+
+    saves_inputs = False
+
+    def forward(self, data):
+        out = xp.full((self.rows,) + data.shape[1:], self.fill, dtype=data.dtype)
+        out[self.index] = data
+        return out
+
+    def backward(self, grad):
+        return grad[self.index]
+
+
+class _GatherRowsFn(Function):
+    """``out = x[index]`` along dim 0 (index unique); backward scatters into zeros."""
+
+    saves_inputs = False
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x[self.index]
+
+    def backward(self, grad):
+        out = xp.zeros(self.in_shape, dtype=grad.dtype)
+        out[self.index] = grad
+        return out
+
+
+def _array(values):
+    return values._data if isinstance(values, Tensor) else xp.asarray(values)
+
+
+def _packed_grid_index(batch_sizes) -> tuple:
+    """Flat positions in a time-major ``(T, B)`` grid of the packed rows, plus ``(T, B)``."""
+    sizes = _array(batch_sizes).astype(xp.int64)
+    steps, batch = len(sizes), int(sizes[0]) if len(sizes) else 0
+    active = xp.arange(batch)[None, :] < sizes[:, None]
+    return xp.flatnonzero(active), steps, batch
+
+
+def packed_to_padded(data: Tensor, batch_sizes, padding_value: float = 0.0) -> Tensor:
+    """Packed rows ``(sum(batch_sizes), *)`` to a time-major padded ``(T, B, *)`` tensor (differentiable)."""
+    index, steps, batch = _packed_grid_index(batch_sizes)
+    flat = _ScatterRowsFn.apply(data, index=index, rows=steps * batch, fill=padding_value)
+    return flat.reshape((steps, batch) + tuple(data.shape[1:]))
+
+
+def padded_to_packed(padded: Tensor, batch_sizes) -> Tensor:
+    """Time-major padded ``(T', B, *)`` (T' >= len(batch_sizes)) to packed rows ``(sum(batch_sizes), *)``."""
+    index, steps, batch = _packed_grid_index(batch_sizes)
+    rows = padded[:steps] if padded.shape[0] != steps else padded
+    rows = rows.reshape((steps * batch,) + tuple(padded.shape[2:]))
+    return _GatherRowsFn.apply(rows, index=index)
+
+
+def lengths_to_batch_sizes(sorted_lengths) -> Tensor:
+    """Non-increasing lengths ``(B,)`` to packed ``batch_sizes`` (int64, one entry per step up to max length)."""
+    lengths = _array(sorted_lengths).astype(xp.int64)
+    steps = int(lengths.max()) if lengths.size else 0
+    counts = (lengths[None, :] > xp.arange(steps)[:, None]).sum(1)
+    return Tensor._wrap(counts.astype(xp.int64))
+
+
+def batch_sizes_to_lengths(batch_sizes) -> Tensor:
+    """Packed ``batch_sizes`` to the (sorted) per-sequence lengths ``(B,)`` as int64."""
+    sizes = _array(batch_sizes).astype(xp.int64)
+    batch = int(sizes[0]) if sizes.size else 0
+    return Tensor._wrap((sizes[None, :] > xp.arange(batch)[:, None]).sum(1).astype(xp.int64))
+
+
+def pad_sequences(sequences: Sequence[Tensor], batch_first: bool, padding_value: float,
+                  padding_side: str) -> Tensor:
+    """Stack ``L_i x *`` tensors into ``(B, T, *)`` (batch_first) or ``(T, B, *)``; one cat + one scatter."""
+    from .shape import cat
+
+    lengths = xp.asarray([s.shape[0] for s in sequences], dtype=xp.int64)
+    batch, steps = len(sequences), int(lengths.max()) if len(sequences) else 0
+    starts = (steps - lengths) if padding_side == "left" else xp.zeros_like(lengths)
+    seq_of_row = xp.repeat(xp.arange(batch), lengths)
+    step_of_row = xp.arange(int(lengths.sum())) - xp.repeat(xp.cumsum(lengths) - lengths, lengths)
+    step_of_row = step_of_row + starts[seq_of_row]
+    index = seq_of_row * steps + step_of_row if batch_first else step_of_row * batch + seq_of_row
+    data = cat(list(sequences), 0)
+    flat = _ScatterRowsFn.apply(data, index=index, rows=batch * steps, fill=padding_value)
+    lead = (batch, steps) if batch_first else (steps, batch)
+    return flat.reshape(lead + tuple(sequences[0].shape[1:]))
