@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from .._backend import xp
 from .function import AccumulateGrad
+
+# references to a gradient array that no one else holds, as seen inside _accumulate_leaf
+_UNSHARED_REFS = 3
 
 _SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they have "
@@ -145,8 +150,10 @@ def _accumulate_leaf(node, grad) -> None:
     if grad.shape != leaf._data.shape:
         grad = xp.broadcast_to(grad, leaf._data.shape)
     if leaf.grad is None:
-        # own the memory: the engine may share this array with other gradients
-        leaf.grad = Tensor._wrap(xp.array(grad, copy=True))
+        # .grad must own its memory (it is accumulated into in place). A fresh array that nothing else
+        # references (local name, argument, getrefcount's own) can be adopted; anything shared is copied.
+        owned = grad.flags.owndata and grad.flags.writeable and sys.getrefcount(grad) <= _UNSHARED_REFS
+        leaf.grad = Tensor._wrap(grad if owned else xp.array(grad, copy=True))
     else:
         # in place, as PyTorch: a reference to .grad taken earlier sees the accumulated value
         leaf.grad._data += grad

@@ -130,6 +130,22 @@ def _index_array(indices: Tensor, num: int):
     return data.astype(xp.int64, copy=False)
 
 
+def scatter_rows(num_rows: int, indices, rows):
+    """``out[indices[i]] += rows[i]`` into a zero ``(num_rows, dim)`` array; repeated indices accumulate.
+
+    Sorts the indices once and sums each run with ``add.reduceat`` (several times faster than ``add.at`` on
+    rows), then writes each distinct row once.
+    """
+    out = xp.zeros((num_rows, rows.shape[1]), dtype=rows.dtype)
+    if indices.size == 0:
+        return out
+    order = xp.argsort(indices, kind="stable")
+    ordered = indices[order]
+    starts = xp.flatnonzero(xp.concatenate(([True], ordered[1:] != ordered[:-1])))
+    out[ordered[starts]] = xp.add.reduceat(rows[order], starts, axis=0)
+    return out
+
+
 class EmbeddingFn(Function):
     saves_inputs = False
 
@@ -143,8 +159,7 @@ class EmbeddingFn(Function):
         if self.scale_grad_by_freq:
             counts = xp.bincount(flat, minlength=self.num)
             rows = rows / counts[flat][:, None].astype(g.dtype)
-        grad = xp.zeros((self.num, self.dim), dtype=g.dtype)
-        xp.add.at(grad, flat, rows)
+        grad = scatter_rows(self.num, flat, rows)
         if self.padding_idx is not None:
             grad[self.padding_idx] = 0
         return grad
@@ -217,7 +232,7 @@ class EmbeddingBagFn(Function):
                 cols = xp.broadcast_to(xp.arange(weight.shape[1]), pos.shape)
                 xp.add.at(gw, (idx[pos[found]], cols[found]), g_ne[found])
             elif idx.size:
-                xp.add.at(gw, idx, g[self.bag_of] * self.scale[:, None])
+                gw = scatter_rows(weight.shape[0], idx, g[self.bag_of] * self.scale[:, None])
         if len(need) > 1 and need[1] and idx.size:
             gpsw = (g[self.bag_of] * weight[idx]).sum(axis=1) * self.valid
         elif len(need) > 1 and need[1]:

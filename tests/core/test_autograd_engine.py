@@ -250,3 +250,19 @@ def test_gradcheck_refuses_outputs_disconnected_from_inputs():
     x = tl.randn(3, dtype=tl.float64, requires_grad=True)
     with pytest.raises(tl.autograd.GradcheckError, match="nothing to check"):
         gradcheck(lambda t: t.detach() * 2, (x,))
+
+
+def test_leaf_gradients_never_alias_each_other():
+    a = tl.ones(3, requires_grad=True)
+    b = tl.ones(3, requires_grad=True)
+    (a + b).sum().backward()  # Add hands the same array to both inputs
+    with tl.no_grad():
+        a.grad.mul_(10)
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+    kept = []
+    c = tl.ones(2, requires_grad=True)
+    c.register_hook(lambda g: kept.append(g))
+    (c * 3).sum().backward()
+    with tl.no_grad():
+        c.grad.zero_()
+    assert kept[0].tolist() == [3.0, 3.0]
