@@ -129,6 +129,7 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
             if g.dtype != dtype:
                 g = g.astype(dtype)
             _accumulate(grads, parent, g)
+        input_grads = g = None  # drop our references so a leaf can adopt its gradient without a copy
         if not retain_graph:
             node.__dict__.clear()
             node.next = ()

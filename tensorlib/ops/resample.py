@@ -1,0 +1,140 @@
+"""Resampling kernels: ``interpolate`` (nearest, nearest-exact, linear, bilinear) and re-exports of
+``unfold``/``fold`` (which share conv's im2col/col2im in ``ops/conv.py``).
+
+Every supported mode is separable and linear, so resizing one axis is a product with an ``(out, in)``
+interpolation matrix built from PyTorch's source-index rules; backward multiplies by the transposes. Nearest
+mode gathers in forward (cheaper than a matmul) and uses the same matrices in backward.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence, Union
+
+from .._backend import xp
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .conv import fold, unfold
+
+__all__ = ["interpolate", "unfold", "fold"]
+
+_LINEAR_MODES = {"linear": 3, "bilinear": 4}
+_NEAREST_MODES = ("nearest", "nearest-exact")
+
+
+def _nearest_source(in_size: int, out_size: int, scale: Optional[float], exact: bool):
+    """PyTorch's nearest index: floor(dst * s) (or floor((dst + 0.5) * s) for nearest-exact), s in float32."""
+    s = xp.float32(in_size / out_size if scale is None else 1.0 / scale)
+    dst = xp.arange(out_size, dtype=xp.float32)
+    if exact:
+        dst = dst + xp.float32(0.5)
+    return xp.minimum(xp.floor(dst * s).astype(xp.int64), in_size - 1)
+
+
+def _linear_matrix(in_size: int, out_size: int, scale: Optional[float], align_corners: bool, dtype):
+    """(out, in) matrix of linear interpolation weights (PyTorch's area_pixel_compute_source_index)."""
+    dst = xp.arange(out_size, dtype=xp.float64)
+    if align_corners:
+        s = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+        src = dst * s
+    else:
+        s = in_size / out_size if scale is None else 1.0 / scale
+        src = xp.maximum(s * (dst + 0.5) - 0.5, 0.0)
+    low = xp.minimum(xp.floor(src).astype(xp.int64), in_size - 1)
+    high = xp.minimum(low + 1, in_size - 1)
+    frac = src - low
+    matrix = xp.zeros((out_size, in_size))
+    rows = xp.arange(out_size)
+    matrix[rows, low] += 1.0 - frac
+    matrix[rows, high] += frac
+    return matrix.astype(dtype)
+
+
+def _one_hot(index, in_size: int, dtype):
+    return (index[:, None] == xp.arange(in_size)[None, :]).astype(dtype)
+
+
+class Resample(Function):
+    """Resize the last 1 or 2 axes. ``plan`` holds per axis ('gather', index) or ('matrix', (out, in) array)."""
+
+    saves_inputs = False
+
+    def forward(self, x):
+        self.in_sizes = x.shape[-len(self.plan):]
+        out = x
+        for k, (kind, value) in enumerate(self.plan):
+            axis = x.ndim - len(self.plan) + k
+            if kind == "gather":
+                out = xp.take(out, value, axis=axis)
+            elif axis == x.ndim - 1:
+                out = xp.matmul(out, value.T)
+            else:
+                out = xp.matmul(value, out)
+        return out
+
+    def backward(self, grad):
+        for k, (kind, value) in enumerate(self.plan):
+            axis = grad.ndim - len(self.plan) + k
+            matrix = _one_hot(value, self.in_sizes[k], grad.dtype) if kind == "gather" else value
+            if axis == grad.ndim - 1:
+                grad = xp.matmul(grad, matrix)
+            else:
+                grad = xp.matmul(matrix.T, grad)
+        return grad
+
+
+def _expand(value, dims: int, name: str):
+    if isinstance(value, (list, tuple)):
+        if len(value) != dims:
+            raise ValueError(f"Input and {name} must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {dims} and {name} of length {len(value)}. Please "
+                             f"provide input tensor in (N, C, d1, d2, ...,dK) format and {name} in (o1, o2, "
+                             "...,oK) format.")
+        return tuple(value)
+    return (value,) * dims
+
+
+def interpolate(input: Tensor, size: Union[int, Sequence[int], None] = None,
+                scale_factor: Union[float, Sequence[float], None] = None, mode: str = "nearest",
+                align_corners: Optional[bool] = None, recompute_scale_factor: Optional[bool] = None,
+                antialias: bool = False) -> Tensor:
+    """Resize (N, C, L) or (N, C, H, W) by ``size`` or ``scale_factor`` (PyTorch's semantics and indices)."""
+    if mode in _NEAREST_MODES or mode == "area":
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: linear | "
+                             "bilinear | bicubic | trilinear")
+    elif mode not in _LINEAR_MODES:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; supported modes: nearest, "
+                                  "nearest-exact, linear, bilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if input.ndim not in (3, 4):
+        raise NotImplementedError(f"Input Error: Only 3D and 4D input Tensors supported (got {input.ndim}D) for "
+                                  f"the modes: nearest | linear | bilinear (got {mode})")
+    if mode in _LINEAR_MODES and input.ndim != _LINEAR_MODES[mode]:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode]}D input")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"interpolate: expected a floating point input, got {input.dtype}")
+    dims = input.ndim - 2
+    in_sizes = tuple(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        out_sizes = tuple(int(s) for s in _expand(size, dims, "size"))
+        scales = (None,) * dims
+    elif scale_factor is not None:
+        factors = tuple(float(f) for f in _expand(scale_factor, dims, "scale_factor"))
+        out_sizes = tuple(int(math.floor(n * f)) for n, f in zip(in_sizes, factors))
+        scales = (None,) * dims if recompute_scale_factor else factors
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if min(out_sizes) < 1 or min(in_sizes) < 1:
+        raise ValueError(f"interpolate: input and output sizes should be greater than 0, but got input "
+                         f"{in_sizes} and output {out_sizes}")
+    plan = []
+    for n, o, s in zip(in_sizes, out_sizes, scales):
+        if mode in _NEAREST_MODES:
+            plan.append(("gather", _nearest_source(n, o, s, mode == "nearest-exact")))
+        else:
+            plan.append(("matrix", _linear_matrix(n, o, s, bool(align_corners), input._data.dtype)))
+    return Resample.apply(input, plan=tuple(plan))
