@@ -9,6 +9,13 @@ from ..tensor import Tensor
 _SCALARS = (int, float, bool)
 
 
+class InputShapeError(RuntimeError):
+    """A kernel got an input whose shape it can't handle (too small, wrong rank).
+
+    ``Module.__call__`` turns it into an error that names the layer and its path in the model.
+    """
+
+
 def to_tensor(value, like: Tensor = None) -> Tensor:
     """Turn a scalar/array/list into a Tensor (Python floats -> default float dtype)."""
     if isinstance(value, Tensor):

@@ -15,6 +15,7 @@ from typing import Sequence, Tuple, Union
 from .._backend import xp
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ._utils import InputShapeError
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "unfold", "fold", "mode_pad"]
 
@@ -463,7 +464,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair
     if input.ndim == 3:
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     if input.ndim != 4:
-        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
+        raise InputShapeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
                            f"{list(input.shape)}")
     _check_types(input, weight, bias)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
@@ -485,7 +486,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair
     h, w = input.shape[2:]
     eff = (h + sum(pads[0]), w + sum(pads[1]))
     if eff[0] < dilation[0] * (kh - 1) + 1 or eff[1] < dilation[1] * (kw - 1) + 1:
-        raise RuntimeError(f"Calculated padded input size per channel: ({eff[0]} x {eff[1]}). Kernel size: "
+        raise InputShapeError(f"Calculated padded input size per channel: ({eff[0]} x {eff[1]}). Kernel size: "
                            f"({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). Kernel size can't be "
                            "greater than actual input size")
     return Conv2dFn.apply(input, weight, bias, stride=stride, pads=pads, dilation=dilation, groups=groups)
@@ -500,7 +501,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair
     if input.ndim == 2:
         return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     if input.ndim != 3:
-        raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: "
+        raise InputShapeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: "
                            f"{list(input.shape)}")
     stride = _ntuple(stride, 1, "stride")[0]
     dilation = _ntuple(dilation, 1, "dilation")[0]
@@ -540,7 +541,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor = None, stride:
         return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
                                 dilation).squeeze(0)
     if input.ndim != 4:
-        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input "
+        raise InputShapeError(f"Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input "
                            f"of size: {list(input.shape)}")
     _check_types(input, weight, bias)
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
@@ -561,7 +562,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor = None, stride:
     full = tuple((n - 1) * s + d * (k - 1) + 1 for n, s, d, k in zip((h, w), stride, dilation, (kh, kw)))
     out_hw = tuple(f - 2 * p + op for f, p, op in zip(full, padding, output_padding))
     if min(out_hw) < 1:
-        raise RuntimeError(f"conv_transpose2d: output size {out_hw} is too small for input {list(input.shape)}")
+        raise InputShapeError(f"conv_transpose2d: output size {out_hw} is too small for input {list(input.shape)}")
     # output_padding adds rows/cols past the windows' reach: grow the col2im canvas to cover them
     full = tuple(max(f, p + o) for f, p, o in zip(full, padding, out_hw))
     return ConvTranspose2dFn.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
@@ -575,7 +576,7 @@ def _fold_geometry(spatial, kernel_size, dilation, padding, stride, op):
     out_hw = tuple(output_size(n, k, s, 2 * p, d) for n, k, s, p, d in zip(spatial, kernel, stride, padding,
                                                                              dilation))
     if min(out_hw) < 1:
-        raise RuntimeError(f"{op}: given input spatial size {tuple(spatial)} with kernel_size={kernel}, "
+        raise InputShapeError(f"{op}: given input spatial size {tuple(spatial)} with kernel_size={kernel}, "
                            f"dilation={dilation}, padding={padding}, stride={stride}: the calculated number of "
                            f"sliding blocks {out_hw} is too small (non-positive)")
     return dict(kernel=kernel, dilation=dilation, stride=stride, pads=pads, out_hw=out_hw)

@@ -14,6 +14,7 @@ from .._backend import xp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .conv import _pair
+from ._utils import InputShapeError
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool2d", "pool_output_size"]
@@ -269,7 +270,7 @@ def _pool_geometry(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode:
                    for n, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
     if min(out_hw) < 1:
         c = x.shape[-3]
-        raise RuntimeError(f"{op}: Given input size: ({c}x{h}x{w}). Calculated output size: "
+        raise InputShapeError(f"{op}: Given input size: ({c}x{h}x{w}). Calculated output size: "
                            f"({c}x{out_hw[0]}x{out_hw[1]}). Output size is too small")
     if max_pool and kernel[0] * kernel[1] > 255:
         raise RuntimeError(f"{op}: kernel_size {kernel} is larger than the supported 255 elements")

@@ -7,6 +7,7 @@ from collections import OrderedDict, namedtuple
 from typing import Callable, Iterator, Optional
 
 from ...autograd.grad_mode import no_grad
+from ...ops._utils import InputShapeError
 from ...tensor import Tensor, _RemovableHandle
 from ..parameter import Buffer, Parameter
 
@@ -162,6 +163,9 @@ class Module:
             output = self.forward(*args, **kwargs)
         except ModuleShapeError as exc:
             raise _with_path(exc, self) from None
+        except InputShapeError as exc:
+            # raised by a kernel: this module is the layer that got the bad input
+            raise shape_error(self, str(exc)) from None
         for hook in tuple(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:
