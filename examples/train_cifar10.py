@@ -15,10 +15,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from common import Timer, evaluate, fail, progress, save_checkpoint  # noqa: E402
+
 import tensorlib as tl  # noqa: E402
 import tensorlib.nn as nn  # noqa: E402
 import tensorlib.optim as optim  # noqa: E402
-from common import Timer, evaluate, fail, progress, save_checkpoint  # noqa: E402
 from tensorlib.data import DataLoader  # noqa: E402
 from tensorlib.datasets import CIFAR10  # noqa: E402
 from tensorlib.vision import models, transforms  # noqa: E402

@@ -16,10 +16,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from common import Timer, evaluate, fail, progress, save_checkpoint  # noqa: E402
+
 import tensorlib as tl  # noqa: E402
 import tensorlib.nn as nn  # noqa: E402
 import tensorlib.optim as optim  # noqa: E402
-from common import Timer, evaluate, fail, progress, save_checkpoint  # noqa: E402
 from tensorlib.data import DataLoader  # noqa: E402
 from tensorlib.datasets import MNIST  # noqa: E402
 from tensorlib.vision import transforms  # noqa: E402
@@ -66,7 +67,8 @@ def load_data(args):
         test_set = MNIST(args.data_dir, train=False, transform=transform, download=args.download)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
-        hint = "" if args.download else " (pass --download, or set TENSORLIB_DATASETS_MIRROR to a folder of the .gz files)"
+        hint = "" if args.download else (" (pass --download, or set TENSORLIB_DATASETS_MIRROR to a folder of the "
+                                         ".gz files)")
         fail(f"MNIST is not available under {args.data_dir!r}: {first}{hint}")
     generator = tl.Generator().manual_seed(args.seed)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.num_workers,

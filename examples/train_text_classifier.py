@@ -25,15 +25,15 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import Timer, fail, progress, save_checkpoint  # noqa: E402
-from tensorlib.datasets import AG_NEWS, TextClassificationDataset  # noqa: E402
-from tensorlib.text import BPETokenizer, Vocab, build_vocab_from_iterator, get_tokenizer  # noqa: E402
-from tensorlib.vision.utils import draw_confusion_matrix  # noqa: E402
 
 import tensorlib as tl  # noqa: E402
 import tensorlib.nn as nn  # noqa: E402
 import tensorlib.optim as optim  # noqa: E402
 from tensorlib.data import DataLoader, Dataset, random_split  # noqa: E402
 from tensorlib.data.padding import PadCollate  # noqa: E402
+from tensorlib.datasets import AG_NEWS, TextClassificationDataset  # noqa: E402
+from tensorlib.text import BPETokenizer, Vocab, build_vocab_from_iterator, get_tokenizer  # noqa: E402
+from tensorlib.vision.utils import draw_confusion_matrix  # noqa: E402
 
 CHECKPOINT_KIND = "tensorlib-text-classifier"
 SPECIALS = ["<unk>", "<pad>"]

@@ -13,8 +13,8 @@ from typing import Optional, Sequence, Tuple, Union
 from .._backend import xp
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .conv import _pair
 from ._utils import InputShapeError
+from .conv import _pair
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool2d", "pool_output_size"]

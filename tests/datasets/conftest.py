@@ -17,6 +17,7 @@ from dataset_files import (
     make_mnist,
     md5_of,
 )
+
 from tensorlib.datasets import utils
 
 _HELPER = os.path.join(os.path.dirname(__file__), "..", "helpers", "http_server.py")

@@ -12,6 +12,7 @@ import zipfile
 
 import pytest
 from dataset_files import tar_gz_bytes
+
 from tensorlib.datasets.utils import extract_archive
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from dataset_files import md5_of, tar_gz_bytes
 from PIL import Image
+
 from tensorlib.datasets import CIFAR10, CIFAR100, cifar
 from tensorlib.datasets._safe_pickle import safe_loads
 

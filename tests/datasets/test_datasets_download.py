@@ -7,6 +7,7 @@ import os
 
 import pytest
 from dataset_files import md5_of
+
 from tensorlib.datasets import utils
 
 PAYLOAD = bytes(range(256)) * 200  # 51200 bytes: many 1 KiB chunks, so a mid-file reset is mid-file

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from dataset_files import idx_bytes, make_mnist, md5_of
 from PIL import Image
+
 from tensorlib.datasets import EMNIST, KMNIST, MNIST, FashionMNIST, mnist, utils
 
 

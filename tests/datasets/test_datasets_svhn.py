@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from dataset_files import mat_v5_bytes, md5_of
 from PIL import Image
+
 from tensorlib.datasets import SVHN
 from tensorlib.datasets._matlab import load_mat
 

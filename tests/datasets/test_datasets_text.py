@@ -6,6 +6,7 @@ import os
 
 import pytest
 from dataset_files import AG_ROWS, IMDB_REVIEWS
+
 from tensorlib.datasets import AG_NEWS, IMDB, TextClassificationDataset
 
 

@@ -5,6 +5,7 @@ from collections import Counter
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tensorlib.text import BPETokenizer
 
 CORPUS = [
@@ -51,6 +52,7 @@ def _naive_merges(words, num_merges):
 
 def test_incremental_training_matches_naive_recount():
     import regex
+
     from tensorlib.text.bpe import GPT2_PRETOKENIZE_PATTERN
     words = [w for text in CORPUS for w in regex.findall(GPT2_PRETOKENIZE_PATTERN, text)]
     tok = BPETokenizer.train(CORPUS, vocab_size=256 + 80)

@@ -1,7 +1,7 @@
 import pytest
-from tensorlib.text import BucketBatchSampler
 
 import tensorlib as tl
+from tensorlib.text import BucketBatchSampler
 
 
 def _lengths(n=1000, seed=0):

@@ -1,6 +1,7 @@
 import importlib
 
 import pytest
+
 import tensorlib.text as text
 
 

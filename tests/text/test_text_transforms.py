@@ -1,10 +1,10 @@
 import pytest
-import tensorlib.text.functional as F
-from tensorlib.text import Vocab, get_tokenizer
-from tensorlib.text import transforms as T
 
 import tensorlib as tl
+import tensorlib.text.functional as F
 from tensorlib.nn import Module
+from tensorlib.text import Vocab, get_tokenizer
+from tensorlib.text import transforms as T
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import pytest
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tensorlib.text import RegexTokenizer, WordPunctTokenizer, get_tokenizer, ngrams_iterator
 from tensorlib.text.tokenizers import BASIC_ENGLISH_PATTERNS, reference_basic_english
 

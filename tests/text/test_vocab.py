@@ -2,6 +2,7 @@ import json
 from collections import Counter, OrderedDict
 
 import pytest
+
 from tensorlib.text import Vocab, build_vocab_from_iterator, vocab
 
 

@@ -5,11 +5,11 @@ import os
 import numpy as np
 import pytest
 from PIL import Image
-from tensorlib.vision import datasets, transforms
-from tensorlib.vision.datasets import IMG_EXTENSIONS, DatasetFolder, ImageFolder
 
 import tensorlib as tl
 from tensorlib.data import DataLoader, Dataset
+from tensorlib.vision import datasets, transforms
+from tensorlib.vision.datasets import IMG_EXTENSIONS, DatasetFolder, ImageFolder
 
 
 def _write_png(path, value, size=(4, 3)):

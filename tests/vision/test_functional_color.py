@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 from PIL import Image
-from tensorlib.vision.transforms import functional as F
 
 import tensorlib as tl
+from tensorlib.vision.transforms import functional as F
 
 
 def _chw(hwc):

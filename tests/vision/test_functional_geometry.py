@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 from PIL import Image
-from tensorlib.vision.transforms import InterpolationMode
-from tensorlib.vision.transforms import functional as F
 
 import tensorlib as tl
+from tensorlib.vision.transforms import InterpolationMode
+from tensorlib.vision.transforms import functional as F
 
 
 def _chw(hwc):

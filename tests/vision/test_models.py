@@ -3,11 +3,11 @@
 import math
 
 import pytest
-from tensorlib.vision import models
 
 import tensorlib as tl
 from tensorlib import nn
 from tensorlib.nn.modules.module import ModuleShapeError
+from tensorlib.vision import models
 
 # torchvision's published ``num_params`` (weights meta) for the default configurations
 TORCHVISION_PARAMS = {

@@ -4,9 +4,9 @@ our weights into the torch model."""
 
 import numpy as np
 import pytest
-from tensorlib.vision import models
 
 import tensorlib as tl
+from tensorlib.vision import models
 
 torch = pytest.importorskip("torch")
 tnn = torch.nn

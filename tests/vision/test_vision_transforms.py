@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 from PIL import Image
-from tensorlib.vision import transforms as T
-from tensorlib.vision.transforms import functional as F
 
 import tensorlib as tl
+from tensorlib.vision import transforms as T
+from tensorlib.vision.transforms import functional as F
 
 
 def _chw(hwc):

@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 from PIL import Image
-from tensorlib.vision.utils import draw_confusion_matrix, make_grid, save_image, save_prediction_grid
 
 import tensorlib as tl
+from tensorlib.vision.utils import draw_confusion_matrix, make_grid, save_image, save_prediction_grid
 
 
 def _load(path, mode=None):
