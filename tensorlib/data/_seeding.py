@@ -54,11 +54,13 @@ def seeded_rngs(seed: int) -> Iterator[None]:
     """
     python_state = random.getstate()
     numpy_state = np.random.get_state()
-    tensorlib_state = tl.get_rng_state()
+    # swap tensorlib's stream object aside instead of serialising its state (cheaper per batch)
+    generator = tl.random.default_generator
+    tensorlib_stream = (generator.np_rng, generator.initial_seed())
     seed_all(seed)
     try:
         yield
     finally:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
-        tl.set_rng_state(tensorlib_state)
+        generator.np_rng, generator._initial_seed = tensorlib_stream

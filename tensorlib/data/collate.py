@@ -94,8 +94,11 @@ def _collate(batch: Sequence, field: str) -> Any:
     _check_same_kind(batch, field)
     kind = _kind(elem)
     if kind == "tensor":
-        _check_equal_shapes([tuple(t.shape) for t in batch], field)
-        return tl.stack(list(batch), 0)
+        arrays = [t.numpy() for t in batch]
+        _check_equal_shapes([a.shape for a in arrays], field)
+        if any(t.requires_grad for t in batch) or any(a.dtype != arrays[0].dtype for a in arrays):
+            return tl.stack(list(batch), 0)  # keeps the graph / applies PyTorch's type promotion
+        return tl.from_numpy(np.stack(arrays))  # the common case: plain data, one copy
     if kind == "ndarray":
         if elem.dtype.kind in _STRING_OR_OBJECT_KINDS:
             raise TypeError(_UNSUPPORTED.format(elem.dtype) + _where(field))
