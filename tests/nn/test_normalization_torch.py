@@ -21,7 +21,7 @@ def _copy_params(ours, theirs):
             getattr(theirs, name).copy_(torch.tensor(value))
 
 
-def _step(ours, theirs, x):
+def _step_and_assert_close(ours, theirs, x):
     """Forward + backward with the same upstream gradient; compare output and all gradients."""
     torch = pytest.importorskip("torch")
     a = tl.tensor(x, dtype=tl.float64, requires_grad=True)
@@ -38,7 +38,7 @@ def _step(ours, theirs, x):
         getattr(theirs, name).grad = None
 
 
-def _compare_state(ours, theirs):
+def _assert_same_state(ours, theirs):
     mine, ref = ours.state_dict(), theirs.state_dict()
     assert list(mine) == list(ref)
     for key in ref:
@@ -57,12 +57,12 @@ def test_batch_norm_vs_torch(name, shape, momentum, affine, track):
     ours, theirs = getattr(nn, name)(3, **kwargs).double(), getattr(torch.nn, name)(3, **kwargs).double()
     _copy_params(ours, theirs)
     for step in range(3):
-        _step(ours, theirs, RNG.standard_normal(shape) * (step + 1) + step)
-        _compare_state(ours, theirs)
+        _step_and_assert_close(ours, theirs, RNG.standard_normal(shape) * (step + 1) + step)
+        _assert_same_state(ours, theirs)
     ours.eval()
     theirs.eval()
-    _step(ours, theirs, RNG.standard_normal(shape))
-    _compare_state(ours, theirs)
+    _step_and_assert_close(ours, theirs, RNG.standard_normal(shape))
+    _assert_same_state(ours, theirs)
 
 
 def test_batch_norm_float32_training_vs_torch():
@@ -94,8 +94,8 @@ def test_layer_norm_vs_torch(shape, normalized, affine, bias):
     kwargs = dict(elementwise_affine=affine, bias=bias)
     ours, theirs = nn.LayerNorm(normalized, **kwargs).double(), torch.nn.LayerNorm(normalized, **kwargs).double()
     _copy_params(ours, theirs)
-    _step(ours, theirs, RNG.standard_normal(shape) * 3)
-    _compare_state(ours, theirs)
+    _step_and_assert_close(ours, theirs, RNG.standard_normal(shape) * 3)
+    _assert_same_state(ours, theirs)
 
 
 @pytest.mark.parametrize("groups", [1, 2, 6])
@@ -105,8 +105,8 @@ def test_group_norm_vs_torch(groups, affine):
     ours, theirs = nn.GroupNorm(groups, 6, affine=affine).double(), torch.nn.GroupNorm(groups, 6, affine=affine)
     theirs = theirs.double()
     _copy_params(ours, theirs)
-    _step(ours, theirs, RNG.standard_normal((3, 6, 2, 3)))
-    _compare_state(ours, theirs)
+    _step_and_assert_close(ours, theirs, RNG.standard_normal((3, 6, 2, 3)))
+    _assert_same_state(ours, theirs)
 
 
 @pytest.mark.parametrize("name, shape", [("InstanceNorm1d", (2, 3, 5)), ("InstanceNorm2d", (2, 3, 3, 2)),
@@ -118,17 +118,17 @@ def test_instance_norm_vs_torch(name, shape, affine, track):
     ours, theirs = getattr(nn, name)(3, **kwargs).double(), getattr(torch.nn, name)(3, **kwargs).double()
     _copy_params(ours, theirs)
     for _ in range(2):
-        _step(ours, theirs, RNG.standard_normal(shape) + 1)
-        _compare_state(ours, theirs)
+        _step_and_assert_close(ours, theirs, RNG.standard_normal(shape) + 1)
+        _assert_same_state(ours, theirs)
     ours.eval()
     theirs.eval()
-    _step(ours, theirs, RNG.standard_normal(shape))
+    _step_and_assert_close(ours, theirs, RNG.standard_normal(shape))
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5])
 def test_local_response_norm_vs_torch(size):
     torch = pytest.importorskip("torch")
-    _step(nn.LocalResponseNorm(size, alpha=0.3, beta=0.6, k=1.5),
+    _step_and_assert_close(nn.LocalResponseNorm(size, alpha=0.3, beta=0.6, k=1.5),
           torch.nn.LocalResponseNorm(size, alpha=0.3, beta=0.6, k=1.5), RNG.standard_normal((2, 6, 3, 2)))
 
 
