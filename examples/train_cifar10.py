@@ -116,9 +116,10 @@ def main(argv=None) -> dict:
                             history=history)
 
     grid = os.path.join(args.out_dir, f"{args.model}_predictions.png")
-    images = tl.stack([test_set[i][0] for i in range(32)])
+    shown = min(32, len(test_set), len(predictions))
+    images = tl.stack([test_set[i][0] for i in range(shown)])
     images = images * tl.tensor(STD).reshape(3, 1, 1) + tl.tensor(MEAN).reshape(3, 1, 1)
-    save_prediction_grid(images, predictions[:32], targets[:32], grid, class_names=train_set.classes)
+    save_prediction_grid(images, predictions[:shown], targets[:shown], grid, class_names=train_set.classes)
     print(f"done in {total.seconds:.0f}s: final test accuracy {history[-1]['test_accuracy']:.2%}")
     print(f"checkpoint: {checkpoint}\npredictions: {grid}")
     return {"history": history, "checkpoint": checkpoint, "grid": grid}

@@ -112,8 +112,9 @@ def main(argv=None) -> dict:
     save_checkpoint(checkpoint, model=model.state_dict(), optimizer=optimizer.state_dict(), epoch=args.epochs,
                     args=vars(args), history=history, rng=tl.get_rng_state())
     grid = os.path.join(args.out_dir, f"{args.model}_predictions.png")
-    images = tl.stack([test_set[i][0] for i in range(32)]) * 0.3081 + 0.1307
-    save_prediction_grid(images, predictions[:32], targets[:32], grid)
+    shown = min(32, len(test_set))
+    images = tl.stack([test_set[i][0] for i in range(shown)]) * 0.3081 + 0.1307
+    save_prediction_grid(images, predictions[:shown], targets[:shown], grid)
     wrong = sum(p != t for p, t in zip(predictions, targets))
     print(f"done in {total.seconds:.1f}s: final test accuracy {history[-1]['test_accuracy']:.2%} "
           f"({wrong} of {len(targets)} test images wrong)")
