@@ -95,7 +95,8 @@ class MNIST(DownloadableDataset):
         """``(PIL.Image mode 'L', int class index)`` after ``transform``/``target_transform``."""
         index = self._check_index(index)
         img = Image.fromarray(np.asarray(self.data[index]))
-        return self._apply_transforms(img, int(self.targets[index]))
+        # read the label from the array behind the tensor: indexing the tensor would build a tensor per item
+        return self._apply_transforms(img, int(self.targets.numpy()[index]))
 
     def __len__(self) -> int:
         return len(self.data)
