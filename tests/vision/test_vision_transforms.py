@@ -305,3 +305,17 @@ def test_get_params_use_log_uniform_ratio():
         _, _, h, w = T.RandomResizedCrop.get_params(img, (0.5, 0.5), (0.25, 4.0))
         ratios.append(math.log(w / h))
     assert abs(float(np.mean(ratios))) < 0.25
+
+
+def test_normalize_hot_path_matches_functional_and_still_validates():
+    import tensorlib.vision.transforms.functional as F_
+    from tensorlib.vision import transforms as T_
+
+    norm = T_.Normalize((0.5, 0.2, 0.1), (0.5, 0.25, 0.5))
+    image = tl.rand(3, 5, 4)
+    expected = F_.normalize(image, (0.5, 0.2, 0.1), (0.5, 0.25, 0.5))
+    for _ in range(2):  # the second call takes the cached path
+        out = norm(image)
+        assert out.dtype == tl.float32 and tl.allclose(out, expected)
+    with pytest.raises(RuntimeError, match="channels"):
+        norm(tl.rand(2, 5, 4))
