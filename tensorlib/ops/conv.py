@@ -3,7 +3,8 @@
 NCHW at the API. ``Conv2dFn`` works channels-first inside (see its docstring): one BLAS GEMM per group for
 the forward pass and for grad_weight, and for grad_input either a second GEMM (stride 1, the full
 convolution with the flipped kernel) or a GEMM plus a col2im loop over the KH*KW kernel offsets, each a
-strided add of one (C, N, OH, OW) slab (never ``np.add.at``). ``im2col``/``col2im`` below are the NCHW
+strided add of one window slab (never ``np.add.at``), laid out so that the adds run over long contiguous
+stretches (full-width rows, or the batch innermost for narrow outputs). ``im2col``/``col2im`` below are the NCHW
 versions used by unfold/fold and the transposed convolution.
 """
 
@@ -28,6 +29,10 @@ ROWS_MAX_WIDENING = 1.25
 FULL_CONV_MAX_RATIO = 2.0
 CHUNK_BYTES = 3 << 20  # window copy per batch chunk: about the size of a core's share of L2/L3
 SCRATCH_MAX_BYTES = 64 << 20  # reusable chunk buffers kept per thread
+# the exact-window path keeps the batch innermost (long contiguous copies and col2im adds) from this batch
+# size and up to this output width (measured on LeNet's 6->16 5x5 and ResNet's stride-2 layers)
+BATCH_LAST_MIN_BATCH = 8
+BATCH_LAST_MAX_WIDTH = 12
 
 
 def _ntuple(value, n: int, name: str) -> tuple:
@@ -102,6 +107,17 @@ def _channels_first(x, pads):
     return buf
 
 
+def _batch_last(x, pads):
+    """``x`` (N, C, H, W) as a zero-padded (C, H', W', N) array: windows then copy in runs of OW*N or N."""
+    n, c, h, w = x.shape
+    (top, bottom), (left, right) = pads
+    buf = xp.empty((c, h + top + bottom, w + left + right, n), dtype=x.dtype)
+    if top or bottom or left or right:
+        buf[...] = 0
+    buf[:, top:top + h, left:left + w] = x.transpose(1, 2, 3, 0)
+    return buf
+
+
 def _padded_rows(x, pads, slack: int):
     """``x`` (N, C, H, W) zero-padded into a flat channels-first buffer with ``slack`` spare elements at the end.
 
@@ -166,8 +182,11 @@ class Conv2dFn(Function):
     ``(OC, CKK) @ (CKK, n*L)`` per group (groups are a batch dim of the matmul). Stride-1 convolutions use
     full-width rows (OW' = padded width, see ``_row_windows``), work through the batch in cache-sized chunks
     (window copy + GEMM per chunk; backward re-copies the windows instead of keeping them, which also saves
-    memory) and compute grad_input as the full convolution of the gradient with the flipped kernel. Strided
-    ones copy exact windows once and scatter grad_input back with a loop over the KH*KW kernel offsets.
+    memory) and compute grad_input as the full convolution of the gradient with the flipped kernel (or a
+    run-wise col2im when that would mostly multiply padding). Others copy exact windows once and scatter
+    grad_input back with a loop over the KH*KW kernel offsets; for narrow outputs (LeNet's 10x10, ResNet's
+    stride-2 8x8) the windows are (C*KH*KW, OH*OW*N) with the batch innermost, so the copies and col2im adds
+    run over OW*N contiguous elements instead of OW.
     The result is an (N, OC, OH, OW) view of an (OC, N, OH, OW) array: elementwise ops keep that memory order
     and the next convolution reads it without a transpose copy.
     """
@@ -181,6 +200,10 @@ class Conv2dFn(Function):
         ow = output_size(wd, kw, sw, sum(self.pads[1]), dw)
         # full-width rows cost (W'/OW - 1) extra GEMM work; worth it while that stays small
         self.rows = sh == 1 and sw == 1 and (wd + sum(self.pads[1])) <= ROWS_MAX_WIDENING * ow
+        # batch-innermost windows pay two transposing copies (input, output) to lengthen every copy's/add's
+        # contiguous runs from OW to OW*N: a win for narrow outputs of multi-offset kernels only
+        self.batch_last = (not self.rows and n >= BATCH_LAST_MIN_BATCH and ow <= BATCH_LAST_MAX_WIDTH
+                           and kh * kw > 1)
         wg = w.reshape(g, oc // g, cg * kh * kw)
         if self.rows:
             buf, shape = _padded_rows(x, self.pads, dw * (kw - 1))
@@ -190,6 +213,16 @@ class Conv2dFn(Function):
                 cols = _row_windows(buf, shape, (kh, kw), (dh, dw), oh, n0, n1).reshape(g, cg * kh * kw, -1)
                 out[:, n0:n1] = xp.matmul(wg, cols).reshape(oc, n1 - n0, oh, width)[..., :ow]
             self.buf, self.buf_shape = buf, shape
+        elif self.batch_last:
+            xl = _batch_last(x, self.pads)
+            s_c, s_h, s_w, s_n = xl.strides
+            windows = xp.lib.stride_tricks.as_strided(
+                xl, shape=(c, kh, kw, oh, ow, n), strides=(s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n),
+                writeable=False)
+            width = ow
+            self.cols = xp.ascontiguousarray(windows).reshape(g, cg * kh * kw, oh * ow * n)
+            out = xp.empty((oc, n, oh, ow), dtype=x.dtype)
+            out[...] = xp.matmul(wg, self.cols).reshape(oc, oh, ow, n).transpose(0, 3, 1, 2)
         else:
             xc = _channels_first(x, self.pads)
             s_c, s_n, s_h, s_w = xc.strides
@@ -209,7 +242,9 @@ class Conv2dFn(Function):
         width = self.width
         need = self.needs_input_grad
         gx = gw = gb = None
-        if width == ow:
+        if self.batch_last:
+            gc = xp.ascontiguousarray(grad.transpose(1, 2, 3, 0))  # (OC, OH, OW, N), the layout of the cols
+        elif width == ow:
             gc = xp.ascontiguousarray(grad.transpose(1, 0, 2, 3))
         else:  # zeros under the junk columns of the full-width rows
             gc = xp.zeros((oc, n, oh, width), dtype=grad.dtype)
@@ -261,8 +296,55 @@ class Conv2dFn(Function):
             return dx.transpose(1, 0, 2, 3)
         oh, ow = grad.shape[2:]
         wt = w.reshape(g, oc // g, cg * kh * kw).transpose(0, 2, 1)
+        if self.batch_last:
+            dcols = xp.matmul(wt, gc.reshape(g, oc // g, -1)).reshape(g * cg, kh, kw, oh, ow, n)
+            return self._col2im_batch_last(dcols)
+        if self.rows:
+            return self._col2im_rows(wt, gc).transpose(1, 0, 2, 3)
         dcols = xp.matmul(wt, gc.reshape(g, oc // g, -1)).reshape(g * cg, kh, kw, n, oh, self.width)[..., :ow]
         return self._col2im_channels_first(dcols).transpose(1, 0, 2, 3)
+
+    def _col2im_rows(self, wt, gc):
+        """grad_input (C, N, H, W) of a full-width-row convolution: window gradients ``wt @ gc`` summed back.
+
+        The adjoint of ``_row_windows``: offset ``(i, j)`` adds one contiguous run of OH*W' elements per
+        (c, n) plane. The junk columns are exactly zero (``gc`` is zero under them), so the runs may spill into
+        the next row or plane (or the buffer's slack) harmlessly; long runs keep the adds fast.
+        """
+        c, n, hp, wp = self.buf_shape
+        g, ocg = wt.shape[0], wt.shape[2]
+        kh, kw = self.w.shape[2:]
+        dh, dw = self.dilation
+        (top, bottom), (left, right) = self.pads
+        run = gc.shape[2] * gc.shape[3]
+        dcols = xp.matmul(wt, gc.reshape(g, ocg, -1)).reshape(c, kh, kw, n, run)
+        out = xp.zeros(c * n * hp * wp + dw * (kw - 1), dtype=gc.dtype)
+        item = out.itemsize
+        for i in range(kh):
+            for j in range(kw):
+                target = xp.lib.stride_tricks.as_strided(
+                    out[i * dh * wp + j * dw:], shape=(c, n, run), strides=(n * hp * wp * item, hp * wp * item, item))
+                target += dcols[:, i, j]
+        planes = out[:c * n * hp * wp].reshape(c, n, hp, wp)
+        return planes[:, :, top:hp - bottom, left:wp - right]
+
+    def _col2im_batch_last(self, dcols):
+        """Sum (C, KH, KW, OH, OW, N) window gradients into the input; returns (N, C, H, W) in (C, N, H, W) memory.
+
+        With the batch innermost every offset's add runs over OW*N (stride 1) or N contiguous elements
+        instead of OW, which is what makes this col2im fast for small images."""
+        c, kh, kw, oh, ow, n = dcols.shape
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        (top, bottom), (left, right) = self.pads
+        h, wd = self.x_shape[2:]
+        out = xp.zeros((c, h + top + bottom, wd + left + right, n), dtype=dcols.dtype)
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            for j in range(kw):
+                out[:, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
+        dx = xp.empty((c, n, h, wd), dtype=dcols.dtype)
+        dx[...] = out[:, top:top + h, left:left + wd].transpose(0, 3, 1, 2)
+        return dx.transpose(1, 0, 2, 3)
 
     def _col2im_channels_first(self, dcols):
         """Sum (C, KH, KW, N, OH, OW) window gradients into the (C, N, H, W) input, padding cropped."""

@@ -4,6 +4,8 @@ Max/avg pooling loop over the KH*KW kernel offsets (never over pixels): each off
 ``(N, C, OH, OW)`` view of the padded input, combined with a vectorised maximum/sum. Max pooling keeps the
 winning offset per output as a uint8 array (first maximum wins, as PyTorch), so backward is again one strided
 write per offset, and the flat ``H*W`` indices PyTorch returns are computed from it only when asked for.
+Both directions are branch-free (no masked writes, which crawl on random masks) and run on the memory order
+of the input, (C, N, ...) for conv outputs, so every array they touch is C-contiguous or a plain strided view.
 """
 
 from __future__ import annotations
@@ -70,23 +72,39 @@ def _non_overlapping(geo) -> bool:
     return sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
 
 
+def _swap_nc(x, swap: bool):
+    """(N, C, ...) <-> (C, N, ...) when ``swap``: kernels then run on C-contiguous arrays, whose masked ufuncs
+    (``copyto(where=)``) are many times faster than on transposed views."""
+    return x.transpose(1, 0, 2, 3) if swap else x
+
+
 class MaxPool2dFn(Function):
     saves_inputs = False
 
     def forward(self, x):
         geo = self.geo
         kh, kw = geo["kernel"]
-        xpad = _padded(x, geo, -xp.inf)
         self.channels_first = _channels_first_memory(x)
-        best = _offset_view(xpad, 0, 0, geo).copy(order="K" if self.channels_first else "C")
-        arg = xp.zeros(best.shape, dtype=xp.uint8)
-        for k in range(1, kh * kw):
-            view = _offset_view(xpad, k // kw, k % kw, geo)
-            better = view > best
-            xp.putmask(arg, better, k)
-            xp.maximum(best, view, out=best)
+        xpad = _swap_nc(_padded(x, geo, -xp.inf), self.channels_first)
+        first = _offset_view(xpad, 0, 0, geo)
+        if kh * kw == 1:
+            best = first.copy()
+            arg = xp.zeros(best.shape, dtype=xp.uint8)
+        else:
+            second = _offset_view(xpad, 1 // kw, 1 % kw, geo)
+            arg = xp.greater(second, first).view(xp.uint8)  # offset 1 wins only where strictly greater
+            best = xp.maximum(first, second)
+            better, candidate = xp.empty_like(arg, dtype=bool), xp.empty_like(arg)
+            for k in range(2, kh * kw):
+                view = _offset_view(xpad, k // kw, k % kw, geo)
+                xp.greater(view, best, out=better)
+                # arg = k where better: k exceeds every earlier offset, so a maximum with k*better does it
+                # branch-free (masked writes/putmask crawl on random masks)
+                xp.multiply(better.view(xp.uint8), k, out=candidate)
+                xp.maximum(arg, candidate, out=arg)
+                xp.maximum(best, view, out=best)
         self.arg, self.x_shape, self.padded_shape, self.dtype = arg, x.shape, xpad.shape, x.dtype
-        return best
+        return _swap_nc(best, self.channels_first)
 
     def indices(self):
         """Flat index into each input plane (H*W) of every maximum, as int64."""
@@ -94,7 +112,7 @@ class MaxPool2dFn(Function):
         kw = geo["kernel"][1]
         (sh, sw), (dh, dw), (oh, ow) = geo["stride"], geo["dilation"], geo["out_hw"]
         ph, pw = geo["padding"]
-        arg = self.arg.astype(xp.int64)
+        arg = _swap_nc(self.arg, self.channels_first).astype(xp.int64)
         rows = xp.arange(oh).reshape(-1, 1) * sh - ph + (arg // kw) * dh
         cols = xp.arange(ow) * sw - pw + (arg % kw) * dw
         return rows * self.x_shape[3] + cols
@@ -102,16 +120,29 @@ class MaxPool2dFn(Function):
     def backward(self, grad):
         geo = self.geo
         kh, kw = geo["kernel"]
-        gpad = _zeros_in_layout(self.padded_shape, grad.dtype, self.channels_first)
+        grad = _swap_nc(grad, self.channels_first)
         overlap = not _non_overlapping(geo)
+        (oh, ow), (sh, sw) = geo["out_hw"], geo["stride"]
+        tiled = (geo["stride"] == geo["kernel"] and geo["dilation"] == (1, 1)
+                 and tuple(self.padded_shape[2:]) == (oh * sh, ow * sw))  # the offsets write every element once
+        gpad = (xp.empty if tiled else xp.zeros)(self.padded_shape, dtype=grad.dtype)
+        selected = xp.empty(self.arg.shape, dtype=bool)
+        bits = xp.dtype(f"u{grad.itemsize}")
+        mask = xp.empty(self.arg.shape, dtype=bits)
+        picked = xp.empty(self.arg.shape, dtype=grad.dtype) if overlap else None
+        grad_bits = xp.ascontiguousarray(grad).view(bits)
         for k in range(kh * kw):
             target = _offset_view(gpad, k // kw, k % kw, geo)
-            contribution = xp.where(self.arg == k, grad, 0)
+            xp.equal(self.arg, k, out=selected)
+            # grad AND all-ones/all-zeros bit masks: exactly where(selected, grad, 0) (inf/nan elsewhere never
+            # leak, unlike a multiply), branch-free and without temporaries
+            xp.subtract(0, selected, out=mask, dtype=bits)
             if overlap:
-                target += contribution
+                xp.bitwise_and(grad_bits, mask, out=picked.view(bits))
+                target += picked
             else:
-                target[...] = contribution
-        return _unpad(gpad, self.x_shape, geo)
+                xp.bitwise_and(grad_bits, mask, out=target.view(bits))
+        return _unpad(_swap_nc(gpad, self.channels_first), self.x_shape, geo)
 
 
 class AvgPool2dFn(Function):

@@ -11,6 +11,7 @@ import tensorlib.nn as nn
 import tensorlib.nn.functional as F
 from tensorlib.autograd import gradcheck
 from tensorlib.nn.modules.module import ModuleShapeError
+from tensorlib.ops.conv import BATCH_LAST_MIN_BATCH, ROWS_MAX_WIDENING
 
 RNG = np.random.default_rng(0)
 
@@ -86,7 +87,6 @@ def test_conv2d_values_and_gradcheck(c, oc, k, stride, padding, dilation, groups
     weight = t64(oc, c // groups, kh, kw)
     b = t64(oc) if bias else None
     out = F.conv2d(x, weight, b, stride, padding, dilation, groups)
-    assert out.grad_fn.rows == (w == 16)
     s = (stride, stride) if isinstance(stride, int) else stride
     d = (dilation, dilation)
     if padding == "same":
@@ -96,6 +96,11 @@ def test_conv2d_values_and_gradcheck(c, oc, k, stride, padding, dilation, groups
     else:
         p = (padding, padding) if isinstance(padding, int) else padding
         pads = ((p[0], p[0]), (p[1], p[1]))
+    padded_w = w + sum(pads[1])
+    expects_rows = s == (1, 1) and padded_w <= ROWS_MAX_WIDENING * out.shape[3]
+    assert out.grad_fn.rows == expects_rows
+    if w == 16:
+        assert expects_rows
     expected = naive_conv2d(x.numpy(), weight.numpy(), None if b is None else b.numpy(), s, pads, d, groups)
     assert out.shape == expected.shape
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-10)
@@ -104,6 +109,32 @@ def test_conv2d_values_and_gradcheck(c, oc, k, stride, padding, dilation, groups
     inputs = (x, weight) + ((b,) if bias else ())
     assert gradcheck(lambda *a: F.conv2d(a[0], a[1], a[2] if bias else None, stride, padding, dilation, groups),
                      inputs)
+
+
+BATCH_LAST_CASES = [
+    # (C, OC, k, stride, padding, dilation, groups, H, W): narrow outputs with a batch of BATCH_LAST_MIN_BATCH
+    (2, 3, 3, 1, 0, 1, 1, 6, 7),
+    (2, 4, 3, 2, 1, 1, 2, 7, 6),
+    (3, 2, (2, 3), (2, 1), (1, 0), 2, 1, 7, 8),
+]
+
+
+@pytest.mark.parametrize("c,oc,k,stride,padding,dilation,groups,h,w", BATCH_LAST_CASES)
+def test_conv2d_batch_last_path_values_and_gradcheck(c, oc, k, stride, padding, dilation, groups, h, w):
+    kh, kw = (k, k) if isinstance(k, int) else k
+    x = t64(BATCH_LAST_MIN_BATCH, c, h, w)
+    weight = t64(oc, c // groups, kh, kw)
+    b = t64(oc)
+    out = F.conv2d(x, weight, b, stride, padding, dilation, groups)
+    assert out.grad_fn.batch_last and not out.grad_fn.rows
+    s = (stride, stride) if isinstance(stride, int) else stride
+    p = (padding, padding) if isinstance(padding, int) else padding
+    pads = ((p[0], p[0]), (p[1], p[1]))
+    expected = naive_conv2d(x.numpy(), weight.numpy(), b.numpy(), s, pads, (dilation, dilation), groups)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-10)
+    # the result keeps the channels-first memory layout the next layers expect
+    assert out.numpy().transpose(1, 0, 2, 3).flags.c_contiguous
+    assert gradcheck(lambda *a: F.conv2d(a[0], a[1], a[2], stride, padding, dilation, groups), (x, weight, b))
 
 
 def test_conv2d_float32_stays_float32_and_unbatched_input():

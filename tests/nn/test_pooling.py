@@ -87,6 +87,32 @@ def test_max_pool_ties_send_gradient_to_first_maximum():
     np.testing.assert_array_equal(x.grad.numpy(), [[[[1, 0, 1, 0], [0, 0, 0, 0]]]])
 
 
+@pytest.mark.parametrize("k,s,p,h", [(2, 2, 0, 4), (2, 2, 0, 5), (3, 2, 1, 5), (3, 1, 1, 5)])
+def test_max_pool_channels_first_memory_ties_and_inf_gradient(k, s, p, h):
+    # conv outputs are (N, C, H, W) views of (C, N, H, W) memory, and ReLU makes ties (zeros) common
+    data = RNG.integers(0, 2, (3, 2, h, 6)).astype(np.float64)
+    x = tl.from_numpy(data).permute(1, 0, 2, 3).detach().requires_grad_()
+    out, idx = F.max_pool2d(x, k, s, p, return_indices=True)
+    upstream = RNG.standard_normal(out.shape)
+    upstream[0, 1, 0, 0] = np.inf
+    out.backward(tl.from_numpy(upstream))
+    padded = np.pad(x.detach().numpy(), ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf)
+    expected_grad = np.zeros(padded.shape)
+    for n in range(2):
+        for c in range(3):
+            for i in range(out.shape[2]):
+                for j in range(out.shape[3]):
+                    window = padded[n, c, i * s:i * s + k, j * s:j * s + k]
+                    a, b = divmod(int(np.argmax(window)), k)  # np.argmax picks the first maximum
+                    assert out.detach().numpy()[n, c, i, j] == window[a, b]
+                    r, q = i * s + a, j * s + b
+                    assert idx.numpy()[n, c, i, j] == (r - p) * 6 + (q - p)
+                    expected_grad[n, c, r, q] += upstream[n, c, i, j]
+    expected_grad = expected_grad[:, :, p:p + h, p:p + 6]
+    np.testing.assert_allclose(x.grad.numpy(), expected_grad, rtol=1e-12)  # inf reaches only its argmax
+    assert np.isfinite(x.grad.numpy()).sum() == x.grad.numpy().size - 1
+
+
 AVG_CASES = [
     # (kernel, stride, padding, ceil_mode, count_include_pad, divisor_override, H, W)
     (2, None, 0, False, True, None, 6, 8),
