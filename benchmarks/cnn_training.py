@@ -4,6 +4,7 @@ Models (identical definitions for both frameworks, built from each one's ``nn``)
   * LeNet-5 on 1x28x28: conv 1->6 5x5 pad 2, relu, maxpool 2, conv 6->16 5x5, relu, maxpool 2, 400-120-84-10.
   * CIFAR ResNet-8 on 3x32x32: conv3x3 16 + BN + relu, three stages of one BasicBlock (16, 32, 64 channels,
     stride 1/2/2, 1x1 conv + BN shortcut when the shape changes), global average pool, linear 64->10.
+  * CIFAR ResNet-20: the same with three BasicBlocks per stage (the examples' model, with conv shortcuts).
 One training step = forward + cross-entropy + backward + SGD(momentum 0.9) step on a float32 batch of 64 random
 images. Throughput is ``batch / median step time`` (robust to other processes stealing the CPU for a few
 steps; the mean-based figure is printed too). Every (framework, model) pair runs in its own subprocess, so peak
@@ -52,13 +53,17 @@ def build_models(nn):
             nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
-    def resnet8():
-        return nn.Sequential(
-            nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
-            BasicBlock(16, 16, 1), BasicBlock(16, 32, 2), BasicBlock(32, 64, 2),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+    def cifar_resnet(blocks_per_stage: int):
+        """ResNet-(6n+2) for CIFAR: n=1 is ResNet-8, n=3 ResNet-20 (1x1 conv shortcuts, He et al. option B)."""
+        layers, in_planes = [nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU()], 16
+        for planes, stride in ((16, 1), (32, 2), (64, 2)):
+            for block in range(blocks_per_stage):
+                layers.append(BasicBlock(in_planes, planes, stride if block == 0 else 1))
+                in_planes = planes
+        return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
 
-    return {"lenet5": (lenet5, (1, 28, 28)), "resnet8": (resnet8, (3, 32, 32))}
+    return {"lenet5": (lenet5, (1, 28, 28)), "resnet8": (lambda: cifar_resnet(1), (3, 32, 32)),
+            "resnet20": (lambda: cifar_resnet(3), (3, 32, 32))}
 
 
 def run_worker(framework: str, model_name: str, steps: int, batch: int, threads: int) -> dict:
@@ -121,6 +126,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads and NumPy's BLAS threads")
     parser.add_argument("--repeats", type=int, default=1, help="runs per pair, interleaved; the best is shown")
+    parser.add_argument("--models", nargs="+", default=["lenet5", "resnet8", "resnet20"],
+                        choices=["lenet5", "resnet8", "resnet20"])
     parser.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -132,7 +139,7 @@ def main() -> None:
              f"{'(mean-based)':>16} | {'tensorlib RSS MB':>16} | {'torch RSS MB':>12}"
     print(header)
     print("-" * len(header))
-    for model_name in ("lenet5", "resnet8"):
+    for model_name in args.models:
         runs = {"tensorlib": [], "torch": []}
         for _ in range(args.repeats):
             for framework in runs:
