@@ -91,7 +91,7 @@ def is_floating_point(input) -> bool:
 def _lazy_submodules(name: str):
     import importlib
 
-    if name in ("nn", "optim", "data", "utils", "jit", "vision", "text", "datasets", "trainer"):
+    if name in ("nn", "optim", "data", "utils", "vision", "text", "datasets"):
         return importlib.import_module(f"{__name__}.{name}")
     if name == "summary":
         from .nn.summary import summary
