@@ -61,7 +61,7 @@ def _check_versions(node) -> None:
     versions = getattr(node, "versions", ())
     out_version = getattr(node, "out_version", None)
     if out_version is not None:
-        versions = versions + (out_version,)
+        versions = [*versions, out_version]
     for index, (counter, seen) in enumerate(versions):
         if counter.value != seen:
             raise RuntimeError(

@@ -91,13 +91,24 @@ class Function(Node):
         arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
         out = Tensor._wrap(fn.forward(*arrays))
         if _state.enabled:
-            needs = [isinstance(t, Tensor) and t.requires_grad for t in inputs]
-            if True in needs:
+            needs, nodes, meta, graph = [], [], [], False
+            for t in inputs:  # one pass: which inputs need grad, their graph nodes and shapes/dtypes
+                if isinstance(t, Tensor) and t.requires_grad:
+                    graph = True
+                    needs.append(True)
+                    nodes.append(t.grad_fn or t._grad_node())
+                    data = t._data
+                    meta.append((data.shape, data.dtype))
+                else:
+                    needs.append(False)
+                    nodes.append(None)
+                    meta.append(None)
+            if graph:
                 fn.needs_input_grad = needs
-                fn.next = tuple(t._grad_node() if need else None for t, need in zip(inputs, needs))
-                fn.meta = tuple((t._data.shape, t._data.dtype) if need else None for t, need in zip(inputs, needs))
+                fn.next = nodes
+                fn.meta = meta
                 if cls.saves_inputs:
-                    fn.versions = tuple((t._version, t._version.value) for t in inputs if isinstance(t, Tensor))
+                    fn.versions = [(t._version, t._version.value) for t in inputs if isinstance(t, Tensor)]
                 if cls.saves_output:
                     fn.out_version = (out._version, 0)
                 out.requires_grad = True
