@@ -17,7 +17,7 @@ def _pair(array, grad=True):
     return ours, theirs
 
 
-def _assert_matches_torch(our_layer, torch_layer, arrays, grad_flags):
+def _assert_same(our_layer, torch_layer, arrays, grad_flags):
     """Run both layers on the same float64/int arrays; compare outputs and gradients of float inputs."""
     pairs = [_pair(a, g) for a, g in zip(arrays, grad_flags)]
     ours = our_layer(*[p[0] for p in pairs])
@@ -48,7 +48,7 @@ def test_cross_entropy_index_targets_vs_torch(reduction, smoothing, weighted, sh
     target.reshape(-1)[::3] = 1  # ignored class below
     ow, tw = _weight(weighted, 4)
     kwargs = dict(ignore_index=1, reduction=reduction, label_smoothing=smoothing)
-    _assert_matches_torch(nn.CrossEntropyLoss(ow, **kwargs), torch.nn.CrossEntropyLoss(tw, **kwargs), (x, target),
+    _assert_same(nn.CrossEntropyLoss(ow, **kwargs), torch.nn.CrossEntropyLoss(tw, **kwargs), (x, target),
              (True, False))
 
 
@@ -62,14 +62,14 @@ def test_cross_entropy_probability_targets_vs_torch(reduction, smoothing, weight
     p /= p.sum(1, keepdims=True)
     ow, tw = _weight(weighted, 4)
     kwargs = dict(reduction=reduction, label_smoothing=smoothing)
-    _assert_matches_torch(nn.CrossEntropyLoss(ow, **kwargs), torch.nn.CrossEntropyLoss(tw, **kwargs), (x, p), (True, True))
+    _assert_same(nn.CrossEntropyLoss(ow, **kwargs), torch.nn.CrossEntropyLoss(tw, **kwargs), (x, p), (True, True))
 
 
 def test_cross_entropy_large_logits_vs_torch():
     torch = pytest.importorskip("torch")
     x = (RNG.standard_normal((4, 5)) * 1e4).astype(np.float32)
     target = RNG.integers(0, 5, 4)
-    _assert_matches_torch(nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss(), (x.astype(np.float64), target), (True, False))
+    _assert_same(nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss(), (x.astype(np.float64), target), (True, False))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -80,7 +80,7 @@ def test_nll_loss_vs_torch(reduction, weighted):
     target = RNG.integers(0, 3, (4, 2))
     target[0, 0] = -100
     ow, tw = _weight(weighted, 3)
-    _assert_matches_torch(nn.NLLLoss(ow, reduction=reduction), torch.nn.NLLLoss(tw, reduction=reduction), (x, target),
+    _assert_same(nn.NLLLoss(ow, reduction=reduction), torch.nn.NLLLoss(tw, reduction=reduction), (x, target),
              (True, False))
 
 
@@ -91,7 +91,7 @@ def test_bce_vs_torch(reduction, weighted):
     p = RNG.uniform(0.02, 0.98, (3, 4))
     y = RNG.random((3, 4))
     ow, tw = _weight(weighted, 4)
-    _assert_matches_torch(nn.BCELoss(ow, reduction=reduction), torch.nn.BCELoss(tw, reduction=reduction), (p, y), (True, True))
+    _assert_same(nn.BCELoss(ow, reduction=reduction), torch.nn.BCELoss(tw, reduction=reduction), (p, y), (True, True))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -107,7 +107,7 @@ def test_bce_with_logits_vs_torch(reduction, weighted):
                                 pos_weight=tl.tensor(pw, dtype=tl.float64) if weighted else None)
     theirs = torch.nn.BCEWithLogitsLoss(torch.tensor(w) if weighted else None, reduction=reduction,
                                         pos_weight=torch.tensor(pw) if weighted else None)
-    _assert_matches_torch(ours, theirs, (x, y), (True, True))
+    _assert_same(ours, theirs, (x, y), (True, True))
 
 
 @pytest.mark.parametrize("name, kwargs", [("MSELoss", {}), ("L1Loss", {}), ("SmoothL1Loss", {"beta": 0.5}),
@@ -118,7 +118,7 @@ def test_pointwise_losses_vs_torch(name, kwargs, reduction):
     torch = pytest.importorskip("torch")
     x = RNG.standard_normal((3, 5))
     y = np.sign(RNG.standard_normal((3, 5))) if name == "SoftMarginLoss" else RNG.standard_normal((3, 5))
-    _assert_matches_torch(getattr(nn, name)(reduction=reduction, **kwargs), getattr(torch.nn, name)(reduction=reduction,
+    _assert_same(getattr(nn, name)(reduction=reduction, **kwargs), getattr(torch.nn, name)(reduction=reduction,
                                                                                        **kwargs),
              (x, y), (True, name != "SoftMarginLoss"))
 
@@ -142,7 +142,7 @@ def test_kl_div_vs_torch(reduction, log_target):
     x = np.log(RNG.dirichlet(np.ones(4), 3))
     p = RNG.dirichlet(np.ones(4), 3)
     target = np.log(p) if log_target else p
-    _assert_matches_torch(nn.KLDivLoss(reduction=reduction, log_target=log_target),
+    _assert_same(nn.KLDivLoss(reduction=reduction, log_target=log_target),
              torch.nn.KLDivLoss(reduction=reduction, log_target=log_target), (x, target), (True, True))
 
 
@@ -151,9 +151,9 @@ def test_margin_losses_vs_torch(reduction):
     torch = pytest.importorskip("torch")
     a, b = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3))
     y = np.array([1.0, -1.0, -1.0, 1.0])
-    _assert_matches_torch(nn.CosineEmbeddingLoss(0.2, reduction=reduction),
+    _assert_same(nn.CosineEmbeddingLoss(0.2, reduction=reduction),
              torch.nn.CosineEmbeddingLoss(0.2, reduction=reduction), (a, b, y), (True, True, False))
-    _assert_matches_torch(nn.MarginRankingLoss(0.3, reduction=reduction), torch.nn.MarginRankingLoss(0.3, reduction=reduction),
+    _assert_same(nn.MarginRankingLoss(0.3, reduction=reduction), torch.nn.MarginRankingLoss(0.3, reduction=reduction),
              (a[:, 0], b[:, 0], y), (True, True, False))
 
 
