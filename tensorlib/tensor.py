@@ -18,7 +18,6 @@ class _RemovableHandle:
     _next_id = 0
 
     def __init__(self, hooks: dict):
-        self.hooks_ref = weakref.ref(hooks) if hasattr(hooks, "__weakref__") else (lambda: hooks)
         self._hooks = hooks
         self.id = _RemovableHandle._next_id
         _RemovableHandle._next_id += 1
@@ -170,10 +169,6 @@ class Tensor(_tensor_methods.TensorMethods):
     @property
     def mT(self) -> Tensor:
         return _ops.transpose(self, -2, -1)
-
-    @property
-    def is_floating_point_type(self) -> bool:
-        return self._data.dtype.kind == "f"
 
     @property
     def itemsize(self) -> int:
