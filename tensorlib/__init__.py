@@ -3,7 +3,6 @@
 ``import tensorlib as torch`` is meant to work for typical training scripts.
 """
 
-from . import dtypes as _dtypes_module
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
 from .creation import (
@@ -80,8 +79,14 @@ from ._compat import accelerator, backends, cuda, get_num_threads, is_tensor, nu
 
 __version__ = "0.1.0"
 
-FloatTensor = float32
-LongTensor = int64
+def FloatTensor(*args) -> Tensor:
+    """Legacy constructor ``torch.FloatTensor(data)`` / ``FloatTensor(2, 3)``: a float32 tensor."""
+    return Tensor(*args, dtype=float32)
+
+
+def LongTensor(*args) -> Tensor:
+    """Legacy constructor ``torch.LongTensor(data)``: an int64 tensor."""
+    return Tensor(*args, dtype=int64)
 
 
 def is_floating_point(input) -> bool:

@@ -177,3 +177,9 @@ def test_compat_namespace():
     import tensorlib.utils.data as tud
 
     assert tud is tl.data
+
+
+def test_legacy_constructors():
+    assert tl.FloatTensor([1, 2]).dtype == tl.float32 and tl.FloatTensor(2, 3).shape == (2, 3)
+    assert tl.LongTensor([1, 2]).tolist() == [1, 2] and tl.LongTensor([1]).dtype == tl.int64
+    assert tl.Tensor([1, 2]).dtype == tl.float32
