@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import glob
 import itertools
+import mmap
 import os
 import pickle
 import queue
+import secrets
 import time
 import weakref
 from multiprocessing.reduction import ForkingPickler
@@ -13,9 +16,10 @@ from typing import Any
 
 from ._exceptions import ExceptionWrapper
 from ._seeding import draw_base_seed
-from ._worker import worker_loop
+from ._worker import shm_prefix, worker_loop
 
 _POLL_INTERVAL = 0.1  # seconds between liveness checks of the workers while waiting for a batch
+_MAP_POPULATE = getattr(mmap, "MAP_POPULATE", 0)  # fault the pages in with one call
 _JOIN_TIMEOUT = 2.0  # seconds the workers get to exit on their own at shutdown before being terminated
 
 
@@ -38,6 +42,72 @@ def _pickle_for_workers(objects: dict, start_method: str) -> tuple:
     return tuple(blobs)
 
 
+def _map_shm_file(path: str, size: int) -> memoryview:
+    """The first ``size`` bytes of the batch file ``path`` as a writable buffer; the file is unlinked.
+
+    Normally the file is mapped (zero-copy; the memory returns to the system when the last array using it
+    dies); if mapping fails (e.g. the process's map count limit) the bytes are read into a new buffer.
+    """
+    try:
+        if size == 0:
+            return memoryview(bytearray())
+        fd = os.open(path, os.O_RDWR)
+        try:
+            try:
+                return memoryview(mmap.mmap(fd, size, flags=mmap.MAP_SHARED | _MAP_POPULATE))
+            except OSError:
+                return _read_fd(fd, size, path)
+        finally:
+            os.close(fd)
+    finally:
+        _unlink_quietly(path)
+
+
+def _read_fd(fd: int, size: int, path: str) -> memoryview:
+    data = memoryview(bytearray(size))
+    done = 0
+    while done < size:
+        count = os.readv(fd, [data[done:]])
+        if count == 0:
+            raise EOFError(f"batch file {path} is shorter than {size} bytes")
+        done += count
+    return data
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _load_blob(blob: bytes | tuple) -> Any:
+    """Unpickle a worker's result: plain ``bytes``, or ``(pickle, path, spans)`` with arrays in ``path``."""
+    if isinstance(blob, bytes):
+        return pickle.loads(blob)
+    inband, path, spans = blob
+    data = _map_shm_file(path, max((start + nbytes for start, nbytes in spans), default=0))
+    return pickle.loads(inband, buffers=[data[start:start + nbytes] for start, nbytes in spans])
+
+
+def _discard_blob(blob: bytes | tuple) -> None:
+    if isinstance(blob, tuple):
+        _unlink_quietly(blob[1])
+
+
+def _send_to_worker(index_queue: Any, message: Any) -> None:
+    """Send ``message`` down a worker's index pipe, ignoring a closed or broken pipe.
+
+    A worker that died is reported by the liveness check while waiting for its batch. Messages are small
+    (the pipe holds 64 KiB), so this only waits for the worker if a batch has thousands of indices, and then
+    until the worker has finished its current batch.
+    """
+    try:
+        index_queue.send(message)
+    except (OSError, ValueError):
+        pass
+
+
 class _WorkerGroup:
     """The worker processes and their queues, shut down exactly once.
 
@@ -47,8 +117,9 @@ class _WorkerGroup:
     """
 
     def __init__(self, context: Any) -> None:
+        self.shm_prefix = shm_prefix(secrets.token_hex(6))
         self.result_queue = context.Queue()
-        self.index_queues: list = []
+        self.index_queues: list = []  # main's sending ends of the workers' index pipes
         self.workers: list = []
         self.closed = False
 
@@ -62,10 +133,7 @@ class _WorkerGroup:
         self.closed = True
         if graceful:
             for index_queue in self.index_queues:
-                try:
-                    index_queue.put(None)
-                except (OSError, ValueError):
-                    pass
+                _send_to_worker(index_queue, None)
             deadline = time.monotonic() + _JOIN_TIMEOUT
             for worker in self.workers:
                 worker.join(max(0.0, deadline - time.monotonic()))
@@ -73,9 +141,13 @@ class _WorkerGroup:
             if worker.is_alive():
                 worker.terminate()
                 worker.join(1.0)
-        for q in self.index_queues + [self.result_queue]:
-            q.cancel_join_thread()
-            q.close()
+        for index_queue in self.index_queues:
+            index_queue.close()
+        self.result_queue.cancel_join_thread()
+        self.result_queue.close()
+        if self.shm_prefix is not None:  # batch files sent but never received
+            for path in glob.glob(glob.escape(self.shm_prefix) + "*"):
+                _unlink_quietly(path)
 
 
 class _MultiProcessingDataLoaderIter:
@@ -106,15 +178,16 @@ class _MultiProcessingDataLoaderIter:
         shipped = (None, None, None) if pickled is not None else (
             loader.dataset, loader.collate_fn, loader.worker_init_fn)
         for worker_id in range(self._num_workers):
-            index_queue = context.Queue()
-            index_queue.cancel_join_thread()
+            # a pipe written directly by this thread: a Queue's feeder thread costs a GIL hand-off per batch
+            index_reader, index_queue = context.Pipe(duplex=False)
             worker = context.Process(
                 target=worker_loop,
-                args=(self._is_iterable, shipped[0], index_queue, self._result_queue, loader._auto_collation,
+                args=(self._is_iterable, shipped[0], index_reader, self._result_queue, loader._auto_collation,
                       shipped[1], loader.drop_last, worker_id, self._num_workers, shipped[2], os.getpid(),
-                      pickled),
+                      pickled, self._group.shm_prefix),
                 daemon=True)
             worker.start()
+            index_reader.close()  # only the worker reads: sending to a dead worker then fails fast
             self._index_queues.append(index_queue)
             self._workers.append(worker)
         self._epoch = -1
@@ -132,7 +205,7 @@ class _MultiProcessingDataLoaderIter:
         self._worker_cycle = itertools.cycle(range(self._num_workers))
         self._sampler_exhausted = False
         for index_queue in self._index_queues:
-            index_queue.put(("epoch", self._epoch, self._base_seed))
+            _send_to_worker(index_queue, ("epoch", self._epoch, self._base_seed))
         for _ in range(self._max_outstanding):
             self._try_put_index()
 
@@ -164,7 +237,7 @@ class _MultiProcessingDataLoaderIter:
         except StopIteration:
             self._sampler_exhausted = True
             return
-        self._index_queues[worker_id].put(("task", self._epoch, self._send_idx, index))
+        _send_to_worker(self._index_queues[worker_id], ("task", self._epoch, self._send_idx, index))
         self._task_worker[self._send_idx] = worker_id
         self._send_idx += 1
 
@@ -212,9 +285,10 @@ class _MultiProcessingDataLoaderIter:
                     raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
                 continue
             if epoch != self._epoch:
+                _discard_blob(blob)
                 continue
             try:
-                self._buffer[send_idx] = pickle.loads(blob)
+                self._buffer[send_idx] = _load_blob(blob)
             except Exception:
                 wrapper = ExceptionWrapper(where="while unpickling a worker's batch")
                 self._buffer[send_idx] = ("error", wrapper)

@@ -1,14 +1,18 @@
 """The DataLoader worker process: its loop, ``WorkerInfo`` and ``get_worker_info``.
 
-Protocol (all through ``multiprocessing`` queues):
+Protocol:
 
-* main -> worker, on the worker's own index queue: ``("epoch", epoch, base_seed)`` at the start of each
-  epoch, ``("task", epoch, send_idx, indices)`` per batch, ``None`` to exit;
+* main -> worker, on the worker's own one-way index pipe: ``("epoch", epoch, base_seed)`` at the start of
+  each epoch, ``("task", epoch, send_idx, indices)`` per batch, ``None`` to exit;
 * worker -> main, on the shared result queue: ``(epoch, send_idx, blob)`` where ``blob`` pickles
   ``("data", batch)``, ``("error", ExceptionWrapper)`` or ``("end", None)`` (iterable dataset exhausted).
 
 The worker pickles results itself so an unpicklable batch becomes a reported error rather than a message
 lost in the queue's feeder thread (which would hang the main process).
+
+Large batches travel through shared memory (see :class:`ShmWriter`): the arrays of a batch are written to
+one file under ``/dev/shm`` and only ``(pickle, path, spans)`` goes through the queue, so the queue's
+feeder thread and the 64 KiB pipe no longer ping-pong hundreds of kilobytes per batch.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
-import queue
 import signal
 import warnings
 from typing import Any, Callable
@@ -66,8 +69,70 @@ def get_worker_info() -> WorkerInfo | None:
     return _worker_info
 
 
-def _serialise(kind: str, payload: Any, where: str) -> bytes:
+SHM_DIR = "/dev/shm"
+_SHM_MIN_BYTES = 32 * 1024  # below this the pipe is cheaper than creating a file
+_SHM_ALIGN = 64  # each array starts on a cache line (and any dtype's alignment)
+
+
+def shm_prefix(token: str) -> str | None:
+    """Path prefix of one iterator's batch files under ``/dev/shm``, or None where there is no such dir."""
+    if not os.path.isdir(SHM_DIR) or not os.access(SHM_DIR, os.W_OK):
+        return None
+    return os.path.join(SHM_DIR, f"tensorlib_loader_{os.getpid()}_{token}_")
+
+
+class ShmWriter:
+    """Sends a batch's array data through one ``/dev/shm`` file instead of the result pipe.
+
+    ``dumps`` pickles with protocol 5: arrays (and tensors, which pickle as arrays) become out-of-band
+    buffers written side by side into a new file; the result is ``(pickle, path, spans)`` with one
+    ``(offset, nbytes)`` per buffer. The main process maps the file (zero-copy) and unlinks it;
+    files nobody read (worker death, shutdown) are removed by the main process by prefix.
+    Small batches, and any failure to write the file, fall back to a plain in-band pickle (``bytes``).
+    """
+
+    def __init__(self, prefix: str, worker_id: int) -> None:
+        self.prefix = f"{prefix}{worker_id}_"
+        self.count = 0
+
+    def dumps(self, obj: Any) -> bytes | tuple:
+        buffers: list = []
+        inband = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
+        raws = [buffer.raw() for buffer in buffers]
+        if sum(raw.nbytes for raw in raws) < _SHM_MIN_BYTES:
+            return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        spans, end = [], 0
+        for raw in raws:
+            start = -(-end // _SHM_ALIGN) * _SHM_ALIGN
+            spans.append((start, raw.nbytes))
+            end = start + raw.nbytes
+        path = f"{self.prefix}{self.count}"
+        self.count += 1
+        try:
+            self._write(path, raws, spans)
+        except OSError:  # e.g. /dev/shm full: the pipe still works
+            return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        return inband, path, spans
+
+    @staticmethod
+    def _write(path: str, raws: list, spans: list) -> None:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        try:
+            for raw, (start, nbytes) in zip(raws, spans):
+                written = 0
+                while written < nbytes:
+                    written += os.pwrite(fd, raw[written:], start + written)
+        except BaseException:
+            os.unlink(path)
+            raise
+        finally:
+            os.close(fd)
+
+
+def _serialise(kind: str, payload: Any, where: str, writer: ShmWriter | None = None) -> bytes | tuple:
     try:
+        if writer is not None:
+            return writer.dumps((kind, payload))
         return pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
         wrapper = ExceptionWrapper(where=where)
@@ -99,8 +164,12 @@ def _warn_if_duplicated(is_iterable: bool, dataset: Any, worker_id: int, num_wor
 
 def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue: Any, auto_collation: bool,
                 collate_fn: Callable, drop_last: bool, worker_id: int, num_workers: int,
-                worker_init_fn: Callable | None, parent_pid: int, pickled: tuple | None) -> None:
-    """Serve batch requests until ``None`` arrives or the main process disappears."""
+                worker_init_fn: Callable | None, parent_pid: int, pickled: tuple | None,
+                shm_path_prefix: str | None = None) -> None:
+    """Serve batch requests until ``None`` arrives or the main process disappears.
+
+    ``shm_path_prefix`` (from :func:`shm_prefix`) sends large batches through shared memory files.
+    """
     global _worker_info, _worker_info_queried
     _worker_info_queried = False  # a forked worker inherits the parent's flag
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the main process, which stops us
@@ -109,6 +178,7 @@ def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue:
     init_error = fetcher = None
     base_seed = 0
     initialised = warned = False
+    writer = ShmWriter(shm_path_prefix, worker_id) if shm_path_prefix is not None else None
     if pickled is not None:
         try:
             dataset, collate_fn, worker_init_fn = (pickle.loads(blob) for blob in pickled)
@@ -116,11 +186,13 @@ def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue:
             init_error = ExceptionWrapper(where=where)
     while True:
         try:
-            message = index_queue.get(timeout=_PARENT_CHECK_INTERVAL)
-        except queue.Empty:
-            if os.getppid() != parent_pid:
-                return
-            continue
+            if not index_queue.poll(_PARENT_CHECK_INTERVAL):
+                if os.getppid() != parent_pid:
+                    return
+                continue
+            message = index_queue.recv()
+        except (EOFError, OSError):  # the main process closed the pipe
+            return
         if message is None:
             return
         if message[0] == "epoch":
@@ -145,7 +217,7 @@ def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue:
         try:
             if not is_iterable:
                 seed_all(batch_seed(base_seed, send_idx))
-            blob = _serialise("data", fetcher.fetch(indices), where)
+            blob = _serialise("data", fetcher.fetch(indices), where, writer)
         except StopIteration:
             blob = _serialise("end", None, where)
         except Exception:

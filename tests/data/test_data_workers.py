@@ -1,6 +1,7 @@
 """DataLoader with real worker processes: order, seeding, errors, dead workers, shutdown, sharding."""
 
 import gc
+import glob
 import multiprocessing
 import os
 import pickle
@@ -273,3 +274,98 @@ def test_worker_info_is_read_only():
     assert info.id == 0 and info.seed == 5 and "num_workers=2" in repr(info)
     with pytest.raises(RuntimeError, match="Cannot assign attributes to WorkerInfo objects"):
         info.id = 1
+
+
+class _ImageDataset(tl.data.Dataset):
+    """16 KiB float32 images filled with their index (batches big enough for shared memory); ``bad`` fails."""
+
+    def __init__(self, n, bad=None, how="raise"):
+        self.n, self.bad, self.how = n, bad, how
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, index):
+        if index == self.bad and get_worker_info() is not None:
+            if self.how == "raise":
+                raise ValueError(f"image {index} is corrupt")
+            os._exit(3)
+        return np.full((64, 64), index, dtype=np.float32), index
+
+
+def _my_shm_files():
+    return glob.glob(f"/dev/shm/tensorlib_loader_{os.getpid()}_*")
+
+
+needs_dev_shm = pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs /dev/shm")
+
+
+@needs_dev_shm
+def test_shm_writer_ships_arrays_through_a_file_that_loading_removes():
+    from tensorlib.data._multiprocess_iter import _load_blob
+    from tensorlib.data._worker import ShmWriter, shm_prefix
+
+    writer = ShmWriter(shm_prefix("unittest"), 0)
+    images = tl.from_numpy(np.arange(2 * 64 * 64, dtype=np.float32).reshape(2, 64, 64))
+    labels = tl.tensor([3, 4])
+    blob = writer.dumps(("data", {"x": images, "y": labels, "name": ["a", "b"]}))
+    assert isinstance(blob, tuple) and os.path.exists(blob[1])
+    kind, batch = _load_blob(blob)
+    assert not os.path.exists(blob[1])
+    assert kind == "data" and batch["name"] == ["a", "b"] and batch["y"].tolist() == [3, 4]
+    np.testing.assert_array_equal(batch["x"].numpy(), images.numpy())
+    assert batch["x"].dtype == tl.float32 and batch["y"].dtype == tl.int64
+    batch["x"].add_(1)  # received batches are ordinary writable tensors
+    assert batch["x"][0, 0, 0].item() == 1
+    assert isinstance(writer.dumps(("data", tl.zeros(4))), bytes)  # small batches stay in the pipe
+    assert _my_shm_files() == []
+
+
+@needs_dev_shm
+def test_large_batches_arrive_intact_and_leave_no_shared_memory_files():
+    loader = DataLoader(_ImageDataset(20), batch_size=4, num_workers=2, persistent_workers=True)
+    for _ in range(2):
+        batches = list(loader)
+        assert [b[1].tolist() for b in batches] == [list(range(i, i + 4)) for i in range(0, 20, 4)]
+        for images, labels in batches:
+            assert images.shape == (4, 64, 64) and images.dtype == tl.float32
+            np.testing.assert_array_equal(images.numpy()[:, 5, 7], labels.numpy().astype(np.float32))
+    del loader, batches
+    gc.collect()
+    assert _my_shm_files() == []
+
+
+@needs_dev_shm
+@pytest.mark.parametrize("case", ["break", "raise", "die"])
+def test_no_shared_memory_files_left_after_break_error_or_dead_worker(case):
+    loader = DataLoader(_ImageDataset(40, bad=None if case == "break" else 9, how=case), batch_size=2,
+                        num_workers=2)
+    if case == "break":
+        for _batch in loader:
+            time.sleep(0.2)  # let the workers fill the prefetch queue with unread batches
+            break
+        del _batch
+        gc.collect()
+    else:
+        with pytest.raises((ValueError, RuntimeError)) as caught:
+            list(loader)
+        del caught  # its traceback keeps the iterator (and its unread prefetched batches) alive
+        gc.collect()
+    assert _my_shm_files() == []
+
+
+@needs_dev_shm
+def test_batch_is_read_into_memory_when_mapping_the_file_fails(monkeypatch):
+    from tensorlib.data import _multiprocess_iter
+    from tensorlib.data._worker import ShmWriter, shm_prefix
+
+    blob = ShmWriter(shm_prefix("unittest"), 1).dumps(("data", tl.arange(20000, dtype=tl.float32)))
+    assert isinstance(blob, tuple)
+
+    def refuse(*args, **kwargs):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(_multiprocess_iter.mmap, "mmap", refuse)
+    kind, batch = _multiprocess_iter._load_blob(blob)
+    np.testing.assert_array_equal(batch.numpy(), np.arange(20000, dtype=np.float32))
+    assert batch.numpy().flags.writeable and _my_shm_files() == []
