@@ -154,55 +154,64 @@ class ModuleList(Module):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class _RegistryDict(Module):
+    """Dict-style access to one of the module's registries (``_modules`` or ``_parameters``)."""
+
+    _registry_name = ""
+
+    def _registry(self) -> dict:
+        return self.__dict__[self._registry_name]
+
+    def __getitem__(self, key: str):
+        return self._registry()[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._registry()[key]
+
+    def __len__(self) -> int:
+        return len(self._registry())
+
+    def __iter__(self):
+        return iter(self._registry())
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._registry()
+
+    def keys(self):
+        return self._registry().keys()
+
+    def items(self):
+        return self._registry().items()
+
+    def values(self):
+        return self._registry().values()
+
+    def pop(self, key: str):
+        return self._registry().pop(key)
+
+    def clear(self) -> None:
+        self._registry().clear()
+
+    def update(self, entries) -> None:
+        for key, value in (entries.items() if hasattr(entries, "items") else entries):
+            self[key] = value
+
+
+class ModuleDict(_RegistryDict):
     """An ordered dict of modules whose parameters are registered."""
+
+    _registry_name = "_modules"
 
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
 
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def items(self):
-        return self._modules.items()
-
-    def values(self):
-        return self._modules.values()
-
-    def pop(self, key: str) -> Module:
-        return self._modules.pop(key)
-
-    def clear(self) -> None:
-        self._modules.clear()
-
-    def update(self, modules) -> None:
-        items = modules.items() if hasattr(modules, "items") else modules
-        for key, module in items:
-            self[key] = module
-
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleDict has no forward(); index it and call the modules")
-
 
 class ParameterList(Module):
     """A list of Parameters registered on the module."""
@@ -238,16 +247,15 @@ class ParameterList(Module):
         return self
 
 
-class ParameterDict(Module):
+class ParameterDict(_RegistryDict):
     """A dict of Parameters registered on the module."""
+
+    _registry_name = "_parameters"
 
     def __init__(self, parameters=None):
         super().__init__()
         if parameters is not None:
             self.update(parameters)
-
-    def __getitem__(self, key: str):
-        return self._parameters[key]
 
     def __setitem__(self, key: str, value) -> None:
         from ..parameter import Parameter
@@ -255,26 +263,3 @@ class ParameterDict(Module):
         if not isinstance(value, Parameter):
             value = Parameter(value)
         self.register_parameter(key, value)
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def items(self):
-        return self._parameters.items()
-
-    def values(self):
-        return self._parameters.values()
-
-    def update(self, parameters) -> None:
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for key, value in items:
-            self[key] = value
