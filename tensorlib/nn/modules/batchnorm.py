@@ -19,6 +19,25 @@ from .module import Module, shape_error
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
+def register_affine(module: Module, shape, affine: bool, bias: bool, dtype) -> None:
+    """``weight``/``bias`` Parameters of ``shape`` on a normalization layer (registered as None when off)."""
+    if affine:
+        module.weight = Parameter(empty(shape, dtype=dtype))
+        module.bias = Parameter(empty(shape, dtype=dtype)) if bias else None
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def reset_affine(module: Module) -> None:
+    """PyTorch's default for normalization layers: weight ones, bias zeros."""
+    with no_grad():
+        if module.weight is not None:
+            module.weight.fill_(1.0)
+        if module.bias is not None:
+            module.bias.zero_()
+
+
 class _NormBase(Module):
     """Parameters ``weight``/``bias`` (C,) and buffers ``running_mean``/``running_var``/``num_batches_tracked``."""
 
@@ -30,12 +49,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(empty(num_features, dtype=dtype))
-            self.bias = Parameter(empty(num_features, dtype=dtype)) if bias else None
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, num_features, affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", ones(num_features, dtype=dtype))
@@ -57,11 +71,7 @@ class _NormBase(Module):
     def reset_parameters(self) -> None:
         """Reset the running stats; weight to ones and bias to zeros."""
         self.reset_running_stats()
-        with no_grad():
-            if self.weight is not None:
-                self.weight.fill_(1.0)
-            if self.bias is not None:
-                self.bias.zero_()
+        reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
