@@ -78,10 +78,31 @@ def _which(node, index: int, count: int) -> str:
     return f"input {index}"
 
 
-def _accumulate(grads, node, grad) -> None:
+def _accumulate(grads, node, grad, supports, rows=None) -> None:
+    """Add ``grad`` to ``node``'s pending gradient; ``rows`` (sorted row indices outside which ``grad`` is zero)
+    is kept in ``supports`` only while ``grad`` is the node's sole contribution."""
     old = grads.get(node)
-    # a new array, never +=: one backward may hand the same array object to two inputs
-    grads[node] = grad if old is None else old + grad
+    if old is None:
+        grads[node] = grad
+        if rows is not None:
+            supports[node] = rows
+    else:
+        # a new array, never +=: one backward may hand the same array object to two inputs
+        grads[node] = old + grad
+        if supports:
+            supports.pop(node, None)
+
+
+def grad_row_support(grad):
+    """The sorted row indices outside which the gradient tensor ``grad`` is known to be zero, or ``None``.
+
+    Set when a leaf's ``.grad`` came from a single row-scatter (embedding lookups); forgotten as soon as anything
+    else is accumulated into it or it is modified in place, so an optimizer may update just these rows.
+    """
+    hint = getattr(grad, "_row_support", None)
+    if hint is None or hint[1] != grad._version.value:
+        return None
+    return hint[0]
 
 
 def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
@@ -92,10 +113,10 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
     """
     from ..tensor import Tensor
 
-    grads = {}
+    grads, supports = {}, {}
     for node, grad in zip(roots, root_grads):
         if node is not None:
-            _accumulate(grads, node, grad)
+            _accumulate(grads, node, grad, supports)
     for node in topological_order(list(grads)):
         grad = grads.pop(node, None)
         if grad is None:
@@ -114,13 +135,14 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
             tensor.grad = Tensor._wrap(grad.copy()) if tensor.grad is None else tensor.grad + grad
         if isinstance(node, AccumulateGrad):
             if capture is None:
-                _accumulate_leaf(node, grad)
+                _accumulate_leaf(node, grad, supports.pop(node, None) if supports else None)
             continue
         _check_versions(node)
         input_grads = node.backward(grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        for parent, g, meta in zip(node.next, input_grads, node.meta):
+        row_supports = node.grad_row_support
+        for k, (parent, g, meta) in enumerate(zip(node.next, input_grads, node.meta)):
             if parent is None or g is None:
                 continue
             shape, dtype = meta
@@ -128,7 +150,7 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
                 g = unbroadcast(g, shape)
             if g.dtype != dtype:
                 g = g.astype(dtype)
-            _accumulate(grads, parent, g)
+            _accumulate(grads, parent, g, supports, row_supports[k] if row_supports else None)
         input_grads = g = None  # drop our references so a leaf can adopt its gradient without a copy
         if not retain_graph:
             node.__dict__.clear()
@@ -136,7 +158,7 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
             node._freed = True
 
 
-def _accumulate_leaf(node, grad) -> None:
+def _accumulate_leaf(node, grad, rows=None) -> None:
     from ..tensor import Tensor
 
     leaf = node.leaf_ref()
@@ -145,7 +167,7 @@ def _accumulate_leaf(node, grad) -> None:
     for hook in leaf._hooks.values() if leaf._hooks else ():
         result = hook(Tensor._wrap(grad))
         if result is not None:
-            grad = result._data
+            grad, rows = result._data, None
     if grad.dtype != leaf._data.dtype:
         grad = grad.astype(leaf._data.dtype)
     if grad.shape != leaf._data.shape:
@@ -155,6 +177,9 @@ def _accumulate_leaf(node, grad) -> None:
         # references (local name, argument, getrefcount's own) can be adopted; anything shared is copied.
         owned = grad.flags.owndata and grad.flags.writeable and sys.getrefcount(grad) <= _UNSHARED_REFS
         leaf.grad = Tensor._wrap(grad if owned else xp.array(grad, copy=True))
+        if rows is not None:
+            leaf.grad._row_support = (rows, 0)
     else:
         # in place, as PyTorch: a reference to .grad taken earlier sees the accumulated value
         leaf.grad._data += grad
+        leaf.grad._row_support = None

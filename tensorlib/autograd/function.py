@@ -37,6 +37,8 @@ class Node:
 
     next: tuple = ()
     _freed = False
+    # set by a backward whose input gradients are zero outside a few rows: per input, sorted row indices or None
+    grad_row_support = None
 
     def name(self) -> str:
         return type(self).__name__

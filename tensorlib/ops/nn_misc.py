@@ -130,32 +130,42 @@ def _index_array(indices: Tensor, num: int):
     return data.astype(xp.int64, copy=False)
 
 
-def scatter_rows(num_rows: int, indices, rows):
-    """``out[indices[i]] += rows[i]`` into a zero ``(num_rows, dim)`` array; repeated indices accumulate.
+_SCATTER_LEVELS = 4  # most repeats of one index handled by per-occurrence fancy writes; beyond, a sorted reduceat
 
-    Sorts the indices once. When few indices repeat (the usual embedding batch), each distinct row is written
-    with one fancy assignment and only the repeats are added with ``add.at``; with many repeats, runs are
-    summed with ``add.reduceat``. Both are several times faster than ``add.at`` over all rows.
+
+def scatter_rows(num_rows: int, indices, rows):
+    """``out[indices[i]] += rows[i]`` into a zero ``(num_rows, dim)`` array; repeated indices accumulate in order.
+
+    Returns ``(out, touched)``: ``touched`` holds the sorted distinct indices, the only rows of ``out`` that can
+    be non-zero (optimizers use it to update just those rows). The indices are sorted once; when no index occurs
+    more than a few times (the usual embedding batch), occurrence ``k`` of every index is written by one fancy
+    assignment (no index repeats within it), otherwise runs are summed with ``add.reduceat``. Both are several
+    times faster than ``add.at``.
     """
     out = xp.zeros((num_rows, rows.shape[1]), dtype=rows.dtype)
-    if indices.size == 0:
-        return out
+    count = indices.size
+    if count == 0:
+        return out, indices
     order = xp.argsort(indices, kind="stable")
     ordered = indices[order]
-    first = xp.empty(ordered.size, dtype=bool)
+    first = xp.empty(count, dtype=bool)
     first[0] = True
     xp.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    sorted_rows = rows[order]
-    repeats = ordered.size - int(first.sum())
-    if repeats * 10 <= ordered.size:
-        out[ordered[first]] = sorted_rows[first]
-        if repeats:
-            again = ~first
-            xp.add.at(out, ordered[again], sorted_rows[again])
-    else:
-        starts = xp.flatnonzero(first)
-        out[ordered[starts]] = xp.add.reduceat(sorted_rows, starts, axis=0)
-    return out
+    touched = ordered[first]
+    if touched.size == count:
+        out[indices] = rows
+        return out, touched
+    position = xp.arange(count)
+    occurrence = position - xp.maximum.accumulate(xp.where(first, position, 0))
+    repeats = int(occurrence.max())
+    if repeats > _SCATTER_LEVELS:
+        out[touched] = xp.add.reduceat(xp.take(rows, order, axis=0), xp.flatnonzero(first), axis=0)
+        return out, touched
+    out[touched] = xp.take(rows, order[first], axis=0)
+    for k in range(1, repeats + 1):
+        level = order[occurrence == k]
+        out[indices[level]] += xp.take(rows, level, axis=0)
+    return out, touched
 
 
 class EmbeddingFn(Function):
@@ -163,7 +173,7 @@ class EmbeddingFn(Function):
 
     def forward(self, weight):
         self.num, self.dim = weight.shape
-        return weight[self.indices]
+        return xp.take(weight, self.indices, axis=0)
 
     def backward(self, g):
         flat = self.indices.reshape(-1)
@@ -171,9 +181,10 @@ class EmbeddingFn(Function):
         if self.scale_grad_by_freq:
             counts = xp.bincount(flat, minlength=self.num)
             rows = rows / counts[flat][:, None].astype(g.dtype)
-        grad = scatter_rows(self.num, flat, rows)
+        grad, touched = scatter_rows(self.num, flat, rows)
         if self.padding_idx is not None:
             grad[self.padding_idx] = 0
+        self.grad_row_support = (touched,)
         return grad
 
 
@@ -198,6 +209,31 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None,
                              scale_grad_by_freq=scale_grad_by_freq)
 
 
+def _weighted_bag_sum(weight, idx, coef, bag_of, starts, lengths, num_bags: int):
+    """``out[k] = sum of coef[i] * weight[idx[i]]`` over the positions ``i`` of bag ``k`` -> ``(num_bags, dim)``.
+
+    Bags are laid out as a zero-padded ``(num_bags, longest)`` grid and reduced by one batched matrix product,
+    several times faster than ``add.reduceat``; when padding would more than double the work, ``reduceat``.
+    """
+    width = int(lengths.max())
+    if num_bags * width > 2 * idx.size + 64:
+        out = xp.zeros((num_bags, weight.shape[1]), dtype=weight.dtype)
+        nonempty = lengths > 0
+        rows = xp.take(weight, idx, axis=0)
+        rows *= coef[:, None]
+        out[nonempty] = xp.add.reduceat(rows, starts[nonempty], axis=0)
+        return out
+    if num_bags * width == idx.size:  # equal bags: the flat positions are already the grid, row by row
+        grid_idx, grid_coef = idx.reshape(num_bags, width), coef.reshape(num_bags, 1, width)
+    else:
+        slot = xp.arange(idx.size) - starts[bag_of]
+        grid_idx = xp.zeros((num_bags, width), dtype=idx.dtype)
+        grid_coef = xp.zeros((num_bags, 1, width), dtype=coef.dtype)
+        grid_idx[bag_of, slot] = idx
+        grid_coef[bag_of, 0, slot] = coef
+    return xp.matmul(grid_coef, xp.take(weight, grid_idx, axis=0))[:, 0, :]
+
+
 class EmbeddingBagFn(Function):
     """Segment reductions of embedding rows; bag ``k`` covers flat positions ``starts[k]:ends[k]``."""
 
@@ -205,30 +241,35 @@ class EmbeddingBagFn(Function):
         idx, valid, bag_of = self.idx, self.valid, self.bag_of
         self.weight, self.psw = weight, per_sample_weights
         num_bags, dim = self.num_bags, weight.shape[1]
-        out = xp.zeros((num_bags, dim), dtype=weight.dtype)
         if idx.size == 0:
-            return out
-        nonempty = self.lengths > 0
-        starts = self.starts[nonempty]
-        rows = weight[idx]
+            return xp.zeros((num_bags, dim), dtype=weight.dtype)
         if self.mode == "max":
-            rows = xp.where(valid[:, None], rows, xp.asarray(-xp.inf, dtype=rows.dtype))
-            best = xp.maximum.reduceat(rows, starts, axis=0)
-            filled = xp.isfinite(best) | (best > 0)
-            out[nonempty] = xp.where(filled, best, 0)
-            # position of the (first) maximum in each bag and column, for backward
-            hit = (rows == out[bag_of]) & valid[:, None]
-            candidates = xp.where(hit, xp.arange(idx.size)[:, None], idx.size)
-            self.argmax = xp.minimum.reduceat(candidates, starts, axis=0)
-            self.nonempty = nonempty
-            return out
-        self.scale = valid.astype(weight.dtype)
-        if per_sample_weights is not None:
-            self.scale = self.scale * per_sample_weights
+            return self._max_forward(weight)
+        # per-bag factor (1, or 1/count for the mean) and per-position factor (padding 0, per-sample weight)
+        self.bag_scale = None
         if self.mode == "mean":
             counts = xp.bincount(bag_of[valid], minlength=num_bags).astype(weight.dtype)
-            self.scale = self.scale / xp.maximum(counts, 1)[bag_of]
-        out[nonempty] = xp.add.reduceat(rows * self.scale[:, None], starts, axis=0)
+            self.bag_scale = 1 / xp.maximum(counts, 1)
+        coef = valid.astype(weight.dtype)
+        if per_sample_weights is not None:
+            coef *= per_sample_weights
+        if self.bag_scale is not None:
+            coef *= self.bag_scale[bag_of]
+        return _weighted_bag_sum(weight, idx, coef, bag_of, self.starts, self.lengths, num_bags)
+
+    def _max_forward(self, weight):
+        idx, valid, bag_of = self.idx, self.valid, self.bag_of
+        out = xp.zeros((self.num_bags, weight.shape[1]), dtype=weight.dtype)
+        nonempty = self.lengths > 0
+        rows = xp.where(valid[:, None], xp.take(weight, idx, axis=0), xp.asarray(-xp.inf, dtype=weight.dtype))
+        best = xp.maximum.reduceat(rows, self.starts[nonempty], axis=0)
+        filled = xp.isfinite(best) | (best > 0)
+        out[nonempty] = xp.where(filled, best, 0)
+        # position of the (first) maximum in each bag and column, for backward
+        hit = (rows == out[bag_of]) & valid[:, None]
+        candidates = xp.where(hit, xp.arange(idx.size)[:, None], idx.size)
+        self.argmax = xp.minimum.reduceat(candidates, self.starts[nonempty], axis=0)
+        self.nonempty = nonempty
         return out
 
     def backward(self, g):
@@ -236,20 +277,36 @@ class EmbeddingBagFn(Function):
         weight, idx = self.weight, self.idx
         gw = gpsw = None
         if need[0]:
-            gw = xp.zeros(weight.shape, dtype=g.dtype)
-            if idx.size and self.mode == "max":
-                g_ne = g[self.nonempty]
-                pos = self.argmax
-                found = pos < idx.size
-                cols = xp.broadcast_to(xp.arange(weight.shape[1]), pos.shape)
-                xp.add.at(gw, (idx[pos[found]], cols[found]), g_ne[found])
-            elif idx.size:
-                gw = scatter_rows(weight.shape[0], idx, g[self.bag_of] * self.scale[:, None])
+            gw = self._weight_grad(g, weight.shape)
         if len(need) > 1 and need[1] and idx.size:
-            gpsw = (g[self.bag_of] * weight[idx]).sum(axis=1) * self.valid
+            gpsw = (xp.take(g, self.bag_of, axis=0) * xp.take(weight, idx, axis=0)).sum(axis=1) * self.valid
         elif len(need) > 1 and need[1]:
             gpsw = xp.zeros(0, dtype=g.dtype)
         return gw, gpsw
+
+    def _weight_grad(self, g, shape):
+        idx = self.idx
+        if idx.size == 0:
+            return xp.zeros(shape, dtype=g.dtype)
+        if self.mode == "max":
+            gw = xp.zeros(shape, dtype=g.dtype)
+            pos = self.argmax
+            found = pos < idx.size
+            cols = xp.broadcast_to(xp.arange(shape[1]), pos.shape)
+            xp.add.at(gw, (idx[pos[found]], cols[found]), g[self.nonempty][found])
+            return gw
+        bag_of, valid, psw = self.bag_of, self.valid, self.psw
+        if self.bag_scale is not None:
+            g = g * self.bag_scale[:, None]
+        if not valid.all():  # padding entries get no gradient: leave them out of the scatter
+            idx, bag_of = idx[valid], bag_of[valid]
+            psw = psw[valid] if psw is not None else None
+        rows = xp.take(g, bag_of, axis=0)
+        if psw is not None:
+            rows *= psw[:, None]
+        gw, touched = scatter_rows(shape[0], idx, rows)
+        self.grad_row_support = (touched, None)
+        return gw
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Optional[Tensor] = None, mode: str = "mean",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
+from .._backend import xp
+from ..autograd.engine import grad_row_support
 from ..tensor import Tensor
 from ._math import add_weight_decay
 from .optimizer import Optimizer
@@ -33,8 +35,19 @@ class SGD(Optimizer):
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, momentum, dampening = float(group["lr"]), group["momentum"], group["dampening"]
+        plain = momentum == 0 and group["weight_decay"] == 0 and not group["maximize"]
         for p in group["params"]:
             if p.grad is None:
+                continue
+            rows = grad_row_support(p.grad) if plain else None
+            if rows is not None and 2 * rows.size < p._data.shape[0]:
+                # an embedding gradient is zero outside the looked-up rows: -lr * 0 would leave the others as
+                # they are, so only these rows are read and written
+                update = xp.take(p.grad._data, rows, axis=0)
+                update *= -lr
+                update += xp.take(p._data, rows, axis=0)
+                p._data[rows] = update
+                self._mark_updated(p)
                 continue
             grad = add_weight_decay(self._grad_of(p, group["maximize"]), p._data, group["weight_decay"])
             if momentum != 0:

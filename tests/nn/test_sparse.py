@@ -9,6 +9,7 @@ import tensorlib as tl
 import tensorlib.nn as nn
 import tensorlib.nn.functional as F
 from tensorlib.autograd import gradcheck
+from tensorlib.ops.nn_misc import scatter_rows
 
 RNG = np.random.default_rng(0)
 
@@ -149,6 +150,43 @@ def test_embedding_bag_2d_input_fixed_length_bags():
         bag(idx, tl.tensor([0, 1]))
     with pytest.raises(ValueError, match="offsets\\[0\\] has to be 0"):
         bag(tl.tensor([1, 2]), tl.tensor([1]))
+
+
+@pytest.mark.parametrize("layout", ["equal", "ragged", "one_long_bag"])
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_bag_layouts_match_loop_reference(layout, mode, padding_idx):
+    """Equal bags use the flat positions as the grid, ragged bags a padded grid, and bags so uneven that padding
+    would waste most of the work a segment sum: all three must agree with the loop."""
+    lengths = {"equal": [4, 4, 4], "ragged": [3, 0, 5, 1], "one_long_bag": [1, 1, 1, 1, 40]}[layout]
+    idx = RNG.integers(0, 6, sum(lengths))
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    weight = RNG.standard_normal((6, 3))
+    psw = RNG.standard_normal(idx.size) if mode == "sum" else None
+    expected = bag_reference(weight, idx, offsets, mode, psw=psw, padding_idx=padding_idx)
+    w = tl.tensor(weight, dtype=tl.float64, requires_grad=True)
+    p = None if psw is None else tl.tensor(psw, dtype=tl.float64, requires_grad=True)
+
+    def bag(w, p=None):
+        return F.embedding_bag(tl.tensor(idx), w, tl.tensor(offsets), mode=mode, per_sample_weights=p,
+                               padding_idx=padding_idx)
+
+    np.testing.assert_allclose(bag(w, p).detach().numpy(), expected, rtol=1e-12, atol=1e-12)
+    assert gradcheck(bag, (w,) if p is None else (w, p))
+
+
+@pytest.mark.parametrize("repeats", [1, 3, 12])
+def test_scatter_rows_accumulates_repeats_and_reports_touched_rows(repeats):
+    """Indices repeated up to ``repeats`` times (per-occurrence writes up to 4, a sorted reduceat beyond)."""
+    indices = np.repeat(RNG.permutation(50)[:20], RNG.integers(1, repeats + 1, 20))
+    RNG.shuffle(indices)
+    rows = RNG.standard_normal((indices.size, 5)).astype(np.float32)
+    expected = np.zeros((50, 5), np.float32)
+    np.add.at(expected, indices, rows)
+    out, touched = scatter_rows(50, indices, rows)
+    np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(touched, np.unique(indices))
+    assert out.dtype == np.float32
 
 
 def test_one_hot():
