@@ -19,15 +19,25 @@ class Generator:
 
     def __init__(self, device="cpu"):
         self.device = device
-        self._initial_seed = 67280421310721  # PyTorch's default seed
-        self.np_rng = xp.random.Generator(xp.random.PCG64(self._initial_seed))
+        self.manual_seed(67280421310721)  # PyTorch's default seed
+
+    @property
+    def np_rng(self):
+        # built on first draw: seeding is then nearly free, which matters to the DataLoader's per-batch seeding
+        if self._np_rng is None:
+            self._np_rng = xp.random.Generator(xp.random.PCG64(self._initial_seed))
+        return self._np_rng
+
+    @np_rng.setter
+    def np_rng(self, value) -> None:
+        self._np_rng = value
 
     def manual_seed(self, seed: int) -> Generator:
         seed = int(seed)
         if seed < 0:
             seed = seed & 0xFFFF_FFFF_FFFF_FFFF
         self._initial_seed = seed
-        self.np_rng = xp.random.Generator(xp.random.PCG64(seed))
+        self._np_rng = None
         return self
 
     def seed(self) -> int:

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from ._exceptions import ExceptionWrapper
 from ._fetch import _IterableFetcher, _MapFetcher
-from ._seeding import batch_seed, seed_all
+from ._seeding import batch_seeds, seed_all
 
 _PARENT_CHECK_INTERVAL = 0.5  # seconds between checks that the main process is still alive
 
@@ -216,7 +216,7 @@ def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue:
             continue
         try:
             if not is_iterable:
-                seed_all(batch_seed(base_seed, send_idx))
+                seed_all(*batch_seeds(base_seed, send_idx))
             blob = _serialise("data", fetcher.fetch(indices), where, writer)
         except StopIteration:
             blob = _serialise("end", None, where)

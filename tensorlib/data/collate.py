@@ -61,8 +61,7 @@ def _where(field: str) -> str:
 
 
 def _check_same_kind(batch: Sequence, field: str) -> None:
-    first_type = type(batch[0])
-    if all(type(value) is first_type for value in batch):  # the common case, without per-element _kind
+    if len(set(map(type, batch))) == 1:  # the common case, without per-element _kind
         return
     first = _kind(batch[0])
     for position, value in enumerate(batch):
@@ -79,7 +78,23 @@ def _check_equal_shapes(shapes: list, field: str) -> None:
                                f"entry 0 and {list(shape)} at entry {position}{_where(field)}{_PAD_HINT}")
 
 
+def _stack_arrays(arrays: list, field: str):
+    """``np.stack`` of equal-shape arrays, as one ``concatenate`` (stack makes a view per array, twice as slow)."""
+    first = arrays[0]
+    if first.ndim == 0:
+        return np.stack(arrays)
+    if len({len(a) for a in arrays}) == 1:  # concatenate checks the other dimensions itself
+        try:
+            return np.concatenate(arrays).reshape((len(arrays),) + first.shape)
+        except ValueError:
+            pass
+    _check_equal_shapes([a.shape for a in arrays], field)
+    return np.stack(arrays)
+
+
 def _collate_numbers(batch: Sequence) -> Any:
+    if type(batch[0]) is int and len(set(map(type, batch))) == 1:  # the common case: class labels
+        return tl.from_numpy(np.array(batch, dtype=np.int64))
     if isinstance(batch[0], (np.number, np.bool_)):
         return tl.as_tensor(np.array(batch))
     if any(isinstance(x, (float, np.floating)) for x in batch):
@@ -94,20 +109,19 @@ def _collate(batch: Sequence, field: str) -> Any:
     _check_same_kind(batch, field)
     kind = _kind(elem)
     if kind == "tensor":
-        arrays = [t.numpy() for t in batch]
-        _check_equal_shapes([a.shape for a in arrays], field)
-        if any(t.requires_grad for t in batch) or any(a.dtype != arrays[0].dtype for a in arrays):
+        arrays = [t._data for t in batch]
+        if any(t.requires_grad for t in batch) or len({a.dtype for a in arrays}) > 1:
+            _check_equal_shapes([a.shape for a in arrays], field)
             return tl.stack(list(batch), 0)  # keeps the graph / applies PyTorch's type promotion
-        return tl.from_numpy(np.stack(arrays))  # the common case: plain data, one copy
+        return tl.from_numpy(_stack_arrays(arrays, field))  # the common case: plain data, one copy
     if kind == "ndarray":
         if elem.dtype.kind in _STRING_OR_OBJECT_KINDS:
             raise TypeError(_UNSUPPORTED.format(elem.dtype) + _where(field))
-        _check_equal_shapes([a.shape for a in batch], field)
-        return tl.from_numpy(np.stack(batch))
+        return tl.from_numpy(_stack_arrays(list(batch), field))
     if kind == "number":
         return _collate_numbers(batch)
     if kind in ("str", "bytes"):
-        return batch
+        return list(batch)
     if kind == "mapping":
         keys = list(elem.keys())
         for position, sample in enumerate(batch):
@@ -121,15 +135,15 @@ def _collate(batch: Sequence, field: str) -> Any:
         except TypeError:
             return collated
     if kind == "namedtuple":
-        return type(elem)(*(_collate(list(samples), f"{field}.{name}")
+        return type(elem)(*(_collate(samples, f"{field}.{name}")
                             for name, samples in zip(elem._fields, zip(*batch))))
     if kind == "sequence":
-        for position, sample in enumerate(batch):
+        for position, sample in enumerate(batch if len({len(sample) for sample in batch}) > 1 else ()):
             if len(sample) != len(elem):
                 raise RuntimeError(f"each element in list of batch should be of equal size, but element 0"
                                    f"{_where(field)} has length {len(elem)} and element {position} has "
                                    f"length {len(sample)}{_PAD_HINT}")
-        collated = [_collate(list(samples), f"{field}[{i}]") for i, samples in enumerate(zip(*batch))]
+        collated = [_collate(samples, f"{field}[{i}]") for i, samples in enumerate(zip(*batch))]
         if isinstance(elem, tuple):
             return collated
         try:

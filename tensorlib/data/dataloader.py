@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 
 from ._fetch import _IterableFetcher, _MapFetcher
 from ._multiprocess_iter import _MultiProcessingDataLoaderIter
-from ._seeding import batch_seed, draw_base_seed, seeded_rngs
+from ._seeding import BatchRngs, draw_base_seed
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _InfiniteConstantSampler
@@ -56,6 +56,7 @@ class _SingleProcessDataLoaderIter:
         self._base_seed = draw_base_seed(loader.generator)
         self._sampler_iter = iter(loader._index_sampler)
         self._batch_index = 0
+        self._rngs = BatchRngs()
         self._loader_len = loader.__len__
         if self._is_iterable:
             self._fetcher = _IterableFetcher(iter(loader.dataset), loader._auto_collation, loader.collate_fn,
@@ -74,8 +75,11 @@ class _SingleProcessDataLoaderIter:
         index = next(self._sampler_iter)
         if self._is_iterable:
             return self._fetcher.fetch(index)
-        with seeded_rngs(batch_seed(self._base_seed, self._batch_index)):
+        self._rngs.enter(self._base_seed, self._batch_index)
+        try:
             data = self._fetcher.fetch(index)
+        finally:
+            self._rngs.exit()
         self._batch_index += 1
         return data
 

@@ -7,6 +7,8 @@ makes them reproducible) and :class:`WeightedRandomSampler` draws from the globa
 
 from __future__ import annotations
 
+import itertools
+
 from typing import Any, Iterator, Sequence, Sized
 
 import numpy as np
@@ -157,12 +159,11 @@ class BatchSampler(Sampler):
         self.drop_last = drop_last
 
     def __iter__(self) -> Iterator[list]:
-        batch = []
-        for index in self.sampler:
-            batch.append(index)
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
+        indices = iter(self.sampler)
+        batch = list(itertools.islice(indices, self.batch_size))
+        while len(batch) == self.batch_size:
+            yield batch
+            batch = list(itertools.islice(indices, self.batch_size))
         if batch and not self.drop_last:
             yield batch
 

@@ -40,6 +40,8 @@ def test_python_numbers():
 def test_strings_stay_lists():
     assert default_collate(["a", "bc"]) == ["a", "bc"]
     assert default_collate([b"a", b"b"]) == [b"a", b"b"]
+    labels_and_names = default_collate([(1, "a"), (2, "b")])
+    assert type(labels_and_names[1]) is list and labels_and_names[1] == ["a", "b"]
 
 
 def test_tuples_become_lists_of_collated_fields():
@@ -68,6 +70,18 @@ def test_unequal_shapes_point_at_pad_collate():
         default_collate([(np.zeros((2, 2)), 1), (np.zeros((2, 3)), 2)])
     with pytest.raises(RuntimeError, match="each element in list of batch should be of equal size"):
         default_collate([[1, 2], [1, 2, 3]])
+    # first dimensions that differ but add up to a plausible total must not be silently regrouped
+    with pytest.raises(RuntimeError, match=r"\[3, 2\] at entry 0 and \[1, 2\] at entry 1"):
+        default_collate([tl.zeros(3, 2), tl.zeros(1, 2), tl.zeros(2, 2), tl.zeros(2, 2)])
+
+
+def test_stacked_batch_keeps_sample_order_and_values():
+    samples = [np.full((2, 3), i, dtype=np.int16) for i in range(5)]
+    batch = default_collate(samples)
+    assert batch.shape == (5, 2, 3) and batch.dtype == tl.int16
+    np.testing.assert_array_equal(batch.numpy(), np.stack(samples))
+    scalars = default_collate([np.array(1.5), np.array(2.5)])
+    assert scalars.shape == (2,) and scalars.tolist() == [1.5, 2.5]
 
 
 def test_mismatched_types_name_types_and_position():

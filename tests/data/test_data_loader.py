@@ -110,6 +110,45 @@ def test_in_process_loading_leaves_python_and_numpy_rngs_alone():
     assert (random.random(), np.random.rand()) == expected
 
 
+def _training_loop_draws(loader=None):
+    """Draws a training loop makes from all three global RNGs between batches (with or without loading)."""
+    random.seed(5)
+    np.random.seed(5)
+    tl.manual_seed(5)
+    draws = []
+    batches = iter(loader) if loader is not None else None
+    for _ in range(3):
+        if batches is not None:
+            next(batches)
+        draws.append((random.random(), float(np.random.rand()), np.random.randn(2).tolist(), tl.rand(1).item()))
+    return draws
+
+
+def test_training_loop_streams_continue_across_in_process_batches():
+    """Each batch is seeded for itself, and the loop's own tensorlib/Python/NumPy streams carry on between them
+    as if no loading had happened."""
+    loader = DataLoader(RandomDataset(6), batch_size=2, generator=tl.Generator().manual_seed(0))
+    assert _training_loop_draws(loader) == _training_loop_draws()
+
+
+def test_streams_restored_when_a_batch_raises():
+    class Failing(RandomDataset):
+        def __getitem__(self, index):
+            super().__getitem__(index)
+            raise KeyError("boom")
+
+    random.seed(3)
+    np.random.seed(3)
+    tl.manual_seed(3)
+    expected = (random.random(), float(np.random.rand()), tl.rand(1).item())
+    random.seed(3)
+    np.random.seed(3)
+    tl.manual_seed(3)
+    with pytest.raises(KeyError, match="boom"):
+        next(iter(DataLoader(Failing(4), batch_size=2, generator=tl.Generator())))
+    assert (random.random(), float(np.random.rand()), tl.rand(1).item()) == expected
+
+
 def test_random_transforms_differ_per_batch_and_per_epoch_and_repeat_with_seed():
     tl.manual_seed(0)
     loader = DataLoader(RandomDataset(8), batch_size=4)
