@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import itertools
-import mmap
 import os
 import pickle
 import queue
@@ -16,10 +15,10 @@ from typing import Any
 
 from ._exceptions import ExceptionWrapper
 from ._seeding import draw_base_seed
-from ._worker import shm_prefix, worker_loop
+from ._shm import ShmReader, shm_prefix, unlink_quietly
+from ._worker import worker_loop
 
 _POLL_INTERVAL = 0.1  # seconds between liveness checks of the workers while waiting for a batch
-_MAP_POPULATE = getattr(mmap, "MAP_POPULATE", 0)  # fault the pages in with one call
 _JOIN_TIMEOUT = 2.0  # seconds the workers get to exit on their own at shutdown before being terminated
 
 
@@ -40,59 +39,6 @@ def _pickle_for_workers(objects: dict, start_method: str) -> tuple:
                 "define it at module level, or use the 'fork' context "
                 f"({type(err).__name__}: {err})") from err
     return tuple(blobs)
-
-
-def _map_shm_file(path: str, size: int) -> memoryview:
-    """The first ``size`` bytes of the batch file ``path`` as a writable buffer; the file is unlinked.
-
-    Normally the file is mapped (zero-copy; the memory returns to the system when the last array using it
-    dies); if mapping fails (e.g. the process's map count limit) the bytes are read into a new buffer.
-    """
-    try:
-        if size == 0:
-            return memoryview(bytearray())
-        fd = os.open(path, os.O_RDWR)
-        try:
-            try:
-                return memoryview(mmap.mmap(fd, size, flags=mmap.MAP_SHARED | _MAP_POPULATE))
-            except OSError:
-                return _read_fd(fd, size, path)
-        finally:
-            os.close(fd)
-    finally:
-        _unlink_quietly(path)
-
-
-def _read_fd(fd: int, size: int, path: str) -> memoryview:
-    data = memoryview(bytearray(size))
-    done = 0
-    while done < size:
-        count = os.readv(fd, [data[done:]])
-        if count == 0:
-            raise EOFError(f"batch file {path} is shorter than {size} bytes")
-        done += count
-    return data
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _load_blob(blob: bytes | tuple) -> Any:
-    """Unpickle a worker's result: plain ``bytes``, or ``(pickle, path, spans)`` with arrays in ``path``."""
-    if isinstance(blob, bytes):
-        return pickle.loads(blob)
-    inband, path, spans = blob
-    data = _map_shm_file(path, max((start + nbytes for start, nbytes in spans), default=0))
-    return pickle.loads(inband, buffers=[data[start:start + nbytes] for start, nbytes in spans])
-
-
-def _discard_blob(blob: bytes | tuple) -> None:
-    if isinstance(blob, tuple):
-        _unlink_quietly(blob[1])
 
 
 def _send_to_worker(index_queue: Any, message: Any) -> None:
@@ -118,6 +64,7 @@ class _WorkerGroup:
 
     def __init__(self, context: Any) -> None:
         self.shm_prefix = shm_prefix(secrets.token_hex(6))
+        self.shm_reader = ShmReader()
         self.result_queue = context.Queue()
         self.index_queues: list = []  # main's sending ends of the workers' index pipes
         self.workers: list = []
@@ -145,9 +92,10 @@ class _WorkerGroup:
             index_queue.close()
         self.result_queue.cancel_join_thread()
         self.result_queue.close()
-        if self.shm_prefix is not None:  # batch files sent but never received
+        self.shm_reader.close()
+        if self.shm_prefix is not None:  # slot files a worker created that the main process never mapped
             for path in glob.glob(glob.escape(self.shm_prefix) + "*"):
-                _unlink_quietly(path)
+                unlink_quietly(path)
 
 
 class _MultiProcessingDataLoaderIter:
@@ -175,6 +123,8 @@ class _MultiProcessingDataLoaderIter:
         self._result_queue = self._group.result_queue
         self._index_queues = self._group.index_queues
         self._workers = self._group.workers
+        self._shm_reader = self._group.shm_reader
+        self._freed_slots = [[] for _ in range(self._num_workers)]  # read slots, returned with the next task
         shipped = (None, None, None) if pickled is not None else (
             loader.dataset, loader.collate_fn, loader.worker_init_fn)
         for worker_id in range(self._num_workers):
@@ -237,7 +187,8 @@ class _MultiProcessingDataLoaderIter:
         except StopIteration:
             self._sampler_exhausted = True
             return
-        _send_to_worker(self._index_queues[worker_id], ("task", self._epoch, self._send_idx, index))
+        freed, self._freed_slots[worker_id] = self._freed_slots[worker_id], []
+        _send_to_worker(self._index_queues[worker_id], ("task", self._epoch, self._send_idx, index, freed))
         self._task_worker[self._send_idx] = worker_id
         self._send_idx += 1
 
@@ -277,22 +228,26 @@ class _MultiProcessingDataLoaderIter:
         """Wait for one result of the current epoch and buffer it; fail on dead workers or timeout."""
         while True:
             try:
-                epoch, send_idx, blob = self._result_queue.get(timeout=_POLL_INTERVAL)
+                epoch, send_idx, worker_id, blob = self._result_queue.get(timeout=_POLL_INTERVAL)
             except queue.Empty:
                 self._check_workers_alive()
                 if deadline is not None and time.monotonic() >= deadline:
                     self._shutdown_workers(graceful=False)
                     raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
                 continue
-            if epoch != self._epoch:
-                _discard_blob(blob)
-                continue
+            current = epoch == self._epoch
             try:
-                self._buffer[send_idx] = _load_blob(blob)
+                if current:
+                    self._buffer[send_idx] = self._shm_reader.loads(worker_id, blob)
+                else:  # a batch of an abandoned epoch: only its slot matters
+                    self._shm_reader.attach(worker_id, blob)
             except Exception:
-                wrapper = ExceptionWrapper(where="while unpickling a worker's batch")
-                self._buffer[send_idx] = ("error", wrapper)
-            return
+                if current:
+                    self._buffer[send_idx] = ("error", ExceptionWrapper(where="while unpickling a worker's batch"))
+            if isinstance(blob, tuple):
+                self._freed_slots[worker_id].append(blob[1])
+            if current:
+                return
 
     def _check_workers_alive(self) -> None:
         dead = [worker for worker in self._workers if not worker.is_alive()]

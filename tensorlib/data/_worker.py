@@ -3,16 +3,15 @@
 Protocol:
 
 * main -> worker, on the worker's own one-way index pipe: ``("epoch", epoch, base_seed)`` at the start of
-  each epoch, ``("task", epoch, send_idx, indices)`` per batch, ``None`` to exit;
-* worker -> main, on the shared result queue: ``(epoch, send_idx, blob)`` where ``blob`` pickles
+  each epoch, ``("task", epoch, send_idx, indices, freed_slots)`` per batch, ``None`` to exit;
+* worker -> main, on the shared result queue: ``(epoch, send_idx, worker_id, blob)`` where ``blob`` pickles
   ``("data", batch)``, ``("error", ExceptionWrapper)`` or ``("end", None)`` (iterable dataset exhausted).
 
 The worker pickles results itself so an unpicklable batch becomes a reported error rather than a message
 lost in the queue's feeder thread (which would hang the main process).
 
-Large batches travel through shared memory (see :class:`ShmWriter`): the arrays of a batch are written to
-one file under ``/dev/shm`` and only ``(pickle, path, spans)`` goes through the queue, so the queue's
-feeder thread and the 64 KiB pipe no longer ping-pong hundreds of kilobytes per batch.
+Large batches travel through shared memory (see :mod:`._shm`): the arrays of a batch are copied into one of
+the worker's reusable slots and only a small header goes through the queue; ``freed_slots`` hands slots back.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from typing import Any, Callable
 from ._exceptions import ExceptionWrapper
 from ._fetch import _IterableFetcher, _MapFetcher
 from ._seeding import batch_seeds, seed_all
+from ._shm import ShmWriter
 
 _PARENT_CHECK_INTERVAL = 0.5  # seconds between checks that the main process is still alive
 
@@ -69,66 +69,6 @@ def get_worker_info() -> WorkerInfo | None:
     return _worker_info
 
 
-SHM_DIR = "/dev/shm"
-_SHM_MIN_BYTES = 32 * 1024  # below this the pipe is cheaper than creating a file
-_SHM_ALIGN = 64  # each array starts on a cache line (and any dtype's alignment)
-
-
-def shm_prefix(token: str) -> str | None:
-    """Path prefix of one iterator's batch files under ``/dev/shm``, or None where there is no such dir."""
-    if not os.path.isdir(SHM_DIR) or not os.access(SHM_DIR, os.W_OK):
-        return None
-    return os.path.join(SHM_DIR, f"tensorlib_loader_{os.getpid()}_{token}_")
-
-
-class ShmWriter:
-    """Sends a batch's array data through one ``/dev/shm`` file instead of the result pipe.
-
-    ``dumps`` pickles with protocol 5: arrays (and tensors, which pickle as arrays) become out-of-band
-    buffers written side by side into a new file; the result is ``(pickle, path, spans)`` with one
-    ``(offset, nbytes)`` per buffer. The main process maps the file (zero-copy) and unlinks it;
-    files nobody read (worker death, shutdown) are removed by the main process by prefix.
-    Small batches, and any failure to write the file, fall back to a plain in-band pickle (``bytes``).
-    """
-
-    def __init__(self, prefix: str, worker_id: int) -> None:
-        self.prefix = f"{prefix}{worker_id}_"
-        self.count = 0
-
-    def dumps(self, obj: Any) -> bytes | tuple:
-        buffers: list = []
-        inband = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
-        raws = [buffer.raw() for buffer in buffers]
-        if sum(raw.nbytes for raw in raws) < _SHM_MIN_BYTES:
-            return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-        spans, end = [], 0
-        for raw in raws:
-            start = -(-end // _SHM_ALIGN) * _SHM_ALIGN
-            spans.append((start, raw.nbytes))
-            end = start + raw.nbytes
-        path = f"{self.prefix}{self.count}"
-        self.count += 1
-        try:
-            self._write(path, raws, spans)
-        except OSError:  # e.g. /dev/shm full: the pipe still works
-            return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-        return inband, path, spans
-
-    @staticmethod
-    def _write(path: str, raws: list, spans: list) -> None:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        try:
-            for raw, (start, nbytes) in zip(raws, spans):
-                written = 0
-                while written < nbytes:
-                    written += os.pwrite(fd, raw[written:], start + written)
-        except BaseException:
-            os.unlink(path)
-            raise
-        finally:
-            os.close(fd)
-
-
 def _serialise(kind: str, payload: Any, where: str, writer: ShmWriter | None = None) -> bytes | tuple:
     try:
         if writer is not None:
@@ -168,7 +108,7 @@ def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue:
                 shm_path_prefix: str | None = None) -> None:
     """Serve batch requests until ``None`` arrives or the main process disappears.
 
-    ``shm_path_prefix`` (from :func:`shm_prefix`) sends large batches through shared memory files.
+    ``shm_path_prefix`` (from :func:`._shm.shm_prefix`) sends large batches through shared memory slots.
     """
     global _worker_info, _worker_info_queried
     _worker_info_queried = False  # a forked worker inherits the parent's flag
@@ -210,9 +150,11 @@ def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue:
                 except Exception:
                     init_error = ExceptionWrapper(where=where)
             continue
-        _, epoch, send_idx, indices = message
+        _, epoch, send_idx, indices, freed_slots = message
+        if writer is not None:
+            writer.release(freed_slots)
         if init_error is not None:
-            result_queue.put((epoch, send_idx, _serialise("error", init_error, where)))
+            result_queue.put((epoch, send_idx, worker_id, _serialise("error", init_error, where)))
             continue
         try:
             if not is_iterable:
@@ -225,4 +167,4 @@ def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue:
         if not warned:
             warned = True
             _warn_if_duplicated(is_iterable, dataset, worker_id, num_workers)
-        result_queue.put((epoch, send_idx, blob))
+        result_queue.put((epoch, send_idx, worker_id, blob))

@@ -8,7 +8,6 @@ makes them reproducible) and :class:`WeightedRandomSampler` draws from the globa
 from __future__ import annotations
 
 import itertools
-
 from typing import Any, Iterator, Sequence, Sized
 
 import numpy as np

@@ -301,23 +301,50 @@ needs_dev_shm = pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs 
 
 
 @needs_dev_shm
-def test_shm_writer_ships_arrays_through_a_file_that_loading_removes():
-    from tensorlib.data._multiprocess_iter import _load_blob
-    from tensorlib.data._worker import ShmWriter, shm_prefix
+def test_shm_slots_ship_arrays_and_are_reused_after_release():
+    from tensorlib.data._shm import ShmReader, ShmWriter, shm_prefix
 
-    writer = ShmWriter(shm_prefix("unittest"), 0)
+    writer, reader = ShmWriter(shm_prefix("unittest"), 0), ShmReader()
     images = tl.from_numpy(np.arange(2 * 64 * 64, dtype=np.float32).reshape(2, 64, 64))
-    labels = tl.tensor([3, 4])
-    blob = writer.dumps(("data", {"x": images, "y": labels, "name": ["a", "b"]}))
-    assert isinstance(blob, tuple) and os.path.exists(blob[1])
-    kind, batch = _load_blob(blob)
-    assert not os.path.exists(blob[1])
+    blob = writer.dumps(("data", {"x": images, "y": tl.tensor([3, 4]), "name": ["a", "b"]}))
+    _, slot, new_slot, _ = blob
+    assert new_slot is not None and os.path.exists(new_slot[0])
+    kind, batch = reader.loads(0, blob)
+    assert not os.path.exists(new_slot[0])  # mapped by both sides, so the file name is no longer needed
     assert kind == "data" and batch["name"] == ["a", "b"] and batch["y"].tolist() == [3, 4]
     np.testing.assert_array_equal(batch["x"].numpy(), images.numpy())
     assert batch["x"].dtype == tl.float32 and batch["y"].dtype == tl.int64
     batch["x"].add_(1)  # received batches are ordinary writable tensors
     assert batch["x"][0, 0, 0].item() == 1
+
+    writer.release([slot])
+    reused = writer.dumps(("data", tl.zeros(2, 64, 64)))
+    assert reused[1] == slot and reused[2] is None  # same slot, nothing new to map
+    assert reader.loads(0, reused)[1].sum().item() == 0
+    assert batch["x"][0, 0, 0].item() == 1  # the earlier batch owns its memory: reusing the slot left it alone
+
+    writer.release([slot])
+    bigger = writer.dumps(("data", tl.ones(8, 64, 64)))
+    assert bigger[1] != slot and bigger[2][2] == slot  # the too-small free slot is retired, not kept
+    assert reader.loads(0, bigger)[1].shape == (8, 64, 64) and (0, slot) not in reader.slots
     assert isinstance(writer.dumps(("data", tl.zeros(4))), bytes)  # small batches stay in the pipe
+    writer.close()
+    reader.close()
+    assert _my_shm_files() == []
+
+
+@needs_dev_shm
+def test_batches_fall_back_to_the_pipe_when_shared_memory_fails(monkeypatch):
+    from tensorlib.data import _shm
+
+    def refuse(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_shm, "_map", refuse)
+    blob = _shm.ShmWriter(_shm.shm_prefix("unittest"), 1).dumps(("data", tl.arange(20000, dtype=tl.float32)))
+    assert isinstance(blob, bytes)
+    loader = DataLoader(_ImageDataset(12), batch_size=4, num_workers=2)  # forked workers inherit the patch
+    assert [b[1].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
     assert _my_shm_files() == []
 
 
@@ -352,20 +379,3 @@ def test_no_shared_memory_files_left_after_break_error_or_dead_worker(case):
         del caught  # its traceback keeps the iterator (and its unread prefetched batches) alive
         gc.collect()
     assert _my_shm_files() == []
-
-
-@needs_dev_shm
-def test_batch_is_read_into_memory_when_mapping_the_file_fails(monkeypatch):
-    from tensorlib.data import _multiprocess_iter
-    from tensorlib.data._worker import ShmWriter, shm_prefix
-
-    blob = ShmWriter(shm_prefix("unittest"), 1).dumps(("data", tl.arange(20000, dtype=tl.float32)))
-    assert isinstance(blob, tuple)
-
-    def refuse(*args, **kwargs):
-        raise OSError(12, "Cannot allocate memory")
-
-    monkeypatch.setattr(_multiprocess_iter.mmap, "mmap", refuse)
-    kind, batch = _multiprocess_iter._load_blob(blob)
-    np.testing.assert_array_equal(batch.numpy(), np.arange(20000, dtype=np.float32))
-    assert batch.numpy().flags.writeable and _my_shm_files() == []
