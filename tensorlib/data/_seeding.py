@@ -64,6 +64,11 @@ def seed_all(seed: int, numpy_key=None) -> None:
     np.random.seed(np.random.SeedSequence(_words(seed)).generate_state(4) if numpy_key is None else numpy_key)
 
 
+# NumPy's global functions are bound to one RandomState; handing it another bit generator is a cheap swap
+_LEGACY = getattr(np.random.mtrand, "_rand", None)
+_CAN_SWAP_NUMPY = _LEGACY is not None and hasattr(np.random.MT19937, "_legacy_seeding")
+
+
 class BatchRngs:
     """Seeds the global RNGs for one batch loaded in the main process, then gives the training loop its streams
     back: ``enter(base_seed, k)`` before the batch, ``exit()`` after it (also when it raises).
@@ -73,22 +78,30 @@ class BatchRngs:
     """
 
     def __init__(self) -> None:
-        self._numpy_batch = np.random.MT19937()
+        self._generator = tl.random.default_generator
+        self._numpy_batch = np.random.MT19937() if _CAN_SWAP_NUMPY else None
         self._saved = None
 
     def enter(self, base_seed: int, batch_index: int) -> None:
         seed, numpy_key = batch_seeds(base_seed, batch_index)
-        generator = tl.random.default_generator
-        legacy = np.random.mtrand._rand
-        self._saved = (generator._np_rng, generator._initial_seed, random.getstate(), legacy._bit_generator)
+        generator = self._generator
+        if _CAN_SWAP_NUMPY:
+            numpy_stream = _LEGACY._bit_generator
+            self._numpy_batch._legacy_seeding(numpy_key)  # what np.random.seed(numpy_key) does, on the spare
+            _LEGACY.__init__(self._numpy_batch)
+        else:
+            numpy_stream = np.random.get_state()
+            np.random.seed(numpy_key)
+        self._saved = (generator._np_rng, generator._initial_seed, random.getstate(), numpy_stream)
         generator.manual_seed(seed)
         random.seed(seed)
-        self._numpy_batch._legacy_seeding(numpy_key)  # what np.random.seed(numpy_key) does, on a spare generator
-        legacy.__init__(self._numpy_batch)
 
     def exit(self) -> None:
-        generator = tl.random.default_generator
+        generator = self._generator
         generator._np_rng, generator._initial_seed, python_state, numpy_stream = self._saved
         self._saved = None
         random.setstate(python_state)
-        np.random.mtrand._rand.__init__(numpy_stream)
+        if _CAN_SWAP_NUMPY:
+            _LEGACY.__init__(numpy_stream)
+        else:
+            np.random.set_state(numpy_stream)

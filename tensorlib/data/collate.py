@@ -37,8 +37,15 @@ def _is_namedtuple(value: Any) -> bool:
     return isinstance(value, tuple) and hasattr(value, "_fields")
 
 
+_KIND_OF_TYPE = {tl.Tensor: "tensor", np.ndarray: "ndarray", int: "number", float: "number", bool: "number",
+                 str: "str", bytes: "bytes", tuple: "sequence", list: "sequence", dict: "mapping"}
+
+
 def _kind(value: Any) -> str:
     """The collate category of a sample element; elements of one batch position must share it."""
+    kind = _KIND_OF_TYPE.get(type(value))  # exact built-in types first: no isinstance against ABCs
+    if kind is not None:
+        return kind
     if isinstance(value, tl.Tensor):
         return "tensor"
     if isinstance(value, np.ndarray):
@@ -110,7 +117,7 @@ def _collate(batch: Sequence, field: str) -> Any:
     kind = _kind(elem)
     if kind == "tensor":
         arrays = [t._data for t in batch]
-        if any(t.requires_grad for t in batch) or len({a.dtype for a in arrays}) > 1:
+        if True in {t.requires_grad for t in batch} or len({a.dtype for a in arrays}) > 1:
             _check_equal_shapes([a.shape for a in arrays], field)
             return tl.stack(list(batch), 0)  # keeps the graph / applies PyTorch's type promotion
         return tl.from_numpy(_stack_arrays(arrays, field))  # the common case: plain data, one copy

@@ -157,3 +157,18 @@ def test_random_transforms_differ_per_batch_and_per_epoch_and_repeat_with_seed()
     assert first[0] != first[1] and first != second
     tl.manual_seed(0)
     assert [b[1].tolist() for b in loader] == first
+
+
+def test_numpy_without_bit_generator_swap_gives_the_same_batches_and_streams(monkeypatch):
+    """The fallback for NumPy builds without the private seeding hook: serialise and restore the state."""
+    from tensorlib.data import _seeding
+
+    def batches():
+        loader = DataLoader(RandomDataset(6), batch_size=2, generator=tl.Generator().manual_seed(0))
+        return [[t.tolist() for t in batch] for batch in loader]
+
+    swapped = batches()
+    monkeypatch.setattr(_seeding, "_CAN_SWAP_NUMPY", False)
+    assert batches() == swapped
+    loader = DataLoader(RandomDataset(6), batch_size=2, generator=tl.Generator().manual_seed(0))
+    assert _training_loop_draws(loader) == _training_loop_draws()
