@@ -42,6 +42,10 @@ def _map(path: str, size: int, create: bool) -> mmap.mmap:
     try:
         if create:
             os.ftruncate(fd, size)
+            if hasattr(os, "posix_fallocate"):
+                # reserve the pages now: a full /dev/shm then fails here with ENOSPC (and the batch goes through
+                # the pipe) instead of killing the worker with SIGBUS when it writes into the mapping
+                os.posix_fallocate(fd, 0, size)
         return mmap.mmap(fd, size, flags=mmap.MAP_SHARED)
     finally:
         os.close(fd)
@@ -103,18 +107,19 @@ class ShmWriter:
             if self.slots[slot].size >= nbytes:
                 del self.free[position]
                 return slot, None
-        retired = None
-        if self.free:  # every free slot is too small: replace the smallest instead of adding one more
-            retired = min(self.free, key=lambda s: self.slots[s].size)
-            self.free.remove(retired)
-            self.slots.pop(retired).close()
-        slot, self.count = self.count, self.count + 1
-        path, size = f"{self.prefix}{slot}", _slot_size(nbytes)
+        path, size = f"{self.prefix}{self.count}", _slot_size(nbytes)
         try:
-            self.slots[slot] = _Slot(path, size, create=True)
+            created = _Slot(path, size, create=True)
         except BaseException:
             unlink_quietly(path)
             raise
+        slot, self.count = self.count, self.count + 1
+        self.slots[slot] = created
+        retired = None
+        if self.free:  # every free slot is too small: replace the smallest instead of keeping them all
+            retired = min(self.free, key=lambda s: self.slots[s].size)
+            self.free.remove(retired)
+            self.slots.pop(retired).close()
         return slot, (path, size, retired)
 
     def close(self) -> None:

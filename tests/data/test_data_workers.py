@@ -340,8 +340,13 @@ def test_batches_fall_back_to_the_pipe_when_shared_memory_fails(monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
+    writer = _shm.ShmWriter(_shm.shm_prefix("unittest"), 1)
+    if hasattr(os, "posix_fallocate"):  # /dev/shm full: the slot's pages can't be reserved
+        monkeypatch.setattr(_shm.os, "posix_fallocate", refuse)
+        assert isinstance(writer.dumps(("data", tl.arange(20000, dtype=tl.float32))), bytes)
+        assert _my_shm_files() == [] and writer.slots == {}
     monkeypatch.setattr(_shm, "_map", refuse)
-    blob = _shm.ShmWriter(_shm.shm_prefix("unittest"), 1).dumps(("data", tl.arange(20000, dtype=tl.float32)))
+    blob = writer.dumps(("data", tl.arange(20000, dtype=tl.float32)))
     assert isinstance(blob, bytes)
     loader = DataLoader(_ImageDataset(12), batch_size=4, num_workers=2)  # forked workers inherit the patch
     assert [b[1].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
