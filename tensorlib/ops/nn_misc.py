@@ -360,6 +360,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Optional[Tensor] = Non
         end, starts = int(starts[-1]), starts[:-1]
         idx = idx[:end]
     num_bags = starts.size
+    if num_bags == 0:  # no offsets: no bag holds any position (PyTorch returns an empty result)
+        end, idx = 0, idx[:0]
     ends = xp.append(starts[1:], end) if num_bags else starts
     lengths = ends - starts
     bag_of = xp.repeat(xp.arange(num_bags), lengths)
@@ -368,8 +370,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Optional[Tensor] = Non
         if tuple(per_sample_weights.shape) != tuple(input.shape):
             raise ValueError(f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not "
                              f"None, then it must have the same shape as the input ({tuple(input.shape)})")
-        per_sample_weights = per_sample_weights.reshape(-1)[:end] if include_last_offset else \
-            per_sample_weights.reshape(-1)
+        per_sample_weights = per_sample_weights.reshape(-1)
+        if end < per_sample_weights.shape[0]:
+            per_sample_weights = per_sample_weights[:end]
     return EmbeddingBagFn.apply(weight, per_sample_weights, idx=idx, valid=valid, bag_of=bag_of, starts=starts,
                                 lengths=lengths, num_bags=num_bags, mode=mode)
 

@@ -189,6 +189,14 @@ def test_scatter_rows_accumulates_repeats_and_reports_touched_rows(repeats):
     assert out.dtype == np.float32
 
 
+def test_embedding_bag_without_offsets_gives_no_bags():
+    weight = tl.randn(5, 3, requires_grad=True)
+    out = F.embedding_bag(tl.tensor([1, 2]), weight, tl.tensor([], dtype=tl.int64))
+    assert out.shape == (0, 3)
+    out.sum().backward()
+    assert weight.grad.shape == (5, 3) and not weight.grad.numpy().any()
+
+
 def test_one_hot():
     out = F.one_hot(tl.tensor([[0, 2], [1, 1]]))
     assert out.dtype == tl.int64 and out.shape == (2, 2, 3)
