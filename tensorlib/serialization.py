@@ -20,11 +20,11 @@ import json
 import math
 import os
 import struct
-import tempfile
 import zipfile
 from collections import OrderedDict
 
 from . import dtypes as _dtypes
+from ._atomic import atomic_write
 from ._backend import xp
 from .tensor import Tensor
 
@@ -189,19 +189,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     if hasattr(f, "write"):
         f.write(payload)
         return
-    path = os.fspath(f)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(f) as out:
+        out.write(payload)
 
 
 def load(f, map_location=None, weights_only=None, mmap=None, **kwargs):

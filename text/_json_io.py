@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
+
+from tensorlib._atomic import atomic_write
 
 
 def write_json_atomic(path: str | os.PathLike, payload: Any) -> None:
@@ -13,19 +14,8 @@ def write_json_atomic(path: str | os.PathLike, payload: Any) -> None:
 
     A crash mid-write leaves either the old file or no file, never a truncated one.
     """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, ensure_ascii=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-        raise
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, ensure_ascii=False)
 
 
 def read_json_object(path: str | os.PathLike, kind: str, required: dict) -> dict:

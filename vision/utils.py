@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from typing import BinaryIO, List, Sequence, Tuple, Union
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 import tensorlib as tl
+from tensorlib._atomic import atomic_write
 
 __all__ = ["make_grid", "save_image", "draw_confusion_matrix", "save_prediction_grid"]
 
@@ -102,16 +102,8 @@ def _atomic_save(image: Image.Image, path: Union[str, os.PathLike], format: str 
         format = Image.registered_extensions().get(extension)
         if format is None:
             raise ValueError(f"unknown file extension {extension!r} for {path!r}: pass format=")
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temp_path = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            image.save(stream, format=format)
-        os.replace(temp_path, path)
-    except BaseException:
-        if os.path.exists(temp_path):
-            os.remove(temp_path)
-        raise
+    with atomic_write(path) as stream:
+        image.save(stream, format=format)
 
 
 def save_image(tensor, fp: Union[str, os.PathLike, BinaryIO], format: str | None = None, **kwargs) -> None:

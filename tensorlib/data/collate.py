@@ -11,7 +11,7 @@ Tensor ``[*]``                  Tensor ``[B, *]`` (all shapes must be equal)
 NumPy array ``[*]``             Tensor ``[B, *]`` with the array's dtype
 NumPy scalar                    Tensor ``[B]`` with the scalar's dtype
 ``bool`` / ``int`` / ``float``  Tensor ``[B]``: bool / int64 / float32 (any float -> float32)
-``str`` / ``bytes``             the list of them, unchanged
+``str`` / ``bytes``             unchanged (a tuple for a field of tuples)
 mapping                         same mapping type, each key collated
 namedtuple                      same namedtuple type, each field collated
 tuple                           a **list** of collated fields (as PyTorch)
@@ -128,7 +128,7 @@ def _collate(batch: Sequence, field: str) -> Any:
     if kind == "number":
         return _collate_numbers(batch)
     if kind in ("str", "bytes"):
-        return list(batch)
+        return batch  # as PyTorch: the list itself at the top level, a tuple for a field of tuple samples
     if kind == "mapping":
         keys = list(elem.keys())
         for position, sample in enumerate(batch):
