@@ -81,12 +81,14 @@ class TextClassificationDataset(_TextItems, Dataset):
                 raise ValueError(f"{self.path!r} has no column {', '.join(repr(c) for c in missing)}; "
                                  f"columns found: {header}")
             label_at, text_at = header.index(label_column), header.index(text_column)
-            rows = [row for row in reader if row]
-        width = max(label_at, text_at) + 1
-        for line, row in enumerate(rows, start=2):
-            if len(row) < width:
-                raise ValueError(f"{self.path!r} line {line}: expected at least {width} fields, "
-                                 f"got {len(row)}")
+            width = max(label_at, text_at) + 1
+            rows = []
+            for row in reader:
+                if row and len(row) < width:  # reader.line_num counts the lines of quoted multi-line fields
+                    raise ValueError(f"{self.path!r} line {reader.line_num}: expected at least {width} fields, "
+                                     f"got {len(row)}")
+                if row:
+                    rows.append(row)
         raw_labels = [row[label_at].strip() for row in rows]
         self.texts: list[str] = [row[text_at] for row in rows]
         self.labels: list[Union[int, str]] = _maybe_ints(raw_labels)

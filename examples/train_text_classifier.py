@@ -334,8 +334,8 @@ def train(args, model, loaders, class_names):
             valid_accuracy = evaluate(model, valid_loader, criterion)[0]
         lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
-            # The tutorial's rule: cut the learning rate tenfold when validation accuracy stops improving.
-            if best_valid is not None and valid_accuracy is not None and valid_accuracy <= best_valid:
+            # The tutorial's rule: cut the learning rate tenfold when validation accuracy drops (not on a tie).
+            if best_valid is not None and valid_accuracy is not None and valid_accuracy < best_valid:
                 scheduler.step()
             elif valid_accuracy is not None:
                 best_valid = valid_accuracy
@@ -383,13 +383,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     args.progress = not args.no_progress
+    for name, least in (("epochs", 1), ("batch_size", 1), ("max_length", 1), ("embed_dim", 1), ("hidden_size", 1),
+                        ("num_layers", 1), ("min_freq", 1), ("bpe_vocab_size", 256)):
+        if getattr(args, name) < least:
+            flag = "--" + name.replace("_", "-")
+            extra = " (the 256 byte ids plus merges)" if name == "bpe_vocab_size" else ""
+            parser.error(f"{flag} must be at least {least}{extra}, got {getattr(args, name)}")
     if args.predict is not None and args.checkpoint is None:
         parser.error("--predict needs --checkpoint PATH")
     return args
 
 
 def load_classifier(path: str):
-    """``(model, encoder, class_names)`` from a checkpoint written by this script."""
+    """``(model, encoder, class_names, hparams)`` from a checkpoint written by this script."""
     if not os.path.isfile(path):
         fail(f"checkpoint {path!r} not found")
     state = tl.load(path)
@@ -398,15 +404,15 @@ def load_classifier(path: str):
     model = build_model(state["hparams"])
     model.load_state_dict(state["model"])
     model.eval()
-    return model, TextEncoder.from_state(state["encoder"]), state["classes"]
+    return model, TextEncoder.from_state(state["encoder"]), state["classes"], state["hparams"]
 
 
 def predict(text: str, checkpoint: str) -> dict:
     """Classify ``text``; prints and returns the class name and the class probabilities."""
-    model, encoder, class_names = load_classifier(checkpoint)
+    model, encoder, class_names, hparams = load_classifier(checkpoint)
     ids = encoder.encode(text)
     batch = collate_bag([(ids, 0)]) if isinstance(model, TextClassificationModel) else \
-        CollatePadded(encoder.pad_index)([(ids, 0)])
+        CollatePadded(encoder.pad_index, hparams.get("max_length"))([(ids, 0)])  # truncated as in training
     with tl.no_grad():
         probabilities = model(*batch[0]).softmax(1)[0].tolist()
     best = max(range(len(class_names)), key=probabilities.__getitem__)
@@ -435,7 +441,7 @@ def main(argv=None) -> dict:
         loaders = make_loaders(args, encoder, train_texts, train_targets, test_texts, test_targets)
     hparams = {"model": args.model, "vocab_size": len(encoder.vocab), "embed_dim": args.embed_dim,
                "num_class": len(class_names), "hidden_size": args.hidden_size, "num_layers": args.num_layers,
-               "dropout": args.dropout, "padding_idx": encoder.pad_index}
+               "dropout": args.dropout, "padding_idx": encoder.pad_index, "max_length": args.max_length}
     model = build_model(hparams)
     print(f"{args.model}: {sum(p.numel() for p in model.parameters()):,} parameters; vocabulary "
           f"{len(encoder.vocab):,} ({args.tokenizer}); {len(train_texts):,} training / {len(test_texts):,} "

@@ -1,6 +1,6 @@
 """tensorlib.text: tokenizers, vocabularies, byte-level BPE and text transforms (torchtext-shaped).
 
-``pad_sequence``, ``pack_padded_sequence`` and ``pad_packed_sequence`` are re-exported from
+``pad_sequence``, ``pack_padded_sequence``, ``pad_packed_sequence`` and ``pack_sequence`` are re-exported from
 ``tensorlib.nn.utils.rnn`` on first access.
 """
 
@@ -11,7 +11,7 @@ from .sampler import BucketBatchSampler
 from .tokenizers import RegexTokenizer, WordPunctTokenizer, basic_english_normalize, get_tokenizer
 from .vocab import Vocab, build_vocab_from_iterator, vocab
 
-_RNN_UTILS = ("pad_sequence", "pack_padded_sequence", "pad_packed_sequence")
+_RNN_UTILS = ("pad_sequence", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence")
 
 __all__ = ["get_tokenizer", "ngrams_iterator", "RegexTokenizer", "WordPunctTokenizer",
            "basic_english_normalize", "BPETokenizer", "Vocab", "vocab", "build_vocab_from_iterator",

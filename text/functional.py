@@ -26,10 +26,6 @@ def _check_list(input: Any, what: str) -> None:
                         f"got {type(input).__name__}")
 
 
-class _RaggedError(ValueError):
-    """Rows of different lengths without a padding value (kept a ValueError, like torch.tensor's)."""
-
-
 def to_tensor(input: Any, padding_value: int | None = None, dtype: tl.dtype = tl.int64) -> tl.Tensor:
     """Convert token ids to a tensor.
 
@@ -38,25 +34,33 @@ def to_tensor(input: Any, padding_value: int | None = None, dtype: tl.dtype = tl
     same length, otherwise shorter rows are right-padded with ``padding_value``.
     """
     _check_list(input, "to_tensor")
+    if padding_value is None:
+        _check_equal_lengths(input)
     try:
         return _to_tensor(input, padding_value, dtype)
     except (TypeError, ValueError) as error:
-        if isinstance(error, _RaggedError):
-            raise
         raise TypeError(f"Input type not supported: to_tensor expects a list of ints or a list of lists of "
                         f"ints ({error})") from None
+
+
+def _check_equal_lengths(input: list) -> None:
+    """Rows of different lengths without a padding value: a ValueError, like torch.tensor's."""
+    try:
+        lengths = [len(row) for row in input] if _is_batch(input) else []
+    except TypeError:  # not rows of sequences: to_tensor reports the input type
+        return
+    if lengths and min(lengths) != max(lengths):
+        raise ValueError(f"to_tensor: rows have different lengths (min {min(lengths)}, max {max(lengths)}); pass "
+                         "padding_value to pad them")
 
 
 def _to_tensor(input: list, padding_value: int | None, dtype: tl.dtype) -> tl.Tensor:
     if not _is_batch(input):
         return tl.tensor(input, dtype=tl.int64)
+    if padding_value is None:
+        return tl.tensor(input, dtype=dtype)
     lengths = np.fromiter(map(len, input), dtype=np.int64, count=len(input))
     max_len = int(lengths.max())
-    if padding_value is None:
-        if (lengths != max_len).any():
-            raise _RaggedError(f"to_tensor: rows have different lengths (min {int(lengths.min())}, "
-                               f"max {max_len}); pass padding_value to pad them")
-        return tl.tensor(input, dtype=dtype)
     np_dtype = to_numpy_dtype(dtype)
     out = np.full((len(input), max_len), padding_value, dtype=np_dtype)
     flat = np.fromiter(chain.from_iterable(input), dtype=np_dtype, count=int(lengths.sum()))

@@ -146,6 +146,8 @@ class Vocab(Module):
             problem = "'itos' contains duplicate tokens"
         elif default_index is not None and type(default_index) is not int:
             problem = "'default_index' must be an int or null"
+        elif default_index is not None and not 0 <= default_index < len(payload["itos"]):
+            problem = f"'default_index' {default_index} is outside the {len(payload['itos'])} tokens"
         if problem is not None:
             raise ValueError(f"{_FILE_KIND} file {os.fspath(path)!r} is corrupt: {problem}")
         return cls(payload["itos"], default_index)

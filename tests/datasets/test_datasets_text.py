@@ -80,3 +80,10 @@ def test_text_classification_missing_column_names_columns_found(tmp_path):
     empty.write_text("")
     with pytest.raises(ValueError, match="empty"):
         TextClassificationDataset(str(empty))
+
+
+def test_short_row_error_gives_the_file_line_after_blank_lines_and_multiline_fields(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text('label,text\n1,"two\nlines"\n\n2\n')
+    with pytest.raises(ValueError, match="line 5: expected at least 2 fields, got 1"):
+        TextClassificationDataset(str(path))

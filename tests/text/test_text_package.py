@@ -16,7 +16,7 @@ def test_rnn_utils_reexported_lazily():
     rnn = pytest.importorskip("tensorlib.nn.utils.rnn")
     if not hasattr(rnn, "pad_sequence"):
         pytest.skip("tensorlib.nn.utils.rnn is not written yet")
-    for name in ["pad_sequence", "pack_padded_sequence", "pad_packed_sequence"]:
+    for name in ["pad_sequence", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence"]:
         assert getattr(text, name) is getattr(rnn, name)
 
 

@@ -142,6 +142,8 @@ def test_save_load_round_trip(tmp_path):
     ("{\"type\": \"tensorlib.Vocab\", \"version\": 1, \"itos\": [], \"default_index\": \"0\"}",
      "default_index"),
     ("{\"type\": \"tensorlib.Vocab\", \"version\": 7, \"itos\": []}", "version"),
+    ("{\"type\": \"tensorlib.Vocab\", \"version\": 1, \"itos\": [\"a\"], \"default_index\": 5}",
+     "'default_index' 5 is outside the 1 tokens"),
     (json.dumps({"type": "tensorlib.BPETokenizer"}), "type"),
 ])
 def test_corrupt_vocab_file_raises_value_error_naming_file(tmp_path, content, message):
