@@ -96,7 +96,24 @@ class TextClassificationDataset(_TextItems, Dataset):
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
 
 
-class AG_NEWS(_TextItems, DownloadableDataset):
+class _SplitsLikeTorchtext:
+    """``split`` may be a tuple of split names, as torchtext's default ``('train', 'test')``: the constructor then
+    returns a tuple with one dataset per name (``train, test = AG_NEWS(root)``)."""
+
+    split: str
+    root: str
+
+    def __new__(cls, root: str = ".data", split: Union[str, tuple] = ("train", "test"), *args: Any,
+                **kwargs: Any):
+        if isinstance(split, (tuple, list)):
+            return tuple(cls(root, name, *args, **kwargs) for name in split)
+        return super().__new__(cls)
+
+    def __getnewargs__(self) -> tuple:
+        return self.root, self.split  # unpickling (spawned DataLoader workers) rebuilds one dataset
+
+
+class AG_NEWS(_SplitsLikeTorchtext, _TextItems, DownloadableDataset):
     """AG News topic classification: ``(label in 1..4, title + ' ' + description)`` like torchtext.
 
     Files: ``root/AG_NEWS/train.csv`` and ``root/AG_NEWS/test.csv`` (upstream CSV, no header, columns
@@ -108,9 +125,9 @@ class AG_NEWS(_TextItems, DownloadableDataset):
                  "test": ("test.csv", "d52ea96a97a2d943681189a97654912d")}
     classes = ["World", "Sports", "Business", "Sci/Tech"]
 
-    def __init__(self, root: str = ".data", split: str = "train", transform: Callable | None = None,
-                 target_transform: Callable | None = None, download: bool = False,
-                 mirrors: Mirrors = None) -> None:
+    def __init__(self, root: str = ".data", split: Union[str, tuple] = ("train", "test"),
+                 transform: Callable | None = None, target_transform: Callable | None = None,
+                 download: bool = False, mirrors: Mirrors = None) -> None:
         super().__init__(root, transform=transform, target_transform=target_transform, mirrors=mirrors)
         self.split = _check_split(split)
         self._prepare(download)
@@ -143,7 +160,7 @@ class AG_NEWS(_TextItems, DownloadableDataset):
         return f"Split: {self.split}"
 
 
-class IMDB(_TextItems, DownloadableDataset):
+class IMDB(_SplitsLikeTorchtext, _TextItems, DownloadableDataset):
     """IMDB movie reviews: ``(1 = neg | 2 = pos, review text)`` like torchtext; neg reviews first.
 
     Files: ``root/IMDB/aclImdb_v1.tar.gz``, unpacked to ``root/IMDB/aclImdb/<split>/{neg,pos}/*.txt``.
@@ -154,9 +171,9 @@ class IMDB(_TextItems, DownloadableDataset):
     md5 = "7c2ac02c03563afcf9b574c7e56c153a"
     label_ids = {"neg": 1, "pos": 2}
 
-    def __init__(self, root: str = ".data", split: str = "train", transform: Callable | None = None,
-                 target_transform: Callable | None = None, download: bool = False,
-                 mirrors: Mirrors = None) -> None:
+    def __init__(self, root: str = ".data", split: Union[str, tuple] = ("train", "test"),
+                 transform: Callable | None = None, target_transform: Callable | None = None,
+                 download: bool = False, mirrors: Mirrors = None) -> None:
         super().__init__(root, transform=transform, target_transform=target_transform, mirrors=mirrors)
         self.split = _check_split(split)
         self._prepare(download)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 
 import pytest
 from dataset_files import AG_ROWS, IMDB_REVIEWS
@@ -87,3 +88,17 @@ def test_short_row_error_gives_the_file_line_after_blank_lines_and_multiline_fie
     path.write_text('label,text\n1,"two\nlines"\n\n2\n')
     with pytest.raises(ValueError, match="line 5: expected at least 2 fields, got 1"):
         TextClassificationDataset(str(path))
+
+
+def test_default_split_returns_train_and_test_like_torchtext(tmp_path):
+    folder = tmp_path / "AG_NEWS"
+    folder.mkdir()
+    (folder / "train.csv").write_text('"3","wall","street"\n"1","world","news"\n')
+    (folder / "test.csv").write_text('"2","goal","scored"\n')
+    train, test = AG_NEWS(str(tmp_path))
+    assert (train.split, len(train), test.split, len(test)) == ("train", 2, "test", 1)
+    assert test[0] == (2, "goal scored")
+    (only_test,) = AG_NEWS(str(tmp_path), split=("test",))
+    assert len(only_test) == 1
+    restored = pickle.loads(pickle.dumps(train))  # what a spawned DataLoader worker receives
+    assert isinstance(restored, AG_NEWS) and restored.split == "train" and restored[0] == (3, "wall street")
