@@ -18,7 +18,7 @@ from ._fetch import (
     fetch_resource,
     install,
     is_installed,
-    user_mirrors,
+    mirror_list,
 )
 from .utils import download_options
 
@@ -104,9 +104,9 @@ class DownloadableDataset(Dataset):
             if resource.is_archive and resource.payload:
                 unpacked = ", ".join(os.path.join(folder, rel) for rel, _ in resource.payload)
                 lines.append(f"    or what it unpacks to: {unpacked}")
-        where = ", ".join(user_mirrors(self.user_mirrors)) or "unset"
-        lines.append(f"or set {MIRROR_ENV} (now: {where}) or mirrors=[...] to a local folder or base URL "
-                     "holding those files, and use download=True.")
+        given = ", ".join(mirror_list(self.user_mirrors)) or "none"
+        lines.append(f"or set {MIRROR_ENV} (now: {os.environ.get(MIRROR_ENV) or 'unset'}) or mirrors=[...] "
+                     f"(now: {given}) to a local folder or base URL holding those files, and use download=True.")
         return "\n".join(lines)
 
     def _apply_transforms(self, img: Any, target: Any) -> tuple:

@@ -56,15 +56,19 @@ class FetchReport:
     failures: list[str] = field(default_factory=list)
 
 
+def mirror_list(mirrors: Mirrors) -> list[str]:
+    """A ``mirrors=`` argument (one source or a sequence) as a list of strings."""
+    items = [mirrors] if isinstance(mirrors, (str, os.PathLike)) else list(mirrors or [])
+    return [os.fspath(item) for item in items]
+
+
 def user_mirrors(mirrors: Mirrors) -> list[str]:
     """The user's sources in priority order: ``mirrors=``, then ``$TENSORLIB_DATASETS_MIRROR``.
 
     The variable may hold several sources separated by commas.
     """
-    result = [mirrors] if isinstance(mirrors, (str, os.PathLike)) else list(mirrors or [])
     env = os.environ.get(MIRROR_ENV, "")
-    result += [item.strip() for item in env.split(",") if item.strip()]
-    return [os.fspath(item) for item in result]
+    return mirror_list(mirrors) + [item.strip() for item in env.split(",") if item.strip()]
 
 
 def candidate_sources(resource: Resource, base_mirrors: Iterable[str], mirrors: Mirrors) -> list[str]:

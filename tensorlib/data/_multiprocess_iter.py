@@ -111,6 +111,7 @@ class _MultiProcessingDataLoaderIter:
         self._max_outstanding = loader.prefetch_factor * loader.num_workers
         self._timeout = loader.timeout
         self._persistent = loader.persistent_workers
+        self._in_order = loader.in_order
         self._loader_ref = weakref.ref(loader)  # no strong reference: a persistent loader owns us
         context = loader._context
         start_method = context.get_start_method()
@@ -176,7 +177,7 @@ class _MultiProcessingDataLoaderIter:
         return None
 
     def _try_put_index(self) -> None:
-        if self._sampler_exhausted or self._send_idx - self._rcvd_idx >= self._max_outstanding:
+        if self._sampler_exhausted or len(self._task_worker) >= self._max_outstanding:
             return
         worker_id = self._next_worker()
         if worker_id is None:
@@ -204,18 +205,18 @@ class _MultiProcessingDataLoaderIter:
     def _next_data(self) -> Any:
         deadline = time.monotonic() + self._timeout if self._timeout > 0 else None
         while True:
-            if self._rcvd_idx == self._send_idx:
+            if not self._task_worker:  # nothing in flight or buffered
                 self._try_put_index()
-                if self._rcvd_idx == self._send_idx:
+                if not self._task_worker:
                     if not self._persistent:
                         self._shutdown_workers()
                     raise StopIteration
-            if self._rcvd_idx not in self._buffer:
+            ready = self._next_ready()
+            if ready is None:
                 self._receive(deadline)
                 continue
-            kind, payload = self._buffer.pop(self._rcvd_idx)
-            worker_id = self._task_worker.pop(self._rcvd_idx)
-            self._rcvd_idx += 1
+            kind, payload = self._buffer.pop(ready)
+            worker_id = self._task_worker.pop(ready)
             if kind == "end":
                 self._worker_active[worker_id] = False
                 continue
@@ -223,6 +224,15 @@ class _MultiProcessingDataLoaderIter:
             if kind == "error":
                 payload.reraise()
             return payload
+
+    def _next_ready(self) -> int | None:
+        """The send index of the batch to return now: strictly the next in sampler order when ``in_order``,
+        else whichever has arrived (the earliest of them); None while it has not arrived."""
+        if self._in_order:
+            while self._rcvd_idx not in self._task_worker and self._rcvd_idx < self._send_idx:
+                self._rcvd_idx += 1
+            return self._rcvd_idx if self._rcvd_idx in self._buffer else None
+        return min(self._buffer) if self._buffer else None
 
     def _receive(self, deadline: float | None) -> None:
         """Wait for one result of the current epoch and buffer it; fail on dead workers or timeout."""

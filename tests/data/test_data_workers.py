@@ -59,6 +59,14 @@ def test_order_preserved_with_slow_early_batch():
     assert _flat(loader) == list(range(12))
 
 
+def test_in_order_false_returns_batches_as_they_arrive_each_once():
+    loader = DataLoader(SlowDataset(12, slow=0, seconds=0.5), batch_size=2, num_workers=2, in_order=False)
+    batches = [batch.tolist() for batch in loader]
+    assert batches[0] != [0, 1]  # the slow first batch did not hold the others back
+    assert sorted(x for batch in batches for x in batch) == list(range(12)) and [0, 1] in batches
+    assert len(batches) == 6 and loader.in_order is False
+
+
 def test_worker_seeds_differ_per_worker_and_epoch_and_repeat_with_seed():
     tl.manual_seed(0)
     loader = DataLoader(WorkerInfoDataset(8), batch_size=2, num_workers=2, worker_init_fn=record_worker_id)

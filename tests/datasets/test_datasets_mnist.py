@@ -142,6 +142,9 @@ def test_offline_error_lists_urls_and_layout(mnist_files, tmp_path, monkeypatch)
         assert os.path.join(raw, name[:-3]) in message
     assert message.index("/mine/") < message.index("/a/") < message.index("/b/")
     assert utils.MIRROR_ENV in message
+    if utils.MIRROR_ENV not in os.environ:  # the variable and the argument are reported apart
+        assert f"{utils.MIRROR_ENV} (now: unset)" in message
+        assert "mirrors=[...] (now: http://127.0.0.1:9/mine/)" in message
 
 
 def test_download_false_missing_explains(tmp_path):
