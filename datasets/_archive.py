@@ -88,14 +88,42 @@ def _extract_tar(from_path: str, to_path: str) -> None:
     try:
         with tarfile.open(from_path, "r:*") as tar:
             members = tar.getmembers()
+            symlinks = {"/".join(_components(m.name)) for m in members if m.issym()}
             for member in members:
                 _check_tar_member(from_path, member, to_path)
+                _check_not_through_symlink(from_path, member, symlinks)
             if hasattr(tarfile, "data_filter"):
                 tar.extractall(to_path, members=members, filter="data")
             else:  # pragma: no cover - Python < 3.11.4; members were checked above
                 tar.extractall(to_path, members=members)
+    except getattr(tarfile, "FilterError", ()) as error:  # the standard library's own safety net
+        raise ValueError(f"refusing to extract {from_path!r}: {error}") from error
     except tarfile.TarError as error:
         raise ValueError(f"{from_path!r} is not a valid tar archive: {error}") from error
+
+
+def _components(path: str) -> list:
+    return [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+
+
+def _check_not_through_symlink(archive: str, member: tarfile.TarInfo, symlinks: set) -> None:
+    """Refuse a member, or a link target, whose path runs through a symlink of the same archive: where it lands
+    depends on that link (``d -> .`` then ``d/e -> ..`` escapes), which a check of each name alone misses."""
+    paths = [member.name]
+    if member.issym():
+        paths.append(os.path.join(os.path.dirname(member.name), member.linkname))
+    elif member.islnk():
+        paths.append(member.linkname)
+    for path in paths:
+        parts, walked = _components(path), []
+        for part in parts[:-1]:  # every directory the path passes through, in order
+            if part == "..":
+                walked = walked[:-1]
+                continue
+            walked.append(part)
+            if "/".join(walked) in symlinks:
+                raise ValueError(f"refusing to extract {archive!r}: {member.name!r} goes through symlink "
+                                 f"{'/'.join(walked)!r} of the same archive")
 
 
 def _check_tar_member(archive: str, member: tarfile.TarInfo, root: str) -> None:

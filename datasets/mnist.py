@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import string
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -174,6 +174,11 @@ class EMNIST(MNIST):
     def _resource_list(self) -> list[Resource]:
         payload = tuple((f"gzip/{name}.gz", None) for name in self._split_files())
         return [Resource(filename="gzip.zip", md5=self.md5, payload=payload, url=self.url)]
+
+    def _not_found_message(self, resources: Sequence[Resource], failures: list[str] | None) -> str:
+        decompressed = ", ".join(os.path.join(self.raw_folder, name) for name in self._split_files())
+        return (super()._not_found_message(resources, failures)
+                + f"\nAlready decompressed files work too: {decompressed}")
 
     def _prepare(self, download: bool) -> None:
         wanted = [os.path.join(self.raw_folder, name) for name in self._split_files()]

@@ -129,17 +129,22 @@ class WeightedRandomSampler(Sampler):
         total = weights.sum()
         if total <= 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not self.replacement and self.num_samples > np.count_nonzero(weights):
-            raise RuntimeError(f"cannot sample n_sample={self.num_samples} > number of non-zero weights="
-                               f"{np.count_nonzero(weights)} without replacement")
+        if not self.replacement and self.num_samples > len(weights):
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
         return weights / total
 
     def __iter__(self) -> Iterator[int]:
         probabilities = self._probabilities()
-        generator = tl.random.default_generator if self.generator is None else self.generator
-        draws = generator.np_rng.choice(len(probabilities), size=self.num_samples, replace=self.replacement,
-                                        p=probabilities)
-        return iter(draws.tolist())
+        rng = (tl.random.default_generator if self.generator is None else self.generator).np_rng
+        nonzero = np.count_nonzero(probabilities)
+        if self.replacement or self.num_samples <= nonzero:
+            draws = rng.choice(len(probabilities), size=self.num_samples, replace=self.replacement, p=probabilities)
+            return iter(draws.tolist())
+        # more draws than non-zero weights without replacement: as torch.multinomial, every index with a
+        # weight comes first (in weighted random order), then zero-weight indices fill the rest
+        weighted = rng.choice(len(probabilities), size=nonzero, replace=False, p=probabilities)
+        zeros = rng.permutation(np.flatnonzero(probabilities == 0))[: self.num_samples - nonzero]
+        return iter(np.concatenate([weighted, zeros]).tolist())
 
     def __len__(self) -> int:
         return self.num_samples

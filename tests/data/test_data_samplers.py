@@ -81,7 +81,15 @@ def test_weighted_random_sampler_without_replacement_is_unique():
                                        generator=tl.Generator().manual_seed(0)))
     assert sorted(drawn) == [0, 1, 2, 3, 4]
     with pytest.raises(RuntimeError, match="without replacement"):
-        list(WeightedRandomSampler([1, 0, 1], 3, replacement=False))
+        list(WeightedRandomSampler([1, 0, 1], 4, replacement=False))
+
+
+def test_weighted_random_sampler_without_replacement_takes_zero_weights_last_like_torch():
+    for seed in range(5):
+        drawn = list(WeightedRandomSampler([0, 1, 0, 0, 1, 0], 6, replacement=False,
+                                           generator=tl.Generator().manual_seed(seed)))
+        assert sorted(drawn[:2]) == [1, 4] and sorted(drawn[2:]) == [0, 2, 3, 5]
+    assert len(list(WeightedRandomSampler([0, 1, 0, 1], 3, replacement=False))) == 3
 
 
 def test_weighted_random_sampler_validation():

@@ -65,6 +65,8 @@ def test_zip_and_single_file_formats(tmp_path):
     ([_link("link", "/etc/passwd")], "absolute"),
     ([_link("link", "../../outside")], "outside"),
     ([_link("hard", "../outside", tarfile.LNKTYPE)], "outside"),
+    ([_link("d", "."), _link("d/e", "..")], "goes through symlink 'd'"),  # each name alone looks inside
+    ([_link("d", "."), _file("d/f.txt")], "goes through symlink 'd'"),
 ])
 def test_tar_traversal_is_refused_and_nothing_written(tmp_path, members, needle):
     archive = tmp_path / "evil.tar.gz"

@@ -247,3 +247,12 @@ def test_mirror_env_base_url_goes_first(server, mnist_files, tmp_path, monkeypat
     ds = MNIST(str(tmp_path), download=True)
     np.testing.assert_array_equal(ds.targets.numpy(), mnist_files.train_labels)
     assert not [p for p, _ in server.requests if p.startswith("upstream/")]
+
+
+def test_emnist_missing_message_also_names_the_decompressed_files(tmp_path):
+    with pytest.raises(RuntimeError) as info:
+        EMNIST(str(tmp_path), split="digits")
+    message = str(info.value)
+    assert "gzip.zip" in message
+    raw = os.path.join(str(tmp_path), "EMNIST", "raw")
+    assert os.path.join(raw, "emnist-digits-test-labels-idx1-ubyte") in message
