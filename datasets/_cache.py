@@ -15,7 +15,8 @@ def cache_path(source: str) -> str:
 
 
 def cached_array(source: str, parse: Callable[[str], np.ndarray], mmap: bool = False) -> np.ndarray:
-    """Return ``parse(source)``, from the cache when it is newer than ``source``, else parse and cache it.
+    """Return ``parse(source)``, from the cache when it was built from ``source`` as it is now, else parse and
+    cache it.
 
     The cache is written to a temporary name and renamed atomically, loaded with ``allow_pickle=False``
     (``mmap_mode='r'`` when ``mmap``). A read-only folder just means no cache.
@@ -27,16 +28,19 @@ def cached_array(source: str, parse: Callable[[str], np.ndarray], mmap: bool = F
         except (OSError, ValueError):
             pass  # corrupt or truncated cache: rebuild below
     array = parse(source)
-    save_atomic(cache, array)
+    save_atomic(cache, array, source)
     return array
 
 
-def save_atomic(path: str, array: np.ndarray) -> None:
-    """``np.save`` to a unique temporary name then ``os.replace``; silently skips unwritable folders."""
+def save_atomic(path: str, array: np.ndarray, source: str) -> None:
+    """``np.save`` the cache of ``source`` to a unique temporary name, stamp it with ``source``'s modification
+    time, then ``os.replace``; silently skips unwritable folders."""
     tmp = f"{path}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
     try:
+        stamp = os.stat(source).st_mtime_ns
         with open(tmp, "wb") as f:
             np.save(f, np.ascontiguousarray(array), allow_pickle=False)
+        os.utime(tmp, ns=(stamp, stamp))
         os.replace(tmp, path)
     except OSError:
         try:
@@ -46,7 +50,9 @@ def save_atomic(path: str, array: np.ndarray) -> None:
 
 
 def is_fresh(cache: str, source: str) -> bool:
+    """The cache carries its source's modification time exactly: a source replaced by any other file (even an
+    older one, as ``cp -p`` or re-extracting an archive leaves) makes it stale."""
     try:
-        return os.stat(cache).st_mtime_ns >= os.stat(source).st_mtime_ns
+        return os.stat(cache).st_mtime_ns == os.stat(source).st_mtime_ns
     except OSError:
         return False

@@ -103,8 +103,8 @@ def _load_batch(path: str) -> tuple[np.ndarray, np.ndarray]:
         except (OSError, ValueError):
             pass
     images, labels = _parse_batch(path)
-    save_atomic(images_cache, images)
-    save_atomic(labels_cache, labels)
+    save_atomic(images_cache, images, path)
+    save_atomic(labels_cache, labels, path)
     return images, labels
 
 

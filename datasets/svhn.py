@@ -91,6 +91,6 @@ def _load_split(path: str) -> tuple[np.ndarray, np.ndarray]:
     data = np.ascontiguousarray(np.transpose(images, (3, 2, 0, 1)).astype(np.uint8))
     labels = labels.astype(np.int64).reshape(-1)
     labels[labels == 10] = 0  # SVHN stores the digit 0 as label 10
-    save_atomic(images_cache, data)
-    save_atomic(labels_cache, labels)
+    save_atomic(images_cache, data, path)
+    save_atomic(labels_cache, labels, path)
     return data, labels

@@ -94,6 +94,17 @@ def test_stale_cache_is_rebuilt(mnist_server, tmp_path):
     np.testing.assert_array_equal(MNIST(str(tmp_path)).data, other.train_images)
 
 
+def test_cache_is_stale_when_the_raw_file_is_replaced_by_an_older_one(mnist_server, tmp_path):
+    """``cp -p`` or re-extracting an archive can put back a file older than the cache."""
+    MNIST(str(tmp_path), download=True)
+    raw = tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    other = make_mnist(seed=6)
+    raw.write_bytes(other.raw["train-images-idx3-ubyte"])
+    os.utime(raw, ns=(os.stat(raw).st_mtime_ns - 10**10,) * 2)
+    np.testing.assert_array_equal(MNIST(str(tmp_path)).data, other.train_images)
+    assert os.stat(str(raw) + ".npy").st_mtime_ns == os.stat(raw).st_mtime_ns  # rebuilt, stamped
+
+
 def test_archive_md5_differs_but_payload_matches_is_accepted(server, mnist_files, tmp_path, monkeypatch):
     # A mirror re-compressed the files: the .gz md5 differs, the decompressed payload is identical.
     recompressed = {name: gzip.compress(gzip.decompress(data), compresslevel=1, mtime=123)
