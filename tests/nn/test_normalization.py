@@ -97,6 +97,19 @@ def test_batch_norm_state_dict_keys_reset_and_repr():
     assert nn.BatchNorm1d(3, bias=False).bias is None
 
 
+def test_checkpoint_without_num_batches_tracked_loads_strictly_keeping_the_count():
+    """Old PyTorch checkpoints lack the buffer; PyTorch fills it in for state dicts without version metadata."""
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    source = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    old_style = {k: v for k, v in source.state_dict().items() if not k.endswith("num_batches_tracked")}
+    model[1].num_batches_tracked.fill_(7)
+    assert model.load_state_dict(old_style) == ([], [])
+    assert model[1].num_batches_tracked.item() == 7
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), source[0].weight.detach().numpy())
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "1.running_mean"'):
+        model.load_state_dict({k: v for k, v in old_style.items() if k != "1.running_mean"})
+
+
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("affine", [True, False])
 @pytest.mark.parametrize("shape", [(4, 2), (3, 2, 3), (2, 2, 2, 3)])

@@ -41,6 +41,10 @@ def reset_affine(module: Module) -> None:
 class _NormBase(Module):
     """Parameters ``weight``/``bias`` (C,) and buffers ``running_mean``/``running_var``/``num_batches_tracked``."""
 
+    # checkpoints from before PyTorch added this buffer lack it; loading keeps the current value, as PyTorch does
+    # for state dicts without version metadata
+    _optional_state_keys = frozenset({"num_batches_tracked"})
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()

@@ -27,6 +27,7 @@ class Module:
 
     training: bool
     _version: int = 1
+    _optional_state_keys: frozenset = frozenset()  # local state names a checkpoint may leave out
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -372,7 +373,8 @@ class Module:
         for prefix, module in self.named_modules():
             for name, tensor in module._local_state().items():
                 expected[prefix + ("." if prefix else "") + name] = (module, name, tensor)
-        missing = [k for k in expected if k not in state_dict]
+        missing = [k for k, (module, name, _) in expected.items()
+                   if k not in state_dict and name not in module._optional_state_keys]
         unexpected = [k for k in state_dict if k not in expected]
         mismatched = []
         for key, (_, _, tensor) in expected.items():
