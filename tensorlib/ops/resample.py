@@ -1,5 +1,5 @@
-"""Resampling kernels: ``interpolate`` (nearest, nearest-exact, linear, bilinear) and re-exports of
-``unfold``/``fold`` (which share conv's im2col/col2im in ``ops/conv.py``).
+"""Resampling kernels: ``interpolate`` (nearest, nearest-exact, linear, bilinear, bicubic, area) and re-exports
+of ``unfold``/``fold`` (which share conv's im2col/col2im in ``ops/conv.py``).
 
 Every supported mode is separable and linear, so resizing one axis is a product with an ``(out, in)``
 interpolation matrix built from PyTorch's source-index rules; backward multiplies by the transposes. Nearest
@@ -17,12 +17,15 @@ from ..tensor import Tensor
 from .conv import fold, unfold
 
 __all__ = ["interpolate", "unfold", "fold"]
+# The weight builders (``nearest_source``, ``linear_matrix``, ``cubic_matrix``, ``area_matrix``) are also what
+# the vision transforms resize arrays with.
 
-_LINEAR_MODES = {"linear": 3, "bilinear": 4}
+_LINEAR_MODES = {"linear": 3, "bilinear": 4, "bicubic": 4}  # the input rank each interpolating mode needs
 _NEAREST_MODES = ("nearest", "nearest-exact")
+_CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution coefficient
 
 
-def _nearest_source(in_size: int, out_size: int, scale: Optional[float], exact: bool):
+def nearest_source(in_size: int, out_size: int, scale: Optional[float], exact: bool):
     """PyTorch's nearest index: floor(dst * s) (or floor((dst + 0.5) * s) for nearest-exact), s in float32."""
     s = xp.float32(in_size / out_size if scale is None else 1.0 / scale)
     dst = xp.arange(out_size, dtype=xp.float32)
@@ -31,7 +34,7 @@ def _nearest_source(in_size: int, out_size: int, scale: Optional[float], exact: 
     return xp.minimum(xp.floor(dst * s).astype(xp.int64), in_size - 1)
 
 
-def _linear_matrix(in_size: int, out_size: int, scale: Optional[float], align_corners: bool, dtype):
+def linear_matrix(in_size: int, out_size: int, scale: Optional[float], align_corners: bool, dtype):
     """(out, in) matrix of linear interpolation weights (PyTorch's area_pixel_compute_source_index)."""
     dst = xp.arange(out_size, dtype=xp.float64)
     if align_corners:
@@ -48,6 +51,43 @@ def _linear_matrix(in_size: int, out_size: int, scale: Optional[float], align_co
     matrix[rows, low] += 1.0 - frac
     matrix[rows, high] += frac
     return matrix.astype(dtype)
+
+
+def cubic_matrix(in_size: int, out_size: int, scale: Optional[float], align_corners: bool, dtype):
+    """(out, in) matrix of bicubic weights: four taps around PyTorch's (unclamped) source index, with indices
+    past the border clamped to it (so edge pixels repeat), as ``upsample_bicubic2d``."""
+    dst = xp.arange(out_size, dtype=xp.float64)
+    if align_corners:
+        src = dst * ((in_size - 1) / (out_size - 1) if out_size > 1 else 0.0)
+    else:
+        src = (in_size / out_size if scale is None else 1.0 / scale) * (dst + 0.5) - 0.5
+    base = xp.minimum(xp.floor(src).astype(xp.int64), in_size - 1)
+    t = xp.clip(src - base, 0.0, 1.0)
+    a = _CUBIC_A
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    matrix = xp.zeros((out_size, in_size))
+    rows = xp.arange(out_size)
+    for offset, weight in zip((-1, 0, 1, 2), weights):
+        xp.add.at(matrix, (rows, xp.clip(base + offset, 0, in_size - 1)), weight)  # built once per call, tiny
+    return matrix.astype(dtype)
+
+
+def area_matrix(in_size: int, out_size: int, dtype):
+    """(out, in) matrix of adaptive average pooling: output ``i`` averages inputs
+    ``floor(i * in / out)`` to ``ceil((i + 1) * in / out)``."""
+    rows = xp.arange(out_size)
+    start = (rows * in_size) // out_size
+    end = -((-(rows + 1) * in_size) // out_size)
+    cols = xp.arange(in_size)
+    inside = (cols[None, :] >= start[:, None]) & (cols[None, :] < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
 
 
 def _one_hot(index, in_size: int, dtype):
@@ -105,7 +145,7 @@ def interpolate(input: Tensor, size: Union[int, Sequence[int], None] = None,
                              "bilinear | bicubic | trilinear")
     elif mode not in _LINEAR_MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; supported modes: nearest, "
-                                  "nearest-exact, linear, bilinear")
+                                  "nearest-exact, linear, bilinear, bicubic, area")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
     if input.ndim not in (3, 4):
@@ -133,8 +173,13 @@ def interpolate(input: Tensor, size: Union[int, Sequence[int], None] = None,
                          f"{in_sizes} and output {out_sizes}")
     plan = []
     for n, o, s in zip(in_sizes, out_sizes, scales):
+        dtype = input._data.dtype
         if mode in _NEAREST_MODES:
-            plan.append(("gather", _nearest_source(n, o, s, mode == "nearest-exact")))
+            plan.append(("gather", nearest_source(n, o, s, mode == "nearest-exact")))
+        elif mode == "area":
+            plan.append(("matrix", area_matrix(n, o, dtype)))
+        elif mode == "bicubic":
+            plan.append(("matrix", cubic_matrix(n, o, s, bool(align_corners), dtype)))
         else:
-            plan.append(("matrix", _linear_matrix(n, o, s, bool(align_corners), input._data.dtype)))
+            plan.append(("matrix", linear_matrix(n, o, s, bool(align_corners), dtype)))
     return Resample.apply(input, plan=tuple(plan))

@@ -96,6 +96,20 @@ def test_upsample_module_and_float32():
                                x.numpy().repeat(2, axis=2).repeat(2, axis=3))
 
 
+def test_area_mode_averages_blocks_and_bicubic_keeps_constants():
+    """Area is adaptive average pooling (it used to fall through to linear); bicubic weights sum to one."""
+    x = tl.tensor(np.arange(16.0).reshape(1, 1, 4, 4), dtype=tl.float64)
+    pooled = F.interpolate(x, size=(2, 2), mode="area").numpy()[0, 0]
+    np.testing.assert_allclose(pooled, [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_allclose(F.interpolate(x, size=(3, 3), mode="area").numpy()[0, 0, 0, 0],
+                               np.mean([0, 1, 4, 5]))
+    flat = F.interpolate(tl.full((1, 2, 5, 3), 3.0), scale_factor=2.7, mode="bicubic").numpy()
+    np.testing.assert_allclose(flat, 3.0, rtol=1e-6)
+    x = tl.tensor(RNG.standard_normal((1, 2, 4, 5)), dtype=tl.float64, requires_grad=True)
+    assert gradcheck(lambda a: F.interpolate(a, size=(7, 3), mode="bicubic"), (x,))
+    assert gradcheck(lambda a: F.interpolate(a, size=(3, 2), mode="area"), (x,))
+
+
 def test_interpolate_errors():
     x = tl.randn(1, 2, 4, 4)
     with pytest.raises(ValueError, match="only one of size or scale_factor"):
@@ -156,6 +170,12 @@ TORCH_CASES = [
     dict(size=(7, 3), mode="nearest"),
     dict(scale_factor=2.3, mode="nearest"),
     dict(scale_factor=0.4, mode="nearest-exact"),
+    dict(size=(11, 4), mode="bicubic", align_corners=False),
+    dict(size=(11, 4), mode="bicubic", align_corners=True),
+    dict(scale_factor=(2.5, 0.6), mode="bicubic", align_corners=False),
+    dict(size=(3, 4), mode="area"),
+    dict(size=(9, 13), mode="area"),
+    dict(scale_factor=0.5, mode="area"),
 ]
 
 

@@ -12,6 +12,8 @@ from typing import Tuple
 
 import numpy as np
 
+from tensorlib.ops.resample import cubic_matrix, linear_matrix, nearest_source
+
 
 def _cubic(x: np.ndarray, a: float) -> np.ndarray:
     x = np.abs(x)
@@ -40,35 +42,11 @@ def antialias_matrix(in_size: int, out_size: int, mode: str) -> np.ndarray:
     return weights / weights.sum(axis=1, keepdims=True)
 
 
-def plain_matrix(in_size: int, out_size: int, mode: str) -> np.ndarray:
-    """``interpolate(antialias=False, align_corners=False)`` weights, shape (out_size, in_size)."""
-    scale = in_size / out_size
-    source = (np.arange(out_size) + 0.5) * scale - 0.5
-    rows = np.arange(out_size)
-    weights = np.zeros((out_size, in_size))
-    if mode == "bilinear":
-        source = np.maximum(source, 0.0)
-        left = np.floor(source).astype(np.int64)
-        frac = source - left
-        right = np.minimum(left + 1, in_size - 1)
-        np.add.at(weights, (rows, left), 1.0 - frac)
-        np.add.at(weights, (rows, right), frac)
-        return weights
-    left = np.floor(source).astype(np.int64)
-    frac = source - left
-    for offset in (-1, 0, 1, 2):
-        index = np.clip(left + offset, 0, in_size - 1)
-        np.add.at(weights, (rows, index), _cubic(frac - offset, -0.75))
-    return weights
-
-
-def nearest_indices(in_size: int, out_size: int, exact: bool) -> np.ndarray:
-    """Source index per output index: PyTorch's ``nearest`` (floor) or ``nearest-exact`` (pixel centres)."""
-    scale = np.float32(in_size) / np.float32(out_size)
-    positions = np.arange(out_size, dtype=np.float32)
-    if exact:
-        positions = positions + np.float32(0.5)
-    return np.minimum(np.floor(positions * scale).astype(np.int64), in_size - 1)
+def _plain_matrix(in_size: int, out_size: int, mode: str) -> np.ndarray:
+    """``interpolate(antialias=False, align_corners=False)`` weights, shape (out_size, in_size): the same
+    matrices as tensor ``interpolate``."""
+    build = linear_matrix if mode == "bilinear" else cubic_matrix
+    return build(in_size, out_size, None, False, np.float64)
 
 
 def resize_array(image: np.ndarray, size: Tuple[int, int], mode: str, antialias: bool) -> np.ndarray:
@@ -81,11 +59,11 @@ def resize_array(image: np.ndarray, size: Tuple[int, int], mode: str, antialias:
     out_h, out_w = size
     if mode in ("nearest", "nearest-exact"):
         exact = mode == "nearest-exact"
-        rows = nearest_indices(in_h, out_h, exact)
-        cols = nearest_indices(in_w, out_w, exact)
+        rows = nearest_source(in_h, out_h, None, exact)
+        cols = nearest_source(in_w, out_w, None, exact)
         return image[..., rows[:, None], cols[None, :]]
     work = np.float64 if image.dtype == np.float64 else np.float32
-    build = antialias_matrix if antialias else plain_matrix
+    build = antialias_matrix if antialias else _plain_matrix
     height_weights = build(in_h, out_h, mode).astype(work)
     width_weights = build(in_w, out_w, mode).astype(work)
     return height_weights @ (image.astype(work, copy=False) @ width_weights.T)
