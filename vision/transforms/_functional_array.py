@@ -260,3 +260,101 @@ def erase(image: np.ndarray, top: int, left: int, height: int, width: int, value
     out = image.copy()
     out[..., top:top + height, left:left + width] = value
     return out
+
+
+# ---------------------------------------------------------------------------------- photometric (autoaugment)
+def _require_uint8(image: np.ndarray) -> None:
+    if image.dtype != np.uint8:
+        raise TypeError(f"Only uint8 image tensors are supported, but found {image.dtype}")
+
+
+def invert(image: np.ndarray) -> np.ndarray:
+    """``max_value - x``: 255 - x for uint8, 1 - x for floats."""
+    _check_channels(image, [1, 3])
+    return (np.asarray(max_value(image.dtype), dtype=image.dtype) - image).astype(image.dtype, copy=False)
+
+
+def posterize(image: np.ndarray, bits: int) -> np.ndarray:
+    """Keep the ``bits`` most significant bits of each uint8 value (``x & -(2 ** (8 - bits))``)."""
+    _require_uint8(image)
+    _check_channels(image, [1, 3])
+    mask = np.uint8((-int(2 ** (8 - bits))) & 0xFF)
+    return image & mask
+
+
+def solarize(image: np.ndarray, threshold: float) -> np.ndarray:
+    """Invert the values at or above ``threshold`` (given in the image's own range)."""
+    _check_channels(image, [1, 3])
+    if threshold > max_value(image.dtype):
+        raise TypeError("Threshold should be less than bound of img.")
+    return np.where(image >= threshold, invert(image), image)
+
+
+def _blurred_degenerate_image(image: np.ndarray) -> np.ndarray:
+    """The image smoothed by [[1, 1, 1], [1, 5, 1], [1, 1, 1]] / 13 inside, its border pixels unchanged."""
+    work = _as_work(image)
+    kernel = np.ones((3, 3), dtype=work.dtype)
+    kernel[1, 1] = 5.0
+    kernel /= kernel.sum()
+    height, width = image.shape[-2:]
+    # Nine shifted views of the interior, one per kernel tap: vectorised over every pixel.
+    smoothed = sum(kernel[dy, dx] * work[..., dy:dy + height - 2, dx:dx + width - 2]
+                   for dy in range(3) for dx in range(3))
+    out = image.copy()
+    out[..., 1:-1, 1:-1] = smoothed if is_float(image) else _round_back(smoothed, image.dtype)
+    return out
+
+
+def adjust_sharpness(image: np.ndarray, sharpness_factor: float) -> np.ndarray:
+    """Blend with the smoothed image: 0 blurs, 1 is the original, 2 sharpens (images <= 2 px unchanged)."""
+    if sharpness_factor < 0:
+        raise ValueError(f"sharpness_factor ({sharpness_factor}) is not non-negative.")
+    _check_channels(image, [1, 3])
+    if image.shape[-1] <= 2 or image.shape[-2] <= 2:
+        return image.copy()
+    return _blend(image, _blurred_degenerate_image(image), sharpness_factor)
+
+
+def autocontrast(image: np.ndarray) -> np.ndarray:
+    """Stretch each channel linearly so its minimum maps to 0 and its maximum to full intensity."""
+    _check_channels(image, [1, 3])
+    bound = max_value(image.dtype)
+    work = _as_work(image)
+    minimum = work.min(axis=(-2, -1), keepdims=True)
+    maximum = work.max(axis=(-2, -1), keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = bound / (maximum - minimum)
+    flat = ~np.isfinite(scale)  # constant channels are left as they are
+    minimum = np.where(flat, 0, minimum).astype(work.dtype)
+    scale = np.where(flat, 1, scale).astype(work.dtype)
+    return _truncate_back(np.clip((work - minimum) * scale, 0, bound), image.dtype)
+
+
+def equalize(image: np.ndarray) -> np.ndarray:
+    """Histogram-equalise every channel of a uint8 image (torchvision's/PIL's step-based LUT)."""
+    _require_uint8(image)
+    _check_channels(image, [1, 3])
+    height, width = image.shape[-2:]
+    planes = image.reshape(-1, height * width)
+    count = planes.shape[0]
+    # One bincount for all channels of all images: plane i's values are offset into bins [256 i, 256 i + 256).
+    offsets = (np.arange(count, dtype=np.int64) * 256)[:, None]
+    hist = np.bincount((planes + offsets).ravel(), minlength=count * 256).reshape(count, 256)
+    last_nonzero = 255 - np.argmax(hist[:, ::-1] != 0, axis=1)
+    step = (hist.sum(axis=1) - hist[np.arange(count), last_nonzero]) // 255
+    safe_step = np.maximum(step, 1)[:, None]
+    lut = (np.cumsum(hist, axis=1) + safe_step // 2) // safe_step
+    lut = np.clip(np.concatenate([np.zeros((count, 1), dtype=lut.dtype), lut[:, :-1]], axis=1), 0, 255)
+    identity = np.broadcast_to(np.arange(256, dtype=lut.dtype), lut.shape)
+    lut = np.where((step == 0)[:, None], identity, lut).astype(np.uint8)
+    return lut.ravel()[planes + offsets].reshape(image.shape)
+
+
+def adjust_gamma(image: np.ndarray, gamma: float, gain: float = 1) -> np.ndarray:
+    """``gain * x ** gamma`` on [0, 1] intensities, clamped, converted back to the input dtype."""
+    _check_channels(image, [1, 3])
+    if gamma < 0:
+        raise ValueError("Gamma should be a non-negative real number")
+    as_float = image if is_float(image) else convert_dtype(image, np.float32)
+    result = np.clip(gain * as_float ** gamma, 0, 1).astype(as_float.dtype, copy=False)
+    return convert_dtype(result, image.dtype)

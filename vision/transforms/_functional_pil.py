@@ -120,3 +120,39 @@ def gaussian_blur(img: Image.Image, kernel_size: Sequence[int], sigma: Sequence[
     blurred = FA.gaussian_blur(chw, kernel_size, sigma)
     out = blurred[0] if array.ndim == 2 else np.moveaxis(blurred, 0, -1)
     return Image.fromarray(np.ascontiguousarray(out))
+
+
+def invert(img: Image.Image) -> Image.Image:
+    return ImageOps.invert(img)
+
+
+def posterize(img: Image.Image, bits: int) -> Image.Image:
+    if bits == 0:  # Pillow >= 11 rejects 0 bits; keeping none of them makes every value 0
+        return img.point([0] * 256 * len(img.getbands()))
+    return ImageOps.posterize(img, bits)
+
+
+def solarize(img: Image.Image, threshold: float) -> Image.Image:
+    return ImageOps.solarize(img, threshold)
+
+
+def adjust_sharpness(img: Image.Image, sharpness_factor: float) -> Image.Image:
+    return ImageEnhance.Sharpness(img).enhance(sharpness_factor)
+
+
+def autocontrast(img: Image.Image) -> Image.Image:
+    return ImageOps.autocontrast(img)
+
+
+def equalize(img: Image.Image) -> Image.Image:
+    return ImageOps.equalize(img)
+
+
+def adjust_gamma(img: Image.Image, gamma: float, gain: float = 1) -> Image.Image:
+    """Gamma through a 256-entry lookup table on the RGB form, converted back to the input mode."""
+    if gamma < 0:
+        raise ValueError("Gamma should be a non-negative real number")
+    input_mode = img.mode
+    rgb = img.convert("RGB")
+    gamma_map = [int((255 + 1 - 1e-3) * gain * pow(value / 255.0, gamma)) for value in range(256)] * 3
+    return rgb.point(gamma_map).convert(input_mode)

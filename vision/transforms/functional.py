@@ -546,6 +546,47 @@ def gaussian_blur(img: ImageLike, kernel_size, sigma=None) -> ImageLike:
                   lambda a: FA.gaussian_blur(a, kernel_size, sigma))
 
 
+
+# ------------------------------------------------------------------------------------ photometric (autoaugment)
+def invert(img: ImageLike) -> ImageLike:
+    """Invert the colours: ``255 - x`` for uint8 images, ``1 - x`` for float images."""
+    return _apply("invert", img, FP.invert, FA.invert)
+
+
+def posterize(img: ImageLike, bits: int) -> ImageLike:
+    """Keep the ``bits`` (0..8) most significant bits of each channel; tensors/arrays must be uint8."""
+    if not (0 <= bits <= 8):
+        raise ValueError(f"The number if bits should be between 0 and 8. Got {bits}")
+    return _apply("posterize", img, lambda p: FP.posterize(p, bits), lambda a: FA.posterize(a, bits))
+
+
+def solarize(img: ImageLike, threshold: float) -> ImageLike:
+    """Invert every value ``>= threshold`` (threshold in the image's range: [0, 255] or [0, 1])."""
+    return _apply("solarize", img, lambda p: FP.solarize(p, threshold), lambda a: FA.solarize(a, threshold))
+
+
+def adjust_sharpness(img: ImageLike, sharpness_factor: float) -> ImageLike:
+    """Blend with a 3x3-smoothed copy: 0 blurs, 1 gives the original, 2 doubles the sharpness."""
+    return _apply("adjust_sharpness", img, lambda p: FP.adjust_sharpness(p, sharpness_factor),
+                  lambda a: FA.adjust_sharpness(a, sharpness_factor))
+
+
+def autocontrast(img: ImageLike) -> ImageLike:
+    """Rescale each channel so its darkest value becomes black and its lightest white."""
+    return _apply("autocontrast", img, FP.autocontrast, FA.autocontrast)
+
+
+def equalize(img: ImageLike) -> ImageLike:
+    """Equalise each channel's histogram; tensors/arrays must be uint8."""
+    return _apply("equalize", img, FP.equalize, FA.equalize)
+
+
+def adjust_gamma(img: ImageLike, gamma: float, gain: float = 1) -> ImageLike:
+    """``255 * gain * (x / 255) ** gamma`` (float images: ``gain * x ** gamma``), clamped to range."""
+    return _apply("adjust_gamma", img, lambda p: FP.adjust_gamma(p, gamma, gain),
+                  lambda a: FA.adjust_gamma(a, gamma, gain))
+
+
 # ---------------------------------------------------------------------------------------------------- erase
 def erase(img: tl.Tensor, i: int, j: int, h: int, w: int, v, inplace: bool = False) -> tl.Tensor:
     """Set the box (top ``i``, left ``j``, size ``h`` x ``w``) to ``v`` (number or broadcastable tensor)."""

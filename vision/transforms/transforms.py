@@ -24,7 +24,8 @@ __all__ = [
     "CenterCrop", "RandomCrop", "RandomResizedCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
     "RandomRotation", "RandomAffine", "ColorJitter", "Grayscale", "RandomGrayscale", "Pad", "Lambda",
     "RandomApply", "RandomChoice", "RandomOrder", "RandomErasing", "GaussianBlur", "FiveCrop", "TenCrop",
-    "InterpolationMode",
+    "InterpolationMode", "RandomInvert", "RandomPosterize", "RandomSolarize", "RandomAdjustSharpness",
+    "RandomAutocontrast", "RandomEqualize", "TrivialAugmentWide",
 ]
 
 
@@ -722,3 +723,201 @@ class TenCrop(_Transform):
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(size={self.size}, vertical_flip={self.vertical_flip})"
+
+
+class RandomInvert(_Transform):
+    """Invert the colours with probability ``p``."""
+
+    def __init__(self, p: float = 0.5):
+        self.p = p
+
+    def forward(self, img):
+        return F.invert(img) if _random.rand() < self.p else img
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
+class RandomPosterize(_Transform):
+    """Keep only ``bits`` bits per channel with probability ``p`` (uint8 tensors or PIL images)."""
+
+    def __init__(self, bits: int, p: float = 0.5):
+        self.bits = bits
+        self.p = p
+
+    def forward(self, img):
+        return F.posterize(img, self.bits) if _random.rand() < self.p else img
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(bits={self.bits},p={self.p})"
+
+
+class RandomSolarize(_Transform):
+    """Invert the values at or above ``threshold`` with probability ``p``."""
+
+    def __init__(self, threshold: float, p: float = 0.5):
+        self.threshold = threshold
+        self.p = p
+
+    def forward(self, img):
+        return F.solarize(img, self.threshold) if _random.rand() < self.p else img
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(threshold={self.threshold},p={self.p})"
+
+
+class RandomAdjustSharpness(_Transform):
+    """``adjust_sharpness(img, sharpness_factor)`` with probability ``p``."""
+
+    def __init__(self, sharpness_factor: float, p: float = 0.5):
+        self.sharpness_factor = sharpness_factor
+        self.p = p
+
+    def forward(self, img):
+        return F.adjust_sharpness(img, self.sharpness_factor) if _random.rand() < self.p else img
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(sharpness_factor={self.sharpness_factor},p={self.p})"
+
+
+class RandomAutocontrast(_Transform):
+    """Stretch each channel to the full range with probability ``p``."""
+
+    def __init__(self, p: float = 0.5):
+        self.p = p
+
+    def forward(self, img):
+        return F.autocontrast(img) if _random.rand() < self.p else img
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
+class RandomEqualize(_Transform):
+    """Equalise the histogram with probability ``p`` (uint8 tensors or PIL images)."""
+
+    def __init__(self, p: float = 0.5):
+        self.p = p
+
+    def forward(self, img):
+        return F.equalize(img) if _random.rand() < self.p else img
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
+def _apply_op(img, op_name: str, magnitude: float, interpolation, fill):
+    """One AutoAugment-family operation with its magnitude (torchvision's ``autoaugment._apply_op``)."""
+    if op_name == "ShearX":
+        # The shear angle is arctan(magnitude) so that the x offset per row is ``magnitude`` pixels.
+        return F.affine(img, angle=0.0, translate=[0, 0], scale=1.0,
+                        shear=[math.degrees(math.atan(magnitude)), 0.0], interpolation=interpolation,
+                        fill=fill, center=[0, 0])
+    if op_name == "ShearY":
+        return F.affine(img, angle=0.0, translate=[0, 0], scale=1.0,
+                        shear=[0.0, math.degrees(math.atan(magnitude))], interpolation=interpolation,
+                        fill=fill, center=[0, 0])
+    if op_name == "TranslateX":
+        return F.affine(img, angle=0.0, translate=[int(magnitude), 0], scale=1.0, interpolation=interpolation,
+                        shear=[0.0, 0.0], fill=fill)
+    if op_name == "TranslateY":
+        return F.affine(img, angle=0.0, translate=[0, int(magnitude)], scale=1.0, interpolation=interpolation,
+                        shear=[0.0, 0.0], fill=fill)
+    if op_name == "Rotate":
+        return F.rotate(img, magnitude, interpolation=interpolation, fill=fill)
+    if op_name == "Brightness":
+        return F.adjust_brightness(img, 1.0 + magnitude)
+    if op_name == "Color":
+        return F.adjust_saturation(img, 1.0 + magnitude)
+    if op_name == "Contrast":
+        return F.adjust_contrast(img, 1.0 + magnitude)
+    if op_name == "Sharpness":
+        return F.adjust_sharpness(img, 1.0 + magnitude)
+    if op_name == "Posterize":
+        return F.posterize(img, int(magnitude))
+    if op_name == "Solarize":
+        return F.solarize(img, magnitude)
+    if op_name == "AutoContrast":
+        return F.autocontrast(img)
+    if op_name == "Equalize":
+        return F.equalize(img)
+    if op_name == "Invert":
+        return F.invert(img)
+    if op_name == "Identity":
+        return img
+    raise ValueError(f"The provided operator {op_name} is not recognized.")
+
+
+def _float32_linspace(start: float, end: float, steps: int) -> np.ndarray:
+    """``torch.linspace(start, end, steps)`` bit for bit (float32 step, fused multiply-add from each end).
+
+    Matching the last bit matters: ``int(magnitude)`` of a translate bin such as 15.999999 vs 16.0 differs.
+    """
+    start32, end32 = np.float32(start), np.float32(end)
+    if steps == 1:
+        return np.array([start32], dtype=np.float32)
+    step = np.float64((end32 - start32) / np.float32(steps - 1))
+    index = np.arange(steps, dtype=np.float64)
+    # float64 holds the float32 products exactly, so one final rounding emulates the fused multiply-add.
+    from_start = np.float64(start32) + step * index
+    from_end = np.float64(end32) - step * (steps - 1 - index)
+    return np.where(np.arange(steps) < steps // 2, from_start, from_end).astype(np.float32)
+
+
+class TrivialAugmentWide(_Transform):
+    """TrivialAugment Wide (Müller & Hutter 2021): one random op at one random magnitude per image.
+
+    Tensors and arrays must be uint8 (posterize/equalize need it, solarize thresholds are in [0, 255]);
+    PIL images in mode L or RGB. ``fill`` is a number or one value per channel for the geometric ops.
+    """
+
+    def __init__(self, num_magnitude_bins: int = 31, interpolation=InterpolationMode.NEAREST, fill=None):
+        self.num_magnitude_bins = num_magnitude_bins
+        self.interpolation = interpolation
+        self.fill = fill
+
+    @staticmethod
+    def _augmentation_space(num_bins: int) -> dict:
+        """op name -> (float32 magnitudes, signed); a 0-d array means the op takes no magnitude."""
+
+        def linspace(start: float, end: float) -> np.ndarray:
+            return _float32_linspace(start, end, num_bins)
+
+        bins = np.arange(num_bins, dtype=np.float32)
+        posterize_bits = 8 - np.round(bins / np.float32((num_bins - 1) / 6)).astype(np.int32)
+        no_magnitude = np.array(0.0, dtype=np.float32)
+        return {
+            "Identity": (no_magnitude, False),
+            "ShearX": (linspace(0.0, 0.99), True),
+            "ShearY": (linspace(0.0, 0.99), True),
+            "TranslateX": (linspace(0.0, 32.0), True),
+            "TranslateY": (linspace(0.0, 32.0), True),
+            "Rotate": (linspace(0.0, 135.0), True),
+            "Brightness": (linspace(0.0, 0.99), True),
+            "Color": (linspace(0.0, 0.99), True),
+            "Contrast": (linspace(0.0, 0.99), True),
+            "Sharpness": (linspace(0.0, 0.99), True),
+            "Posterize": (posterize_bits, False),
+            "Solarize": (linspace(255.0, 0.0), False),
+            "AutoContrast": (no_magnitude, False),
+            "Equalize": (no_magnitude, False),
+        }
+
+    def forward(self, img):
+        fill = self.fill
+        if not F._is_pil(img):
+            if isinstance(fill, (int, float)):
+                fill = [float(fill)] * F.get_image_num_channels(img)
+            elif fill is not None:
+                fill = [float(f) for f in fill]
+        op_meta = self._augmentation_space(self.num_magnitude_bins)
+        op_name = list(op_meta.keys())[_random.randint(0, len(op_meta))]
+        magnitudes, signed = op_meta[op_name]
+        magnitude = float(magnitudes[_random.randint(0, len(magnitudes))]) if magnitudes.ndim > 0 else 0.0
+        if signed and _random.randint(0, 2):
+            magnitude *= -1.0
+        return _apply_op(img, op_name, magnitude, interpolation=self.interpolation, fill=fill)
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}(num_magnitude_bins={self.num_magnitude_bins}, "
+                f"interpolation={self.interpolation}, fill={self.fill})")
