@@ -56,6 +56,21 @@ def _class_view(weight, ndim: int):
 
 
 # ------------------------------------------------------------------------------------------ cross entropy
+_SOFTMAX_INPUT_WARNING = (
+    "cross_entropy expects raw logits, but every row of the input is a probability distribution (non-negative, "
+    "summing to 1): was softmax applied before CrossEntropyLoss? It applies log_softmax itself, so pass the "
+    "logits (or use NLLLoss on log_softmax output).")
+
+
+def _warn_if_probabilities(x, row_max, axis: int) -> None:
+    """Warn when the 'logits' look like softmax output (a common bug that trains slowly, silently). Costs a
+    further pass only when every row's maximum is already within [0, 1]."""
+    if x.size == 0 or x.shape[axis] < 2 or not (row_max <= 1).all() or x.min() < 0:
+        return
+    if xp.allclose(x.sum(axis=axis), 1.0, rtol=0, atol=1e-4):
+        warnings.warn(_SOFTMAX_INPUT_WARNING, UserWarning, stacklevel=2)
+
+
 class CrossEntropyIndexFn(Function):
     """log_softmax + NLL over class indices in one op (weight, ignore_index, label_smoothing).
 
@@ -69,7 +84,9 @@ class CrossEntropyIndexFn(Function):
         axis = 1 if x.ndim >= 2 else 0
         n_classes = x.shape[axis]
         dtype = x.dtype
-        shifted = x - x.max(axis=axis, keepdims=True)
+        row_max = x.max(axis=axis, keepdims=True)
+        _warn_if_probabilities(x, row_max, axis)
+        shifted = x - row_max
         valid = target != self.ignore_index
         safe_target = xp.where(valid, target, 0)
         index = xp.expand_dims(safe_target, axis)
@@ -123,7 +140,9 @@ class CrossEntropyProbFn(Function):
     def forward(self, x, target, weight):
         axis = 1 if x.ndim >= 2 else 0
         n_classes = x.shape[axis]
-        shifted = x - x.max(axis=axis, keepdims=True)
+        row_max = x.max(axis=axis, keepdims=True)
+        _warn_if_probabilities(x, row_max, axis)
+        shifted = x - row_max
         exp = xp.exp(shifted)
         sum_exp = exp.sum(axis=axis, keepdims=True)
         logp = shifted

@@ -1,6 +1,8 @@
 """Losses: values against hand-written NumPy references, float64 gradcheck, fused kernels vs core-op
 compositions, reductions, weights / ignore_index / label smoothing / probability targets, and bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -360,3 +362,16 @@ def test_losses_keep_float32():
         assert loss.dtype == tl.float32
         (grad,) = tl.autograd.grad(loss, [x])
         assert grad.dtype == tl.float32
+
+
+def test_cross_entropy_warns_when_given_softmax_output_instead_of_logits():
+    logits = tl.tensor([[2.0, -1.0, 0.5], [0.1, 0.2, 3.0]])
+    target = tl.tensor([0, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.CrossEntropyLoss()(logits, target)  # ordinary logits: silent
+        nn.CrossEntropyLoss()(tl.tensor([[0.2, 0.3, 0.1], [0.0, 0.4, 0.5]]), target)  # in [0, 1] but not summing to 1
+    with pytest.warns(UserWarning, match="was softmax applied before CrossEntropyLoss"):
+        nn.CrossEntropyLoss()(logits.softmax(1), target)
+    with pytest.warns(UserWarning, match="pass the logits"):
+        nn.CrossEntropyLoss()(logits.softmax(1), tl.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
