@@ -386,3 +386,24 @@ def test_dropout_uses_tensorlib_rng():
     first = model(x)[0]
     tl.manual_seed(7)
     np.testing.assert_array_equal(first.numpy(), model(x)[0].numpy())
+
+
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+def test_lengths_keyword_ignores_padding_and_matches_packing(cls):
+    tl.manual_seed(0)
+    layer = cls(3, 4, batch_first=True, bidirectional=True)
+    x = tl.randn(3, 5, 3)
+    lengths = tl.tensor([5, 2, 3])
+    output, hidden = layer(x, lengths=lengths)
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    expected_output, expected_hidden = layer(packed)
+    expected_output, _ = pad_packed_sequence(expected_output, batch_first=True, total_length=5)
+    np.testing.assert_allclose(output.detach().numpy(), expected_output.detach().numpy())
+    first = hidden[0] if cls is nn.LSTM else hidden
+    x_other_padding = x.clone()
+    x_other_padding[1, 2:] = 99.0  # whatever sits in the padding must not matter
+    other = layer(x_other_padding, lengths=lengths)[1]
+    np.testing.assert_allclose((other[0] if cls is nn.LSTM else other).detach().numpy(), first.detach().numpy())
+    assert not output.detach().numpy()[1, 2:].any()  # padded steps come back as zeros
+    with pytest.raises(ValueError, match="lengths= needs a padded 3-D batch"):
+        layer(tl.randn(5, 3), lengths=[5])

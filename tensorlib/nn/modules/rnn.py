@@ -19,7 +19,7 @@ from ...ops.rnn import num_gates, packed_to_padded, padded_to_packed, recurrent_
 from ...ops.shape import cat, stack
 from ...tensor import Tensor
 from ..parameter import Parameter
-from ..utils.rnn import PackedSequence
+from ..utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 from .module import Module, shape_error
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -162,6 +162,16 @@ class RNNBase(Module):
         if _shape(state) != want:
             raise shape_error(self, f"expected {what} of shape {want}, got {_shape(state)}")
 
+    def _forward_lengths(self, input, hx, lengths):
+        if not isinstance(input, Tensor) or input.dim() != 3:
+            raise ValueError(f"{type(self).__name__}: lengths= needs a padded 3-D batch, got "
+                             f"{type(input).__name__ if not isinstance(input, Tensor) else _shape(input)}")
+        time_axis = 1 if self.batch_first else 0
+        packed = pack_padded_sequence(input, lengths, batch_first=self.batch_first, enforce_sorted=False)
+        output, hidden = self.forward(packed, hx)
+        output, _ = pad_packed_sequence(output, batch_first=self.batch_first, total_length=input.shape[time_axis])
+        return output, hidden
+
     def _split_hx(self, hx) -> Tuple[Optional[Tensor], Optional[Tensor]]:
         if self.mode == "LSTM":
             if hx is None:
@@ -173,7 +183,11 @@ class RNNBase(Module):
             raise TypeError(f"{type(self).__name__} expects hx to be a single tensor, got a {type(hx).__name__}")
         return hx, None
 
-    def forward(self, input, hx=None):
+    def forward(self, input, hx=None, *, lengths=None):
+        """``lengths`` (a tensorlib extension): the true length of each sequence of a padded batch. The batch is
+        packed (any order) and the output padded back with zeros, so padding never reaches the final states."""
+        if lengths is not None:
+            return self._forward_lengths(input, hx, lengths)
         packed = isinstance(input, PackedSequence)
         if packed:
             features = input.data.shape[-1] if input.data.dim() == 2 else None
