@@ -8,7 +8,7 @@ from PIL import Image
 import tensorlib as tl
 from tensorlib.vision import transforms as T
 from tensorlib.vision.transforms import functional as F
-from tensorlib.vision.transforms.transforms import _apply_op, _float32_linspace
+from tensorlib.vision.transforms.autoaugment import _apply_op, _float32_linspace
 
 
 def _chw(hwc: np.ndarray) -> tl.Tensor:

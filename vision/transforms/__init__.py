@@ -2,6 +2,7 @@
 
 from . import functional
 from ._mix import CutMix, MixUp
+from .autoaugment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment
 from .functional import InterpolationMode
 from .transforms import (
                          CenterCrop,
