@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any, Callable, List, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -726,82 +726,76 @@ class TenCrop(_Transform):
         return f"{self.__class__.__name__}(size={self.size}, vertical_flip={self.vertical_flip})"
 
 
-class RandomInvert(_Transform):
+class _RandomPhotometric(_Transform):
+    """Apply ``functional.<_op>`` with probability ``p``, passing the attribute named ``_argument`` (if any)."""
+
+    _op: str
+    _argument: Optional[str] = None
+    p: float
+
+    def forward(self, img):
+        if _random.rand() >= self.p:
+            return img
+        arguments = () if self._argument is None else (getattr(self, self._argument),)
+        return getattr(F, self._op)(img, *arguments)
+
+    def __repr__(self) -> str:
+        argument = "" if self._argument is None else f"{self._argument}={getattr(self, self._argument)},"
+        return f"{self.__class__.__name__}({argument}p={self.p})"  # torchvision's spacing
+
+
+class RandomInvert(_RandomPhotometric):
     """Invert the colours with probability ``p``."""
+
+    _op = "invert"
 
     def __init__(self, p: float = 0.5):
         self.p = p
 
-    def forward(self, img):
-        return F.invert(img) if _random.rand() < self.p else img
 
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(p={self.p})"
-
-
-class RandomPosterize(_Transform):
+class RandomPosterize(_RandomPhotometric):
     """Keep only ``bits`` bits per channel with probability ``p`` (uint8 tensors or PIL images)."""
+
+    _op, _argument = "posterize", "bits"
 
     def __init__(self, bits: int, p: float = 0.5):
         self.bits = bits
         self.p = p
 
-    def forward(self, img):
-        return F.posterize(img, self.bits) if _random.rand() < self.p else img
 
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(bits={self.bits},p={self.p})"
-
-
-class RandomSolarize(_Transform):
+class RandomSolarize(_RandomPhotometric):
     """Invert the values at or above ``threshold`` with probability ``p``."""
+
+    _op, _argument = "solarize", "threshold"
 
     def __init__(self, threshold: float, p: float = 0.5):
         self.threshold = threshold
         self.p = p
 
-    def forward(self, img):
-        return F.solarize(img, self.threshold) if _random.rand() < self.p else img
 
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(threshold={self.threshold},p={self.p})"
-
-
-class RandomAdjustSharpness(_Transform):
+class RandomAdjustSharpness(_RandomPhotometric):
     """``adjust_sharpness(img, sharpness_factor)`` with probability ``p``."""
+
+    _op, _argument = "adjust_sharpness", "sharpness_factor"
 
     def __init__(self, sharpness_factor: float, p: float = 0.5):
         self.sharpness_factor = sharpness_factor
         self.p = p
 
-    def forward(self, img):
-        return F.adjust_sharpness(img, self.sharpness_factor) if _random.rand() < self.p else img
 
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(sharpness_factor={self.sharpness_factor},p={self.p})"
-
-
-class RandomAutocontrast(_Transform):
+class RandomAutocontrast(_RandomPhotometric):
     """Stretch each channel to the full range with probability ``p``."""
 
+    _op = "autocontrast"
+
     def __init__(self, p: float = 0.5):
         self.p = p
 
-    def forward(self, img):
-        return F.autocontrast(img) if _random.rand() < self.p else img
 
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(p={self.p})"
-
-
-class RandomEqualize(_Transform):
+class RandomEqualize(_RandomPhotometric):
     """Equalise the histogram with probability ``p`` (uint8 tensors or PIL images)."""
 
+    _op = "equalize"
+
     def __init__(self, p: float = 0.5):
         self.p = p
-
-    def forward(self, img):
-        return F.equalize(img) if _random.rand() < self.p else img
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(p={self.p})"
