@@ -10,7 +10,7 @@ Pipelines (batch 128, per-sample transform, default collate):
 Each figure is the best of ``--rounds`` epochs; the rounds alternate between pipelines so background load on
 a busy machine hits all of them alike.
 
-Run: ``python benchmarks/dataloader.py [--data /work/shared/data/mnist] [--workers 0 2] [--rounds 3]``.
+Run: ``python benchmarks/dataloader.py [--data /work/shared/data/mnist] [--workers 0 2] [--rounds 5]``.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="/work/shared/data/mnist", help="folder with the raw idx .gz files")
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 2])
-    parser.add_argument("--rounds", type=int, default=3, help="epochs per figure; the best one counts")
+    parser.add_argument("--rounds", type=int, default=5, help="epochs per figure; the best one counts")
     args = parser.parse_args()
 
     images = read_idx_images(os.path.join(args.data, "train-images-idx3-ubyte.gz"))
