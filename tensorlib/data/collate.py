@@ -85,7 +85,7 @@ def _check_equal_shapes(shapes: list, field: str) -> None:
                                f"entry 0 and {list(shape)} at entry {position}{_where(field)}{_PAD_HINT}")
 
 
-def _stack_arrays(arrays: list, field: str):
+def _stack_arrays(arrays: Sequence, field: str):
     """``np.stack`` of equal-shape arrays, as one ``concatenate`` (stack makes a view per array, twice as slow)."""
     first = arrays[0]
     if first.ndim == 0:
@@ -124,7 +124,7 @@ def _collate(batch: Sequence, field: str) -> Any:
     if kind == "ndarray":
         if elem.dtype.kind in _STRING_OR_OBJECT_KINDS:
             raise TypeError(_UNSUPPORTED.format(elem.dtype) + _where(field))
-        return tl.from_numpy(_stack_arrays(list(batch), field))
+        return tl.from_numpy(_stack_arrays(batch, field))
     if kind == "number":
         return _collate_numbers(batch)
     if kind in ("str", "bytes"):
@@ -145,11 +145,11 @@ def _collate(batch: Sequence, field: str) -> Any:
         return type(elem)(*(_collate(samples, f"{field}.{name}")
                             for name, samples in zip(elem._fields, zip(*batch))))
     if kind == "sequence":
-        for position, sample in enumerate(batch if len({len(sample) for sample in batch}) > 1 else ()):
-            if len(sample) != len(elem):
-                raise RuntimeError(f"each element in list of batch should be of equal size, but element 0"
-                                   f"{_where(field)} has length {len(elem)} and element {position} has "
-                                   f"length {len(sample)}{_PAD_HINT}")
+        if len({len(sample) for sample in batch}) > 1:  # find the first offender only when there is one
+            position = next(i for i, sample in enumerate(batch) if len(sample) != len(elem))
+            raise RuntimeError(f"each element in list of batch should be of equal size, but element 0"
+                               f"{_where(field)} has length {len(elem)} and element {position} has "
+                               f"length {len(batch[position])}{_PAD_HINT}")
         collated = [_collate(samples, f"{field}[{i}]") for i, samples in enumerate(zip(*batch))]
         if isinstance(elem, tuple):
             return collated
