@@ -1,10 +1,35 @@
 """tensorlib: a PyTorch-compatible deep-learning suite in pure Python on NumPy.
 
-``import tensorlib as torch`` is meant to work for typical training scripts.
+``import tensorlib as torch`` is meant to work for typical training scripts. The public names are the
+deliberate list ``__all__`` (a test keeps ``dir(tensorlib)`` equal to it); the layers behind them are
+described in the README's architecture section.
 """
 
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .autograd.grad_mode import is_inference_mode_enabled
+# isort: off  -- dtypes and grad mode first, then Tensor: importing it builds the kernel and functional layers
+# isort: on
+from . import (
+    autograd,
+    errors,
+    linalg,
+    random,  # noqa: F811  (the module, as torch.random; its functions are imported above)
+)
+from ._compat import (
+    accelerator,
+    backends,
+    cuda,
+    get_num_threads,
+    is_tensor,
+    numel,
+    set_num_threads,
+)
+from ._grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .creation import (
     arange,
     as_tensor,
@@ -49,8 +74,192 @@ from .dtypes import (
     short,
     uint8,
 )
-from .ops import *
-from .ops import abs, all, any, max, min, pow, round, sum
+from .functional.activation import relu, sigmoid, tanh
+from .functional.comparison import (
+    allclose,
+    eq,
+    equal,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    le,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    ne,
+    not_equal,
+)
+from .functional.elementwise import (
+    abs,
+    absolute,
+    add,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    ceil,
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    clone,
+    cos,
+    div,
+    divide,
+    erf,
+    exp,
+    expm1,
+    fix,
+    floor,
+    floor_divide,
+    fmax,
+    fmin,
+    fmod,
+    frac,
+    lerp,
+    log,
+    log1p,
+    log2,
+    log10,
+    maximum,
+    minimum,
+    mul,
+    multiply,
+    neg,
+    negative,
+    pow,
+    reciprocal,
+    remainder,
+    round,
+    rsqrt,
+    sign,
+    sin,
+    sqrt,
+    square,
+    square_,
+    sub,
+    subtract,
+    tan,
+    true_divide,
+    trunc,
+    where,
+)
+from .functional.indexing import (
+    argwhere,
+    gather,
+    index_add,
+    index_select,
+    masked_fill,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    take_along_dim,
+)
+from .functional.inplace import (
+    clamp_,
+    fill_,
+    zero_,
+)
+from .functional.linalg import (
+    bmm,
+    dot,
+    einsum,
+    ger,
+    inner,
+    matmul,
+    mm,
+    mv,
+    outer,
+)
+from .functional.reduction import (
+    all,
+    amax,
+    amin,
+    aminmax,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    nansum,
+    norm,
+    prod,
+    softmax,
+    std,
+    std_mean,
+    sum,
+    var,
+    var_mean,
+)
+from .functional.shape import (
+    atleast_1d,
+    atleast_2d,
+    broadcast_shapes,
+    broadcast_tensors,
+    broadcast_to,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    flatten,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    moveaxis,
+    movedim,
+    narrow,
+    permute,
+    ravel,
+    repeat_interleave,
+    reshape,
+    roll,
+    select,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    tensor_split,
+    tile,
+    transpose,
+    unbind,
+    unflatten,
+    unsqueeze,
+    vstack,
+)
+from .functional.sorting import (
+    argsort,
+    bincount,
+    bucketize,
+    histc,
+    kthvalue,
+    msort,
+    searchsorted,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
 from .random import (
     Generator,
     bernoulli,
@@ -70,14 +279,20 @@ from .random import (
     seed,
     set_rng_state,
 )
-from .serialization import load, save
-from .tensor import Size, Tensor, device
-
-from . import autograd  # noqa: E402  isort: skip
-from . import _compat  # noqa: E402  isort: skip
-from ._compat import accelerator, backends, cuda, get_num_threads, is_tensor, numel, set_num_threads  # noqa: E402
+from .serialization import (
+    load,
+    save,
+)
+from .tensor import (
+    Size,
+    Tensor,
+    device,
+)
 
 __version__ = "0.1.0"
+
+_LAZY_SUBMODULES = ("nn", "optim", "data", "utils", "vision", "text", "datasets")
+
 
 def FloatTensor(*args) -> Tensor:
     """Legacy constructor ``torch.FloatTensor(data)`` / ``FloatTensor(2, 3)``: a float32 tensor."""
@@ -93,17 +308,46 @@ def is_floating_point(input) -> bool:
     return input.is_floating_point()
 
 
-def _lazy_submodules(name: str):
+def __getattr__(name: str):
+    """Import the heavier sub-packages on first use (``tensorlib.nn``, ``tensorlib.vision``, ...)."""
     import importlib
 
-    if name in ("nn", "optim", "data", "utils", "vision", "text", "datasets"):
+    if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     if name == "summary":
-        from .nn.summary import summary
-
-        return summary
+        return importlib.import_module(f"{__name__}.nn.summary").summary
     raise AttributeError(f"module 'tensorlib' has no attribute '{name}'")
 
 
-def __getattr__(name: str):
-    return _lazy_submodules(name)
+def __dir__():
+    return sorted(__all__)
+
+
+__all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__version__", "abs", "absolute",
+    "accelerator", "add", "all", "allclose", "amax", "amin", "aminmax", "any", "arange", "argmax", "argmin",
+    "argsort", "argwhere", "as_tensor", "asarray", "atleast_1d", "atleast_2d", "autograd", "backends", "bernoulli",
+    "bincount", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "bool", "broadcast_shapes",
+    "broadcast_tensors", "broadcast_to", "bucketize", "cat", "ceil", "chunk", "clamp", "clamp_", "clamp_max",
+    "clamp_min", "clip", "clone", "concat", "concatenate", "cos", "count_nonzero", "cuda", "cumprod", "cumsum",
+    "data", "datasets", "default_generator", "device", "diag", "div", "divide", "dot", "double", "dtype", "einsum",
+    "empty", "empty_like", "enable_grad", "eq", "equal", "erf", "errors", "exp", "expm1", "eye", "fill_", "fix",
+    "flatten", "flip", "fliplr", "flipud", "float", "float16", "float32", "float64", "floor", "floor_divide", "fmax",
+    "fmin", "fmod", "frac", "from_numpy", "full", "full_like", "functional", "gather", "ge", "ger",
+    "get_default_dtype", "get_num_threads", "get_rng_state", "greater", "greater_equal", "gt", "half", "histc",
+    "hstack", "index_add", "index_select", "inference_mode", "initial_seed", "inner", "int", "int16", "int32",
+    "int64", "int8", "is_floating_point", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "isclose",
+    "isfinite", "isinf", "isnan", "isneginf", "isposinf", "kthvalue", "le", "lerp", "less", "less_equal", "linalg",
+    "linspace", "load", "log", "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "logspace", "logsumexp", "long", "lt", "manual_seed", "masked_fill", "masked_select", "matmul",
+    "max", "maximum", "mean", "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "msort", "mul",
+    "multinomial", "multiply", "mv", "nansum", "narrow", "ne", "neg", "negative", "nn", "no_grad", "nonzero", "norm",
+    "normal", "not_equal", "numel", "ones", "ones_like", "optim", "outer", "permute", "pow", "prod", "rand",
+    "rand_like", "randint", "randint_like", "randn", "randn_like", "random", "randperm", "ravel", "reciprocal",
+    "relu", "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt", "save", "scatter", "scatter_add",
+    "searchsorted", "seed", "select", "serialization", "set_default_dtype", "set_grad_enabled", "set_num_threads",
+    "set_rng_state", "short", "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "square_",
+    "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "summary", "swapaxes", "swapdims", "t",
+    "take_along_dim", "tan", "tanh", "tensor", "tensor_split", "text", "tile", "topk", "transpose", "tril",
+    "tril_indices", "triu", "triu_indices", "true_divide", "trunc", "uint8", "unbind", "unflatten", "unique",
+    "unique_consecutive", "unsqueeze", "utils", "var", "var_mean", "vision", "vstack", "where", "zero_", "zeros",
+    "zeros_like"]

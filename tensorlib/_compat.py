@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import types
 
+from .tensor import Tensor
+
 cuda = types.SimpleNamespace(
     is_available=lambda: False,
     device_count=lambda: 0,
@@ -20,8 +22,6 @@ accelerator = types.SimpleNamespace(is_available=lambda: False, current_accelera
 
 
 def is_tensor(obj) -> bool:
-    from .tensor import Tensor
-
     return isinstance(obj, Tensor)
 
 

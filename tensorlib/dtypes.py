@@ -139,3 +139,11 @@ def result_dtype(a_dtype, b_dtype):
     if ca == cb:
         return xp.promote_types(a_dtype, b_dtype)
     return a_dtype if ca > cb else b_dtype
+
+
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int"}
+
+
+def cpp_name(np_dtype) -> str:
+    """The C++ scalar type name PyTorch's dtype-mismatch errors print (``float``, ``double``, ``long int``)."""
+    return _CPP_NAMES.get(np_dtype.name, np_dtype.name)

@@ -12,6 +12,7 @@ from typing import Optional
 
 from . import dtypes as _dtypes
 from ._backend import xp
+from .tensor import Tensor
 
 
 class Generator:
@@ -51,8 +52,6 @@ class Generator:
 
     def get_state(self):
         """The state as a uint8 tensor (JSON bytes), so it can be saved with ``tensorlib.save``."""
-        from .tensor import Tensor
-
         payload = {"initial_seed": self._initial_seed, "bit_generator": self.np_rng.bit_generator.state}
         raw = json.dumps(payload).encode()
         return Tensor._wrap(xp.frombuffer(raw, dtype=xp.uint8).copy())
@@ -119,8 +118,6 @@ def _float_dtype(dtype):
 
 
 def _finish(data, requires_grad: bool):
-    from .tensor import Tensor
-
     out = Tensor._wrap(data)
     if requires_grad:
         out.requires_grad_(True)
@@ -179,8 +176,6 @@ def randint_like(input, low, high=None, *, dtype=None, generator: Optional[Gener
 
 def normal(mean, std, size=None, *, generator: Optional[Generator] = None, dtype=None):
     """Normal samples with scalar ``mean``/``std`` and the given ``size``, or elementwise tensor mean/std."""
-    from .tensor import Tensor
-
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         mean_a = mean._data if isinstance(mean, Tensor) else mean
         std_a = std._data if isinstance(std, Tensor) else std
@@ -195,8 +190,6 @@ def normal(mean, std, size=None, *, generator: Optional[Generator] = None, dtype
 
 def bernoulli(input, p=None, *, generator: Optional[Generator] = None):
     """0/1 samples with probabilities ``input`` (or the scalar ``p``), in ``input``'s dtype."""
-    from .tensor import Tensor
-
     probs = input._data if p is None else p
     draws = np_rng(generator).random(input.shape, dtype=xp.float32)
     return Tensor._wrap((draws < probs).astype(input._data.dtype))
@@ -204,8 +197,6 @@ def bernoulli(input, p=None, *, generator: Optional[Generator] = None):
 
 def multinomial(input, num_samples: int, replacement: bool = False, *, generator: Optional[Generator] = None):
     """Sample category indices from (unnormalised) weights; 1-D or 2-D input, like ``torch.multinomial``."""
-    from .tensor import Tensor
-
     weights = xp.asarray(input._data, dtype=xp.float64)
     rows = weights[None] if weights.ndim == 1 else weights
     if (rows < 0).any() or not xp.isfinite(rows).all():

@@ -26,6 +26,7 @@ from collections import OrderedDict
 from . import dtypes as _dtypes
 from ._atomic import atomic_write
 from ._backend import xp
+from .errors import CorruptFileError
 from .tensor import Tensor
 
 _TO_SAFETENSORS = {"float32": "F32", "float64": "F64", "float16": "F16", "int64": "I64", "int32": "I32",
@@ -33,10 +34,6 @@ _TO_SAFETENSORS = {"float32": "F32", "float64": "F64", "float16": "F16", "int64"
 _FROM_SAFETENSORS = {v: k for k, v in _TO_SAFETENSORS.items()}
 _ZIP_MAGIC = b"PK\x03\x04"
 _MAX_HEADER = 100 * 1024 * 1024
-
-
-class CorruptFileError(RuntimeError):
-    """The file is truncated, tampered with or not a tensorlib/safetensors file."""
 
 
 # ------------------------------------------------------------------------------------------ safetensors

@@ -1,35 +1,14 @@
-"""``Tensor``: an n-d array with autograd. Methods are one-liners that delegate to ``tensorlib.ops``."""
+"""``Tensor``: an n-d array with autograd. Op methods are one-liners that delegate to the functional layer."""
 
 from __future__ import annotations
 
 import weakref
 from typing import Optional
 
-from . import _tensor_methods
 from . import dtypes as _dtypes
 from ._backend import ndarray, xp
-from .autograd import function as _function_module
-from .autograd.function import AccumulateGrad, _VersionCounter
-
-
-class _RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict):
-        self._hooks = hooks
-        self.id = _RemovableHandle._next_id
-        _RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
+from ._graph import AccumulateGrad, RemovableHandle, VersionCounter
+from ._printing import tensor_repr
 
 
 class device:
@@ -69,7 +48,7 @@ def _check_device(dev) -> None:
                            "(tensorlib.cuda.is_available() is False)")
 
 
-class Tensor(_tensor_methods.TensorMethods):
+class Tensor:
     """A multi-dimensional array of one dtype that can record operations for automatic differentiation.
 
     ``Tensor(data)`` builds a float32 tensor (PyTorch's legacy constructor); ``Tensor(2, 3)`` an uninitialised
@@ -98,7 +77,7 @@ class Tensor(_tensor_methods.TensorMethods):
         self.requires_grad = False
         self.grad = None
         self.grad_fn = None
-        self._version = _VersionCounter()
+        self._version = VersionCounter()
         self._accum = None
         self._hooks = None
         self._retains_grad = False
@@ -113,7 +92,7 @@ class Tensor(_tensor_methods.TensorMethods):
         t.requires_grad = False
         t.grad = None
         t.grad_fn = None
-        t._version = _VersionCounter()
+        t._version = VersionCounter()
         t._accum = None
         t._hooks = None
         t._retains_grad = False
@@ -164,11 +143,11 @@ class Tensor(_tensor_methods.TensorMethods):
 
     @property
     def T(self) -> Tensor:
-        return _ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+        return _F.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:
-        return _ops.transpose(self, -2, -1)
+        return _F.transpose(self, -2, -1)
 
     @property
     def itemsize(self) -> int:
@@ -260,7 +239,7 @@ class Tensor(_tensor_methods.TensorMethods):
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return iter(_ops.unbind(self, 0))
+        return iter(_F.unbind(self, 0))
 
     def __hash__(self) -> int:
         return id(self)
@@ -301,7 +280,7 @@ class Tensor(_tensor_methods.TensorMethods):
                 dtype = arg
         if dtype is None or _dtypes.to_numpy_dtype(dtype) == self._data.dtype:
             return self.clone() if copy else self
-        return _ops.cast(self, _dtypes.to_numpy_dtype(dtype))
+        return _F.cast(self, _dtypes.to_numpy_dtype(dtype))
 
     def type(self, dtype=None):
         if dtype is None:
@@ -349,10 +328,10 @@ class Tensor(_tensor_methods.TensorMethods):
         return self
 
     def contiguous(self, memory_format=None) -> Tensor:
-        return self if self._data.flags.c_contiguous else _ops.contiguous(self)
+        return self if self._data.flags.c_contiguous else _F.contiguous(self)
 
     def clone(self, memory_format=None) -> Tensor:
-        return _ops.clone(self)
+        return _F.clone(self)
 
     def detach(self) -> Tensor:
         out = Tensor._wrap(self._data)
@@ -386,7 +365,7 @@ class Tensor(_tensor_methods.TensorMethods):
     def retains_grad(self) -> bool:
         return self._retains_grad and self.grad_fn is not None
 
-    def register_hook(self, hook) -> _RemovableHandle:
+    def register_hook(self, hook) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces the grad."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
@@ -398,21 +377,17 @@ class Tensor(_tensor_methods.TensorMethods):
             if self._hooks is None:
                 self._hooks = {}
             hooks = self._hooks
-        handle = _RemovableHandle(hooks)
+        handle = RemovableHandle(hooks)
         hooks[handle.id] = hook
         return handle
 
     def backward(self, gradient=None, retain_graph: Optional[bool] = None, create_graph: bool = False,
                  inputs=None) -> None:
         """Compute gradients of this tensor with respect to graph leaves (accumulated into ``.grad``)."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        _F.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
-        from ._printing import tensor_repr
-
         return tensor_repr(self)
 
     __str__ = __repr__
@@ -424,77 +399,77 @@ class Tensor(_tensor_methods.TensorMethods):
 
     # ------------------------------------------------------------------ arithmetic dunders
     def __add__(self, other):
-        return _ops.add(self, other)
+        return _F.add(self, other)
 
     def __radd__(self, other):
-        return _ops.add(other, self)
+        return _F.add(other, self)
 
     def __sub__(self, other):
-        return _ops.sub(self, other)
+        return _F.sub(self, other)
 
     def __rsub__(self, other):
-        return _ops.sub(other, self)
+        return _F.sub(other, self)
 
     def __mul__(self, other):
-        return _ops.mul(self, other)
+        return _F.mul(self, other)
 
     def __rmul__(self, other):
-        return _ops.mul(other, self)
+        return _F.mul(other, self)
 
     def __truediv__(self, other):
-        return _ops.div(self, other)
+        return _F.div(self, other)
 
     def __rtruediv__(self, other):
-        return _ops.div(other, self)
+        return _F.div(other, self)
 
     def __floordiv__(self, other):
-        return _ops.floor_divide(self, other)
+        return _F.floor_divide(self, other)
 
     def __rfloordiv__(self, other):
-        return _ops.floor_divide(other, self)
+        return _F.floor_divide(other, self)
 
     def __mod__(self, other):
-        return _ops.remainder(self, other)
+        return _F.remainder(self, other)
 
     def __rmod__(self, other):
-        return _ops.remainder(other, self)
+        return _F.remainder(other, self)
 
     def __pow__(self, other):
-        return _ops.pow(self, other)
+        return _F.pow(self, other)
 
     def __rpow__(self, other):
-        return _ops.pow(other, self)
+        return _F.pow(other, self)
 
     def __matmul__(self, other):
-        return _ops.matmul(self, other)
+        return _F.matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
+        return _F.matmul(other, self)
 
     def __neg__(self):
-        return _ops.neg(self)
+        return _F.neg(self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return _ops.abs(self)
+        return _F.abs(self)
 
     def __invert__(self):
-        return _ops.bitwise_not(self)
+        return _F.bitwise_not(self)
 
     def __and__(self, other):
-        return _ops.bitwise_and(self, other)
+        return _F.bitwise_and(self, other)
 
     __rand__ = __and__
 
     def __or__(self, other):
-        return _ops.bitwise_or(self, other)
+        return _F.bitwise_or(self, other)
 
     __ror__ = __or__
 
     def __xor__(self, other):
-        return _ops.bitwise_xor(self, other)
+        return _F.bitwise_xor(self, other)
 
     __rxor__ = __xor__
 
@@ -511,28 +486,552 @@ class Tensor(_tensor_methods.TensorMethods):
         return self.div_(other)
 
     def __eq__(self, other):
-        return _ops.eq(self, other)
+        return _F.eq(self, other)
 
     def __ne__(self, other):
-        return _ops.ne(self, other)
+        return _F.ne(self, other)
 
     def __lt__(self, other):
-        return _ops.lt(self, other)
+        return _F.lt(self, other)
 
     def __le__(self, other):
-        return _ops.le(self, other)
+        return _F.le(self, other)
 
     def __gt__(self, other):
-        return _ops.gt(self, other)
+        return _F.gt(self, other)
 
     def __ge__(self, other):
-        return _ops.ge(self, other)
+        return _F.ge(self, other)
 
     def __getitem__(self, index):
-        return _ops.getitem(self, index)
+        return _F.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
-        _ops.setitem_(self, index, value)
+        _F.setitem_(self, index, value)
+
+    # ------------------------------------------------------------------ ops as methods (bodies in functional)
+
+    # arithmetic
+    def add(self, other, *, alpha=1):
+        return _F.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _F.sub(self, other, alpha=alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return _F.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode=None):
+        return _F.div(self, other, rounding_mode=rounding_mode)
+
+    divide = div
+    true_divide = div
+
+    def floor_divide(self, other):
+        return _F.floor_divide(self, other)
+
+    def remainder(self, other):
+        return _F.remainder(self, other)
+
+    def fmod(self, other):
+        return _F.fmod(self, other)
+
+    def neg(self):
+        return _F.neg(self)
+
+    negative = neg
+
+    def pow(self, exponent):
+        return _F.pow(self, exponent)
+
+    def square(self):
+        return _F.square(self)
+
+    def matmul(self, other):
+        return _F.matmul(self, other)
+
+    def mm(self, other):
+        return _F.mm(self, other)
+
+    def bmm(self, other):
+        return _F.bmm(self, other)
+
+    def mv(self, vec):
+        return _F.mv(self, vec)
+
+    def dot(self, other):
+        return _F.dot(self, other)
+
+    def outer(self, other):
+        return _F.outer(self, other)
+
+    # unary math
+    def exp(self):
+        return _F.exp(self)
+
+    def expm1(self):
+        return _F.expm1(self)
+
+    def log(self):
+        return _F.log(self)
+
+    def log2(self):
+        return _F.log2(self)
+
+    def log10(self):
+        return _F.log10(self)
+
+    def log1p(self):
+        return _F.log1p(self)
+
+    def sqrt(self):
+        return _F.sqrt(self)
+
+    def rsqrt(self):
+        return _F.rsqrt(self)
+
+    def abs(self):
+        return _F.abs(self)
+
+    absolute = abs
+
+    def sign(self):
+        return _F.sign(self)
+
+    def reciprocal(self):
+        return _F.reciprocal(self)
+
+    def sin(self):
+        return _F.sin(self)
+
+    def cos(self):
+        return _F.cos(self)
+
+    def tan(self):
+        return _F.tan(self)
+
+    def tanh(self):
+        return _F.tanh(self)
+
+    def sigmoid(self):
+        return _F.sigmoid(self)
+
+    def relu(self):
+        return _F.relu(self)
+
+    def erf(self):
+        return _F.erf(self)
+
+    def floor(self):
+        return _F.floor(self)
+
+    def ceil(self):
+        return _F.ceil(self)
+
+    def round(self, *, decimals=0):
+        return _F.round(self, decimals=decimals)
+
+    def trunc(self):
+        return _F.trunc(self)
+
+    def frac(self):
+        return _F.frac(self)
+
+    def clamp(self, min=None, max=None):
+        return _F.clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_min(self, min):
+        return _F.clamp(self, min=min)
+
+    def clamp_max(self, max):
+        return _F.clamp(self, max=max)
+
+    def maximum(self, other):
+        return _F.maximum(self, other)
+
+    def minimum(self, other):
+        return _F.minimum(self, other)
+
+    def where(self, condition, other):
+        return _F.where(condition, self, other)
+
+    def lerp(self, end, weight):
+        return _F.lerp(self, end, weight)
+
+    # reductions
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return _F.sum(self, dim, keepdim, dtype=dtype)
+
+    def nansum(self, dim=None, keepdim=False):
+        return _F.nansum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return _F.mean(self, dim, keepdim, dtype=dtype)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _F.prod(self, dim, keepdim, dtype=dtype)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _F.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _F.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim=None, keepdim=False):
+        return _F.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _F.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return _F.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return _F.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _F.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _F.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _F.logsumexp(self, dim, keepdim)
+
+    def cumsum(self, dim, *, dtype=None):
+        return _F.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim, *, dtype=None):
+        return _F.cumprod(self, dim, dtype=dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _F.norm(self, p, dim, keepdim, dtype)
+
+    def softmax(self, dim, dtype=None):
+        return _F.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        return _F.log_softmax(self, dim, dtype)
+
+    def all(self, dim=None, keepdim=False):
+        return _F.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return _F.any(self, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return _F.count_nonzero(self, dim)
+
+    # comparisons and logic
+    def eq(self, other):
+        return _F.eq(self, other)
+
+    def ne(self, other):
+        return _F.ne(self, other)
+
+    def lt(self, other):
+        return _F.lt(self, other)
+
+    def le(self, other):
+        return _F.le(self, other)
+
+    def gt(self, other):
+        return _F.gt(self, other)
+
+    def ge(self, other):
+        return _F.ge(self, other)
+
+    def equal(self, other):
+        return _F.equal(self, other)
+
+    def isnan(self):
+        return _F.isnan(self)
+
+    def isinf(self):
+        return _F.isinf(self)
+
+    def isfinite(self):
+        return _F.isfinite(self)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _F.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _F.allclose(self, other, rtol, atol, equal_nan)
+
+    def logical_and(self, other):
+        return _F.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _F.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _F.logical_xor(self, other)
+
+    def logical_not(self):
+        return _F.logical_not(self)
+
+    # shape
+    def reshape(self, *shape):
+        return _F.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _F.view(self, *shape)
+
+    def view_as(self, other):
+        return _F.view_as(self, other)
+
+    def reshape_as(self, other):
+        return _F.reshape_as(self, other)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _F.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _F.unflatten(self, dim, sizes)
+
+    def ravel(self):
+        return _F.ravel(self)
+
+    def squeeze(self, dim=None):
+        return _F.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _F.unsqueeze(self, dim)
+
+    def permute(self, *dims):
+        return _F.permute(self, *dims)
+
+    def transpose(self, dim0, dim1):
+        return _F.transpose(self, dim0, dim1)
+
+    swapaxes = transpose
+    swapdims = transpose
+
+    def t(self):
+        return _F.t(self)
+
+    def movedim(self, source, destination):
+        return _F.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def expand(self, *sizes):
+        return _F.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _F.expand_as(self, other)
+
+    def broadcast_to(self, shape):
+        return _F.expand(self, shape)
+
+    def repeat(self, *sizes):
+        return _F.repeat(self, *sizes)
+
+    def tile(self, dims):
+        return _F.tile(self, dims)
+
+    def repeat_interleave(self, repeats, dim=None):
+        return _F.repeat_interleave(self, repeats, dim)
+
+    def flip(self, dims):
+        return _F.flip(self, dims)
+
+    def roll(self, shifts, dims=None):
+        return _F.roll(self, shifts, dims)
+
+    def narrow(self, dim, start, length):
+        return _F.narrow(self, dim, start, length)
+
+    def select(self, dim, index):
+        return _F.select(self, dim, index)
+
+    def split(self, split_size, dim=0):
+        return _F.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _F.chunk(self, chunks, dim)
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        return _F.tensor_split(self, indices_or_sections, dim)
+
+    def unbind(self, dim=0):
+        return _F.unbind(self, dim)
+
+    def tril(self, diagonal=0):
+        return _F.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _F.triu(self, diagonal)
+
+    # indexing
+    def gather(self, dim, index):
+        return _F.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return _F.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return _F.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return _F.index_select(self, dim, index)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _F.index_add(self, dim, index, source, alpha=alpha)
+
+    def take_along_dim(self, indices, dim=None):
+        return _F.take_along_dim(self, indices, dim)
+
+    def masked_fill(self, mask, value):
+        return _F.masked_fill(self, mask, value)
+
+    def masked_select(self, mask):
+        return _F.masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple=False):
+        return _F.nonzero(self, as_tuple=as_tuple)
+
+    # sorting
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _F.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _F.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _F.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return _F.kthvalue(self, k, dim, keepdim)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _F.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _F.bincount(self, weights, minlength)
+
+    # in place
+    def add_(self, other, *, alpha=1):
+        return _F.add_(self, other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return _F.sub_(self, other, alpha=alpha)
+
+    def mul_(self, other):
+        return _F.mul_(self, other)
+
+    def div_(self, other, *, rounding_mode=None):
+        return _F.div_(self, other, rounding_mode=rounding_mode)
+
+    def pow_(self, exponent):
+        return _F.pow_(self, exponent)
+
+    def clamp_(self, min=None, max=None):
+        return _F.clamp_(self, min, max)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return _F.masked_fill_(self, mask, value)
+
+    def lerp_(self, end, weight):
+        return _F.lerp_(self, end, weight)
+
+    def zero_(self):
+        return _F.zero_(self)
+
+    def fill_(self, value):
+        return _F.fill_(self, value)
+
+    def copy_(self, src, non_blocking=False):
+        return _F.copy_(self, src)
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        return _F.uniform_(self, a, b, generator=generator)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        return _F.normal_(self, mean, std, generator=generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return _F.bernoulli_(self, p, generator=generator)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        return _F.exponential_(self, lambd, generator=generator)
+
+    def random_(self, from_=0, to=None, *, generator=None):
+        return _F.random_(self, from_, to, generator=generator)
+
+    def exp_(self):
+        return _F.unary_(self, _F.exp, "exp_")
+
+    def log_(self):
+        return _F.unary_(self, _F.log, "log_")
+
+    def sqrt_(self):
+        return _F.unary_(self, _F.sqrt, "sqrt_")
+
+    def abs_(self):
+        return _F.unary_(self, _F.abs, "abs_")
+
+    def neg_(self):
+        return _F.unary_(self, _F.neg, "neg_")
+
+    def relu_(self):
+        return _F.unary_(self, _F.relu, "relu_")
+
+    def sigmoid_(self):
+        return _F.unary_(self, _F.sigmoid, "sigmoid_")
+
+    def tanh_(self):
+        return _F.unary_(self, _F.tanh, "tanh_")
+
+    def floor_(self):
+        return _F.unary_(self, _F.floor, "floor_")
+
+    def round_(self):
+        return _F.unary_(self, _F.round, "round_")
+
+    def sign_(self):
+        return _F.unary_(self, _F.sign, "sign_")
+
+    def square_(self):
+        return _F.unary_(self, _F.square, "square_")
+
+    def reciprocal_(self):
+        return _F.unary_(self, _F.reciprocal, "reciprocal_")
+
+    # random (non in-place)
+    def bernoulli(self, *, generator=None):
+        return _F.bernoulli(self, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return _F.multinomial(self, num_samples, replacement, generator=generator)
+
+    # new tensors like this one
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return _F.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _F.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return _F.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _F.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        return _F.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
 
 
 class Size(tuple):
@@ -559,10 +1058,7 @@ def _rebuild_tensor(data, requires_grad):
     return t
 
 
-# ops import Tensor, so they are imported after the class exists; the method bodies (here and in
-# _tensor_methods) look ``_ops`` up at call time.
-from . import _tensor_methods  # noqa: E402
-from . import ops as _ops  # noqa: E402
-
-_tensor_methods._ops = _ops
-_function_module._Tensor = Tensor
+# The one bottom-of-module import in the core (tinygrad's `import mlops` pattern): the functional layer builds
+# on Tensor, and Tensor's methods call into it. Method bodies look `_F` up at call time, so the class can be
+# complete before the functional modules (which import it) run.
+from . import functional as _F  # noqa: E402

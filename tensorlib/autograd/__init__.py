@@ -1,96 +1,11 @@
 """Automatic differentiation: ``backward``, ``grad``, grad modes, custom ``Function`` and ``gradcheck``."""
 
-from __future__ import annotations
-
-from typing import Optional, Sequence
-
-from .._backend import xp
+from .._grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import grad_mode
 from .custom import Function
-from .engine import run_backward
 from .function import FunctionCtx
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
-
-
-def _root_grads(tensors, grad_tensors):
-    from ..tensor import Tensor
-
-    grads = []
-    for t, g in zip(tensors, grad_tensors):
-        if not t.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        if g is None:
-            if t._data.size != 1:
-                raise RuntimeError(f"grad can be implicitly created only for scalar outputs (got a tensor of shape "
-                                   f"{list(t.shape)}); pass `gradient=` with the same shape, e.g. "
-                                   "`y.backward(tensorlib.ones_like(y))`, or reduce first (`y.sum().backward()`)")
-            grads.append(xp.ones(t._data.shape, dtype=t._data.dtype))
-        else:
-            g_data = g._data if isinstance(g, Tensor) else xp.asarray(g, dtype=t._data.dtype)
-            if g_data.shape != t._data.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {list(g_data.shape)} and "
-                                   f"output[0] has a shape of {list(t.shape)}.")
-            grads.append(g_data)
-    return grads
-
-
-def _as_list(value):
-    from ..tensor import Tensor
-
-    if value is None:
-        return None
-    return [value] if isinstance(value, Tensor) else list(value)
-
-
-def backward(tensors, grad_tensors=None, retain_graph: Optional[bool] = None, create_graph: bool = False,
-             inputs=None) -> None:
-    """Accumulate gradients of ``tensors`` into the ``.grad`` of graph leaves."""
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported: backward runs on "
-                                  "raw arrays. Use tensorlib.autograd.gradcheck for numeric checks.")
-    tensors = _as_list(tensors)
-    grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
-    grads = _root_grads(tensors, grad_tensors)
-    retain = bool(retain_graph)
-    if inputs is not None:
-        captured = grad(tensors, _as_list(inputs), grad_tensors, retain_graph=retain, allow_unused=True)
-        for leaf, g in zip(_as_list(inputs), captured):
-            if g is not None:
-                leaf.grad = g if leaf.grad is None else leaf.grad + g
-        return
-    run_backward([t._grad_node() for t in tensors], grads, retain_graph=retain)
-
-
-def grad(outputs, inputs, grad_outputs=None, retain_graph: Optional[bool] = None, create_graph: bool = False,
-         allow_unused: Optional[bool] = None, is_grads_batched: bool = False, materialize_grads: bool = False):
-    """Gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated into ``.grad``)."""
-    from ..tensor import Tensor
-
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
-    outputs = _as_list(outputs)
-    inputs = _as_list(inputs)
-    grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
-    for i, t in enumerate(inputs):
-        if not t.requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
-    nodes = [t._grad_node() for t in inputs]
-    capture = {node: None for node in nodes}
-    run_backward([t._grad_node() for t in outputs], _root_grads(outputs, grad_outputs),
-                 retain_graph=bool(retain_graph), capture=capture)
-    result = []
-    for t, node in zip(inputs, nodes):
-        g = capture[node]
-        if g is None:
-            if not (allow_unused or materialize_grads):
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
-            result.append(Tensor._wrap(xp.zeros(t._data.shape, t._data.dtype)) if materialize_grads else None)
-        else:
-            result.append(Tensor._wrap(g.astype(t._data.dtype, copy=False)))
-    return tuple(result)
-
+from .gradients import backward, grad
 
 __all__ = ["Function", "FunctionCtx", "backward", "grad", "gradcheck", "GradcheckError", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "grad_mode"]

@@ -17,7 +17,8 @@
 
 from __future__ import annotations
 
-from . import grad_mode
+from .. import _grad_mode as grad_mode
+from ..tensor import Tensor
 from .function import Function as _Node
 from .function import FunctionCtx
 
@@ -31,8 +32,6 @@ class _CustomNode(_Node):
         return self.user_cls.__name__ + "Backward"
 
     def backward(self, g):
-        from ..tensor import Tensor
-
         with grad_mode.no_grad():
             grads = self.user_cls.backward(self.ctx, Tensor._wrap(g))
         if not isinstance(grads, tuple):
@@ -58,8 +57,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor
-
         ctx = FunctionCtx()
         tensors = [a for a in args if isinstance(a, Tensor)]
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from .._backend import xp
-from .function import AccumulateGrad
+from .._graph import AccumulateGrad
+from ..tensor import Tensor
 
 # references to a gradient array that no one else holds, as seen inside _accumulate_leaf
 _UNSHARED_REFS = 3
@@ -111,8 +112,6 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
     With ``capture`` (a dict node -> None) gradients arriving at those nodes are stored there instead of being
     accumulated into leaves (``autograd.grad``).
     """
-    from ..tensor import Tensor
-
     grads, supports = {}, {}
     for node, grad in zip(roots, root_grads):
         if node is not None:
@@ -159,8 +158,6 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
 
 
 def _accumulate_leaf(node, grad, rows=None) -> None:
-    from ..tensor import Tensor
-
     leaf = node.leaf_ref()
     if leaf is None:
         return

@@ -8,55 +8,12 @@ engine reduces broadcast dimensions and casts to each input's dtype, so ops only
 
 from __future__ import annotations
 
-import weakref
-
 from .._backend import ndarray
-from . import grad_mode
+from .._grad_mode import _state
+from .._graph import Node
+from ..tensor import Tensor
 
-_state = grad_mode._state
 _tracers: list = []  # active jit tracers; each gets (fn, inputs, output) for every op applied
-_Tensor = None  # tensorlib.Tensor, set by tensor.py once the class exists (avoids an import per op)
-
-
-class _VersionCounter:
-    """Counts in-place modifications of a storage; shared by a tensor and its detached aliases."""
-
-    __slots__ = ("value", "last_op")
-
-    def __init__(self):
-        self.value = 0
-        self.last_op = None
-
-    def bump(self, op_name: str) -> None:
-        self.value += 1
-        self.last_op = op_name
-
-
-class Node:
-    """Graph node base: ``next`` holds one parent node (or ``None``) per input."""
-
-    next: tuple = ()
-    _freed = False
-    # set by a backward whose input gradients are zero outside a few rows: per input, sorted row indices or None
-    grad_row_support = None
-
-    def name(self) -> str:
-        return type(self).__name__
-
-    @property
-    def next_functions(self) -> tuple:
-        return tuple((n, 0) for n in (self.next or ()))
-
-
-class AccumulateGrad(Node):
-    """Sink for a leaf tensor: adds incoming gradients into ``leaf.grad``."""
-
-    def __init__(self, leaf):
-        self.leaf_ref = weakref.ref(leaf)
-        self.meta = ((leaf.shape, leaf._data.dtype),)
-
-    def name(self) -> str:
-        return "AccumulateGrad"
 
 
 class Function(Node):
@@ -86,7 +43,6 @@ class Function(Node):
 
         Inputs that are not Tensors (Python scalars, arrays, ``None``) are passed through as constants.
         """
-        Tensor = _Tensor
         fn = object.__new__(cls)
         if attrs:
             fn.__dict__.update(attrs)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from .._backend import xp
+from ..errors import GradcheckError
+from ..tensor import Tensor
+from .gradients import grad as autograd_grad
 
 
 def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -13,8 +16,6 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     (float32 central differences are noise). The scalar checked is ``sum(func(*inputs) * c)`` for a random
     upstream gradient ``c``, which catches transposed or mis-ordered gradients a plain ``.sum()`` would miss.
     """
-    from ..tensor import Tensor
-    from . import grad as autograd_grad
 
     inputs = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
     checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
@@ -59,5 +60,3 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     return True
 
 
-class GradcheckError(RuntimeError):
-    pass

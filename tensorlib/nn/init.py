@@ -9,8 +9,8 @@ import math
 import warnings
 from typing import Optional
 
+from .. import _random_fills
 from ..autograd.grad_mode import no_grad
-from ..ops import nn_misc
 from ..random import Generator
 from ..tensor import Tensor
 
@@ -80,7 +80,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
                       "may be incorrect.", stacklevel=2)
     with no_grad():
-        return nn_misc.init_trunc_normal_(tensor, mean, std, a, b, generator)
+        return _random_fills.init_trunc_normal_(tensor, mean, std, a, b, generator)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -116,7 +116,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     if tensor.shape[0] % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
     with no_grad():
-        return nn_misc.init_dirac_(tensor, groups)
+        return _random_fills.init_dirac_(tensor, groups)
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Optional[Generator] = None) -> Tensor:
@@ -165,7 +165,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Optional[Generator] 
     if tensor.numel() == 0:
         return tensor
     with no_grad():
-        return nn_misc.init_orthogonal_(tensor, gain, generator)
+        return _random_fills.init_orthogonal_(tensor, gain, generator)
 
 
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Optional[Generator] = None) -> Tensor:
@@ -173,7 +173,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Optio
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
-        return nn_misc.init_sparse_(tensor, sparsity, std, generator)
+        return _random_fills.init_sparse_(tensor, sparsity, std, generator)
 
 
 def _make_deprecate(method):

@@ -15,6 +15,7 @@ from itertools import chain
 from typing import Any, Callable, Iterable, Optional
 
 from .._backend import xp
+from .._graph import RemovableHandle
 from ..autograd import enable_grad, no_grad
 from ..tensor import Tensor
 
@@ -31,20 +32,6 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 _SCALAR_STATE_KEYS = ("step", "mu_product")  # float32 0-d tensors never cast to the parameter dtype
-
-
-class _RemovableHandle:
-    """Removes a hook from its registry when ``remove()`` is called."""
-
-    _next_id = 0
-
-    def __init__(self, registry: OrderedDict):
-        self._registry = registry
-        self.id = _RemovableHandle._next_id
-        _RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self._registry.pop(self.id, None)
 
 
 def _instrument_step(step: Callable) -> Callable:
@@ -238,31 +225,31 @@ class Optimizer:
         p._version.bump("optimizer.step")
 
     # ------------------------------------------------------------------------------------------ hooks
-    def register_step_pre_hook(self, hook: Callable) -> _RemovableHandle:
-        handle = _RemovableHandle(self._optimizer_step_pre_hooks)
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
         self._optimizer_step_pre_hooks[handle.id] = hook
         return handle
 
-    def register_step_post_hook(self, hook: Callable) -> _RemovableHandle:
-        handle = _RemovableHandle(self._optimizer_step_post_hooks)
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
         self._optimizer_step_post_hooks[handle.id] = hook
         return handle
 
-    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _RemovableHandle:
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         return self._register(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
-    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _RemovableHandle:
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         return self._register(self._optimizer_state_dict_post_hooks, hook, prepend)
 
-    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _RemovableHandle:
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         return self._register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
-    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _RemovableHandle:
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         return self._register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     @staticmethod
-    def _register(registry: OrderedDict, hook: Callable, prepend: bool) -> _RemovableHandle:
-        handle = _RemovableHandle(registry)
+    def _register(registry: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+        handle = RemovableHandle(registry)
         registry[handle.id] = hook
         if prepend:
             registry.move_to_end(handle.id, last=False)

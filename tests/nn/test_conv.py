@@ -10,8 +10,8 @@ import tensorlib as tl
 import tensorlib.nn as nn
 import tensorlib.nn.functional as F
 from tensorlib.autograd import gradcheck
+from tensorlib.kernels.conv import BATCH_LAST_MIN_BATCH, ROWS_MAX_WIDENING
 from tensorlib.nn.modules.module import ModuleShapeError
-from tensorlib.ops.conv import BATCH_LAST_MIN_BATCH, ROWS_MAX_WIDENING
 
 RNG = np.random.default_rng(0)
 
@@ -324,7 +324,7 @@ def test_float32_conv_matches_pytorch_and_init_distribution():
 
 
 def test_batch_chunking_matches_single_chunk(monkeypatch):
-    import tensorlib.ops.conv as conv_ops
+    import tensorlib.kernels.conv as conv_ops
 
     x = t64(5, 3, 4, 12)
     weight = t64(4, 3, 3, 3)

@@ -9,7 +9,7 @@ import tensorlib as tl
 import tensorlib.nn as nn
 import tensorlib.nn.functional as F
 from tensorlib.autograd import gradcheck
-from tensorlib.ops.nn_misc import scatter_rows
+from tensorlib.kernels.embedding import scatter_rows
 
 RNG = np.random.default_rng(0)
 

@@ -12,7 +12,7 @@ from typing import Tuple
 
 import numpy as np
 
-from tensorlib.ops.resample import cubic_matrix, linear_matrix, nearest_source
+from tensorlib.kernels.resample import cubic_matrix, linear_matrix, nearest_source
 
 
 def _cubic(x: np.ndarray, a: float) -> np.ndarray:

@@ -4,7 +4,7 @@ A thin PyTorch-named layer: it validates arguments and picks the op from ``tenso
 lives in the kernel layer.
 """
 
-from ...ops import log_softmax, relu, sigmoid, softmax, tanh
+from ...functional import log_softmax, relu, sigmoid, softmax, tanh
 from .activation import *
 from .conv import *
 from .dropout import *

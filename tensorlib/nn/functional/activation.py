@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ...ops import activation as _act
-from ...ops import chunk, neg, sigmoid, softmax
-from ...ops import relu as _relu
-from ...ops.inplace import unary_
+from ...functional import activation as _act
+from ...functional import chunk, neg, sigmoid, softmax
+from ...functional import relu as _relu
+from ...functional.inplace import unary_
 from ...tensor import Tensor
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "gelu", "silu",

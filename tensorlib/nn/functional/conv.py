@@ -1,5 +1,5 @@
-"""Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose2d`` (kernels in ``tensorlib.ops.conv``)."""
+"""Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose2d`` (kernels in ``tensorlib.kernels.conv``)."""
 
-from ...ops.conv import conv1d, conv2d, conv_transpose2d
+from ...functional.conv import conv1d, conv2d, conv_transpose2d
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]

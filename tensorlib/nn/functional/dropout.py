@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import warnings
 
-from ...ops import nn_misc
-from ...ops.inplace import unary_
+from ...functional.dropout import alpha_dropout as _alpha_dropout
+from ...functional.dropout import dropout as _dropout
+from ...functional.dropout import feature_dropout as _feature_dropout
+from ...functional.inplace import unary_
 from ...tensor import Tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
@@ -28,7 +30,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     _check(p)
     if not training or p == 0.0:
         return input
-    return _run(input, lambda t: nn_misc.dropout(t, p), inplace, "dropout_")
+    return _run(input, lambda t: _dropout(t, p), inplace, "dropout_")
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -41,7 +43,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0.0:
         return input
     batched = input.ndim == 3
-    return _run(input, lambda t: nn_misc.feature_dropout(t, p, batched), inplace, "dropout1d_")
+    return _run(input, lambda t: _feature_dropout(t, p, batched), inplace, "dropout1d_")
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -59,7 +61,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
                       "please switch to using dropout1d instead.", stacklevel=2)
     if not training or p == 0.0:
         return input
-    return _run(input, lambda t: nn_misc.feature_dropout(t, p, True), inplace, "dropout2d_")
+    return _run(input, lambda t: _feature_dropout(t, p, True), inplace, "dropout2d_")
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -71,7 +73,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0.0:
         return input
     batched = input.ndim == 5
-    return _run(input, lambda t: nn_misc.feature_dropout(t, p, batched), inplace, "dropout3d_")
+    return _run(input, lambda t: _feature_dropout(t, p, batched), inplace, "dropout3d_")
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
@@ -79,11 +81,11 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     _check(p)
     if not training or p == 0.0:
         return input
-    return _run(input, lambda t: nn_misc.alpha_dropout(t, p), inplace, "alpha_dropout_")
+    return _run(input, lambda t: _alpha_dropout(t, p), inplace, "alpha_dropout_")
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     _check(p)
     if not training or p == 0.0:
         return input
-    return _run(input, lambda t: nn_misc.alpha_dropout(t, p, feature=True), inplace, "feature_alpha_dropout_")
+    return _run(input, lambda t: _alpha_dropout(t, p, feature=True), inplace, "feature_alpha_dropout_")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ...ops import clamp_min, norm, sum
-from ...ops.nn_misc import bilinear, linear
+from ...functional import clamp_min, norm, sum
+from ...functional.linear import bilinear, linear
 from ...tensor import Tensor
 
 __all__ = ["linear", "bilinear", "normalize", "cosine_similarity", "pairwise_distance"]

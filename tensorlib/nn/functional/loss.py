@@ -1,7 +1,7 @@
 """Functional losses (``F.cross_entropy``, ``F.mse_loss`` ...) with PyTorch's signatures.
 
 Maps the legacy ``size_average``/``reduce`` arguments onto ``reduction`` and calls the fused kernels of
-``tensorlib.ops.loss``; the margin losses are short compositions of tensor ops.
+``tensorlib.kernels.loss``; the margin losses are short compositions of tensor ops.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 import warnings
 from typing import Optional
 
-from ...ops import abs as _abs
-from ...ops import clamp, exp, log1p, mul, relu, sqrt, where
-from ...ops import loss as _loss
-from ...ops import sum as _sum
+from ...functional import abs as _abs
+from ...functional import clamp, exp, log1p, mul, relu, sqrt, where
+from ...functional import loss as _loss
+from ...functional import sum as _sum
 from ...tensor import Tensor
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",

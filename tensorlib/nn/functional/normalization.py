@@ -1,13 +1,13 @@
 """Functional normalization (``F.batch_norm``, ``F.layer_norm``, ``F.group_norm`` ...) with PyTorch signatures.
 
-The kernels (single fused ops with analytic backward) live in ``tensorlib.ops.normalization``.
+The kernels (single fused ops with analytic backward) live in ``tensorlib.kernels.normalization``.
 """
 
 from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from ...ops import normalization as _norm
+from ...functional import normalization as _norm
 from ...tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm"]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ...ops.nn_misc import pad
+from ...functional.padding import pad
 
 __all__ = ["pad"]

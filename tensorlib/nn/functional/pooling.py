@@ -1,6 +1,6 @@
-"""Pooling: max/avg (1-D, 2-D), adaptive avg/max, max_unpool2d (kernels in ``tensorlib.ops.pooling``)."""
+"""Pooling: max/avg (1-D, 2-D), adaptive avg/max, max_unpool2d (kernels in ``tensorlib.kernels.pooling``)."""
 
-from ...ops.pooling import (
+from ...functional.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_max_pool1d,

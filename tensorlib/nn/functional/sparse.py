@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Optional
 
 from ...autograd.grad_mode import no_grad
-from ...ops import nn_misc
-from ...ops.nn_misc import one_hot
+from ...functional.embedding import embedding as _embedding
+from ...functional.embedding import embedding_bag as _embedding_bag
+from ...functional.embedding import embedding_renorm_ as _embedding_renorm_
+from ...functional.embedding import one_hot
 from ...tensor import Tensor
 
 __all__ = ["embedding", "embedding_bag", "one_hot"]
@@ -31,8 +33,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None, 
     padding_idx = _padding_index(padding_idx, weight.shape[0])
     if max_norm is not None:
         with no_grad():
-            nn_misc.embedding_renorm_(weight, input, max_norm, norm_type)
-    return nn_misc.embedding(input, weight, padding_idx, scale_grad_by_freq)
+            _embedding_renorm_(weight, input, max_norm, norm_type)
+    return _embedding(input, weight, padding_idx, scale_grad_by_freq)
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Optional[Tensor] = None,
@@ -46,6 +48,6 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Optional[Tensor] = Non
         raise NotImplementedError("embedding_bag: scale_grad_by_freq is not supported")
     if max_norm is not None:
         with no_grad():
-            nn_misc.embedding_renorm_(weight, input, max_norm, norm_type)
-    return nn_misc.embedding_bag(input, weight, offsets, mode, per_sample_weights, include_last_offset,
+            _embedding_renorm_(weight, input, max_norm, norm_type)
+    return _embedding_bag(input, weight, offsets, mode, per_sample_weights, include_last_offset,
                                  padding_idx)

@@ -1,7 +1,8 @@
 """Resizing and patch extraction: ``interpolate`` (and the deprecated ``upsample*`` aliases), ``unfold``,
-``fold`` (kernels in ``tensorlib.ops.resample`` / ``tensorlib.ops.conv``)."""
+``fold`` (kernels in ``tensorlib.kernels.resample`` / ``tensorlib.kernels.im2col``)."""
 
-from ...ops.resample import fold, interpolate, unfold
+from ...functional.conv import fold, unfold
+from ...functional.resample import interpolate
 from ...tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "unfold", "fold"]

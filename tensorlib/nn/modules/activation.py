@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional
 
 from ...creation import empty
-from ...ops import log_softmax, sigmoid, softmax, tanh
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -137,7 +136,7 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x * sigmoid(x) (a.k.a. swish)."""
+    """x * F.sigmoid(x) (a.k.a. swish)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
@@ -151,7 +150,7 @@ class SiLU(Module):
 
 
 class Mish(Module):
-    """x * tanh(softplus(x))."""
+    """x * F.tanh(softplus(x))."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
@@ -203,16 +202,16 @@ class Hardswish(Module):
 
 class Tanh(Module):
     def forward(self, input: Tensor) -> Tensor:
-        return tanh(input)
+        return F.tanh(input)
 
 
 class Sigmoid(Module):
     def forward(self, input: Tensor) -> Tensor:
-        return sigmoid(input)
+        return F.sigmoid(input)
 
 
 class LogSigmoid(Module):
-    """log(sigmoid(x)), stable for large |x|."""
+    """log(F.sigmoid(x)), stable for large |x|."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.logsigmoid(input)
@@ -298,18 +297,18 @@ class Softmax(_SoftmaxBase):
     """exp(x) / sum(exp(x)) along ``dim``."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return softmax(input, self.dim)
+        return F.softmax(input, self.dim)
 
 
 class LogSoftmax(_SoftmaxBase):
-    """log(softmax(x)) along ``dim``, computed stably."""
+    """log(F.softmax(x)) along ``dim``, computed stably."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return log_softmax(input, self.dim)
+        return F.log_softmax(input, self.dim)
 
 
 class Softmin(_SoftmaxBase):
-    """softmax(-x) along ``dim``."""
+    """F.softmax(-x) along ``dim``."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim)

@@ -12,7 +12,7 @@ from ...autograd.grad_mode import no_grad
 from ...creation import empty, ones, tensor, zeros
 from ...dtypes import int64
 from ...tensor import Tensor
-from ..functional.normalization import batch_norm
+from .. import functional as F
 from ..parameter import Parameter
 from .module import Module, shape_error
 
@@ -103,7 +103,7 @@ class _BatchNorm(_NormBase):
                     factor = 1.0 / float(self.num_batches_tracked.item())
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         keep_stats = not self.training or self.track_running_stats
-        return batch_norm(input, self.running_mean if keep_stats else None,
+        return F.batch_norm(input, self.running_mean if keep_stats else None,
                           self.running_var if keep_stats else None, self.weight, self.bias, use_batch_stats,
                           factor, self.eps)
 

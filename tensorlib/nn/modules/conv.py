@@ -8,8 +8,8 @@ from typing import Optional, Sequence, Tuple, Union
 
 from ... import creation
 from ...autograd.grad_mode import no_grad
-from ...ops.conv import conv1d, conv2d, conv_transpose2d, mode_pad
 from ...tensor import Tensor
+from .. import functional as F
 from ..parameter import Parameter
 from .module import Module, shape_error
 
@@ -112,10 +112,7 @@ class _ConvNd(Module):
 
     def _mode_padded(self, input: Tensor) -> Tensor:
         """Apply reflect/replicate/circular padding (the conv then runs with zero padding 0)."""
-        n = len(self.kernel_size)
-        rev = self._reversed_padding_repeated_twice
-        pads = [(rev[2 * i], rev[2 * i + 1]) for i in range(n)][::-1]
-        return mode_pad(input, pads, self.padding_mode)
+        return F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
 
     def __setstate__(self, state) -> None:
         self.__dict__.update(state)
@@ -136,8 +133,8 @@ class Conv1d(_ConvNd):
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
         if self.padding_mode != "zeros":
-            return conv1d(self._mode_padded(input), weight, bias, self.stride, 0, self.dilation, self.groups)
-        return conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+            return F.conv1d(self._mode_padded(input), weight, bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
@@ -157,8 +154,8 @@ class Conv2d(_ConvNd):
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
         if self.padding_mode != "zeros":
-            return conv2d(self._mode_padded(input), weight, bias, self.stride, 0, self.dilation, self.groups)
-        return conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+            return F.conv2d(self._mode_padded(input), weight, bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
@@ -203,5 +200,5 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, input: Tensor, output_size: Optional[Sequence[int]] = None) -> Tensor:
         self._check_input(input)
         output_padding = self._output_padding(input, output_size)
-        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                                 self.groups, self.dilation)

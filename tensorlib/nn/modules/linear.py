@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from ...creation import empty
-from ...ops.nn_misc import bilinear, linear
 from ...tensor import Tensor
+from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module, shape_error
@@ -53,7 +53,7 @@ class Linear(Module):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise shape_error(self, f"expected input with {self.in_features} features in the last dim, got "
                                     f"{tuple(input.shape)}")
-        return linear(input, self.weight, self.bias)
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -88,7 +88,7 @@ class Bilinear(Module):
         if input2.ndim == 0 or input2.shape[-1] != self.in2_features:
             raise shape_error(self, f"expected input2 with {self.in2_features} features in the last dim, got "
                                     f"{tuple(input2.shape)}")
-        return bilinear(input1, input2, self.weight, self.bias)
+        return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "

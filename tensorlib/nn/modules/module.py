@@ -6,16 +6,13 @@ import itertools
 from collections import OrderedDict, namedtuple
 from typing import Callable, Iterator, Optional
 
+from ..._graph import RemovableHandle
 from ...autograd.grad_mode import no_grad
-from ...ops._utils import InputShapeError
-from ...tensor import Tensor, _RemovableHandle
+from ...errors import InputShapeError, ModuleShapeError
+from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-class ModuleShapeError(RuntimeError):
-    """A layer got an input of the wrong shape; the message names the layer's path in the model."""
 
 
 class Module:
@@ -176,13 +173,13 @@ class Module:
     def _call_impl(self, *args, **kwargs):
         return self(*args, **kwargs)
 
-    def register_forward_pre_hook(self, hook) -> _RemovableHandle:
-        handle = _RemovableHandle(self._forward_pre_hooks)
+    def register_forward_pre_hook(self, hook) -> RemovableHandle:
+        handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = hook
         return handle
 
-    def register_forward_hook(self, hook) -> _RemovableHandle:
-        handle = _RemovableHandle(self._forward_hooks)
+    def register_forward_hook(self, hook) -> RemovableHandle:
+        handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         return handle
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Sequence, Union
 
 from ...tensor import Tensor
-from ..functional.normalization import group_norm, instance_norm, layer_norm, local_response_norm
+from .. import functional as F
 from .batchnorm import _NormBase, register_affine, reset_affine
 from .module import Module, shape_error
 
@@ -35,7 +35,7 @@ class LayerNorm(Module):
         if input.ndim < k or tuple(input.shape[input.ndim - k:]) != self.normalized_shape:
             raise shape_error(self, f"expected input with trailing dims {self.normalized_shape}, got "
                                     f"{tuple(input.shape)}")
-        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
@@ -63,7 +63,7 @@ class GroupNorm(Module):
         if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise shape_error(self, f"expected input of shape (N, {self.num_channels}, *), got "
                                     f"{tuple(input.shape)}")
-        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
@@ -88,7 +88,7 @@ class _InstanceNorm(_NormBase):
             given = tuple(input.shape[1:] if unbatched else input.shape)
             raise shape_error(self, f"expected input with {self.num_features} channels (dim "
                                     f"{0 if unbatched else 1}), got {given}")
-        out = instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+        out = F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
                             self.training or not self.track_running_stats,
                             0.0 if self.momentum is None else self.momentum, self.eps)
         return out.squeeze(0) if unbatched else out
@@ -123,7 +123,7 @@ class LocalResponseNorm(Module):
         self.k = k
 
     def forward(self, input: Tensor) -> Tensor:
-        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

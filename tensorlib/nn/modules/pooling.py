@@ -1,22 +1,12 @@
 """Pooling layers: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d``, ``AdaptiveMaxPool1d/2d``,
-``MaxUnpool2d`` (PyTorch's arguments, defaults and repr; kernels in ``tensorlib.ops.pooling``)."""
+``MaxUnpool2d`` (PyTorch's arguments, defaults and repr; kernels in ``tensorlib.kernels.pooling``)."""
 
 from __future__ import annotations
 
 from typing import Optional
 
-from ...ops.pooling import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    max_pool1d,
-    max_pool2d,
-    max_unpool2d,
-)
 from ...tensor import Tensor
+from .. import functional as F
 from .module import Module, shape_error
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
@@ -56,7 +46,7 @@ class MaxPool1d(_MaxPoolNd):
 
     def forward(self, input: Tensor):
         _check_ndim(self, input, 1)
-        return max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                           self.return_indices)
 
 
@@ -65,7 +55,7 @@ class MaxPool2d(_MaxPoolNd):
 
     def forward(self, input: Tensor):
         _check_ndim(self, input, 2)
-        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                           self.return_indices)
 
 
@@ -85,7 +75,7 @@ class AvgPool1d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         _check_ndim(self, input, 1)
-        return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad)
 
 
@@ -106,7 +96,7 @@ class AvgPool2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         _check_ndim(self, input, 2)
-        return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad, self.divisor_override)
 
 
@@ -124,7 +114,7 @@ class AdaptiveAvgPool1d(_AdaptivePool):
 
     def forward(self, input: Tensor) -> Tensor:
         _check_ndim(self, input, 1)
-        return adaptive_avg_pool1d(input, self.output_size)
+        return F.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveAvgPool2d(_AdaptivePool):
@@ -132,7 +122,7 @@ class AdaptiveAvgPool2d(_AdaptivePool):
 
     def forward(self, input: Tensor) -> Tensor:
         _check_ndim(self, input, 2)
-        return adaptive_avg_pool2d(input, self.output_size)
+        return F.adaptive_avg_pool2d(input, self.output_size)
 
 
 class _AdaptiveMaxPool(_AdaptivePool):
@@ -144,7 +134,7 @@ class _AdaptiveMaxPool(_AdaptivePool):
 class AdaptiveMaxPool1d(_AdaptiveMaxPool):
     def forward(self, input: Tensor):
         _check_ndim(self, input, 1)
-        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPool):
@@ -152,7 +142,7 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
 
     def forward(self, input: Tensor):
         _check_ndim(self, input, 2)
-        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class MaxUnpool2d(Module):
@@ -170,4 +160,4 @@ class MaxUnpool2d(Module):
 
     def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
         _check_ndim(self, input, 2)
-        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)

@@ -1,6 +1,6 @@
 """Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` (multi-layer, bidirectional, packed input) and their cells.
 
-Each (layer, direction) runs as one fused kernel over the whole sequence (``tensorlib.ops.rnn``). Parameters,
+Each (layer, direction) runs as one fused kernel over the whole sequence (``tensorlib.kernels.rnn``). Parameters,
 gate order (LSTM i,f,g,o; GRU r,z,n), shapes, names and initialisation follow PyTorch, so state_dicts are
 interchangeable.
 """
@@ -14,10 +14,10 @@ from typing import List, Optional, Tuple
 
 from ...autograd.grad_mode import no_grad
 from ...creation import empty
-from ...ops.nn_misc import dropout as dropout_kernel
-from ...ops.rnn import num_gates, packed_to_padded, padded_to_packed, recurrent_sequence
-from ...ops.shape import cat, stack
+from ...functional import cat, stack
 from ...tensor import Tensor
+from .. import functional as F
+from ..functional.rnn import num_gates, packed_to_padded, padded_to_packed, recurrent_sequence
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 from .module import Module, shape_error
@@ -255,7 +255,7 @@ class RNNBase(Module):
                 c_list.append(c)
             layer_input = outputs[0] if directions == 1 else cat(outputs, 2)
             if self.training and self.dropout > 0 and layer < self.num_layers - 1:
-                layer_input = dropout_kernel(layer_input, self.dropout)
+                layer_input = F.dropout(layer_input, self.dropout)
         c_n = stack(c_list, 0) if self.mode == "LSTM" else None
         return layer_input, stack(h_list, 0), c_n
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ...ops.resample import interpolate
 from ...tensor import Tensor
+from .. import functional as F
 from .module import Module, shape_error
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
@@ -29,7 +29,7 @@ class Upsample(Module):
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (3, 4):
             raise shape_error(self, f"expected 3D or 4D input, got {tuple(input.shape)}")
-        return interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                            recompute_scale_factor=self.recompute_scale_factor)
 
     def extra_repr(self) -> str:

@@ -7,7 +7,7 @@ from typing import Iterable, Optional, Union
 
 from ...autograd.grad_mode import no_grad
 from ...creation import tensor as make_tensor
-from ...ops import clamp, isfinite, norm, stack
+from ...functional import clamp, isfinite, norm, stack
 from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]

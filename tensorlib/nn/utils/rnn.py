@@ -12,9 +12,9 @@ from typing import List, Optional, Sequence, Union
 
 from ...creation import as_tensor, full
 from ...dtypes import int64
-from ...ops import rnn as rnn_kernels
-from ...ops.shape import cat
-from ...ops.sorting import argsort
+from ...functional import rnn as _rnn
+from ...functional.shape import cat
+from ...functional.sorting import argsort
 from ...tensor import Tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence",
@@ -118,9 +118,9 @@ def pack_padded_sequence(input: Tensor, lengths: Union[Tensor, List[int]], batch
         sorted_indices = argsort(lengths, descending=True, stable=True)
         sorted_lengths = lengths[sorted_indices]
         input = input.index_select(batch_dim, sorted_indices)
-    batch_sizes = rnn_kernels.lengths_to_batch_sizes(sorted_lengths)
+    batch_sizes = _rnn.lengths_to_batch_sizes(sorted_lengths)
     time_major = input.transpose(0, 1) if batch_first else input
-    data = rnn_kernels.padded_to_packed(time_major, batch_sizes)
+    data = _rnn.padded_to_packed(time_major, batch_sizes)
     return PackedSequence(data, batch_sizes, sorted_indices, None)
 
 
@@ -128,7 +128,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
                         total_length: Optional[int] = None):
     """Inverse of ``pack_padded_sequence``: ``(padded (T, B, *) or (B, T, *), lengths int64 (B,))`` in the
     original batch order; ``total_length`` pads the time dim further (e.g. for DataParallel)."""
-    padded = rnn_kernels.packed_to_padded(sequence.data, sequence.batch_sizes, padding_value)
+    padded = _rnn.packed_to_padded(sequence.data, sequence.batch_sizes, padding_value)
     max_length = padded.shape[0]
     if total_length is not None:
         if total_length < max_length:
@@ -136,7 +136,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
                              f"but got total_length={total_length} and max sequence length being {max_length}")
         if total_length > max_length:
             padded = _extend_time(padded, total_length, padding_value)
-    lengths = rnn_kernels.batch_sizes_to_lengths(sequence.batch_sizes)
+    lengths = _rnn.batch_sizes_to_lengths(sequence.batch_sizes)
     if sequence.unsorted_indices is not None:
         padded = padded.index_select(1, sequence.unsorted_indices)
         lengths = lengths[sequence.unsorted_indices]
@@ -167,7 +167,7 @@ def pad_sequence(sequences: Union[Tensor, Sequence[Tensor]], batch_first: bool =
         if seq.dim() < 1 or tuple(seq.shape[1:]) != trailing:
             raise RuntimeError(f"pad_sequence: every sequence must have shape (L, {', '.join(map(str, trailing))})"
                                f" like sequences[0], but sequences[{i}] has shape {tuple(seq.shape)}")
-    return rnn_kernels.pad_sequences(sequences, batch_first, padding_value, padding_side)
+    return _rnn.pad_sequences(sequences, batch_first, padding_value, padding_side)
 
 
 def unpad_sequence(padded_sequences: Tensor, lengths: Union[Tensor, List[int]],

@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections import namedtuple
 
 from .._backend import xp
+from ..kernels._utils import normalize_dim
 from ..tensor import Tensor
-from ._utils import normalize_dim
 from .indexing import gather
 
+__all__ = ["argsort", "sort", "msort", "topk", "kthvalue", "unique", "unique_consecutive", "bincount",
+           "searchsorted", "bucketize", "histc"]
+
+
 _sort_result = namedtuple("sort", ["values", "indices"])
+
+
+
 _topk_result = namedtuple("topk", ["values", "indices"])
+
 
 
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -25,6 +33,7 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     return Tensor._wrap(order.astype(xp.int64))
 
 
+
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     if input.ndim == 0:
         return _sort_result(input, Tensor._wrap(xp.zeros((), xp.int64)))
@@ -32,8 +41,10 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     return _sort_result(gather(input, normalize_dim(dim, input.ndim), indices), indices)
 
 
+
 def msort(input):
     return sort(input, 0).values
+
 
 
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
@@ -57,6 +68,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     return _topk_result(gather(input, dim, indices), indices)
 
 
+
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     values, indices = sort(input, dim)
     dim = normalize_dim(dim, input.ndim)
@@ -65,6 +77,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     if not keepdim:
         v, i = v.squeeze(dim), i.squeeze(dim)
     return namedtuple("kthvalue", ["values", "indices"])(v, i)
+
 
 
 def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
@@ -85,6 +98,7 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
     return out[0] if len(out) == 1 else tuple(out)
 
 
+
 def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False, dim=None):
     data = input._data.reshape(-1)
     if data.size == 0:
@@ -100,10 +114,12 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
     return out[0] if len(out) == 1 else tuple(out)
 
 
+
 def bincount(input, weights=None, minlength: int = 0):
     w = weights._data if weights is not None else None
     out = xp.bincount(input._data, weights=w, minlength=minlength)
     return Tensor._wrap(out if w is not None else out.astype(xp.int64))
+
 
 
 def searchsorted(sorted_sequence, values, *, right: bool = False, side=None):
@@ -112,8 +128,10 @@ def searchsorted(sorted_sequence, values, *, right: bool = False, side=None):
     return Tensor._wrap(xp.searchsorted(sorted_sequence._data, v, side=side).astype(xp.int64))
 
 
+
 def bucketize(input, boundaries, *, right: bool = False):
     return searchsorted(boundaries, input, side="left" if not right else "right")
+
 
 
 def histc(input, bins: int = 100, min: float = 0, max: float = 0):

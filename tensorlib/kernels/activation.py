@@ -2,8 +2,7 @@
 
 Every formula is written to be finite for large ``|x|`` (no ``exp`` of a large positive number): softplus as
 ``max(x, 0) + log1p(exp(-|x|))``, the sigmoid through ``tanh``, ELU's ``expm1`` on ``min(x, 0)``.
-relu/tanh/sigmoid/softmax/log_softmax live in ``elementwise``/``reduction``.
-"""
+relu/tanh/sigmoid/softmax/log_softmax live in ``elementwise``/``reduction``."""
 
 from __future__ import annotations
 
@@ -11,22 +10,27 @@ import math
 
 from .._backend import xp
 from ..autograd.function import Function
-from ..tensor import Tensor
-from ._utils import float_only
 from .elementwise import erf_array
 
-__all__ = ["gelu", "silu", "mish", "softplus", "elu", "selu", "celu", "leaky_relu", "hardtanh", "relu6",
-           "hardsigmoid", "hardswish", "logsigmoid", "prelu", "softsign", "tanhshrink", "hardshrink",
-           "softshrink", "threshold"]
-
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+
 _SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+
 _SELU_SCALE = 1.0507009873554804934193349852946
+
 
 
 def _sigmoid(x):
     return 0.5 * (xp.tanh(0.5 * x) + 1)
+
 
 
 def _softplus(x):
@@ -34,21 +38,38 @@ def _softplus(x):
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
+
 # Cephes (S. Moshier) rational approximations of erf/erfc, relative error < 1e-13 in float64
 _ERF_T = (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3,
           7.00332514112805075473E3, 5.55923013010394962768E4)
+
+
+
 _ERF_U = (3.35617141647503099647E1, 5.21357949780152679795E2, 4.59432382970980127987E3,
           2.26290000613890934246E4, 4.92673942608635921086E4)
+
+
+
 _ERFC_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
            4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
            9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2)
+
+
+
 _ERFC_Q = (1.32281951154744992508E1, 8.67072140885989742329E1, 3.54937778887819891062E2,
            9.75708501743205489753E2, 1.82390916687909736289E3, 2.24633760818710981792E3,
            1.65666309194161350182E3, 5.57535340817727675546E2)
+
+
+
 _ERFC_R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0,
            6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0)
+
+
+
 _ERFC_S = (2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1,
            1.70814450747565897222E1, 9.60896809063285878198E0, 3.36907645100081516050E0)
+
 
 
 def _poly(x, coefficients, monic: bool = False):
@@ -57,6 +78,7 @@ def _poly(x, coefficients, monic: bool = False):
     for c in coefficients if monic else coefficients[1:]:
         result = result * x + c
     return result
+
 
 
 def _normal_cdf64(x):
@@ -73,15 +95,18 @@ def _normal_cdf64(x):
     return xp.where(z < 1 / math.sqrt(2.0), central, xp.where(x > 0, 1.0 - half_erfc, half_erfc))
 
 
+
 def _normal_cdf(x):
     if x.dtype == xp.float64:
         return _normal_cdf64(x)
     return 0.5 * (1 + erf_array(x * _scalar(1 / math.sqrt(2.0), x)))
 
 
+
 def _scalar(value, like):
     """A Python number as a 0-d array of ``like``'s dtype, so float32 stays float32 under NEP 50."""
     return xp.asarray(value, dtype=like.dtype)
+
 
 
 class Gelu(Function):
@@ -105,6 +130,7 @@ class Gelu(Function):
         return g * (self.cdf + x * pdf)
 
 
+
 class Silu(Function):
     def forward(self, x):
         self.x = x
@@ -114,6 +140,7 @@ class Silu(Function):
     def backward(self, g):
         s = self.s
         return g * (s * (1 + self.x * (1 - s)))
+
 
 
 class Mish(Function):
@@ -129,6 +156,7 @@ class Mish(Function):
         return g * (t + self.x * _sigmoid(self.x) * (1 - t * t))
 
 
+
 class Softplus(Function):
     """``log(1 + exp(beta x)) / beta``; linear where ``beta x > threshold`` (PyTorch's switch)."""
 
@@ -141,6 +169,7 @@ class Softplus(Function):
     def backward(self, g):
         bx = self.x * _scalar(self.beta, self.x)
         return g * xp.where(self.linear, _scalar(1, g), _sigmoid(bx))
+
 
 
 class Elu(Function):
@@ -161,6 +190,7 @@ class Elu(Function):
         return g * _scalar(self.scale, g) * xp.where(self.x > 0, _scalar(1, g), neg_grad)
 
 
+
 class LeakyRelu(Function):
     def forward(self, x):
         self.positive = x > 0
@@ -168,6 +198,7 @@ class LeakyRelu(Function):
 
     def backward(self, g):
         return xp.where(self.positive, g, g * _scalar(self.negative_slope, g))
+
 
 
 class Hardtanh(Function):
@@ -181,6 +212,7 @@ class Hardtanh(Function):
         return xp.where(self.inside, g, _scalar(0, g))
 
 
+
 class Hardsigmoid(Function):
     def forward(self, x):
         self.inside = (x > -3) & (x < 3)
@@ -188,6 +220,7 @@ class Hardsigmoid(Function):
 
     def backward(self, g):
         return xp.where(self.inside, g / _scalar(6, g), _scalar(0, g))
+
 
 
 class Hardswish(Function):
@@ -202,6 +235,7 @@ class Hardswish(Function):
         return g * slope
 
 
+
 class LogSigmoid(Function):
     def forward(self, x):
         self.x = x
@@ -209,6 +243,7 @@ class LogSigmoid(Function):
 
     def backward(self, g):
         return g * _sigmoid(-self.x)
+
 
 
 class Softsign(Function):
@@ -221,6 +256,7 @@ class Softsign(Function):
         return g / (d * d)
 
 
+
 class Tanhshrink(Function):
     def forward(self, x):
         self.t = xp.tanh(x)
@@ -228,6 +264,7 @@ class Tanhshrink(Function):
 
     def backward(self, g):
         return g * self.t * self.t
+
 
 
 class Shrink(Function):
@@ -243,6 +280,7 @@ class Shrink(Function):
         return xp.where(self.keep, g, _scalar(0, g))
 
 
+
 class Threshold(Function):
     def forward(self, x):
         self.keep = x > self.threshold
@@ -250,6 +288,7 @@ class Threshold(Function):
 
     def backward(self, g):
         return xp.where(self.keep, g, _scalar(0, g))
+
 
 
 class Prelu(Function):
@@ -283,99 +322,39 @@ class Prelu(Function):
         return gx, gw
 
 
-def _unary(fn_cls, input: Tensor, name: str, **attrs) -> Tensor:
-    float_only(input, name)
-    return fn_cls.apply(input, **attrs)
+class Tanh(Function):
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        self.y = xp.tanh(x)
+        return self.y
+
+    def backward(self, g):
+        return g * (1 - self.y * self.y)
 
 
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return _unary(Gelu, input, "gelu", approximate=approximate)
+class Sigmoid(Function):
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        # tanh form: stable for large |x| and keeps float32
+        self.y = 0.5 * (xp.tanh(0.5 * x) + 1)
+        return self.y
+
+    def backward(self, g):
+        return g * self.y * (1 - self.y)
 
 
-def silu(input: Tensor) -> Tensor:
-    return _unary(Silu, input, "silu")
+class Relu(Function):
+    saves_inputs = False
+    saves_output = True
 
+    def forward(self, x):
+        self.y = xp.maximum(x, 0)
+        return self.y
 
-def mish(input: Tensor) -> Tensor:
-    return _unary(Mish, input, "mish")
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return _unary(Softplus, input, "softplus", beta=float(beta), threshold=float(threshold))
-
-
-def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
-    return _unary(Elu, input, "elu", alpha=float(alpha), scale=1.0, input_scale=1.0)
-
-
-def selu(input: Tensor) -> Tensor:
-    return _unary(Elu, input, "selu", alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
-
-
-def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
-    if alpha == 0:
-        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return _unary(Elu, input, "celu", alpha=float(alpha), scale=1.0, input_scale=1.0 / alpha)
-
-
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return _unary(LeakyRelu, input, "leaky_relu", negative_slope=float(negative_slope))
-
-
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    if min_val > max_val:
-        raise ValueError("min_val cannot be greater than max_val")
-    return _unary(Hardtanh, input, "hardtanh", min_val=min_val, max_val=max_val)
-
-
-def relu6(input: Tensor) -> Tensor:
-    return hardtanh(input, 0.0, 6.0)
-
-
-def hardsigmoid(input: Tensor) -> Tensor:
-    return _unary(Hardsigmoid, input, "hardsigmoid")
-
-
-def hardswish(input: Tensor) -> Tensor:
-    return _unary(Hardswish, input, "hardswish")
-
-
-def logsigmoid(input: Tensor) -> Tensor:
-    return _unary(LogSigmoid, input, "log_sigmoid")
-
-
-def softsign(input: Tensor) -> Tensor:
-    return _unary(Softsign, input, "softsign")
-
-
-def tanhshrink(input: Tensor) -> Tensor:
-    return _unary(Tanhshrink, input, "tanhshrink")
-
-
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    return _unary(Shrink, input, "hardshrink", lambd=float(lambd), soft=False)
-
-
-def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    if lambd < 0:
-        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    return _unary(Shrink, input, "softshrink", lambd=float(lambd), soft=True)
-
-
-def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
-    return _unary(Threshold, input, "threshold", threshold=threshold, value=value)
-
-
-def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """PReLU; ``weight`` has one element or ``input.shape[1]`` elements."""
-    float_only(input, "prelu")
-    count = weight.numel()
-    channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim == 1 else 1)
-    if count != 1 and count != channels:
-        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-                           f"{count} and channel size = {channels}.")
-    if weight._data.dtype != input._data.dtype:
-        raise RuntimeError(f"prelu: expected weight dtype {input.dtype}, got {weight.dtype}")
-    return Prelu.apply(input, weight)
+    def backward(self, g):
+        # relu'(0) = 0, PyTorch's convention
+        return g * (self.y > 0)

@@ -17,26 +17,23 @@ direction a row's state stays at ``h0`` until its last valid step is reached.
 An engine Function has one output, so ``RecurrentSequenceFn`` returns the output sequence and two tiny
 ``_FinalStateFn`` nodes chained after it (output -> h_n -> c_n) return the final states: their backward
 hands the state gradient to the sequence kernel through a shared ``_StateBox`` and passes a free broadcast
-zero down the chain, so no full-size zero gradient is ever materialised for the unused parts.
-"""
+zero down the chain, so no full-size zero gradient is ever materialised for the unused parts."""
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional
 
 from .._backend import xp
 from ..autograd.function import Function
-from ..tensor import Tensor
-
-__all__ = ["recurrent_sequence", "packed_to_padded", "padded_to_packed", "lengths_to_batch_sizes",
-           "batch_sizes_to_lengths", "pad_sequences", "num_gates"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
 
 
 def num_gates(mode: str) -> int:
     """Gate blocks stacked in ``weight_ih``/``weight_hh`` rows: 4 (LSTM i,f,g,o), 3 (GRU r,z,n), 1 (RNN)."""
     return _GATES[mode]
+
 
 
 def _sigmoid_(a):
@@ -46,6 +43,7 @@ def _sigmoid_(a):
     a *= 0.5
     a += 0.5
     return a
+
 
 
 class RecurrentSequenceFn(Function):
@@ -363,6 +361,7 @@ class RecurrentSequenceFn(Function):
         return dgi, dgh
 
 
+
 class _StateBox:
     """Links a ``RecurrentSequenceFn`` to the ``_FinalStateFn`` nodes that expose its final states."""
 
@@ -370,6 +369,7 @@ class _StateBox:
 
     def __init__(self):
         self.states, self.grads = {}, {}
+
 
 
 class _FinalStateFn(Function):
@@ -392,8 +392,10 @@ class _FinalStateFn(Function):
         return xp.broadcast_to(xp.zeros((), self.prev_dtype), self.prev_shape)
 
 
+
 def _is_broadcast_zero(array) -> bool:
     return array.ndim > 0 and not any(array.strides) and not array.flat[0]
+
 
 
 def _fresh(grad, shape: tuple, dtype):
@@ -402,22 +404,6 @@ def _fresh(grad, shape: tuple, dtype):
         return xp.zeros(shape, dtype)
     return xp.array(xp.broadcast_to(grad, shape), dtype=dtype, copy=True)
 
-
-def recurrent_sequence(x: Tensor, h0: Optional[Tensor], c0: Optional[Tensor], w_ih: Tensor, w_hh: Tensor,
-                       b_ih: Optional[Tensor], b_hh: Optional[Tensor], w_hr: Optional[Tensor] = None, *,
-                       mode: str, reverse: bool = False, batch_sizes: Optional[Sequence[int]] = None):
-    """Run one recurrent layer-direction over time-major ``x (T, N, I)``.
-
-    Returns ``(output (T, N, P), h_n (N, P), c_n (N, H) or None)``; ``h0``/``c0`` of None mean zeros.
-    ``batch_sizes`` (per-step active-prefix sizes, non-increasing) enables variable lengths.
-    """
-    sizes = None if batch_sizes is None else tuple(int(b) for b in batch_sizes)
-    box = _StateBox()
-    output = RecurrentSequenceFn.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode=mode,
-                                       reverse=bool(reverse), batch_sizes=sizes, box=box)
-    h_n = _FinalStateFn.apply(output, box=box, which="h")
-    c_n = _FinalStateFn.apply(h_n, box=box, which="c") if mode == "LSTM" else None
-    return output, h_n, c_n
 
 
 # ------------------------------------------------------------------------------------------ packing
@@ -435,6 +421,7 @@ class _ScatterRowsFn(Function):
         return grad[self.index]
 
 
+
 class _GatherRowsFn(Function):
     """``out = x[index]`` along dim 0 (index unique); backward scatters into zeros."""
 
@@ -448,63 +435,3 @@ class _GatherRowsFn(Function):
         out = xp.zeros(self.in_shape, dtype=grad.dtype)
         out[self.index] = grad
         return out
-
-
-def _array(values):
-    return values._data if isinstance(values, Tensor) else xp.asarray(values)
-
-
-def _packed_grid_index(batch_sizes) -> tuple:
-    """Flat positions in a time-major ``(T, B)`` grid of the packed rows, plus ``(T, B)``."""
-    sizes = _array(batch_sizes).astype(xp.int64)
-    steps, batch = len(sizes), int(sizes[0]) if len(sizes) else 0
-    active = xp.arange(batch)[None, :] < sizes[:, None]
-    return xp.flatnonzero(active), steps, batch
-
-
-def packed_to_padded(data: Tensor, batch_sizes, padding_value: float = 0.0) -> Tensor:
-    """Packed rows ``(sum(batch_sizes), *)`` to a time-major padded ``(T, B, *)`` tensor (differentiable)."""
-    index, steps, batch = _packed_grid_index(batch_sizes)
-    flat = _ScatterRowsFn.apply(data, index=index, rows=steps * batch, fill=padding_value)
-    return flat.reshape((steps, batch) + tuple(data.shape[1:]))
-
-
-def padded_to_packed(padded: Tensor, batch_sizes) -> Tensor:
-    """Time-major padded ``(T', B, *)`` (T' >= len(batch_sizes)) to packed rows ``(sum(batch_sizes), *)``."""
-    index, steps, batch = _packed_grid_index(batch_sizes)
-    rows = padded[:steps] if padded.shape[0] != steps else padded
-    rows = rows.reshape((steps * batch,) + tuple(padded.shape[2:]))
-    return _GatherRowsFn.apply(rows, index=index)
-
-
-def lengths_to_batch_sizes(sorted_lengths) -> Tensor:
-    """Non-increasing lengths ``(B,)`` to packed ``batch_sizes`` (int64, one entry per step up to max length)."""
-    lengths = _array(sorted_lengths).astype(xp.int64)
-    steps = int(lengths.max()) if lengths.size else 0
-    counts = (lengths[None, :] > xp.arange(steps)[:, None]).sum(1)
-    return Tensor._wrap(counts.astype(xp.int64))
-
-
-def batch_sizes_to_lengths(batch_sizes) -> Tensor:
-    """Packed ``batch_sizes`` to the (sorted) per-sequence lengths ``(B,)`` as int64."""
-    sizes = _array(batch_sizes).astype(xp.int64)
-    batch = int(sizes[0]) if sizes.size else 0
-    return Tensor._wrap((sizes[None, :] > xp.arange(batch)[:, None]).sum(1).astype(xp.int64))
-
-
-def pad_sequences(sequences: Sequence[Tensor], batch_first: bool, padding_value: float,
-                  padding_side: str) -> Tensor:
-    """Stack ``L_i x *`` tensors into ``(B, T, *)`` (batch_first) or ``(T, B, *)``; one cat + one scatter."""
-    from .shape import cat
-
-    lengths = xp.asarray([s.shape[0] for s in sequences], dtype=xp.int64)
-    batch, steps = len(sequences), int(lengths.max()) if len(sequences) else 0
-    starts = (steps - lengths) if padding_side == "left" else xp.zeros_like(lengths)
-    seq_of_row = xp.repeat(xp.arange(batch), lengths)
-    step_of_row = xp.arange(int(lengths.sum())) - xp.repeat(xp.cumsum(lengths) - lengths, lengths)
-    step_of_row = step_of_row + starts[seq_of_row]
-    index = seq_of_row * steps + step_of_row if batch_first else step_of_row * batch + seq_of_row
-    data = cat(list(sequences), 0)
-    flat = _ScatterRowsFn.apply(data, index=index, rows=batch * steps, fill=padding_value)
-    lead = (batch, steps) if batch_first else (steps, batch)
-    return flat.reshape(lead + tuple(sequences[0].shape[1:]))

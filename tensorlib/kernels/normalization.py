@@ -5,16 +5,12 @@ on views of the input (no transposes), reduce products with ``vecdot``/``einsum`
 arrays they allocate in place. The normalized input ``xhat`` is saved for backward instead of recomputing it.
 
 Backward of every "normalize then scale" op uses, per normalized group of ``M`` elements,
-``dx = invstd * (gy - mean(gy) - xhat * mean(gy * xhat))`` where ``gy`` is the gradient w.r.t. ``xhat``.
-"""
+``dx = invstd * (gy - mean(gy) - xhat * mean(gy * xhat))`` where ``gy`` is the gradient w.r.t. ``xhat``."""
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
-
 from .._backend import xp
 from ..autograd.function import Function
-from ..tensor import Tensor
 
 
 def _update_running(running_mean, running_var, mean, var_biased, count: int, momentum: float) -> None:
@@ -27,7 +23,9 @@ def _update_running(running_mean, running_var, mean, var_biased, count: int, mom
         running_var += (momentum * count / max(count - 1, 1)) * var_biased
 
 
+
 _vecdot = getattr(xp, "vecdot", None)  # NumPy >= 2: a fused multiply-sum over the last axis
+
 
 
 def _row_dot(a, b):
@@ -35,13 +33,16 @@ def _row_dot(a, b):
     return _vecdot(a, b) if _vecdot is not None else xp.einsum("...d,...d->...", a, b)
 
 
+
 def _channel_dot(a3, b3):
     """``(a3 * b3).sum((0, 2))`` of (N, C, L) arrays without materialising the product."""
     return _row_dot(a3, b3).sum(axis=0)
 
 
+
 def _channel_sum(a3):
     return xp.einsum("ncl->c", a3)
+
 
 
 # ------------------------------------------------------------------------------------------------ batch norm
@@ -116,39 +117,6 @@ class BatchNormFn(Function):
         return (None if grad_x is None else grad_x.reshape(shape)), grad_w, grad_b
 
 
-def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optional[Tensor],
-               weight: Optional[Tensor] = None, bias: Optional[Tensor] = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Batch normalization of an (N, C, *) input; updates ``running_mean``/``running_var`` in place when
-    training (PyTorch's ``F.batch_norm``)."""
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C, *) with at least 2 dims, got "
-                         f"{tuple(input.shape)}")
-    channels = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                    ("bias", bias)):
-        if t is not None and tuple(t.shape) != (channels,):
-            raise RuntimeError(f"batch_norm: {name} should have shape ({channels},) for input of shape "
-                               f"{tuple(input.shape)}, got {tuple(t.shape)}")
-    use_batch_stats = training or running_mean is None or running_var is None
-    if training:
-        count = input.numel() // channels
-        if count == 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                             f"{tuple(input.shape)}; with a DataLoader, pass drop_last=True so the last batch is "
-                             f"not of size 1")
-    if not use_batch_stats:
-        return BatchNormFn.apply(input, weight, bias, use_batch_stats=False, eps=eps, momentum=momentum,
-                                 running_mean=running_mean._data, running_var=running_var._data)
-    update = training
-    for t in (running_mean, running_var):
-        if update and t is not None:
-            t._version.bump("batch_norm")
-    return BatchNormFn.apply(input, weight, bias, use_batch_stats=True, eps=eps,
-                             momentum=0.0 if momentum is None else momentum,
-                             running_mean=running_mean._data if update and running_mean is not None else None,
-                             running_var=running_var._data if update and running_var is not None else None)
-
 
 # ------------------------------------------------------------------------------------- row-wise normalization
 def _normalize_rows(x2, eps: float):
@@ -163,6 +131,7 @@ def _normalize_rows(x2, eps: float):
     return xhat, invstd, mean, var
 
 
+
 def _rows_backward(gy2, xhat2, invstd):
     """Gradient w.r.t. a (R, D) input from the gradient ``gy2`` w.r.t. its normalized form; reuses ``gy2``."""
     d = xhat2.shape[1]
@@ -172,6 +141,7 @@ def _rows_backward(gy2, xhat2, invstd):
     gy2 -= xhat2 * mean_gx[:, None]
     gy2 *= invstd[:, None]
     return gy2
+
 
 
 class LayerNormFn(Function):
@@ -202,24 +172,6 @@ class LayerNormFn(Function):
             grad_x = _rows_backward(gy, self.xhat, self.invstd).reshape(self.shape)
         return grad_x, grad_w, grad_b
 
-
-def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[Tensor] = None,
-               bias: Optional[Tensor] = None, eps: float = 1e-5) -> Tensor:
-    """Layer normalization over the trailing ``normalized_shape`` dims of ``input``."""
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    k = len(normalized_shape)
-    if k == 0 or tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
-        raise RuntimeError(f"layer_norm: given normalized_shape={list(normalized_shape)}, expected input with "
-                           f"shape [*, {', '.join(map(str, normalized_shape))}], but got input of size "
-                           f"{tuple(input.shape)}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != normalized_shape:
-            raise RuntimeError(f"layer_norm: expected {name} of shape {normalized_shape}, got {tuple(t.shape)}")
-    numel = 1
-    for s in normalized_shape:
-        numel *= s
-    return LayerNormFn.apply(input, weight, bias, eps=eps,
-                             numel_normalized=numel, normalized_ndim=k)
 
 
 class GroupNormFn(Function):
@@ -263,46 +215,6 @@ class GroupNormFn(Function):
         return grad_x, grad_w, grad_b
 
 
-def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, bias: Optional[Tensor] = None,
-               eps: float = 1e-5) -> Tensor:
-    """Group normalization of an (N, C, *) input with ``C`` divisible by ``num_groups``."""
-    if input.ndim < 2:
-        raise RuntimeError(f"group_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
-    channels = input.shape[1]
-    if num_groups <= 0 or channels % num_groups:
-        raise RuntimeError(f"group_norm: expected number of channels in input ({channels}) to be divisible by "
-                           f"num_groups ({num_groups}), input shape {tuple(input.shape)}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != (channels,):
-            raise RuntimeError(f"group_norm: expected {name} of shape ({channels},) for input of shape "
-                               f"{tuple(input.shape)}, got {tuple(t.shape)}")
-    return GroupNormFn.apply(input, weight, bias, groups=num_groups, eps=eps,
-                             running_mean=None, running_var=None, momentum=0.0)
-
-
-def instance_norm(input: Tensor, running_mean: Optional[Tensor] = None, running_var: Optional[Tensor] = None,
-                  weight: Optional[Tensor] = None, bias: Optional[Tensor] = None, use_input_stats: bool = True,
-                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Instance normalization (per sample and channel) of an (N, C, *) input."""
-    if input.ndim < 3:
-        raise ValueError(f"instance_norm: expected input of shape (N, C, L, ...) with at least 3 dims, got "
-                         f"{tuple(input.shape)}")
-    channels = input.shape[1]
-    if use_input_stats and input.numel() // (input.shape[0] * channels) == 1:
-        raise ValueError(f"Expected more than 1 spatial element when training, got input size {tuple(input.shape)}")
-    if not use_input_stats:
-        if running_mean is None or running_var is None:
-            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
-        return BatchNormFn.apply(input, weight, bias, use_batch_stats=False, eps=eps, momentum=momentum,
-                                 running_mean=running_mean._data, running_var=running_var._data)
-    for t in (running_mean, running_var):
-        if t is not None:
-            t._version.bump("instance_norm")
-    return GroupNormFn.apply(input, weight, bias, groups=channels, eps=eps,
-                             running_mean=None if running_mean is None else running_mean._data,
-                             running_var=None if running_var is None else running_var._data,
-                             momentum=momentum)
-
 
 # -------------------------------------------------------------------------------------- local response norm
 class LocalResponseNormFn(Function):
@@ -336,13 +248,3 @@ class LocalResponseNormFn(Function):
         grad = g3 * self.scale
         grad -= self.x3 * self._window_sum(inner, transpose=True) * (2.0 * self.alpha * self.beta / self.size)
         return grad.reshape(shape)
-
-
-def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
-                        k: float = 1.0) -> Tensor:
-    """Local response normalization across channels of an (N, C, *) input."""
-    if input.ndim < 3:
-        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
-    if input.numel() == 0:
-        return input
-    return LocalResponseNormFn.apply(input, size=size, alpha=alpha, beta=beta, k=k)

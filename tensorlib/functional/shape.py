@@ -6,121 +6,18 @@ from __future__ import annotations
 import builtins
 
 from .._backend import xp
-from ..autograd.function import Function
+from ..dtypes import to_numpy_dtype
+from ..kernels._utils import normalize_dim
+from ..kernels.shape import Cat, Expand, Flip, Permute, Reshape, Roll, Slice, Stack, Tile, _infer_shape, _shape_args
 from ..tensor import Tensor
-from ._utils import normalize_dim, prepare
+from ._utils import prepare
+from .indexing import index_select
 
-
-def _shape_args(args) -> tuple:
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)
-
-
-class Reshape(Function):
-    saves_inputs = False
-
-    def forward(self, x):
-        self.in_shape = x.shape
-        return x.reshape(self.shape)
-
-    def backward(self, g):
-        return g.reshape(self.in_shape)
-
-
-class Permute(Function):
-    saves_inputs = False
-
-    def forward(self, x):
-        return x.transpose(self.dims)
-
-    def backward(self, g):
-        return g.transpose(xp.argsort(self.dims))
-
-
-class Expand(Function):
-    saves_inputs = False
-
-    def forward(self, x):
-        return xp.broadcast_to(x, self.shape)
-
-    def backward(self, g):
-        return g  # the engine sums the broadcast dimensions back to the input shape
-
-
-class Tile(Function):
-    saves_inputs = False
-
-    def forward(self, x):
-        self.in_shape = x.shape
-        return xp.tile(x, self.reps)
-
-    def backward(self, g):
-        # split every tiled axis into (reps, size) and sum over the reps
-        in_shape = (1,) * (len(self.reps) - len(self.in_shape)) + tuple(self.in_shape)
-        split = []
-        for r, s in zip(self.reps, in_shape):
-            split += [r, s]
-        summed = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
-        return summed.reshape(self.in_shape)
-
-
-class Flip(Function):
-    saves_inputs = False
-
-    def forward(self, x):
-        return xp.flip(x, self.dims)
-
-    def backward(self, g):
-        return xp.flip(g, self.dims)
-
-
-class Roll(Function):
-    saves_inputs = False
-
-    def forward(self, x):
-        return xp.roll(x, self.shifts, self.dims)
-
-    def backward(self, g):
-        negated = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
-        return xp.roll(g, negated, self.dims)
-
-
-class Slice(Function):
-    """Basic slicing (ints, slices, None, Ellipsis): a view; backward scatters into zeros."""
-
-    saves_inputs = False
-
-    def forward(self, x):
-        self.in_shape, self.in_dtype = x.shape, x.dtype
-        return x[self.index]
-
-    def backward(self, g):
-        grad = xp.zeros(self.in_shape, dtype=g.dtype)
-        grad[self.index] = g
-        return grad
-
-
-class Cat(Function):
-    saves_inputs = False
-
-    def forward(self, *arrays):
-        self.sizes = [a.shape[self.dim] for a in arrays]
-        return xp.concatenate(arrays, axis=self.dim)
-
-    def backward(self, g):
-        bounds = xp.cumsum(self.sizes)[:-1]
-        return tuple(xp.split(g, bounds, axis=self.dim))
-
-
-class Stack(Function):
-    saves_inputs = False
-
-    def forward(self, *arrays):
-        return xp.stack(arrays, axis=self.dim)
-
-    def backward(self, g):
-        return tuple(xp.moveaxis(g, self.dim, 0))
+__all__ = ["reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "ravel", "squeeze", "unsqueeze",
+           "permute", "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "expand", "expand_as",
+           "broadcast_to", "broadcast_tensors", "broadcast_shapes", "repeat", "tile", "repeat_interleave", "flip",
+           "fliplr", "flipud", "roll", "narrow", "select", "cat", "concat", "concatenate", "stack", "hstack",
+           "vstack", "split", "chunk", "tensor_split", "unbind", "atleast_1d", "atleast_2d"]
 
 
 def reshape(input, *shape):
@@ -134,38 +31,23 @@ def reshape(input, *shape):
     return Reshape.apply(input, shape=target)
 
 
-def _infer_shape(shape, size) -> tuple:
-    shape = tuple(int(s) for s in shape)
-    if shape.count(-1) > 1:
-        raise ValueError("only one dimension can be inferred")
-    known = 1
-    for s in shape:
-        if s != -1:
-            known *= s
-    if -1 in shape:
-        if known == 0 or size % known:
-            raise ValueError("bad shape")
-        shape = tuple(size // known if s == -1 else s for s in shape)
-    elif known != size:
-        raise ValueError("bad shape")
-    return shape
-
 
 def view(input, *shape):
     """``view(*shape)`` (same as reshape here) or ``view(dtype)`` reinterpreting the bytes."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        from ..dtypes import to_numpy_dtype
-
         return Tensor._wrap(input._data.view(to_numpy_dtype(shape[0])))
     return reshape(input, *shape)
+
 
 
 def view_as(input, other):
     return reshape(input, other.shape)
 
 
+
 def reshape_as(input, other):
     return reshape(input, other.shape)
+
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
@@ -179,14 +61,17 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     return reshape(input, shape[:start] + (-1,) + shape[end + 1:])
 
 
+
 def unflatten(input, dim: int, sizes):
     dim = normalize_dim(dim, input.ndim)
     shape = input.shape
     return reshape(input, shape[:dim] + tuple(sizes) + shape[dim + 1:])
 
 
+
 def ravel(input):
     return reshape(input, -1)
+
 
 
 def squeeze(input, dim=None):
@@ -200,10 +85,12 @@ def squeeze(input, dim=None):
     return reshape(input, target)
 
 
+
 def unsqueeze(input, dim: int):
     dim = normalize_dim(dim, input.ndim + 1)
     shape = input.shape
     return reshape(input, shape[:dim] + (1,) + shape[dim:])
+
 
 
 def permute(input, *dims):
@@ -218,6 +105,7 @@ def permute(input, *dims):
     return Permute.apply(input, dims=dims)
 
 
+
 def transpose(input, dim0: int, dim1: int):
     if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
@@ -227,14 +115,20 @@ def transpose(input, dim0: int, dim1: int):
     return permute(input, dims)
 
 
+
 swapaxes = transpose
+
+
+
 swapdims = transpose
+
 
 
 def t(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return transpose(input, 0, -1) if input.ndim == 2 else input
+
 
 
 def movedim(input, source, destination):
@@ -248,7 +142,9 @@ def movedim(input, source, destination):
     return permute(input, order)
 
 
+
 moveaxis = movedim
+
 
 
 def expand(input, *sizes):
@@ -269,12 +165,15 @@ def expand(input, *sizes):
     return Expand.apply(input, shape=target)
 
 
+
 def expand_as(input, other):
     return expand(input, other.shape)
 
 
+
 def broadcast_to(input, shape):
     return expand(input, shape)
+
 
 
 def broadcast_tensors(*tensors):
@@ -282,8 +181,10 @@ def broadcast_tensors(*tensors):
     return tuple(expand(t, shape) for t in tensors)
 
 
+
 def broadcast_shapes(*shapes):
     return xp.broadcast_shapes(*shapes)
+
 
 
 def repeat(input, *sizes):
@@ -294,6 +195,7 @@ def repeat(input, *sizes):
     return Tile.apply(input, reps=tuple(int(s) for s in sizes))
 
 
+
 def tile(input, dims):
     dims = tuple(dims)
     if len(dims) < input.ndim:
@@ -301,9 +203,8 @@ def tile(input, dims):
     return Tile.apply(input, reps=dims)
 
 
-def repeat_interleave(input, repeats, dim=None):
-    from .indexing import index_select
 
+def repeat_interleave(input, repeats, dim=None):
     if dim is None:
         input, dim = reshape(input, -1), 0
     dim = normalize_dim(dim, input.ndim)
@@ -312,17 +213,21 @@ def repeat_interleave(input, repeats, dim=None):
     return index_select(input, dim, Tensor._wrap(index))
 
 
+
 def flip(input, dims):
     dims = dims if isinstance(dims, (tuple, list)) else (dims,)
     return Flip.apply(input, dims=tuple(normalize_dim(d, input.ndim) for d in dims))
+
 
 
 def fliplr(input):
     return flip(input, 1)
 
 
+
 def flipud(input):
     return flip(input, 0)
+
 
 
 def roll(input, shifts, dims=None):
@@ -331,6 +236,7 @@ def roll(input, shifts, dims=None):
     if isinstance(shifts, (tuple, list)):
         shifts, dims = tuple(shifts), tuple(dims)
     return Roll.apply(input, shifts=shifts, dims=dims)
+
 
 
 def narrow(input, dim: int, start: int, length: int):
@@ -342,6 +248,7 @@ def narrow(input, dim: int, start: int, length: int):
     return Slice.apply(input, index=index)
 
 
+
 def select(input, dim: int, index: int):
     dim = normalize_dim(dim, input.ndim)
     size = input.shape[dim]
@@ -349,6 +256,7 @@ def select(input, dim: int, index: int):
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
                          f"dimension {dim}")
     return Slice.apply(input, index=(slice(None),) * dim + (index,))
+
 
 
 def _same_dtype(tensors):
@@ -361,6 +269,7 @@ def _same_dtype(tensors):
         target = first._data.dtype
         tensors = [t if t._data.dtype == target else t.to(target) for t in tensors]
     return tensors
+
 
 
 def cat(tensors, dim: int = 0):
@@ -380,8 +289,13 @@ def cat(tensors, dim: int = 0):
     return Cat.apply(*tensors, dim=dim)
 
 
+
 concat = cat
+
+
+
 concatenate = cat
+
 
 
 def stack(tensors, dim: int = 0):
@@ -396,12 +310,15 @@ def stack(tensors, dim: int = 0):
     return Stack.apply(*tensors, dim=normalize_dim(dim, ref.ndim + 1))
 
 
+
 def hstack(tensors):
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
+
 def vstack(tensors):
     return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
+
 
 
 def split(tensor, split_size_or_sections, dim: int = 0):
@@ -424,12 +341,14 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     return tuple(out)
 
 
+
 def chunk(input, chunks: int, dim: int = 0):
     size = input.shape[normalize_dim(dim, input.ndim)]
     step = -(-size // chunks) if chunks > 0 else 0
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     return split(input, builtins.max(step, 1), dim)
+
 
 
 def tensor_split(input, indices_or_sections, dim: int = 0):
@@ -444,13 +363,16 @@ def tensor_split(input, indices_or_sections, dim: int = 0):
     return split(input, sizes, dim)
 
 
+
 def unbind(input, dim: int = 0):
     dim = normalize_dim(dim, input.ndim)
     return tuple(Slice.apply(input, index=(slice(None),) * dim + (i,)) for i in range(input.shape[dim]))
 
 
+
 def atleast_1d(input):
     return reshape(input, 1) if input.ndim == 0 else input
+
 
 
 def atleast_2d(input):

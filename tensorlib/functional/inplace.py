@@ -3,20 +3,23 @@
 Without a graph they write into the tensor's memory and bump its version counter, so a backward that needs
 the old values raises a clear error instead of computing wrong gradients. When the graph is involved (the
 tensor or the other operand requires grad), the op is recorded as the out-of-place op and the tensor is
-rebound to the result, as PyTorch's in-place autograd does for non-view tensors.
-"""
+rebound to the result, as PyTorch's in-place autograd does for non-view tensors."""
 
 from __future__ import annotations
 
 from .. import random as _random
 from .._backend import xp
 from ..tensor import Tensor
-from . import elementwise as _ew
+from .elementwise import add, clamp, clone, div, lerp, mul, sub
 from .indexing import check_inplace, masked_fill, rebind_inplace
+
+__all__ = ["add_", "sub_", "mul_", "div_", "pow_", "clamp_", "masked_fill_", "lerp_", "zero_", "fill_", "copy_",
+           "uniform_", "normal_", "bernoulli_", "exponential_", "random_"]
 
 
 def _category(dtype) -> int:
     return 0 if dtype.kind == "b" else (2 if dtype.kind == "f" else 1)
+
 
 
 def apply_inplace(self: Tensor, compute, name: str) -> Tensor:
@@ -39,40 +42,50 @@ def apply_inplace(self: Tensor, compute, name: str) -> Tensor:
     return self
 
 
+
 def add_(self, other, *, alpha=1):
-    return apply_inplace(self, lambda: _ew.add(self, other, alpha=alpha), "add_")
+    return apply_inplace(self, lambda: add(self, other, alpha=alpha), "add_")
+
 
 
 def sub_(self, other, *, alpha=1):
-    return apply_inplace(self, lambda: _ew.sub(self, other, alpha=alpha), "sub_")
+    return apply_inplace(self, lambda: sub(self, other, alpha=alpha), "sub_")
+
 
 
 def mul_(self, other):
-    return apply_inplace(self, lambda: _ew.mul(self, other), "mul_")
+    return apply_inplace(self, lambda: mul(self, other), "mul_")
+
 
 
 def div_(self, other, *, rounding_mode=None):
-    return apply_inplace(self, lambda: _ew.div(self, other, rounding_mode=rounding_mode), "div_")
+    return apply_inplace(self, lambda: div(self, other, rounding_mode=rounding_mode), "div_")
+
 
 
 def pow_(self, exponent):
-    return apply_inplace(self, lambda: _ew.pow(self, exponent), "pow_")
+    return apply_inplace(self, lambda: pow(self, exponent), "pow_")
+
 
 
 def clamp_(self, min=None, max=None):
-    return apply_inplace(self, lambda: _ew.clamp(self, min, max), "clamp_")
+    return apply_inplace(self, lambda: clamp(self, min, max), "clamp_")
+
 
 
 def masked_fill_(self, mask, value):
     return apply_inplace(self, lambda: masked_fill(self, mask, value), "masked_fill_")
 
 
+
 def lerp_(self, end, weight):
-    return apply_inplace(self, lambda: _ew.lerp(self, end, weight), "lerp_")
+    return apply_inplace(self, lambda: lerp(self, end, weight), "lerp_")
+
 
 
 def unary_(self, fn, name: str):
     return apply_inplace(self, lambda: fn(self), name)
+
 
 
 def _write(self: Tensor, values, name: str) -> Tensor:
@@ -82,8 +95,10 @@ def _write(self: Tensor, values, name: str) -> Tensor:
     return self
 
 
+
 def zero_(self):
     return _write(self, 0, "zero_")
+
 
 
 def fill_(self, value):
@@ -94,12 +109,13 @@ def fill_(self, value):
     return _write(self, value, "fill_")
 
 
+
 def copy_(self, src, non_blocking: bool = False):
     """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
     if isinstance(src, Tensor) and src.requires_grad:
         def compute():
             out = src.to(self.dtype).expand(self.shape)
-            return _ew.clone(out)
+            return clone(out)
         return apply_inplace(self, compute, "copy_")
     data = src._data if isinstance(src, Tensor) else xp.asarray(src)
     try:
@@ -108,6 +124,7 @@ def copy_(self, src, non_blocking: bool = False):
         raise RuntimeError(f"The size of tensor a ({list(self.shape)}) must match the size of tensor b "
                            f"({list(data.shape)}) in copy_") from None
     return _write(self, broadcast, "copy_")
+
 
 
 def _draw_into(self: Tensor, draw, name: str) -> xp.ndarray:
@@ -122,6 +139,7 @@ def _draw_into(self: Tensor, draw, name: str) -> xp.ndarray:
     return data
 
 
+
 def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
     rng = _random.np_rng(generator)
     dtype = self._data.dtype if self._data.dtype in (xp.float32, xp.float64) else xp.float64
@@ -130,6 +148,7 @@ def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
         data *= b - a
         data += a
     return self
+
 
 
 def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
@@ -143,14 +162,17 @@ def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
     return self
 
 
+
 def bernoulli_(self, p=0.5, *, generator=None):
     rng = _random.np_rng(generator)
     probs = p._data if isinstance(p, Tensor) else p
     return _write(self, rng.random(self._data.shape) < probs, "bernoulli_")
 
 
+
 def exponential_(self, lambd: float = 1.0, *, generator=None):
     return _write(self, _random.np_rng(generator).exponential(1.0 / lambd, self._data.shape), "exponential_")
+
 
 
 def random_(self, from_: int = 0, to=None, *, generator=None):

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from .. import dtypes as _dtypes
 from .._backend import xp
+from ..kernels._utils import _SCALARS
+from ..kernels.elementwise import Cast
 from ..tensor import Tensor
-
-_SCALARS = (int, float, bool)
-
-
-class InputShapeError(RuntimeError):
-    """A kernel got an input whose shape it can't handle (too small, wrong rank).
-
-    ``Module.__call__`` turns it into an error that names the layer and its path in the model.
-    """
 
 
 def to_tensor(value, like: Tensor = None) -> Tensor:
@@ -29,6 +22,7 @@ def to_tensor(value, like: Tensor = None) -> Tensor:
     if array.dtype == xp.float64 and not isinstance(value, xp.ndarray):
         array = array.astype(_dtypes.get_default_dtype().np)
     return Tensor._wrap(array)
+
 
 
 def prepare(a, b):
@@ -61,43 +55,15 @@ def prepare(a, b):
     return to_tensor(a), to_tensor(b)
 
 
+
 def _as(tensor: Tensor, np_dtype) -> Tensor:
     return tensor if tensor._data.dtype == np_dtype else cast(tensor, np_dtype)
 
 
-def normalize_dim(dim: int, ndim: int) -> int:
-    """Wrap a negative dim; IndexError like PyTorch when out of range."""
-    size = max(ndim, 1)
-    if not -size <= dim < size:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], "
-                         f"but got {dim})")
-    return dim % size
-
-
-def normalize_dims(dim, ndim: int):
-    """``None`` -> all axes; int or sequence -> tuple of non-negative axes."""
-    if dim is None:
-        return None
-    if isinstance(dim, (list, tuple)):
-        if len(dim) == 0:
-            return None
-        return tuple(normalize_dim(d, ndim) for d in dim)
-    return (normalize_dim(dim, ndim),)
-
-
-def expand_reduced(grad, shape, axes, keepdim: bool):
-    """Broadcast the gradient of a reduction back to the input ``shape``."""
-    if axes is None:
-        return xp.broadcast_to(grad, shape)
-    if not keepdim:
-        grad = xp.expand_dims(grad, axes)
-    return xp.broadcast_to(grad, shape)
-
 
 def cast(tensor: Tensor, np_dtype) -> Tensor:
-    from .elementwise import Cast
-
     return Cast.apply(tensor, dtype=xp.dtype(np_dtype))
+
 
 
 def float_only(tensor: Tensor, op: str) -> None:

@@ -1,16 +1,20 @@
 """Indexing: ``__getitem__``/``__setitem__``, gather/scatter, index_select, masked ops, nonzero.
 
-Backward of advanced (integer/bool) indexing scatter-adds, so repeated indices accumulate their gradients.
-"""
+Backward of advanced (integer/bool) indexing scatter-adds, so repeated indices accumulate their gradients."""
 
 from __future__ import annotations
 
 from .._backend import xp
 from ..autograd import grad_mode
-from ..autograd.function import Function
+from ..kernels._utils import normalize_dim
+from ..kernels.indexing import AdvancedIndex, Gather, IndexSelect, Scatter, SetItem, _check_bounds
+from ..kernels.shape import Slice
 from ..tensor import Tensor
-from ._utils import normalize_dim, to_tensor
-from .shape import Slice
+from ._utils import to_tensor
+from .elementwise import where
+
+__all__ = ["gather", "take_along_dim", "scatter", "scatter_add", "index_select", "index_add", "masked_fill",
+           "masked_select", "nonzero", "argwhere"]
 
 
 def _convert_index(index):
@@ -39,38 +43,6 @@ def _convert_index(index):
     return tuple(out), basic
 
 
-def _check_bounds(shape, index) -> None:
-    """IndexError naming the dimension, as PyTorch: 'index 5 is out of bounds for dimension 0 with size 3'."""
-    dim = 0
-    for item in index:
-        if item is None:
-            continue
-        if item is Ellipsis:
-            dim = len(shape) - sum(1 for i in index if i is not None and i is not Ellipsis) + dim
-            continue
-        if dim >= len(shape):
-            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
-        if isinstance(item, (int, xp.integer)) and not -shape[dim] <= item < shape[dim]:
-            raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {shape[dim]}")
-        if isinstance(item, xp.ndarray) and item.dtype.kind in "iu" and item.size:
-            if item.max() >= shape[dim] or item.min() < -shape[dim]:
-                bad = item.max() if item.max() >= shape[dim] else item.min()
-                raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {shape[dim]}")
-        dim += item.ndim if isinstance(item, xp.ndarray) and item.dtype == xp.bool_ else 1
-
-
-class AdvancedIndex(Function):
-    saves_inputs = False
-
-    def forward(self, x):
-        self.in_shape = x.shape
-        return x[self.index]
-
-    def backward(self, g):
-        grad = xp.zeros(self.in_shape, dtype=g.dtype)
-        xp.add.at(grad, self.index, g)
-        return grad
-
 
 def getitem(input, index):
     index, basic = _convert_index(index)
@@ -79,23 +51,6 @@ def getitem(input, index):
         return Slice.apply(input, index=index)
     return AdvancedIndex.apply(input, index=index)
 
-
-class SetItem(Function):
-    saves_inputs = False
-
-    def forward(self, x, value):
-        out = x.copy()
-        out[self.index] = value
-        return out
-
-    def backward(self, g):
-        need = self.needs_input_grad
-        g_x = None
-        if need[0]:
-            g_x = g.copy()
-            g_x[self.index] = 0
-        g_value = g[self.index] if need[1] else None
-        return g_x, g_value
 
 
 def setitem_(input, index, value) -> None:
@@ -116,11 +71,13 @@ def setitem_(input, index, value) -> None:
     input._version.bump("setitem (x[...] = v)")
 
 
+
 def check_inplace(input: Tensor, op_name: str) -> None:
     if input.requires_grad and input.is_leaf and grad_mode.is_grad_enabled():
         raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
                            f"({op_name}). Wrap it in `with tensorlib.no_grad():` (e.g. for initialisation or an "
                            "optimizer step) or use the out-of-place form.")
+
 
 
 def rebind_inplace(input: Tensor, out: Tensor) -> None:
@@ -134,25 +91,6 @@ def rebind_inplace(input: Tensor, out: Tensor) -> None:
 
         input.grad_fn.retained = weakref.ref(input)
 
-
-class Gather(Function):
-    saves_inputs = False
-
-    def forward(self, x):
-        self.in_shape = x.shape
-        return xp.take_along_axis(x, self.index, axis=self.dim)
-
-    def backward(self, g):
-        grad = xp.zeros(self.in_shape, dtype=g.dtype)
-        _scatter_add_into(grad, self.dim, self.index, g)
-        return grad
-
-
-def _scatter_add_into(target, dim, index, src) -> None:
-    """target[..., index[i], ...] += src[i] along ``dim`` (repeated indices accumulate)."""
-    full = list(xp.indices(index.shape, sparse=True))
-    full[dim] = index
-    xp.add.at(target, tuple(full), src)
 
 
 def gather(input, dim: int, index, *, sparse_grad: bool = False):
@@ -172,6 +110,7 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):
     return Gather.apply(input, index=idx.astype(xp.intp, copy=False), dim=dim)
 
 
+
 def take_along_dim(input, indices, dim=None):
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
@@ -183,39 +122,6 @@ def take_along_dim(input, indices, dim=None):
     in_shape[dim], idx_shape[dim] = input.shape[dim], idx.shape[dim]
     return gather(input.expand(in_shape), dim, Tensor._wrap(xp.broadcast_to(idx, idx_shape)))
 
-
-class Scatter(Function):
-    """``out = input`` with ``src`` values written (or added, ``reduce='add'``) at ``index`` along ``dim``."""
-
-    saves_inputs = False
-
-    def forward(self, x, src):
-        out = x.copy()
-        src = xp.broadcast_to(src, self.index.shape) if xp.ndim(src) == 0 else \
-            src[tuple(slice(0, s) for s in self.index.shape)]
-        full = list(xp.indices(self.index.shape, sparse=True))
-        full[self.dim] = self.index
-        self.full = tuple(full)
-        if self.add:
-            xp.add.at(out, self.full, src)
-        else:
-            out[self.full] = src
-        return out
-
-    def backward(self, g):
-        need = self.needs_input_grad
-        g_x = None
-        if need[0]:
-            g_x = g
-            if not self.add:
-                g_x = g.copy()
-                g_x[self.full] = 0
-        g_src = None
-        if len(need) > 1 and need[1]:
-            g_src_part = g[self.full]
-            g_src = xp.zeros(self.src_shape, dtype=g.dtype)
-            g_src[tuple(slice(0, s) for s in self.index.shape)] = g_src_part
-        return g_x, g_src
 
 
 def _scatter(input, dim, index, src, add):
@@ -231,6 +137,7 @@ def _scatter(input, dim, index, src, add):
     return Scatter.apply(input, src, index=idx, dim=dim, add=add, src_shape=src.shape)
 
 
+
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
@@ -242,22 +149,10 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
     return _scatter(input, dim, index, src, add=False)
 
 
+
 def scatter_add(input, dim: int, index, src):
     return _scatter(input, dim, index, src, add=True)
 
-
-class IndexSelect(Function):
-    saves_inputs = False
-
-    def forward(self, x):
-        self.in_shape = x.shape
-        return xp.take(x, self.index, axis=self.dim)
-
-    def backward(self, g):
-        grad = xp.zeros(self.in_shape, dtype=g.dtype)
-        moved = xp.moveaxis(grad, self.dim, 0)
-        xp.add.at(moved, self.index, xp.moveaxis(g, self.dim, 0))
-        return grad
 
 
 def index_select(input, dim: int, index):
@@ -269,6 +164,7 @@ def index_select(input, dim: int, index):
     return IndexSelect.apply(input, index=idx, dim=dim)
 
 
+
 def index_add(input, dim: int, index, source, *, alpha=1):
     dim = normalize_dim(dim, input.ndim)
     idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
@@ -278,10 +174,9 @@ def index_add(input, dim: int, index, source, *, alpha=1):
     return scatter_add(input, dim, Tensor._wrap(full_index), source * alpha if alpha != 1 else source)
 
 
+
 def masked_fill(input, mask, value):
     """``value`` where ``mask`` (broadcastable bool tensor) is True."""
-    from .elementwise import where
-
     mask_data = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
     if mask_data.dtype != xp.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask_data.dtype}")
@@ -295,9 +190,11 @@ def masked_fill(input, mask, value):
     return where(mask_data, value, input)
 
 
+
 def masked_select(input, mask):
     mask_data = xp.broadcast_to(mask._data, xp.broadcast_shapes(input.shape, mask.shape))
     return getitem(input.expand(mask_data.shape), Tensor._wrap(mask_data))
+
 
 
 def nonzero(input, *, as_tuple: bool = False):
@@ -305,6 +202,7 @@ def nonzero(input, *, as_tuple: bool = False):
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(xp.int64)) for i in xp.nonzero(data))
     return Tensor._wrap(xp.argwhere(data).astype(xp.int64))
+
 
 
 def argwhere(input):

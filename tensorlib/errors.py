@@ -1,0 +1,23 @@
+"""The library's public error types, in one place. Each is a ``RuntimeError`` subclass, as PyTorch raises
+``RuntimeError`` for the same faults, so code that catches PyTorch's errors catches these too."""
+
+__all__ = ["CorruptFileError", "GradcheckError", "InputShapeError", "ModuleShapeError"]
+
+
+class InputShapeError(RuntimeError):
+    """A kernel got an input whose shape it can't handle (too small, wrong rank).
+
+    ``Module.__call__`` turns it into a ``ModuleShapeError`` that names the layer and its path in the model.
+    """
+
+
+class ModuleShapeError(RuntimeError):
+    """A layer got an input of the wrong shape; the message names the layer's path in the model."""
+
+
+class CorruptFileError(RuntimeError):
+    """The file is truncated, tampered with or not a tensorlib/safetensors file."""
+
+
+class GradcheckError(RuntimeError):
+    """``gradcheck`` found analytic and numerical gradients that disagree."""

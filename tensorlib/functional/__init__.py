@@ -1,0 +1,31 @@
+"""The Tensor-level functions: argument validation, dtype promotion and ``out=``, then a kernel's ``apply``.
+
+``tensorlib``'s op functions and ``Tensor``'s op methods are these. Each module mirrors a kernel module
+of the same topic; comparison, sorting and in-place ops have no gradient kernels of their own.
+"""
+
+from ..autograd.gradients import backward
+from ..creation import empty, full, ones, tensor, tril, triu, zeros
+from ..random import bernoulli, multinomial
+from ._utils import cast
+from .activation import *
+from .comparison import *
+from .conv import *
+from .dropout import *
+from .elementwise import *
+from .elementwise import square_
+from .embedding import *
+from .indexing import *
+from .indexing import getitem, setitem_
+from .inplace import *
+from .inplace import unary_
+from .linalg import *
+from .linear import *
+from .loss import *
+from .normalization import *
+from .padding import *
+from .pooling import *
+from .reduction import *
+from .resample import *
+from .shape import *
+from .sorting import *

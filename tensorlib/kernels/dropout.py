@@ -1,0 +1,26 @@
+"""Dropout as a multiplicative mask kernel; the mask is drawn by the caller and kept as an attribute."""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+
+
+# ---------------------------------------------------------------------------------------------- dropout
+class MaskFn(Function):
+    """``x * mask + shift``: dropout variants with a precomputed (already scaled) mask."""
+
+    saves_inputs = False
+
+    def forward(self, x):
+        out = x * self.mask
+        if self.shift is not None:
+            out += self.shift
+        return out
+
+    def backward(self, g):
+        return g * self.mask
+
+
+
+
+_SELU_ALPHA_PRIME = 1.7580993408473766  # -scale * alpha of SELU

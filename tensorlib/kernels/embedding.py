@@ -1,0 +1,163 @@
+"""Embedding lookups and bags on raw arrays, with row-scatter backward."""
+
+from __future__ import annotations
+
+from .._backend import xp
+from ..autograd.function import Function
+
+_SCATTER_LEVELS = 4  # most repeats of one index handled by per-occurrence fancy writes; beyond, a sorted reduceat
+
+
+def scatter_rows(num_rows: int, indices, rows):
+    """``out[indices[i]] += rows[i]`` into a zero ``(num_rows, dim)`` array; repeated indices accumulate in order.
+
+    Returns ``(out, touched)``: ``touched`` holds the sorted distinct indices, the only rows of ``out`` that can
+    be non-zero (optimizers use it to update just those rows). The indices are sorted once; when no index occurs
+    more than a few times (the usual embedding batch), occurrence ``k`` of every index is written by one fancy
+    assignment (no index repeats within it), otherwise runs are summed with ``add.reduceat``. Both are several
+    times faster than ``add.at``.
+    """
+    out = xp.zeros((num_rows, rows.shape[1]), dtype=rows.dtype)
+    count = indices.size
+    if count == 0:
+        return out, indices
+    order = xp.argsort(indices, kind="stable")
+    ordered = indices[order]
+    first = xp.empty(count, dtype=bool)
+    first[0] = True
+    xp.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    touched = ordered[first]
+    if touched.size == count:
+        out[indices] = rows
+        return out, touched
+    position = xp.arange(count)
+    occurrence = position - xp.maximum.accumulate(xp.where(first, position, 0))
+    repeats = int(occurrence.max())
+    if repeats > _SCATTER_LEVELS:
+        out[touched] = xp.add.reduceat(xp.take(rows, order, axis=0), xp.flatnonzero(first), axis=0)
+        return out, touched
+    out[touched] = xp.take(rows, order[first], axis=0)
+    for k in range(1, repeats + 1):
+        level = order[occurrence == k]
+        out[indices[level]] += xp.take(rows, level, axis=0)
+    return out, touched
+
+
+class EmbeddingFn(Function):
+    saves_inputs = False
+
+    def forward(self, weight):
+        self.num, self.dim = weight.shape
+        return xp.take(weight, self.indices, axis=0)
+
+    def backward(self, g):
+        flat = self.indices.reshape(-1)
+        rows = g.reshape(-1, self.dim)
+        if self.scale_grad_by_freq:
+            counts = xp.bincount(flat, minlength=self.num)
+            rows = rows / counts[flat][:, None].astype(g.dtype)
+        grad, touched = scatter_rows(self.num, flat, rows)
+        if self.padding_idx is not None:
+            grad[self.padding_idx] = 0
+        self.grad_row_support = (touched,)
+        return grad
+
+
+def _weighted_bag_sum(weight, idx, coef, bag_of, starts, lengths, num_bags: int):
+    """``out[k] = sum of coef[i] * weight[idx[i]]`` over the positions ``i`` of bag ``k`` -> ``(num_bags, dim)``.
+
+    Bags are laid out as a zero-padded ``(num_bags, longest)`` grid and reduced by one batched matrix product,
+    several times faster than ``add.reduceat``; when padding would more than double the work, ``reduceat``.
+    """
+    width = int(lengths.max())
+    if num_bags * width > 2 * idx.size + 64:
+        out = xp.zeros((num_bags, weight.shape[1]), dtype=weight.dtype)
+        nonempty = lengths > 0
+        rows = xp.take(weight, idx, axis=0)
+        rows *= coef[:, None]
+        out[nonempty] = xp.add.reduceat(rows, starts[nonempty], axis=0)
+        return out
+    if num_bags * width == idx.size:  # equal bags: the flat positions are already the grid, row by row
+        grid_idx, grid_coef = idx.reshape(num_bags, width), coef.reshape(num_bags, 1, width)
+    else:
+        slot = xp.arange(idx.size) - starts[bag_of]
+        grid_idx = xp.zeros((num_bags, width), dtype=idx.dtype)
+        grid_coef = xp.zeros((num_bags, 1, width), dtype=coef.dtype)
+        grid_idx[bag_of, slot] = idx
+        grid_coef[bag_of, 0, slot] = coef
+    return xp.matmul(grid_coef, xp.take(weight, grid_idx, axis=0))[:, 0, :]
+
+
+class EmbeddingBagFn(Function):
+    """Segment reductions of embedding rows; bag ``k`` covers flat positions ``starts[k]:ends[k]``."""
+
+    def forward(self, weight, per_sample_weights):
+        idx, valid, bag_of = self.idx, self.valid, self.bag_of
+        self.weight, self.psw = weight, per_sample_weights
+        num_bags, dim = self.num_bags, weight.shape[1]
+        if idx.size == 0:
+            return xp.zeros((num_bags, dim), dtype=weight.dtype)
+        if self.mode == "max":
+            return self._max_forward(weight)
+        # per-bag factor (1, or 1/count for the mean) and per-position factor (padding 0, per-sample weight)
+        self.bag_scale = None
+        if self.mode == "mean":
+            counts = xp.bincount(bag_of[valid], minlength=num_bags).astype(weight.dtype)
+            self.bag_scale = 1 / xp.maximum(counts, 1)
+        coef = valid.astype(weight.dtype)
+        if per_sample_weights is not None:
+            coef *= per_sample_weights
+        if self.bag_scale is not None:
+            coef *= self.bag_scale[bag_of]
+        return _weighted_bag_sum(weight, idx, coef, bag_of, self.starts, self.lengths, num_bags)
+
+    def _max_forward(self, weight):
+        idx, valid, bag_of = self.idx, self.valid, self.bag_of
+        out = xp.zeros((self.num_bags, weight.shape[1]), dtype=weight.dtype)
+        nonempty = self.lengths > 0
+        rows = xp.where(valid[:, None], xp.take(weight, idx, axis=0), xp.asarray(-xp.inf, dtype=weight.dtype))
+        best = xp.maximum.reduceat(rows, self.starts[nonempty], axis=0)
+        filled = xp.isfinite(best) | (best > 0)
+        out[nonempty] = xp.where(filled, best, 0)
+        # position of the (first) maximum in each bag and column, for backward
+        hit = (rows == out[bag_of]) & valid[:, None]
+        candidates = xp.where(hit, xp.arange(idx.size)[:, None], idx.size)
+        self.argmax = xp.minimum.reduceat(candidates, self.starts[nonempty], axis=0)
+        self.nonempty = nonempty
+        return out
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        weight, idx = self.weight, self.idx
+        gw = gpsw = None
+        if need[0]:
+            gw = self._weight_grad(g, weight.shape)
+        if len(need) > 1 and need[1] and idx.size:
+            gpsw = (xp.take(g, self.bag_of, axis=0) * xp.take(weight, idx, axis=0)).sum(axis=1) * self.valid
+        elif len(need) > 1 and need[1]:
+            gpsw = xp.zeros(0, dtype=g.dtype)
+        return gw, gpsw
+
+    def _weight_grad(self, g, shape):
+        idx = self.idx
+        if idx.size == 0:
+            return xp.zeros(shape, dtype=g.dtype)
+        if self.mode == "max":
+            gw = xp.zeros(shape, dtype=g.dtype)
+            pos = self.argmax
+            found = pos < idx.size
+            cols = xp.broadcast_to(xp.arange(shape[1]), pos.shape)
+            xp.add.at(gw, (idx[pos[found]], cols[found]), g[self.nonempty][found])
+            return gw
+        bag_of, valid, psw = self.bag_of, self.valid, self.psw
+        if self.bag_scale is not None:
+            g = g * self.bag_scale[:, None]
+        if not valid.all():  # padding entries get no gradient: leave them out of the scatter
+            idx, bag_of = idx[valid], bag_of[valid]
+            psw = psw[valid] if psw is not None else None
+        rows = xp.take(g, bag_of, axis=0)
+        if psw is not None:
+            rows *= psw[:, None]
+        gw, touched = scatter_rows(shape[0], idx, rows)
+        self.grad_row_support = (touched, None)
+        return gw

@@ -1,0 +1,146 @@
+"""Shape operations: reshape/view, squeeze/unsqueeze, permute/transpose, expand/repeat, flip/roll, narrow,
+cat/stack/split/chunk/unbind. Views share memory where NumPy can (as PyTorch views do)."""
+
+from __future__ import annotations
+
+from .._backend import xp
+from ..autograd.function import Function
+
+
+def _shape_args(args) -> tuple:
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+
+class Reshape(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, g):
+        return g.reshape(self.in_shape)
+
+
+
+class Permute(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        return x.transpose(self.dims)
+
+    def backward(self, g):
+        return g.transpose(xp.argsort(self.dims))
+
+
+
+class Expand(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        return xp.broadcast_to(x, self.shape)
+
+    def backward(self, g):
+        return g  # the engine sums the broadcast dimensions back to the input shape
+
+
+
+class Tile(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return xp.tile(x, self.reps)
+
+    def backward(self, g):
+        # split every tiled axis into (reps, size) and sum over the reps
+        in_shape = (1,) * (len(self.reps) - len(self.in_shape)) + tuple(self.in_shape)
+        split = []
+        for r, s in zip(self.reps, in_shape):
+            split += [r, s]
+        summed = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(self.in_shape)
+
+
+
+class Flip(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        return xp.flip(x, self.dims)
+
+    def backward(self, g):
+        return xp.flip(g, self.dims)
+
+
+
+class Roll(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        return xp.roll(x, self.shifts, self.dims)
+
+    def backward(self, g):
+        negated = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return xp.roll(g, negated, self.dims)
+
+
+
+class Slice(Function):
+    """Basic slicing (ints, slices, None, Ellipsis): a view; backward scatters into zeros."""
+
+    saves_inputs = False
+
+    def forward(self, x):
+        self.in_shape, self.in_dtype = x.shape, x.dtype
+        return x[self.index]
+
+    def backward(self, g):
+        grad = xp.zeros(self.in_shape, dtype=g.dtype)
+        grad[self.index] = g
+        return grad
+
+
+
+class Cat(Function):
+    saves_inputs = False
+
+    def forward(self, *arrays):
+        self.sizes = [a.shape[self.dim] for a in arrays]
+        return xp.concatenate(arrays, axis=self.dim)
+
+    def backward(self, g):
+        bounds = xp.cumsum(self.sizes)[:-1]
+        return tuple(xp.split(g, bounds, axis=self.dim))
+
+
+
+class Stack(Function):
+    saves_inputs = False
+
+    def forward(self, *arrays):
+        return xp.stack(arrays, axis=self.dim)
+
+    def backward(self, g):
+        return tuple(xp.moveaxis(g, self.dim, 0))
+
+
+
+def _infer_shape(shape, size) -> tuple:
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise ValueError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if -1 in shape:
+        if known == 0 or size % known:
+            raise ValueError("bad shape")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    elif known != size:
+        raise ValueError("bad shape")
+    return shape
