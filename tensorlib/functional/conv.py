@@ -1,6 +1,6 @@
 """Convolution kernels: conv1d/conv2d/conv_transpose2d, unfold/fold (im2col/col2im) and mode padding.
 
-NCHW at the API. ``Conv2dFn`` works channels-first inside (see its docstring): one BLAS GEMM per group for
+NCHW at the API. ``Convolution`` works channels-first inside (see its docstring): one BLAS GEMM per group for
 the forward pass and for grad_weight, and for grad_input either a second GEMM (stride 1, the full
 convolution with the flipped kernel) or a GEMM plus a col2im loop over the KH*KW kernel offsets, each a
 strided add of one window slab (never ``np.add.at``), laid out so that the adds run over long contiguous
@@ -14,9 +14,9 @@ from typing import Union
 from ..dtypes import cpp_name
 from ..errors import InputShapeError
 from ..kernels._utils import _ntuple, _pair
-from ..kernels.conv import Conv2dFn, IntOrPair, output_size
-from ..kernels.conv_transpose import ConvTranspose2dFn
-from ..kernels.im2col import Fold, Unfold
+from ..kernels.conv import Convolution, IntOrPair, output_size
+from ..kernels.conv_transpose import ConvolutionTranspose
+from ..kernels.im2col import Col2Im, Im2Col
 from ..tensor import Tensor
 
 __all__ = ["conv2d", "conv1d", "conv_transpose2d", "unfold", "fold"]
@@ -71,7 +71,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair
         raise InputShapeError(f"Calculated padded input size per channel: ({eff[0]} x {eff[1]}). Kernel size: "
                            f"({dilation[0] * (kh - 1) + 1} x {dilation[1] * (kw - 1) + 1}). Kernel size can't be "
                            "greater than actual input size")
-    return Conv2dFn.apply(input, weight, bias, stride=stride, pads=pads, dilation=dilation, groups=groups)
+    return Convolution.apply(input, weight, bias, stride=stride, pads=pads, dilation=dilation, groups=groups)
 
 
 
@@ -103,7 +103,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair
         total = dilation * (k - 1)
         pads = ((0, 0), (total // 2, total - total // 2))
         _check_types(input, weight, bias)
-        out = Conv2dFn.apply(input.unsqueeze(2), weight.unsqueeze(2), bias, stride=(1, 1), pads=pads,
+        out = Convolution.apply(input.unsqueeze(2), weight.unsqueeze(2), bias, stride=(1, 1), pads=pads,
                              dilation=(1, dilation), groups=groups)
     else:
         out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), pad2, (1, dilation), groups)
@@ -149,7 +149,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor = None, stride:
         raise InputShapeError(f"conv_transpose2d: output size {out_hw} is too small for input {list(input.shape)}")
     # output_padding adds rows/cols past the windows' reach: grow the col2im canvas to cover them
     full = tuple(max(f, p + o) for f, p, o in zip(full, padding, out_hw))
-    return ConvTranspose2dFn.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
+    return ConvolutionTranspose.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation,
                                    groups=groups, full_hw=full, out_hw=out_hw)
 
 
@@ -162,7 +162,7 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
     if input.ndim != 4:
         raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)")
     geo = _fold_geometry(input.shape[2:], kernel_size, dilation, padding, stride, "unfold")
-    return Unfold.apply(input, **geo)
+    return Im2Col.apply(input, **geo)
 
 
 
@@ -188,7 +188,7 @@ def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation
                            f"{geo['out_hw'][0]} * {geo['out_hw'][1]} = {blocks}, but got "
                            f"input.size(2)={input.shape[2]}.")
     padded = tuple(n + 2 * p for n, (p, _) in zip(hw, geo["pads"]))
-    return Fold.apply(input, padded_hw=padded, **geo)
+    return Col2Im.apply(input, padded_hw=padded, **geo)
 
 
 def _same_pads(kernel, dilation):

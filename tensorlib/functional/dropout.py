@@ -6,7 +6,7 @@ import math
 
 from .. import random as _random
 from .._backend import xp
-from ..kernels.dropout import _SELU_ALPHA_PRIME, MaskFn
+from ..kernels.dropout import _SELU_ALPHA_PRIME, NativeDropout
 from ..tensor import Tensor
 
 __all__ = ["dropout", "feature_dropout", "alpha_dropout"]
@@ -23,7 +23,7 @@ def _dropout_with_shape(input: Tensor, p: float, mask_shape, generator=None) -> 
         mask = xp.zeros(mask_shape, dtype=dtype)
     else:
         mask = _keep_mask(mask_shape, p, dtype, generator) * xp.asarray(1.0 / (1.0 - p), dtype=dtype)
-    return MaskFn.apply(input, mask=mask, shift=None)
+    return NativeDropout.apply(input, mask=mask, shift=None)
 
 
 def dropout(input: Tensor, p: float = 0.5, generator=None) -> Tensor:
@@ -46,12 +46,12 @@ def alpha_dropout(input: Tensor, p: float = 0.5, feature: bool = False, generato
     dtype = input._data.dtype
     shape = input._data.shape if not feature else input._data.shape[:2] + (1,) * (input.ndim - 2)
     if p == 1.0:
-        return MaskFn.apply(input, mask=xp.zeros(shape, dtype=dtype), shift=None)
+        return NativeDropout.apply(input, mask=xp.zeros(shape, dtype=dtype), shift=None)
     noise = _keep_mask(shape, p, dtype, generator)
     alpha = _SELU_ALPHA_PRIME
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
     shift = ((noise - 1) * (alpha * a) + alpha * a * p).astype(dtype)
-    return MaskFn.apply(input, mask=(noise * a).astype(dtype), shift=shift)
+    return NativeDropout.apply(input, mask=(noise * a).astype(dtype), shift=shift)
 
 
 def _keep_mask(shape, p: float, dtype, generator):

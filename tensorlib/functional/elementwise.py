@@ -13,13 +13,13 @@ from ..kernels.elementwise import (
     Add,
     Ceil,
     Clamp,
+    Clone,
     Cos,
     Div,
     Erf,
     Exp,
     Expm1,
     Floor,
-    Identity,
     Lerp,
     Log,
     Log1p,
@@ -375,12 +375,12 @@ def lerp(input, end, weight):
 
 
 def clone(input, *, memory_format=None):
-    return Identity.apply(input, copy=True)
+    return Clone.apply(input, copy=True)
 
 
 
 def contiguous(input):
-    return Identity.apply(input, copy=False)
+    return Clone.apply(input, copy=False)
 
 
 

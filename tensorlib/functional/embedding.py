@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .._backend import xp
-from ..kernels.embedding import EmbeddingBagFn, EmbeddingFn
+from ..kernels.embedding import Embedding, EmbeddingBag
 from ..tensor import Tensor
 
 __all__ = ["embedding_renorm_", "embedding", "embedding_bag", "one_hot"]
@@ -41,7 +41,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None,
     if weight.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D, got shape {tuple(weight.shape)}")
     indices = _index_array(input, weight.shape[0])
-    return EmbeddingFn.apply(weight, indices=indices, padding_idx=padding_idx,
+    return Embedding.apply(weight, indices=indices, padding_idx=padding_idx,
                              scale_grad_by_freq=scale_grad_by_freq)
 
 
@@ -109,7 +109,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Optional[Tensor] = Non
         per_sample_weights = per_sample_weights.reshape(-1)
         if end < per_sample_weights.shape[0]:
             per_sample_weights = per_sample_weights[:end]
-    return EmbeddingBagFn.apply(weight, per_sample_weights, idx=idx, valid=valid, bag_of=bag_of, starts=starts,
+    return EmbeddingBag.apply(weight, per_sample_weights, idx=idx, valid=valid, bag_of=bag_of, starts=starts,
                                 lengths=lengths, num_bags=num_bags, mode=mode)
 
 

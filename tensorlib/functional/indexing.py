@@ -7,7 +7,7 @@ from __future__ import annotations
 from .._backend import xp
 from ..autograd import grad_mode
 from ..kernels._utils import normalize_dim
-from ..kernels.indexing import AdvancedIndex, Gather, IndexSelect, Scatter, SetItem, _check_bounds
+from ..kernels.indexing import CopySlices, Gather, Index, IndexSelect, Scatter, _check_bounds
 from ..kernels.shape import Slice
 from ..tensor import Tensor
 from ._utils import to_tensor
@@ -49,7 +49,7 @@ def getitem(input, index):
     _check_bounds(input.shape, index)
     if basic:
         return Slice.apply(input, index=index)
-    return AdvancedIndex.apply(input, index=index)
+    return Index.apply(input, index=index)
 
 
 
@@ -64,7 +64,7 @@ def setitem_(input, index, value) -> None:
         check_inplace(input, "setitem")
         if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
             value = value.to(input.dtype)
-        out = SetItem.apply(input, value, index=index)
+        out = CopySlices.apply(input, value, index=index)
         rebind_inplace(input, out)
         return
     input._data[index] = value_data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..dtypes import cpp_name
-from ..kernels.linalg import Einsum, MatMul
+from ..kernels.linalg import Einsum, Mm
 from ..tensor import Tensor
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "einsum"]
@@ -32,7 +32,7 @@ def matmul(input, other):
         except ValueError:
             raise RuntimeError(f"matmul: batch dimensions {list(a.shape[:-2])} and {list(b.shape[:-2])} are not "
                                "broadcastable") from None
-    return MatMul.apply(input, other)
+    return Mm.apply(input, other)
 
 
 

@@ -6,7 +6,7 @@ import math
 from typing import Optional
 
 from ..dtypes import cpp_name
-from ..kernels.linear import BilinearFn, LinearFn
+from ..kernels.linear import Bilinear, Linear
 from ..tensor import Tensor
 
 __all__ = ["linear", "bilinear"]
@@ -25,7 +25,7 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
     _same_dtype("linear", input, weight, bias)
-    return LinearFn.apply(input, weight, bias)
+    return Linear.apply(input, weight, bias)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
@@ -42,7 +42,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Optional[Tens
     lead = tuple(input1.shape[:-1])
     x1 = input1.reshape(-1, input1.shape[-1])
     x2 = input2.reshape(-1, input2.shape[-1])
-    return BilinearFn.apply(x1, x2, weight, bias).reshape(*lead, weight.shape[0])
+    return Bilinear.apply(x1, x2, weight, bias).reshape(*lead, weight.shape[0])
 
 
 def _same_dtype(op: str, *tensors) -> None:

@@ -14,13 +14,13 @@ from typing import Optional
 
 from ..kernels.loss import (
     _REDUCTIONS,
-    BinaryCrossEntropyFn,
-    BinaryCrossEntropyWithLogitsFn,
-    CrossEntropyIndexFn,
-    CrossEntropyProbFn,
-    ElementwiseLossFn,
-    KLDivFn,
-    NLLFn,
+    BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
+    CrossEntropyIndices,
+    CrossEntropyProbs,
+    ElementwiseLoss,
+    KlDiv,
+    NllLoss,
 )
 from ..tensor import Tensor
 from .elementwise import div, mul
@@ -91,10 +91,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
                              f"{tuple(input.shape)}, got {tuple(target.shape)}")
         n_classes = input.shape[1] if input.ndim >= 2 else input.shape[0]
         w = _check_weight(weight, n_classes, "cross_entropy")
-        return CrossEntropyProbFn.apply(input, target, w, reduction=reduction, label_smoothing=label_smoothing)
+        return CrossEntropyProbs.apply(input, target, w, reduction=reduction, label_smoothing=label_smoothing)
     n_classes = _check_class_target(input, target, ignore_index, "cross_entropy")
     w = _check_weight(weight, n_classes, "cross_entropy")
-    return CrossEntropyIndexFn.apply(input, target._data, w, reduction=reduction, ignore_index=ignore_index,
+    return CrossEntropyIndices.apply(input, target._data, w, reduction=reduction, ignore_index=ignore_index,
                                      label_smoothing=float(label_smoothing))
 
 
@@ -105,7 +105,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ign
     check_reduction(reduction)
     n_classes = _check_class_target(input, target, ignore_index, "nll_loss")
     w = _check_weight(weight, n_classes, "nll_loss")
-    return NLLFn.apply(input, target._data, w, reduction=reduction, ignore_index=ignore_index)
+    return NllLoss.apply(input, target._data, w, reduction=reduction, ignore_index=ignore_index)
 
 
 
@@ -130,7 +130,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor]
     if x.size and (x.min() < 0 or x.max() > 1):
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values in "
                            f"[{float(x.min()):.4g}, {float(x.max()):.4g}] (use BCEWithLogitsLoss for logits)")
-    return BinaryCrossEntropyFn.apply(input, target, _array_or_none(weight, x.dtype), reduction=reduction)
+    return BinaryCrossEntropy.apply(input, target, _array_or_none(weight, x.dtype), reduction=reduction)
 
 
 
@@ -140,7 +140,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
     check_reduction(reduction)
     _check_same_size(input, target, "binary_cross_entropy_with_logits")
     dtype = input._data.dtype
-    return BinaryCrossEntropyWithLogitsFn.apply(input, target, _array_or_none(weight, dtype),
+    return BinaryCrossEntropyWithLogits.apply(input, target, _array_or_none(weight, dtype),
                                                 _array_or_none(pos_weight, dtype), reduction=reduction)
 
 
@@ -167,7 +167,7 @@ def _regression(kind: str, input: Tensor, target: Tensor, reduction: str, beta: 
                 weight: Optional[Tensor], weighted_mean: bool) -> Tensor:
     check_reduction(reduction)
     _broadcast_warning(input, target)
-    loss = ElementwiseLossFn.apply(input, target, kind=kind, beta=float(beta))
+    loss = ElementwiseLoss.apply(input, target, kind=kind, beta=float(beta))
     if weight is None:
         return reduce_loss(loss, reduction)
     if tuple(weight.shape) != tuple(input.shape):
@@ -217,7 +217,7 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=3)
-    loss = KLDivFn.apply(input, target, log_target=log_target)
+    loss = KlDiv.apply(input, target, log_target=log_target)
     if reduction == "batchmean":
         total = sum(loss)
         return total / input.shape[0] if input.ndim else total

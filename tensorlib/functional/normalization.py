@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from ..kernels.normalization import BatchNormFn, GroupNormFn, LayerNormFn, LocalResponseNormFn
+from ..kernels.normalization import LocalResponseNorm, NativeBatchNorm, NativeGroupNorm, NativeLayerNorm
 from ..tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm"]
@@ -39,13 +39,13 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
                              f"{tuple(input.shape)}; with a DataLoader, pass drop_last=True so the last batch is "
                              f"not of size 1")
     if not use_batch_stats:
-        return BatchNormFn.apply(input, weight, bias, use_batch_stats=False, eps=eps, momentum=momentum,
+        return NativeBatchNorm.apply(input, weight, bias, use_batch_stats=False, eps=eps, momentum=momentum,
                                  running_mean=running_mean._data, running_var=running_var._data)
     update = training
     for t in (running_mean, running_var):
         if update and t is not None:
             t._version.bump("batch_norm")
-    return BatchNormFn.apply(input, weight, bias, use_batch_stats=True, eps=eps,
+    return NativeBatchNorm.apply(input, weight, bias, use_batch_stats=True, eps=eps,
                              momentum=0.0 if momentum is None else momentum,
                              running_mean=running_mean._data if update and running_mean is not None else None,
                              running_var=running_var._data if update and running_var is not None else None)
@@ -67,7 +67,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[
     numel = 1
     for s in normalized_shape:
         numel *= s
-    return LayerNormFn.apply(input, weight, bias, eps=eps,
+    return NativeLayerNorm.apply(input, weight, bias, eps=eps,
                              numel_normalized=numel, normalized_ndim=k)
 
 
@@ -85,7 +85,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, 
         if t is not None and tuple(t.shape) != (channels,):
             raise RuntimeError(f"group_norm: expected {name} of shape ({channels},) for input of shape "
                                f"{tuple(input.shape)}, got {tuple(t.shape)}")
-    return GroupNormFn.apply(input, weight, bias, groups=num_groups, eps=eps,
+    return NativeGroupNorm.apply(input, weight, bias, groups=num_groups, eps=eps,
                              running_mean=None, running_var=None, momentum=0.0)
 
 
@@ -103,12 +103,12 @@ def instance_norm(input: Tensor, running_mean: Optional[Tensor] = None, running_
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
-        return BatchNormFn.apply(input, weight, bias, use_batch_stats=False, eps=eps, momentum=momentum,
+        return NativeBatchNorm.apply(input, weight, bias, use_batch_stats=False, eps=eps, momentum=momentum,
                                  running_mean=running_mean._data, running_var=running_var._data)
     for t in (running_mean, running_var):
         if t is not None:
             t._version.bump("instance_norm")
-    return GroupNormFn.apply(input, weight, bias, groups=channels, eps=eps,
+    return NativeGroupNorm.apply(input, weight, bias, groups=channels, eps=eps,
                              running_mean=None if running_mean is None else running_mean._data,
                              running_var=None if running_var is None else running_var._data,
                              momentum=momentum)
@@ -122,4 +122,4 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
         raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
     if input.numel() == 0:
         return input
-    return LocalResponseNormFn.apply(input, size=size, alpha=alpha, beta=beta, k=k)
+    return LocalResponseNorm.apply(input, size=size, alpha=alpha, beta=beta, k=k)

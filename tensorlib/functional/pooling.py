@@ -16,11 +16,11 @@ from ..errors import InputShapeError
 from ..kernels._utils import _pair
 from ..kernels.conv import IntOrPair
 from ..kernels.pooling import (
-    AdaptiveAvgPool2dFn,
-    AdaptiveMaxPool2dFn,
-    AvgPool2dFn,
-    MaxPool2dFn,
-    MaxUnpool2dFn,
+    AdaptiveAvgPool2D,
+    AdaptiveMaxPool2D,
+    AvgPool2D,
+    MaxPool2DWithIndices,
+    MaxUnpool2D,
     _empty,
     _first,
     pool_output_size,
@@ -74,7 +74,7 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair
     _check_pool_input(input, 2, "max_pool2d")
     x, unbatched = _batched(input, 2)
     geo = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d", True)
-    out = MaxPool2dFn.apply(x, geo=geo)
+    out = MaxPool2DWithIndices.apply(x, geo=geo)
     if return_indices:
         fn = out.grad_fn if out.grad_fn is not None else None
         indices = _indices_of(fn, x, geo)
@@ -87,7 +87,7 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair
 
 def _indices_of(fn, x: Tensor, geo) -> Tensor:
     if fn is None:  # no graph (no_grad / no requires_grad): recompute the argmax on a throwaway instance
-        fn = MaxPool2dFn(geo=geo)
+        fn = MaxPool2DWithIndices(geo=geo)
         fn.forward(x._data)
     return Tensor._wrap(fn.indices())
 
@@ -117,7 +117,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair
         raise RuntimeError(f"avg_pool2d: expected a floating point input, got {input.dtype}")
     x, unbatched = _batched(input, 2)
     geo = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d", False)
-    out = AvgPool2dFn.apply(x, geo=geo, count_include_pad=count_include_pad, divisor_override=divisor_override)
+    out = AvgPool2D.apply(x, geo=geo, count_include_pad=count_include_pad, divisor_override=divisor_override)
     return out.squeeze(0) if unbatched else out
 
 
@@ -151,7 +151,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     _check_pool_input(input, 2, "adaptive_avg_pool2d")
     x, unbatched = _batched(input, 2)
     out_hw = _adaptive_size(x, output_size, 2, "adaptive_avg_pool2d")
-    out = AdaptiveAvgPool2dFn.apply(x, out_hw=out_hw)
+    out = AdaptiveAvgPool2D.apply(x, out_hw=out_hw)
     return out.squeeze(0) if unbatched else out
 
 
@@ -173,11 +173,11 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
         kernel = (h // out_hw[0], w // out_hw[1])
         result = max_pool2d(x, kernel, kernel, 0, 1, False, return_indices)
     else:
-        out = AdaptiveMaxPool2dFn.apply(x, out_hw=out_hw)
+        out = AdaptiveMaxPool2D.apply(x, out_hw=out_hw)
         if return_indices:
             fn = out.grad_fn
             if fn is None:
-                fn = AdaptiveMaxPool2dFn(out_hw=out_hw)
+                fn = AdaptiveMaxPool2D(out_hw=out_hw)
                 fn.forward(x._data)
             result = (out, Tensor._wrap(fn.index))
         else:
@@ -224,5 +224,5 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: IntOrPair, stride:
     if index.size and (index.min() < 0 or index.max() >= out_hw[0] * out_hw[1]):
         raise RuntimeError(f"max_unpool2d: found an invalid max index {int(index.max())} (output volumes are of "
                            f"size {out_hw[0]}x{out_hw[1]})")
-    out = MaxUnpool2dFn.apply(x, Tensor._wrap(index), out_hw=out_hw, x_hw=tuple(x.shape[2:]))
+    out = MaxUnpool2D.apply(x, Tensor._wrap(index), out_hw=out_hw, x_hw=tuple(x.shape[2:]))
     return out.squeeze(0) if unbatched else out

@@ -16,11 +16,11 @@ from ..kernels.reduction import (
     Cumprod,
     Cumsum,
     LogSoftmax,
-    LogSumExp,
+    Logsumexp,
     MaxMinAll,
     MaxMinDim,
     Mean,
-    Norm2,
+    Norm,
     Prod,
     Softmax,
     Sum,
@@ -169,7 +169,7 @@ def argmin(input, dim=None, keepdim: bool = False):
 
 
 def logsumexp(input, dim, keepdim: bool = False):
-    return LogSumExp.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
+    return Logsumexp.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 
 
@@ -195,7 +195,7 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
         input = cast(input, _dtypes.to_numpy_dtype(dtype))
     axes = normalize_dims(dim, input.ndim)
     if p in ("fro", 2, 2.0, None):
-        return Norm2.apply(input, axes=axes, keepdim=keepdim)
+        return Norm.apply(input, axes=axes, keepdim=keepdim)
     dims = axes if axes is not None else tuple(range(input.ndim))
     if p == float("inf"):
         return amax(abs(input), dims, keepdim)

@@ -1,6 +1,6 @@
 """Recurrent kernels: one fused ``Function`` per (layer, direction) over a whole sequence, plus packing gathers.
 
-``RecurrentSequenceFn`` runs an Elman RNN (tanh/relu), LSTM (optionally projected) or GRU over a time-major
+``RecurrentSequence`` runs an Elman RNN (tanh/relu), LSTM (optionally projected) or GRU over a time-major
 ``(T, N, I)`` input:
 
 * forward: ``x @ W_ih^T + b`` for all steps in one big matmul, then one loop over time doing one
@@ -14,8 +14,8 @@ always a prefix of the batch because packed batches are sorted by decreasing len
 their state unchanged (so the final state is each sequence's last valid state) and output zeros; in reverse
 direction a row's state stays at ``h0`` until its last valid step is reached.
 
-An engine Function has one output, so ``RecurrentSequenceFn`` returns the output sequence and two tiny
-``_FinalStateFn`` nodes chained after it (output -> h_n -> c_n) return the final states: their backward
+An engine Function has one output, so ``RecurrentSequence`` returns the output sequence and two tiny
+``_FinalState`` nodes chained after it (output -> h_n -> c_n) return the final states: their backward
 hands the state gradient to the sequence kernel through a shared ``_StateBox`` and passes a free broadcast
 zero down the chain, so no full-size zero gradient is ever materialised for the unused parts."""
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 from .._backend import xp
-from ..kernels.rnn import RecurrentSequenceFn, _FinalStateFn, _GatherRowsFn, _ScatterRowsFn, _StateBox
+from ..kernels.rnn import RecurrentSequence, _FinalState, _GatherRows, _ScatterRows, _StateBox
 from ..tensor import Tensor
 from .shape import cat
 
@@ -42,10 +42,10 @@ def recurrent_sequence(x: Tensor, h0: Optional[Tensor], c0: Optional[Tensor], w_
     """
     sizes = None if batch_sizes is None else tuple(int(b) for b in batch_sizes)
     box = _StateBox()
-    output = RecurrentSequenceFn.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode=mode,
+    output = RecurrentSequence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode=mode,
                                        reverse=bool(reverse), batch_sizes=sizes, box=box)
-    h_n = _FinalStateFn.apply(output, box=box, which="h")
-    c_n = _FinalStateFn.apply(h_n, box=box, which="c") if mode == "LSTM" else None
+    h_n = _FinalState.apply(output, box=box, which="h")
+    c_n = _FinalState.apply(h_n, box=box, which="c") if mode == "LSTM" else None
     return output, h_n, c_n
 
 
@@ -67,7 +67,7 @@ def _packed_grid_index(batch_sizes) -> tuple:
 def packed_to_padded(data: Tensor, batch_sizes, padding_value: float = 0.0) -> Tensor:
     """Packed rows ``(sum(batch_sizes), *)`` to a time-major padded ``(T, B, *)`` tensor (differentiable)."""
     index, steps, batch = _packed_grid_index(batch_sizes)
-    flat = _ScatterRowsFn.apply(data, index=index, rows=steps * batch, fill=padding_value)
+    flat = _ScatterRows.apply(data, index=index, rows=steps * batch, fill=padding_value)
     return flat.reshape((steps, batch) + tuple(data.shape[1:]))
 
 
@@ -77,7 +77,7 @@ def padded_to_packed(padded: Tensor, batch_sizes) -> Tensor:
     index, steps, batch = _packed_grid_index(batch_sizes)
     rows = padded[:steps] if padded.shape[0] != steps else padded
     rows = rows.reshape((steps * batch,) + tuple(padded.shape[2:]))
-    return _GatherRowsFn.apply(rows, index=index)
+    return _GatherRows.apply(rows, index=index)
 
 
 
@@ -109,6 +109,6 @@ def pad_sequences(sequences: Sequence[Tensor], batch_first: bool, padding_value:
     step_of_row = step_of_row + starts[seq_of_row]
     index = seq_of_row * steps + step_of_row if batch_first else step_of_row * batch + seq_of_row
     data = cat(list(sequences), 0)
-    flat = _ScatterRowsFn.apply(data, index=index, rows=batch * steps, fill=padding_value)
+    flat = _ScatterRows.apply(data, index=index, rows=batch * steps, fill=padding_value)
     lead = (batch, steps) if batch_first else (steps, batch)
     return flat.reshape(lead + tuple(sequences[0].shape[1:]))

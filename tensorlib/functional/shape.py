@@ -8,7 +8,7 @@ import builtins
 from .._backend import xp
 from ..dtypes import to_numpy_dtype
 from ..kernels._utils import normalize_dim
-from ..kernels.shape import Cat, Expand, Flip, Permute, Reshape, Roll, Slice, Stack, Tile, _infer_shape, _shape_args
+from ..kernels.shape import Cat, Expand, Flip, Permute, Repeat, Roll, Slice, Stack, View, _infer_shape, _shape_args
 from ..tensor import Tensor
 from ._utils import prepare
 from .indexing import index_select
@@ -28,7 +28,7 @@ def reshape(input, *shape):
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {input._data.size}") from None
     if target == input._data.shape:
         return input
-    return Reshape.apply(input, shape=target)
+    return View.apply(input, shape=target)
 
 
 
@@ -192,7 +192,7 @@ def repeat(input, *sizes):
     if len(sizes) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
-    return Tile.apply(input, reps=tuple(int(s) for s in sizes))
+    return Repeat.apply(input, reps=tuple(int(s) for s in sizes))
 
 
 
@@ -200,7 +200,7 @@ def tile(input, dims):
     dims = tuple(dims)
     if len(dims) < input.ndim:
         dims = (1,) * (input.ndim - len(dims)) + dims
-    return Tile.apply(input, reps=dims)
+    return Repeat.apply(input, reps=dims)
 
 
 

@@ -1,6 +1,6 @@
 """Convolution kernels: conv1d/conv2d/conv_transpose2d, unfold/fold (im2col/col2im) and mode padding.
 
-NCHW at the API. ``Conv2dFn`` works channels-first inside (see its docstring): one BLAS GEMM per group for
+NCHW at the API. ``Convolution`` works channels-first inside (see its docstring): one BLAS GEMM per group for
 the forward pass and for grad_weight, and for grad_input either a second GEMM (stride 1, the full
 convolution with the flipped kernel) or a GEMM plus a col2im loop over the KH*KW kernel offsets, each a
 strided add of one window slab (never ``np.add.at``), laid out so that the adds run over long contiguous
@@ -19,7 +19,7 @@ IntOrPair = Union[int, Sequence[int]]
 
 
 
-# Path choices of Conv2dFn (measured on ResNet/LeNet layers): the full-width-row layout is used while it
+# Path choices of Convolution (measured on ResNet/LeNet layers): the full-width-row layout is used while it
 # widens the GEMM by at most this factor, and the flipped-kernel grad_input while its copy of the gradient is
 # at most this many times the size of the col2im route's window gradient.
 ROWS_MAX_WIDENING = 1.25
@@ -170,7 +170,7 @@ def _batch_chunks(n: int, bytes_per_image: int):
 
 
 
-class Conv2dFn(Function):
+class Convolution(Function):
     """``y = conv2d(x, w) + b`` with zero padding ``pads`` = ((top, bottom), (left, right)) and groups.
 
     Channels-first inside: windows are copied as ``cols`` (C*KH*KW, n*OH*OW'), so each product is one GEMM

@@ -7,8 +7,12 @@ from ..autograd.function import Function
 from .im2col import col2im, im2col
 
 
-class ConvTranspose2dFn(Function):
-    """The adjoint of Conv2dFn in ``x``: ``y = col2im(w^T @ x)``, cropped by ``padding``, plus bias."""
+class ConvolutionTranspose(Function):
+    """The adjoint of Convolution in ``x``: ``y = col2im(w^T @ x)``, cropped by ``padding``, plus bias."""
+
+    def name(self) -> str:
+        return "ConvolutionBackward0"  # PyTorch runs transposed convolution through the same op
+
 
     def forward(self, x, w, b=None):
         n, cin, h, wd = x.shape

@@ -6,7 +6,7 @@ from ..autograd.function import Function
 
 
 # ---------------------------------------------------------------------------------------------- dropout
-class MaskFn(Function):
+class NativeDropout(Function):
     """``x * mask + shift``: dropout variants with a precomputed (already scaled) mask."""
 
     saves_inputs = False

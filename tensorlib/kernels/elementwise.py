@@ -13,6 +13,10 @@ from ..autograd.function import Function
 
 
 class Cast(Function):
+
+    def name(self) -> str:
+        return "ToCopyBackward0"
+
     saves_inputs = False
 
     def forward(self, x):
@@ -361,7 +365,7 @@ class Clamp(Function):
 
 
 
-class Identity(Function):
+class Clone(Function):
     """A differentiable copy (``clone``/``contiguous``)."""
 
     saves_inputs = False

@@ -43,7 +43,7 @@ def scatter_rows(num_rows: int, indices, rows):
     return out, touched
 
 
-class EmbeddingFn(Function):
+class Embedding(Function):
     saves_inputs = False
 
     def forward(self, weight):
@@ -88,7 +88,7 @@ def _weighted_bag_sum(weight, idx, coef, bag_of, starts, lengths, num_bags: int)
     return xp.matmul(grid_coef, xp.take(weight, grid_idx, axis=0))[:, 0, :]
 
 
-class EmbeddingBagFn(Function):
+class EmbeddingBag(Function):
     """Segment reductions of embedding rows; bag ``k`` covers flat positions ``starts[k]:ends[k]``."""
 
     def forward(self, weight, per_sample_weights):

@@ -34,7 +34,7 @@ def col2im(cols, padded_hw, kernel, stride, dilation):
 
 
 # ------------------------------------------------------------------------------------------- unfold / fold
-class Unfold(Function):
+class Im2Col(Function):
     saves_inputs = False
 
     def forward(self, x):
@@ -50,7 +50,7 @@ class Unfold(Function):
         return _crop(col2im(cols, self.padded_hw, self.kernel, self.stride, self.dilation), self.pads)
 
 
-class Fold(Function):
+class Col2Im(Function):
     saves_inputs = False
 
     def forward(self, cols):

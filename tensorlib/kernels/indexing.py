@@ -29,7 +29,7 @@ def _check_bounds(shape, index) -> None:
 
 
 
-class AdvancedIndex(Function):
+class Index(Function):
     saves_inputs = False
 
     def forward(self, x):
@@ -43,7 +43,7 @@ class AdvancedIndex(Function):
 
 
 
-class SetItem(Function):
+class CopySlices(Function):
     saves_inputs = False
 
     def forward(self, x, value):

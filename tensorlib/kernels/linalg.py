@@ -6,8 +6,16 @@ from .._backend import xp
 from ..autograd.function import Function
 
 
-class MatMul(Function):
+class Mm(Function):
     """``a @ b`` with NumPy's matmul rules (which are PyTorch's): 1-D operands get a dim added and removed."""
+
+    def name(self) -> str:
+        a, b = self.a.ndim, self.b.ndim
+        if a == 1 and b == 1:
+            return "DotBackward0"
+        if a == 2 and b == 1:
+            return "MvBackward0"
+        return "MmBackward0" if max(a, b) <= 2 else "BmmBackward0"
 
     def forward(self, a, b):
         self.a, self.b = a, b

@@ -7,7 +7,7 @@ from ..autograd.function import Function
 
 
 # ---------------------------------------------------------------------------------------------- linear
-class LinearFn(Function):
+class Linear(Function):
     """``y = x @ W.T + b`` over the last dim of ``x`` (any leading dims)."""
 
     def forward(self, x, w, b):
@@ -30,7 +30,7 @@ class LinearFn(Function):
 
 
 
-class BilinearFn(Function):
+class Bilinear(Function):
     """``y[n, o] = x1[n] @ W[o] @ x2[n] + b[o]`` for 2-D ``x1 (N, I)``, ``x2 (N, J)``, ``W (O, I, J)``."""
 
     def forward(self, x1, x2, w, b):

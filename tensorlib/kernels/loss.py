@@ -45,7 +45,7 @@ def _class_dot(a, weight):
 
 
 def _class_view(weight, ndim: int):
-    """Reshape a per-class vector (C,) to broadcast against (N, C, d1, ...) along axis 1."""
+    """View a per-class vector (C,) to broadcast against (N, C, d1, ...) along axis 1."""
     return weight.reshape((-1,) + (1,) * (ndim - 2)) if ndim >= 2 else weight
 
 
@@ -68,7 +68,7 @@ def _warn_if_probabilities(x, row_max, axis: int) -> None:
 
 
 
-class CrossEntropyIndexFn(Function):
+class CrossEntropyIndices(Function):
     """log_softmax + NLL over class indices in one op (weight, ignore_index, label_smoothing).
 
     Per sample ``i`` the loss is ``-sum_c q_ic log p_ic`` with ``q_i = (1 - eps) w_t onehot(t) + eps/C * w``
@@ -132,7 +132,7 @@ class CrossEntropyIndexFn(Function):
 
 
 
-class CrossEntropyProbFn(Function):
+class CrossEntropyProbs(Function):
     """log_softmax + soft-target cross-entropy: ``-sum_c w_c q_ic log p_ic`` with smoothed targets ``q``."""
 
     def forward(self, x, target, weight):
@@ -173,7 +173,7 @@ class CrossEntropyProbFn(Function):
 
 
 
-class NLLFn(Function):
+class NllLoss(Function):
     """Negative log-likelihood of class indices given log-probabilities ``x`` of shape (N, C, d1, ...)."""
 
     saves_inputs = False
@@ -199,7 +199,7 @@ class NLLFn(Function):
 
 
 # ------------------------------------------------------------------------------------ binary cross entropy
-class BinaryCrossEntropyFn(Function):
+class BinaryCrossEntropy(Function):
     """``-w (y log x + (1 - y) log(1 - x))`` with both logs clamped to >= -100 (as PyTorch)."""
 
     def forward(self, x, y, weight):
@@ -229,7 +229,7 @@ class BinaryCrossEntropyFn(Function):
 
 
 
-class BinaryCrossEntropyWithLogitsFn(Function):
+class BinaryCrossEntropyWithLogits(Function):
     """``w [(1 - y) x + (1 + (pw - 1) y) softplus(-x)]``, softplus in the overflow-free form."""
 
     def forward(self, x, y, weight, pos_weight):
@@ -269,8 +269,14 @@ class BinaryCrossEntropyWithLogitsFn(Function):
 
 
 # ------------------------------------------------------------------------------ elementwise regression losses
-class ElementwiseLossFn(Function):
+class ElementwiseLoss(Function):
     """Unreduced ``loss(x - y)`` for kind in {'mse', 'l1', 'smooth_l1', 'huber'}; gradient +/- for x / y."""
+
+    _NAMES = {"mse": "MseLoss", "l1": "L1Loss", "smooth_l1": "SmoothL1Loss", "huber": "HuberLoss"}
+
+    def name(self) -> str:
+        return self._NAMES.get(self.kind, "ElementwiseLoss") + "Backward0"
+
 
     def forward(self, x, y):
         diff = x - y
@@ -304,7 +310,7 @@ class ElementwiseLossFn(Function):
 
 
 
-class KLDivFn(Function):
+class KlDiv(Function):
     """Pointwise ``t (log t - x)`` (``0`` where ``t == 0``), or ``exp(t) (t - x)`` with ``log_target``."""
 
     def forward(self, x, t):

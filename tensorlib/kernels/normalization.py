@@ -46,7 +46,7 @@ def _channel_sum(a3):
 
 
 # ------------------------------------------------------------------------------------------------ batch norm
-class BatchNormFn(Function):
+class NativeBatchNorm(Function):
     """Batch norm over every axis but 1 of an (N, C, *) input.
 
     ``training`` (or no running stats) normalizes with the biased batch variance and updates the running
@@ -144,7 +144,7 @@ def _rows_backward(gy2, xhat2, invstd):
 
 
 
-class LayerNormFn(Function):
+class NativeLayerNorm(Function):
     """Normalize over the trailing ``D`` elements of each row; elementwise affine over those dims."""
 
     saves_inputs = False
@@ -174,7 +174,7 @@ class LayerNormFn(Function):
 
 
 
-class GroupNormFn(Function):
+class NativeGroupNorm(Function):
     """Normalize each of ``groups`` channel groups per sample of an (N, C, *) input; per-channel affine.
 
     With ``groups == C`` this is instance norm; ``running_mean``/``running_var`` (instance norm with
@@ -217,7 +217,7 @@ class GroupNormFn(Function):
 
 
 # -------------------------------------------------------------------------------------- local response norm
-class LocalResponseNormFn(Function):
+class LocalResponseNorm(Function):
     """``y = x / (k + alpha/size * sum_{window} x^2)^beta`` with a channel window of ``size`` (zero padded)."""
 
     def forward(self, x):

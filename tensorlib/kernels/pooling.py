@@ -80,7 +80,7 @@ def _swap_nc(x, swap: bool):
 
 
 
-class MaxPool2dFn(Function):
+class MaxPool2DWithIndices(Function):
     saves_inputs = False
 
     def forward(self, x):
@@ -148,7 +148,7 @@ class MaxPool2dFn(Function):
 
 
 
-class AvgPool2dFn(Function):
+class AvgPool2D(Function):
     saves_inputs = False
 
     def forward(self, x):
@@ -212,7 +212,7 @@ def _adaptive_matrix(size: int, out: int, dtype):
 
 
 
-class AdaptiveAvgPool2dFn(Function):
+class AdaptiveAvgPool2D(Function):
     """``A_h @ x @ A_w^T`` with the bins' averaging matrices (exact, two small matmuls)."""
 
     saves_inputs = False
@@ -240,7 +240,7 @@ class AdaptiveAvgPool2dFn(Function):
 
 
 
-class AdaptiveMaxPool2dFn(Function):
+class AdaptiveMaxPool2D(Function):
     """Each output's bin gathered as a fixed-size window (short bins repeat their last index, which cannot
     change a maximum), then one argmax; backward scatters with ``bincount`` over flat indices."""
 
@@ -275,7 +275,7 @@ class AdaptiveMaxPool2dFn(Function):
 
 
 
-class MaxUnpool2dFn(Function):
+class MaxUnpool2D(Function):
     saves_inputs = False
 
     def forward(self, x, indices):

@@ -82,6 +82,10 @@ class Var(Function):
 class MaxMinAll(Function):
     """Full max()/min(): the gradient is split evenly among tied extrema."""
 
+    def name(self) -> str:
+        return ("MaxBackward1" if self.is_max else "MinBackward1")
+
+
     def forward(self, x):
         self.x = x
         self.out = x.max() if self.is_max else x.min()
@@ -94,6 +98,10 @@ class MaxMinAll(Function):
 
 
 class AmaxAmin(Function):
+
+    def name(self) -> str:
+        return ("AmaxBackward0" if self.is_max else "AminBackward0")
+
     def forward(self, x):
         self.x = x
         fn = xp.amax if self.is_max else xp.amin
@@ -110,6 +118,10 @@ class AmaxAmin(Function):
 
 class MaxMinDim(Function):
     """max(dim)/min(dim) values: the gradient goes to the returned index."""
+
+    def name(self) -> str:
+        return ("MaxBackward0" if self.is_max else "MinBackward0")
+
 
     saves_inputs = False
 
@@ -129,7 +141,7 @@ class MaxMinDim(Function):
 
 
 
-class LogSumExp(Function):
+class Logsumexp(Function):
     def forward(self, x):
         self.x = x
         peak = xp.amax(x, axis=self.axes, keepdims=True)
@@ -176,7 +188,7 @@ class Cumprod(Function):
 
 
 
-class Norm2(Function):
+class Norm(Function):
     """Euclidean norm; gradient 0 at the origin (PyTorch's subgradient)."""
 
     def forward(self, x):

@@ -1,6 +1,6 @@
 """Recurrent kernels: one fused ``Function`` per (layer, direction) over a whole sequence, plus packing gathers.
 
-``RecurrentSequenceFn`` runs an Elman RNN (tanh/relu), LSTM (optionally projected) or GRU over a time-major
+``RecurrentSequence`` runs an Elman RNN (tanh/relu), LSTM (optionally projected) or GRU over a time-major
 ``(T, N, I)`` input:
 
 * forward: ``x @ W_ih^T + b`` for all steps in one big matmul, then one loop over time doing one
@@ -14,8 +14,8 @@ always a prefix of the batch because packed batches are sorted by decreasing len
 their state unchanged (so the final state is each sequence's last valid state) and output zeros; in reverse
 direction a row's state stays at ``h0`` until its last valid step is reached.
 
-An engine Function has one output, so ``RecurrentSequenceFn`` returns the output sequence and two tiny
-``_FinalStateFn`` nodes chained after it (output -> h_n -> c_n) return the final states: their backward
+An engine Function has one output, so ``RecurrentSequence`` returns the output sequence and two tiny
+``_FinalState`` nodes chained after it (output -> h_n -> c_n) return the final states: their backward
 hands the state gradient to the sequence kernel through a shared ``_StateBox`` and passes a free broadcast
 zero down the chain, so no full-size zero gradient is ever materialised for the unused parts."""
 
@@ -46,7 +46,7 @@ def _sigmoid_(a):
 
 
 
-class RecurrentSequenceFn(Function):
+class RecurrentSequence(Function):
     """One layer-direction over a whole sequence.
 
     Inputs: ``x (T, N, I)``, ``h0 (N, P)`` or None, ``c0 (N, H)`` or None (LSTM), ``w_ih (G*H, I)``,
@@ -363,7 +363,7 @@ class RecurrentSequenceFn(Function):
 
 
 class _StateBox:
-    """Links a ``RecurrentSequenceFn`` to the ``_FinalStateFn`` nodes that expose its final states."""
+    """Links a ``RecurrentSequence`` to the ``_FinalState`` nodes that expose its final states."""
 
     __slots__ = ("states", "grads")
 
@@ -372,7 +372,7 @@ class _StateBox:
 
 
 
-class _FinalStateFn(Function):
+class _FinalState(Function):
     """``h_n`` (``which='h'``) or ``c_n`` (``'c'``) of the sequence kernel that filled ``box``, ``(N, ·)``.
 
     Its input is the previous tensor of the chain (the output sequence, or ``h_n`` for ``c_n``), which makes
@@ -407,7 +407,7 @@ def _fresh(grad, shape: tuple, dtype):
 
 
 # ------------------------------------------------------------------------------------------ packing
-class _ScatterRowsFn(Function):
+class _ScatterRows(Function):
     """``out = full((rows, *feat), fill); out[index] = data`` (index unique); backward gathers."""
 
     saves_inputs = False
@@ -422,7 +422,7 @@ class _ScatterRowsFn(Function):
 
 
 
-class _GatherRowsFn(Function):
+class _GatherRows(Function):
     """``out = x[index]`` along dim 0 (index unique); backward scatters into zeros."""
 
     saves_inputs = False

@@ -14,7 +14,7 @@ def _shape_args(args) -> tuple:
 
 
 
-class Reshape(Function):
+class View(Function):
     saves_inputs = False
 
     def forward(self, x):
@@ -48,7 +48,7 @@ class Expand(Function):
 
 
 
-class Tile(Function):
+class Repeat(Function):
     saves_inputs = False
 
     def forward(self, x):
