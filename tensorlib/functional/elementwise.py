@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import dtypes as _dtypes
 from .._backend import xp
+from .._out import supports_out
 from ..kernels.elementwise import (
     Abs,
     Add,
@@ -58,7 +59,8 @@ def _binary(fn_cls, a, b):
 
 
 
-def add(input, other, *, alpha=1, out=None):
+@supports_out
+def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting."""
     if alpha != 1:
         other = mul(other, alpha)
@@ -66,7 +68,8 @@ def add(input, other, *, alpha=1, out=None):
 
 
 
-def sub(input, other, *, alpha=1, out=None):
+@supports_out
+def sub(input, other, *, alpha=1):
     if isinstance(input, Tensor) and input._data.dtype == xp.bool_ and isinstance(other, Tensor) \
             and other._data.dtype == xp.bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
@@ -81,7 +84,8 @@ subtract = sub
 
 
 
-def mul(input, other, *, out=None):
+@supports_out
+def mul(input, other):
     return _binary(Mul, input, other)
 
 
@@ -90,7 +94,8 @@ multiply = mul
 
 
 
-def div(input, other, *, rounding_mode=None, out=None):
+@supports_out
+def div(input, other, *, rounding_mode=None):
     """True division (int/int gives the default float dtype), or ``rounding_mode='trunc'|'floor'``."""
     if rounding_mode is not None:
         a, b = prepare(input, other)
@@ -135,12 +140,14 @@ def _raw(value):
 
 
 
+@supports_out
 def floor_divide(input, other):
     a, b = prepare(input, other)
     return Tensor._wrap(xp.floor_divide(_raw(a), _raw(b)))
 
 
 
+@supports_out
 def remainder(input, other):
     """Python-style modulus (sign of the divisor); gradient 1 w.r.t. ``input`` like PyTorch."""
     a, b = prepare(input, other)
@@ -150,12 +157,14 @@ def remainder(input, other):
 
 
 
+@supports_out
 def fmod(input, other):
     a, b = prepare(input, other)
     return Tensor._wrap(xp.fmod(_raw(a), _raw(b)))
 
 
 
+@supports_out
 def neg(input):
     return Neg.apply(input)
 
@@ -165,6 +174,7 @@ negative = neg
 
 
 
+@supports_out
 def pow(input, exponent):
     """``input ** exponent``; a tensor base with an integer tensor is promoted as in PyTorch."""
     a, b = prepare(input, exponent)
@@ -172,6 +182,7 @@ def pow(input, exponent):
 
 
 
+@supports_out
 def square(input):
     return mul(input, input)
 
@@ -186,56 +197,67 @@ def _unary_float(fn_cls, input):
 
 
 
+@supports_out
 def exp(input):
     return _unary_float(Exp, input)
 
 
 
+@supports_out
 def expm1(input):
     return _unary_float(Expm1, input)
 
 
 
+@supports_out
 def log(input):
     return _unary_float(Log, input)
 
 
 
+@supports_out
 def log2(input):
     return _unary_float(Log2, input)
 
 
 
+@supports_out
 def log10(input):
     return _unary_float(Log10, input)
 
 
 
+@supports_out
 def log1p(input):
     return _unary_float(Log1p, input)
 
 
 
+@supports_out
 def sqrt(input):
     return _unary_float(Sqrt, input)
 
 
 
+@supports_out
 def rsqrt(input):
     return _unary_float(Rsqrt, input)
 
 
 
+@supports_out
 def sin(input):
     return _unary_float(Sin, input)
 
 
 
+@supports_out
 def cos(input):
     return _unary_float(Cos, input)
 
 
 
+@supports_out
 def tan(input):
     return _unary_float(Tan, input)
 
@@ -247,16 +269,19 @@ def tan(input):
 
 
 
+@supports_out
 def erf(input):
     return _unary_float(Erf, input)
 
 
 
+@supports_out
 def reciprocal(input):
     return _unary_float(Reciprocal, input)
 
 
 
+@supports_out
 def abs(input):
     return Abs.apply(input)
 
@@ -269,21 +294,25 @@ absolute = abs
 
 
 
+@supports_out
 def sign(input):
     return Sign.apply(input)
 
 
 
+@supports_out
 def floor(input):
     return Floor.apply(input) if input._data.dtype.kind == "f" else input.clone()
 
 
 
+@supports_out
 def ceil(input):
     return Ceil.apply(input) if input._data.dtype.kind == "f" else input.clone()
 
 
 
+@supports_out
 def trunc(input):
     return Trunc.apply(input) if input._data.dtype.kind == "f" else input.clone()
 
@@ -293,16 +322,19 @@ fix = trunc
 
 
 
+@supports_out
 def round(input, *, decimals: int = 0):
     return Round.apply(input, decimals=decimals) if input._data.dtype.kind == "f" else input.clone()
 
 
 
+@supports_out
 def frac(input):
     return sub(input, trunc(input))
 
 
 
+@supports_out
 def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]``; ``min``/``max`` may be numbers or tensors (broadcast)."""
     if min is None and max is None:
@@ -324,36 +356,43 @@ clip = clamp
 
 
 
+@supports_out
 def clamp_min(input, min):
     return clamp(input, min=min)
 
 
 
+@supports_out
 def clamp_max(input, max):
     return clamp(input, max=max)
 
 
 
+@supports_out
 def maximum(input, other):
     return _binary(Maximum, input, other)
 
 
 
+@supports_out
 def minimum(input, other):
     return _binary(Minimum, input, other)
 
 
 
+@supports_out
 def fmax(input, other):
     return maximum(input, other)
 
 
 
+@supports_out
 def fmin(input, other):
     return minimum(input, other)
 
 
 
+@supports_out
 def where(condition, input=None, other=None):
     """Elements of ``input`` where ``condition`` else ``other``; ``where(condition)`` is ``nonzero(as_tuple)``."""
     if input is None and other is None:
@@ -366,6 +405,7 @@ def where(condition, input=None, other=None):
 
 
 
+@supports_out
 def lerp(input, end, weight):
     a, b = prepare(input, end)
     if isinstance(weight, Tensor):
@@ -389,6 +429,7 @@ def square_(input):
 
 
 
+@supports_out
 def bitwise_not(input):
     if input._data.dtype.kind == "f":
         raise TypeError("bitwise_not is only supported for integer and boolean tensors")
@@ -405,15 +446,18 @@ def _bitwise(np_fn, name, input, other):
 
 
 
+@supports_out
 def bitwise_and(input, other):
     return _bitwise(xp.bitwise_and, "bitwise_and", input, other)
 
 
 
+@supports_out
 def bitwise_or(input, other):
     return _bitwise(xp.bitwise_or, "bitwise_or", input, other)
 
 
 
+@supports_out
 def bitwise_xor(input, other):
     return _bitwise(xp.bitwise_xor, "bitwise_xor", input, other)

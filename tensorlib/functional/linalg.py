@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._backend import xp
+from .._out import supports_out
 from ..dtypes import cpp_name
 from ..kernels.linalg import Einsum, Mm
 from ..tensor import Tensor
@@ -11,6 +12,7 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "einsum"
 
 
 
+@supports_out
 def matmul(input, other):
     """Matrix product with broadcasting of batch dims; operands must share a dtype (as PyTorch)."""
     a, b = input._data, other._data
@@ -36,6 +38,7 @@ def matmul(input, other):
 
 
 
+@supports_out
 def mm(input, mat2):
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2D tensors, got {input.ndim}D and {mat2.ndim}D")
@@ -43,6 +46,7 @@ def mm(input, mat2):
 
 
 
+@supports_out
 def bmm(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected 3D tensors, got {input.ndim}D and {mat2.ndim}D")
@@ -52,11 +56,13 @@ def bmm(input, mat2):
 
 
 
+@supports_out
 def mv(input, vec):
     return matmul(input, vec)
 
 
 
+@supports_out
 def dot(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
@@ -68,6 +74,7 @@ inner = dot
 
 
 
+@supports_out
 def outer(input, vec2):
     return matmul(input.reshape(-1, 1), vec2.reshape(1, -1))
 

@@ -10,6 +10,7 @@ from collections import namedtuple
 
 from .. import dtypes as _dtypes
 from .._backend import xp
+from .._out import supports_out
 from ..kernels._utils import normalize_dim, normalize_dims
 from ..kernels.reduction import (
     AmaxAmin,
@@ -48,6 +49,7 @@ def _reduce_dtype(input: Tensor, dtype):
 
 
 
+@supports_out
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """Sum over ``dim`` (int, tuple or None for all); integer/bool inputs sum to int64 as in PyTorch."""
     return Sum.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim,
@@ -55,6 +57,7 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
 
 
 
+@supports_out
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     if dtype is not None:
         input = cast(input, _dtypes.to_numpy_dtype(dtype))
@@ -65,11 +68,13 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
 
 
 
+@supports_out
 def nansum(input, dim=None, keepdim: bool = False):
     return sum(where(xp.isnan(input._data), 0.0, input), dim, keepdim)
 
 
 
+@supports_out
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     if dtype is not None:
         input = cast(input, _dtypes.to_numpy_dtype(dtype))
@@ -80,6 +85,7 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
 
 
 
+@supports_out
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Variance with Bessel's ``correction`` (default 1); ``unbiased`` is the older spelling."""
     if isinstance(dim, bool):  # var(x, False): the positional ``unbiased`` of old PyTorch
@@ -89,6 +95,7 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
 
 
 
+@supports_out
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
@@ -123,22 +130,26 @@ def _max_min(input, dim, keepdim, is_max: bool):
 
 
 
+@supports_out
 def max(input, dim=None, keepdim: bool = False):
     """``max()`` -> value; ``max(dim)`` -> (values, indices); ``max(other)`` -> elementwise maximum."""
     return _max_min(input, dim, keepdim, True)
 
 
 
+@supports_out
 def min(input, dim=None, keepdim: bool = False):
     return _max_min(input, dim, keepdim, False)
 
 
 
+@supports_out
 def amax(input, dim=(), keepdim: bool = False):
     return AmaxAmin.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim, is_max=True)
 
 
 
+@supports_out
 def amin(input, dim=(), keepdim: bool = False):
     return AmaxAmin.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim, is_max=False)
 
@@ -150,6 +161,7 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
 
 
 
+@supports_out
 def argmax(input, dim=None, keepdim: bool = False):
     if dim is None:
         out = xp.argmax(input._data)
@@ -159,6 +171,7 @@ def argmax(input, dim=None, keepdim: bool = False):
 
 
 
+@supports_out
 def argmin(input, dim=None, keepdim: bool = False):
     if dim is None:
         out = xp.argmin(input._data)
@@ -168,17 +181,20 @@ def argmin(input, dim=None, keepdim: bool = False):
 
 
 
+@supports_out
 def logsumexp(input, dim, keepdim: bool = False):
     return Logsumexp.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 
 
+@supports_out
 def cumsum(input, dim: int, *, dtype=None):
     dt = _reduce_dtype(input, dtype)
     return Cumsum.apply(input, dim=normalize_dim(dim, input.ndim), dtype=dt)
 
 
 
+@supports_out
 def cumprod(input, dim: int, *, dtype=None):
     if dtype is not None:
         input = cast(input, _dtypes.to_numpy_dtype(dtype))
@@ -188,6 +204,7 @@ def cumprod(input, dim: int, *, dtype=None):
 
 
 
+@supports_out
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     """Vector p-norm over ``dim`` (all elements by default): p in {'fro', 2, 1, inf, -inf, 0, any float}."""
 
@@ -223,12 +240,14 @@ def log_softmax(input, dim=None, dtype=None):
 
 
 
+@supports_out
 def all(input, dim=None, keepdim: bool = False):
     axes = normalize_dims(dim, input.ndim)
     return Tensor._wrap(xp.all(input._data, axis=axes, keepdims=keepdim))
 
 
 
+@supports_out
 def any(input, dim=None, keepdim: bool = False):
     axes = normalize_dims(dim, input.ndim)
     return Tensor._wrap(xp.any(input._data, axis=axes, keepdims=keepdim))
