@@ -13,11 +13,6 @@ xp = numpy
 ndarray = numpy.ndarray
 
 
-def get_array_module(*arrays):
-    """Return the array module that owns ``arrays`` (always NumPy today)."""
-    return xp
-
-
 def force_array(value, dtype=None):
     """Return ``value`` as an ndarray, turning NumPy scalars (from reductions on 0-d input) back into arrays."""
     if isinstance(value, ndarray) and (dtype is None or value.dtype == dtype):

@@ -67,12 +67,3 @@ def test_no_generic_top_level_packages_are_installed(tmp_path):
             "print([n for n in ('vision', 'text', 'datasets') if importlib.util.find_spec(n) is not None])")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
-
-
-def test_numpy_stays_in_the_kernel_layer():
-    """nn modules/functional speak Tensor only, so another array module can be plugged in later."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1] / "tensorlib" / "nn"
-    offenders = [str(p) for p in root.rglob("*.py") if "import numpy" in p.read_text()]
-    assert offenders == []

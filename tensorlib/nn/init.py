@@ -11,6 +11,7 @@ from typing import Optional
 
 from .. import _random_fills
 from ..autograd.grad_mode import no_grad
+from ..creation import eye as _eye
 from ..random import Generator
 from ..tensor import Tensor
 
@@ -102,10 +103,8 @@ def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity (ones on the diagonal)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    from ..creation import eye
-
     with no_grad():
-        return tensor.copy_(eye(tensor.shape[0], tensor.shape[1], dtype=tensor.dtype))
+        return tensor.copy_(_eye(tensor.shape[0], tensor.shape[1], dtype=tensor.dtype))
 
 
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:

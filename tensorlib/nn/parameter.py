@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..creation import empty
 from ..tensor import Tensor
 
 
@@ -9,8 +10,6 @@ class Parameter(Tensor):
     """A leaf tensor with ``requires_grad=True`` by default that modules collect in ``parameters()``."""
 
     def __init__(self, data=None, requires_grad: bool = True):
-        from ..creation import empty
-
         source = empty(0) if data is None else data
         if not isinstance(source, Tensor):
             raise TypeError(f"Parameter expects a Tensor, got {type(source).__name__}")

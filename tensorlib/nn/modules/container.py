@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Iterable, Iterator, Optional
 
+from ..parameter import Parameter
 from .module import Module
 
 
@@ -207,8 +208,6 @@ class ParameterList(Module):
         return iter(self._parameters.values())
 
     def append(self, value) -> ParameterList:
-        from ..parameter import Parameter
-
         if not isinstance(value, Parameter):
             value = Parameter(value)
         self.register_parameter(str(len(self)), value)
@@ -231,8 +230,6 @@ class ParameterDict(_RegistryDict):
             self.update(parameters)
 
     def __setitem__(self, key: str, value) -> None:
-        from ..parameter import Parameter
-
         if not isinstance(value, Parameter):
             value = Parameter(value)
         self.register_parameter(key, value)

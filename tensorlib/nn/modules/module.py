@@ -8,8 +8,10 @@ from typing import Callable, Iterator, Optional
 
 from ..._graph import RemovableHandle
 from ...autograd.grad_mode import no_grad
+from ...creation import as_tensor
+from ...dtypes import dtype, float16, float32, float64
 from ...errors import InputShapeError, ModuleShapeError
-from ...tensor import Tensor
+from ...tensor import Tensor, _check_device
 from ..parameter import Buffer, Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -289,13 +291,10 @@ class Module:
 
     def to(self, *args, **kwargs) -> Module:
         """Cast floating parameters and buffers: ``to(dtype)``, ``to('cpu')``, ``to(device, dtype)``."""
-        from ...dtypes import dtype as dtype_type
-        from ...tensor import _check_device
-
         _check_device(kwargs.get("device"))
         target = kwargs.get("dtype")
         for arg in args:
-            if isinstance(arg, dtype_type):
+            if isinstance(arg, dtype):
                 target = arg
             elif isinstance(arg, Tensor):
                 target = arg.dtype
@@ -306,18 +305,12 @@ class Module:
         return self._apply_to_tensors(lambda t: t.to(target) if t.is_floating_point() else t)
 
     def float(self) -> Module:
-        from ...dtypes import float32
-
         return self._apply_to_tensors(lambda t: t.to(float32) if t.is_floating_point() else t)
 
     def double(self) -> Module:
-        from ...dtypes import float64
-
         return self._apply_to_tensors(lambda t: t.to(float64) if t.is_floating_point() else t)
 
     def half(self) -> Module:
-        from ...dtypes import float16
-
         return self._apply_to_tensors(lambda t: t.to(float16) if t.is_floating_point() else t)
 
     def cpu(self) -> Module:
@@ -398,7 +391,7 @@ class Module:
                 if key not in state_dict:
                     continue
                 value = state_dict[key]
-                value = value if isinstance(value, Tensor) else Tensor._wrap(__import__("numpy").asarray(value))
+                value = value if isinstance(value, Tensor) else as_tensor(value)
                 if assign:
                     if name in module._parameters:
                         module._parameters[name] = Parameter(value, tensor.requires_grad)
