@@ -167,9 +167,9 @@ def _regression(kind: str, input: Tensor, target: Tensor, reduction: str, beta: 
                 weight: Optional[Tensor], weighted_mean: bool) -> Tensor:
     check_reduction(reduction)
     _broadcast_warning(input, target)
-    loss = ElementwiseLoss.apply(input, target, kind=kind, beta=float(beta))
     if weight is None:
-        return reduce_loss(loss, reduction)
+        return ElementwiseLoss.apply(input, target, kind=kind, beta=float(beta), reduction=reduction)
+    loss = ElementwiseLoss.apply(input, target, kind=kind, beta=float(beta))
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError(f"Weights and input must have the same size, got weight {tuple(weight.shape)} and input "
                          f"{tuple(input.shape)}")

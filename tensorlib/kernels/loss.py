@@ -270,13 +270,14 @@ class BinaryCrossEntropyWithLogits(Function):
 
 # ------------------------------------------------------------------------------ elementwise regression losses
 class ElementwiseLoss(Function):
-    """Unreduced ``loss(x - y)`` for kind in {'mse', 'l1', 'smooth_l1', 'huber'}; gradient +/- for x / y."""
+    """``loss(x - y)`` for kind in {'mse', 'l1', 'smooth_l1', 'huber'}, reduced by ``reduction`` ('none', 'mean'
+    or 'sum') in the same op, as PyTorch's ``MseLossBackward0``; gradient +/- for x / y."""
 
     _NAMES = {"mse": "MseLoss", "l1": "L1Loss", "smooth_l1": "SmoothL1Loss", "huber": "HuberLoss"}
+    reduction = "none"
 
     def name(self) -> str:
-        return self._NAMES.get(self.kind, "ElementwiseLoss") + "Backward0"
-
+        return self._NAMES[self.kind] + "Backward0"
 
     def forward(self, x, y):
         diff = x - y
@@ -293,10 +294,16 @@ class ElementwiseLoss(Function):
             else:
                 loss = xp.where(small, 0.5 * diff * diff, beta * (abs_diff - 0.5 * beta))
         self.diff = diff
-        return loss.astype(diff.dtype, copy=False)
+        loss = loss.astype(diff.dtype, copy=False)
+        if self.reduction == "none":
+            return loss
+        total = loss.sum(dtype=diff.dtype)
+        return xp.asarray(total / loss.size if self.reduction == "mean" else total, dtype=diff.dtype)
 
     def backward(self, g):
         diff, kind, beta = self.diff, self.kind, self.beta
+        if self.reduction == "mean":
+            g = g / diff.size
         if kind == "mse":
             d = 2 * diff
         elif kind == "l1" or beta == 0:

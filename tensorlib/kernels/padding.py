@@ -44,7 +44,7 @@ class ModePad(Function):
     _NAMES = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
 
     def name(self) -> str:
-        return f"{self._NAMES[self.mode]}{len(self.pairs)}dBackward0"
+        return f"{self._NAMES[self.mode]}{len(self.pairs)}DBackward0"
 
     def forward(self, x):
         self.in_shape = x.shape
