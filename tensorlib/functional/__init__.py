@@ -16,9 +16,9 @@ from .elementwise import *
 from .elementwise import square_
 from .embedding import *
 from .indexing import *
-from .indexing import getitem, setitem_
+from .indexing import getitem
 from .inplace import *
-from .inplace import unary_
+from .inplace import setitem_, unary_
 from .linalg import *
 from .linear import *
 from .loss import *

@@ -99,9 +99,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair
                            f"input{list(input.shape)} to have {weight.shape[1] * groups} channels, but got "
                            f"{input.shape[1]} channels instead")
     if pad2 == "same":
-        k = weight.shape[2]
-        total = dilation * (k - 1)
-        pads = ((0, 0), (total // 2, total - total // 2))
+        pads = ((0, 0),) + same_pads((weight.shape[2],), (dilation,))
         _check_types(input, weight, bias)
         out = Convolution.apply(input.unsqueeze(2), weight.unsqueeze(2), bias, stride=(1, 1), pads=pads,
                              dilation=(1, dilation), groups=groups)
@@ -191,7 +189,7 @@ def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation
     return Col2Im.apply(input, padded_hw=padded, **geo)
 
 
-def _same_pads(kernel, dilation):
+def same_pads(kernel, dilation):
     """PyTorch's 'same': total ``d*(k-1)``, the odd extra element goes after (bottom/right)."""
     pads = []
     for k, d in zip(kernel, dilation):
@@ -207,7 +205,7 @@ def _conv_pads(padding, kernel, stride, dilation, ndim: int):
         if padding == "same":
             if any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
-            return _same_pads(kernel, dilation)
+            return same_pads(kernel, dilation)
         raise ValueError(f"Invalid padding string {padding!r}, should be one of ('valid', 'same')")
     pads = _ntuple(padding, ndim, "padding")
     if any(p < 0 for p in pads):

@@ -5,9 +5,8 @@ Backward of advanced (integer/bool) indexing scatter-adds, so repeated indices a
 from __future__ import annotations
 
 from .._backend import xp
-from ..autograd import grad_mode
 from ..kernels._utils import normalize_dim
-from ..kernels.indexing import CopySlices, Gather, Index, IndexSelect, Scatter, _check_bounds
+from ..kernels.indexing import Gather, Index, IndexSelect, Scatter, _check_bounds
 from ..kernels.shape import Slice
 from ..tensor import Tensor
 from ._utils import to_tensor
@@ -53,43 +52,12 @@ def getitem(input, index):
 
 
 
-def setitem_(input, index, value) -> None:
-    """``input[index] = value`` in place; recorded in the graph when either side requires grad."""
-    index, _ = _convert_index(index)
-    _check_bounds(input.shape, index)
-    value_data = value._data if isinstance(value, Tensor) else value
-    graph = grad_mode.is_grad_enabled() and (input.requires_grad or (isinstance(value, Tensor)
-                                                                      and value.requires_grad))
-    if graph:
-        check_inplace(input, "setitem")
-        if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
-            value = value.to(input.dtype)
-        out = CopySlices.apply(input, value, index=index)
-        rebind_inplace(input, out)
-        return
-    input._data[index] = value_data
-    input._version.bump("setitem (x[...] = v)")
 
 
 
-def check_inplace(input: Tensor, op_name: str) -> None:
-    if input.requires_grad and input.is_leaf and grad_mode.is_grad_enabled():
-        raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
-                           f"({op_name}). Wrap it in `with tensorlib.no_grad():` (e.g. for initialisation or an "
-                           "optimizer step) or use the out-of-place form.")
 
 
 
-def rebind_inplace(input: Tensor, out: Tensor) -> None:
-    """Make ``input`` the result of a recorded in-place op: new data, the op's graph node, a fresh version."""
-    input._data = out._data
-    input.grad_fn = out.grad_fn
-    input.requires_grad = out.requires_grad
-    input._version = out._version
-    if input._retains_grad and input.grad_fn is not None:
-        import weakref
-
-        input.grad_fn.retained = weakref.ref(input)
 
 
 

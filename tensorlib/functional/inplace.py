@@ -7,11 +7,13 @@ rebound to the result, as PyTorch's in-place autograd does for non-view tensors.
 
 from __future__ import annotations
 
+from .. import _grad_mode as grad_mode
 from .. import random as _random
 from .._backend import xp
+from ..kernels.indexing import CopySlices, _check_bounds
 from ..tensor import Tensor
 from .elementwise import add, clamp, clone, div, lerp, mul, sub
-from .indexing import check_inplace, masked_fill, rebind_inplace
+from .indexing import _convert_index, masked_fill
 
 __all__ = ["add_", "sub_", "mul_", "div_", "pow_", "clamp_", "masked_fill_", "lerp_", "zero_", "fill_", "copy_",
            "uniform_", "normal_", "bernoulli_", "exponential_", "random_"]
@@ -178,3 +180,40 @@ def exponential_(self, lambd: float = 1.0, *, generator=None):
 def random_(self, from_: int = 0, to=None, *, generator=None):
     high = to if to is not None else (2 ** 24 if self._data.dtype.kind == "f" else xp.iinfo(self._data.dtype).max)
     return _write(self, _random.np_rng(generator).integers(from_, high, self._data.shape), "random_")
+
+
+def setitem_(input, index, value) -> None:
+    """``input[index] = value`` in place; recorded in the graph when either side requires grad."""
+    index, _ = _convert_index(index)
+    _check_bounds(input.shape, index)
+    value_data = value._data if isinstance(value, Tensor) else value
+    graph = grad_mode.is_grad_enabled() and (input.requires_grad or (isinstance(value, Tensor)
+                                                                      and value.requires_grad))
+    if graph:
+        check_inplace(input, "setitem")
+        if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
+            value = value.to(input.dtype)
+        out = CopySlices.apply(input, value, index=index)
+        rebind_inplace(input, out)
+        return
+    input._data[index] = value_data
+    input._version.bump("setitem (x[...] = v)")
+
+
+def check_inplace(input: Tensor, op_name: str) -> None:
+    if input.requires_grad and input.is_leaf and grad_mode.is_grad_enabled():
+        raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
+                           f"({op_name}). Wrap it in `with tensorlib.no_grad():` (e.g. for initialisation or an "
+                           "optimizer step) or use the out-of-place form.")
+
+
+def rebind_inplace(input: Tensor, out: Tensor) -> None:
+    """Make ``input`` the result of a recorded in-place op: new data, the op's graph node, a fresh version."""
+    input._data = out._data
+    input.grad_fn = out.grad_fn
+    input.requires_grad = out.requires_grad
+    input._version = out._version
+    if input._retains_grad and input.grad_fn is not None:
+        import weakref
+
+        input.grad_fn.retained = weakref.ref(input)

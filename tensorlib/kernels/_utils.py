@@ -42,7 +42,7 @@ def expand_reduced(grad, shape, axes, keepdim: bool):
     return xp.broadcast_to(grad, shape)
 
 
-def _ntuple(value, n: int, name: str) -> tuple:
+def _ntuple(value, n: int, name: str = "argument") -> tuple:
     if isinstance(value, (list, tuple)):
         if len(value) == 1 and n > 1:
             return tuple(int(value[0]) for _ in range(n))

@@ -8,6 +8,8 @@ from typing import Optional, Sequence, Tuple, Union
 
 from ... import creation
 from ...autograd.grad_mode import no_grad
+from ...functional.conv import same_pads
+from ...kernels._utils import _ntuple
 from ...tensor import Tensor
 from .. import functional as F
 from ..parameter import Parameter
@@ -16,12 +18,6 @@ from .module import Module, shape_error
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _ntuple(value, n: int) -> tuple:
-    if isinstance(value, (list, tuple)):
-        return tuple(value) if len(value) != 1 or n == 1 else tuple(value) * n
-    return (value,) * n
 
 
 class _ConvNd(Module):
@@ -56,13 +52,8 @@ class _ConvNd(Module):
         self.transposed, self.output_padding = transposed, output_padding
         self.groups, self.padding_mode = groups, padding_mode
         if isinstance(padding, str):
-            pads = [0, 0] * len(kernel_size)
-            if padding == "same":
-                for d, k, i in zip(dilation, kernel_size, range(len(kernel_size) - 1, -1, -1)):
-                    total = d * (k - 1)
-                    pads[2 * i] = total // 2
-                    pads[2 * i + 1] = total - total // 2
-            self._reversed_padding_repeated_twice = pads
+            pairs = same_pads(kernel_size, dilation) if padding == "same" else ((0, 0),) * len(kernel_size)
+            self._reversed_padding_repeated_twice = [p for pair in reversed(pairs) for p in pair]
         else:
             self._reversed_padding_repeated_twice = [p for p in reversed(padding) for _ in range(2)]
         shape = ((in_channels, out_channels // groups) if transposed else
