@@ -24,7 +24,6 @@ def to_tensor(value, like: Tensor = None) -> Tensor:
     return Tensor._wrap(array)
 
 
-
 def prepare(a, b):
     """Return ``(a, b)`` ready for a binary op: Tensors, or a Python scalar when it keeps the tensor's dtype.
 
@@ -55,15 +54,12 @@ def prepare(a, b):
     return to_tensor(a), to_tensor(b)
 
 
-
 def _as(tensor: Tensor, np_dtype) -> Tensor:
     return tensor if tensor._data.dtype == np_dtype else cast(tensor, np_dtype)
 
 
-
 def cast(tensor: Tensor, np_dtype) -> Tensor:
     return Cast.apply(tensor, dtype=xp.dtype(np_dtype))
-
 
 
 def float_only(tensor: Tensor, op: str) -> None:

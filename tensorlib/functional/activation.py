@@ -43,37 +43,30 @@ def _unary(fn_cls, input: Tensor, name: str, **attrs) -> Tensor:
     return fn_cls.apply(input, **attrs)
 
 
-
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
     return _unary(Gelu, input, "gelu", approximate=approximate)
 
 
-
 def silu(input: Tensor) -> Tensor:
     return _unary(Silu, input, "silu")
-
 
 
 def mish(input: Tensor) -> Tensor:
     return _unary(Mish, input, "mish")
 
 
-
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return _unary(Softplus, input, "softplus", beta=float(beta), threshold=float(threshold))
-
 
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
     return _unary(Elu, input, "elu", alpha=float(alpha), scale=1.0, input_scale=1.0)
 
 
-
 def selu(input: Tensor) -> Tensor:
     return _unary(Elu, input, "selu", alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
-
 
 
 def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -82,10 +75,8 @@ def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
     return _unary(Elu, input, "celu", alpha=float(alpha), scale=1.0, input_scale=1.0 / alpha)
 
 
-
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return _unary(LeakyRelu, input, "leaky_relu", negative_slope=float(negative_slope))
-
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
@@ -94,40 +85,32 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tens
     return _unary(Hardtanh, input, "hardtanh", min_val=min_val, max_val=max_val)
 
 
-
 def relu6(input: Tensor) -> Tensor:
     return hardtanh(input, 0.0, 6.0)
-
 
 
 def hardsigmoid(input: Tensor) -> Tensor:
     return _unary(Hardsigmoid, input, "hardsigmoid")
 
 
-
 def hardswish(input: Tensor) -> Tensor:
     return _unary(Hardswish, input, "hardswish")
-
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     return _unary(LogSigmoid, input, "log_sigmoid")
 
 
-
 def softsign(input: Tensor) -> Tensor:
     return _unary(Softsign, input, "softsign")
-
 
 
 def tanhshrink(input: Tensor) -> Tensor:
     return _unary(Tanhshrink, input, "tanhshrink")
 
 
-
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return _unary(Shrink, input, "hardshrink", lambd=float(lambd), soft=False)
-
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -136,10 +119,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return _unary(Shrink, input, "softshrink", lambd=float(lambd), soft=True)
 
 
-
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     return _unary(Threshold, input, "threshold", threshold=threshold, value=value)
-
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

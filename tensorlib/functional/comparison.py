@@ -12,10 +12,8 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "less", "less_equal", "greater", 
            "isneginf", "isfinite", "isclose", "allclose"]
 
 
-
 def _raw(value):
     return value._data if isinstance(value, Tensor) else value
-
 
 
 def _compare(np_fn, input, other):
@@ -23,11 +21,9 @@ def _compare(np_fn, input, other):
     return Tensor._wrap(np_fn(_raw(a), _raw(b)))
 
 
-
 @supports_out
 def eq(input, other):
     return _compare(xp.equal, input, other)
-
 
 
 @supports_out
@@ -35,11 +31,9 @@ def ne(input, other):
     return _compare(xp.not_equal, input, other)
 
 
-
 @supports_out
 def lt(input, other):
     return _compare(xp.less, input, other)
-
 
 
 @supports_out
@@ -47,11 +41,9 @@ def le(input, other):
     return _compare(xp.less_equal, input, other)
 
 
-
 @supports_out
 def gt(input, other):
     return _compare(xp.greater, input, other)
-
 
 
 @supports_out
@@ -59,9 +51,7 @@ def ge(input, other):
     return _compare(xp.greater_equal, input, other)
 
 
-
 less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
-
 
 
 def equal(input, other) -> bool:
@@ -69,11 +59,9 @@ def equal(input, other) -> bool:
     return input.shape == other.shape and bool(xp.array_equal(input._data, other._data))
 
 
-
 @supports_out
 def logical_and(input, other):
     return Tensor._wrap(xp.logical_and(_raw(to_tensor(input)), _raw(to_tensor(other))))
-
 
 
 @supports_out
@@ -81,11 +69,9 @@ def logical_or(input, other):
     return Tensor._wrap(xp.logical_or(_raw(to_tensor(input)), _raw(to_tensor(other))))
 
 
-
 @supports_out
 def logical_xor(input, other):
     return Tensor._wrap(xp.logical_xor(_raw(to_tensor(input)), _raw(to_tensor(other))))
-
 
 
 @supports_out
@@ -93,36 +79,29 @@ def logical_not(input):
     return Tensor._wrap(xp.logical_not(input._data))
 
 
-
 def isnan(input):
     return Tensor._wrap(xp.isnan(input._data))
-
 
 
 def isinf(input):
     return Tensor._wrap(xp.isinf(input._data))
 
 
-
 def isposinf(input):
     return Tensor._wrap(xp.isposinf(input._data))
-
 
 
 def isneginf(input):
     return Tensor._wrap(xp.isneginf(input._data))
 
 
-
 def isfinite(input):
     return Tensor._wrap(xp.isfinite(input._data))
-
 
 
 def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
     a, b = prepare(input, other)
     return Tensor._wrap(xp.isclose(_raw(a), _raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
-
 
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:

@@ -22,9 +22,6 @@ from ..tensor import Tensor
 __all__ = ["conv2d", "conv1d", "conv_transpose2d", "unfold", "fold"]
 
 
-
-
-
 def _check_types(input: Tensor, weight: Tensor, bias) -> None:
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"expected a floating point input, got {input.dtype}")
@@ -34,7 +31,6 @@ def _check_types(input: Tensor, weight: Tensor, bias) -> None:
     if bias is not None and bias._data.dtype != input._data.dtype:
         raise RuntimeError(f"Input type ({cpp_name(input._data.dtype)}) and bias type "
                            f"({cpp_name(bias._data.dtype)}) should be the same")
-
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair = 1,
@@ -74,7 +70,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair
     return Convolution.apply(input, weight, bias, stride=stride, pads=pads, dilation=dilation, groups=groups)
 
 
-
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair = 1,
            padding: Union[IntOrPair, str] = 0, dilation: IntOrPair = 1, groups: int = 1) -> Tensor:
     """1-D convolution. input (N, C, L) or (C, L); weight (OC, C/groups, K). Runs as conv2d with H = 1."""
@@ -106,7 +101,6 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair
     else:
         out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), pad2, (1, dilation), groups)
     return out.squeeze(2)
-
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair = 1,
@@ -151,7 +145,6 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor = None, stride:
                                    groups=groups, full_hw=full, out_hw=out_hw)
 
 
-
 def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, padding: IntOrPair = 0,
            stride: IntOrPair = 1) -> Tensor:
     """im2col: (N, C, H, W) -> (N, C*KH*KW, L), L = number of sliding blocks (row-major over positions)."""
@@ -161,7 +154,6 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1, paddi
         raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)")
     geo = _fold_geometry(input.shape[2:], kernel_size, dilation, padding, stride, "unfold")
     return Im2Col.apply(input, **geo)
-
 
 
 def fold(input: Tensor, output_size: IntOrPair, kernel_size: IntOrPair, dilation: IntOrPair = 1,

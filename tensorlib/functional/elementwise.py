@@ -58,14 +58,12 @@ def _binary(fn_cls, a, b):
     return fn_cls.apply(a, b)
 
 
-
 @supports_out
 def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting."""
     if alpha != 1:
         other = mul(other, alpha)
     return _binary(Add, input, other)
-
 
 
 @supports_out
@@ -79,9 +77,7 @@ def sub(input, other, *, alpha=1):
     return _binary(Sub, input, other)
 
 
-
 subtract = sub
-
 
 
 @supports_out
@@ -89,9 +85,7 @@ def mul(input, other):
     return _binary(Mul, input, other)
 
 
-
 multiply = mul
-
 
 
 @supports_out
@@ -117,13 +111,10 @@ def div(input, other, *, rounding_mode=None):
     return Div.apply(a, b)
 
 
-
 divide = div
 
 
-
 true_divide = div
-
 
 
 def _is_float(value) -> bool:
@@ -134,17 +125,14 @@ def _is_float(value) -> bool:
     return hasattr(value, "dtype") and value.dtype.kind == "f"
 
 
-
 def _raw(value):
     return value._data if isinstance(value, Tensor) else value
-
 
 
 @supports_out
 def floor_divide(input, other):
     a, b = prepare(input, other)
     return Tensor._wrap(xp.floor_divide(_raw(a), _raw(b)))
-
 
 
 @supports_out
@@ -156,12 +144,10 @@ def remainder(input, other):
     return Tensor._wrap(xp.remainder(_raw(a), _raw(b)))
 
 
-
 @supports_out
 def fmod(input, other):
     a, b = prepare(input, other)
     return Tensor._wrap(xp.fmod(_raw(a), _raw(b)))
-
 
 
 @supports_out
@@ -169,9 +155,7 @@ def neg(input):
     return Neg.apply(input)
 
 
-
 negative = neg
-
 
 
 @supports_out
@@ -181,11 +165,9 @@ def pow(input, exponent):
     return Pow.apply(a, b)
 
 
-
 @supports_out
 def square(input):
     return mul(input, input)
-
 
 
 def _unary_float(fn_cls, input):
@@ -196,11 +178,9 @@ def _unary_float(fn_cls, input):
     return fn_cls.apply(input)
 
 
-
 @supports_out
 def exp(input):
     return _unary_float(Exp, input)
-
 
 
 @supports_out
@@ -208,11 +188,9 @@ def expm1(input):
     return _unary_float(Expm1, input)
 
 
-
 @supports_out
 def log(input):
     return _unary_float(Log, input)
-
 
 
 @supports_out
@@ -220,11 +198,9 @@ def log2(input):
     return _unary_float(Log2, input)
 
 
-
 @supports_out
 def log10(input):
     return _unary_float(Log10, input)
-
 
 
 @supports_out
@@ -232,11 +208,9 @@ def log1p(input):
     return _unary_float(Log1p, input)
 
 
-
 @supports_out
 def sqrt(input):
     return _unary_float(Sqrt, input)
-
 
 
 @supports_out
@@ -244,11 +218,9 @@ def rsqrt(input):
     return _unary_float(Rsqrt, input)
 
 
-
 @supports_out
 def sin(input):
     return _unary_float(Sin, input)
-
 
 
 @supports_out
@@ -256,17 +228,9 @@ def cos(input):
     return _unary_float(Cos, input)
 
 
-
 @supports_out
 def tan(input):
     return _unary_float(Tan, input)
-
-
-
-
-
-
-
 
 
 @supports_out
@@ -274,11 +238,9 @@ def erf(input):
     return _unary_float(Erf, input)
 
 
-
 @supports_out
 def reciprocal(input):
     return _unary_float(Reciprocal, input)
-
 
 
 @supports_out
@@ -286,12 +248,7 @@ def abs(input):
     return Abs.apply(input)
 
 
-
 absolute = abs
-
-
-
-
 
 
 @supports_out
@@ -299,11 +256,9 @@ def sign(input):
     return Sign.apply(input)
 
 
-
 @supports_out
 def floor(input):
     return Floor.apply(input) if input._data.dtype.kind == "f" else input.clone()
-
 
 
 @supports_out
@@ -311,15 +266,12 @@ def ceil(input):
     return Ceil.apply(input) if input._data.dtype.kind == "f" else input.clone()
 
 
-
 @supports_out
 def trunc(input):
     return Trunc.apply(input) if input._data.dtype.kind == "f" else input.clone()
 
 
-
 fix = trunc
-
 
 
 @supports_out
@@ -327,11 +279,9 @@ def round(input, *, decimals: int = 0):
     return Round.apply(input, decimals=decimals) if input._data.dtype.kind == "f" else input.clone()
 
 
-
 @supports_out
 def frac(input):
     return sub(input, trunc(input))
-
 
 
 @supports_out
@@ -351,9 +301,7 @@ def clamp(input, min=None, max=None):
     return Clamp.apply(input, min, max)
 
 
-
 clip = clamp
-
 
 
 @supports_out
@@ -361,11 +309,9 @@ def clamp_min(input, min):
     return clamp(input, min=min)
 
 
-
 @supports_out
 def clamp_max(input, max):
     return clamp(input, max=max)
-
 
 
 @supports_out
@@ -373,11 +319,9 @@ def maximum(input, other):
     return _binary(Maximum, input, other)
 
 
-
 @supports_out
 def minimum(input, other):
     return _binary(Minimum, input, other)
-
 
 
 @supports_out
@@ -385,11 +329,9 @@ def fmax(input, other):
     return maximum(input, other)
 
 
-
 @supports_out
 def fmin(input, other):
     return minimum(input, other)
-
 
 
 @supports_out
@@ -404,7 +346,6 @@ def where(condition, input=None, other=None):
     return Where.apply(cond, a, b)
 
 
-
 @supports_out
 def lerp(input, end, weight):
     a, b = prepare(input, end)
@@ -413,20 +354,16 @@ def lerp(input, end, weight):
     return Lerp.apply(a, b, weight)
 
 
-
 def clone(input, *, memory_format=None):
     return Clone.apply(input, copy=True)
-
 
 
 def contiguous(input):
     return Clone.apply(input, copy=False)
 
 
-
 def square_(input):
     return input.mul_(input)
-
 
 
 @supports_out
@@ -434,7 +371,6 @@ def bitwise_not(input):
     if input._data.dtype.kind == "f":
         raise TypeError("bitwise_not is only supported for integer and boolean tensors")
     return Tensor._wrap(xp.invert(input._data))
-
 
 
 def _bitwise(np_fn, name, input, other):
@@ -445,17 +381,14 @@ def _bitwise(np_fn, name, input, other):
     return Tensor._wrap(np_fn(ad, bd))
 
 
-
 @supports_out
 def bitwise_and(input, other):
     return _bitwise(xp.bitwise_and, "bitwise_and", input, other)
 
 
-
 @supports_out
 def bitwise_or(input, other):
     return _bitwise(xp.bitwise_or, "bitwise_or", input, other)
-
 
 
 @supports_out

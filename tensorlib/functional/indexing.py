@@ -42,23 +42,12 @@ def _convert_index(index):
     return tuple(out), basic
 
 
-
 def getitem(input, index):
     index, basic = _convert_index(index)
     _check_bounds(input.shape, index)
     if basic:
         return Slice.apply(input, index=index)
     return Index.apply(input, index=index)
-
-
-
-
-
-
-
-
-
-
 
 
 def gather(input, dim: int, index, *, sparse_grad: bool = False):
@@ -78,7 +67,6 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):
     return Gather.apply(input, index=idx.astype(xp.intp, copy=False), dim=dim)
 
 
-
 def take_along_dim(input, indices, dim=None):
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
@@ -89,7 +77,6 @@ def take_along_dim(input, indices, dim=None):
     in_shape, idx_shape = list(shape), list(shape)
     in_shape[dim], idx_shape[dim] = input.shape[dim], idx.shape[dim]
     return gather(input.expand(in_shape), dim, Tensor._wrap(xp.broadcast_to(idx, idx_shape)))
-
 
 
 def _scatter(input, dim, index, src, add):
@@ -105,7 +92,6 @@ def _scatter(input, dim, index, src, add):
     return Scatter.apply(input, src, index=idx, dim=dim, add=add, src_shape=src.shape)
 
 
-
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
@@ -117,10 +103,8 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
     return _scatter(input, dim, index, src, add=False)
 
 
-
 def scatter_add(input, dim: int, index, src):
     return _scatter(input, dim, index, src, add=True)
-
 
 
 def index_select(input, dim: int, index):
@@ -132,7 +116,6 @@ def index_select(input, dim: int, index):
     return IndexSelect.apply(input, index=idx, dim=dim)
 
 
-
 def index_add(input, dim: int, index, source, *, alpha=1):
     dim = normalize_dim(dim, input.ndim)
     idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
@@ -140,7 +123,6 @@ def index_add(input, dim: int, index, source, *, alpha=1):
     shape[dim] = -1
     full_index = xp.broadcast_to(idx.reshape(shape), source.shape)
     return scatter_add(input, dim, Tensor._wrap(full_index), source * alpha if alpha != 1 else source)
-
 
 
 def masked_fill(input, mask, value):
@@ -158,11 +140,9 @@ def masked_fill(input, mask, value):
     return where(mask_data, value, input)
 
 
-
 def masked_select(input, mask):
     mask_data = xp.broadcast_to(mask._data, xp.broadcast_shapes(input.shape, mask.shape))
     return getitem(input.expand(mask_data.shape), Tensor._wrap(mask_data))
-
 
 
 def nonzero(input, *, as_tuple: bool = False):
@@ -170,7 +150,6 @@ def nonzero(input, *, as_tuple: bool = False):
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(xp.int64)) for i in xp.nonzero(data))
     return Tensor._wrap(xp.argwhere(data).astype(xp.int64))
-
 
 
 def argwhere(input):

@@ -23,7 +23,6 @@ def _category(dtype) -> int:
     return 0 if dtype.kind == "b" else (2 if dtype.kind == "f" else 1)
 
 
-
 def apply_inplace(self: Tensor, compute, name: str) -> Tensor:
     """Run ``compute()`` (an out-of-place op on ``self``) and store the result into ``self``."""
     check_inplace(self, name)
@@ -44,50 +43,40 @@ def apply_inplace(self: Tensor, compute, name: str) -> Tensor:
     return self
 
 
-
 def add_(self, other, *, alpha=1):
     return apply_inplace(self, lambda: add(self, other, alpha=alpha), "add_")
-
 
 
 def sub_(self, other, *, alpha=1):
     return apply_inplace(self, lambda: sub(self, other, alpha=alpha), "sub_")
 
 
-
 def mul_(self, other):
     return apply_inplace(self, lambda: mul(self, other), "mul_")
-
 
 
 def div_(self, other, *, rounding_mode=None):
     return apply_inplace(self, lambda: div(self, other, rounding_mode=rounding_mode), "div_")
 
 
-
 def pow_(self, exponent):
     return apply_inplace(self, lambda: pow(self, exponent), "pow_")
-
 
 
 def clamp_(self, min=None, max=None):
     return apply_inplace(self, lambda: clamp(self, min, max), "clamp_")
 
 
-
 def masked_fill_(self, mask, value):
     return apply_inplace(self, lambda: masked_fill(self, mask, value), "masked_fill_")
-
 
 
 def lerp_(self, end, weight):
     return apply_inplace(self, lambda: lerp(self, end, weight), "lerp_")
 
 
-
 def unary_(self, fn, name: str):
     return apply_inplace(self, lambda: fn(self), name)
-
 
 
 def _write(self: Tensor, values, name: str) -> Tensor:
@@ -97,10 +86,8 @@ def _write(self: Tensor, values, name: str) -> Tensor:
     return self
 
 
-
 def zero_(self):
     return _write(self, 0, "zero_")
-
 
 
 def fill_(self, value):
@@ -109,7 +96,6 @@ def fill_(self, value):
             return apply_inplace(self, lambda: value.expand(self.shape).to(self.dtype) + 0, "fill_")
         value = value._data
     return _write(self, value, "fill_")
-
 
 
 def copy_(self, src, non_blocking: bool = False):
@@ -128,7 +114,6 @@ def copy_(self, src, non_blocking: bool = False):
     return _write(self, broadcast, "copy_")
 
 
-
 def _draw_into(self: Tensor, draw, name: str) -> xp.ndarray:
     """Run ``draw(out=...)`` straight into float32/float64 storage (no temporaries); returns the target."""
     check_inplace(self, name)
@@ -141,7 +126,6 @@ def _draw_into(self: Tensor, draw, name: str) -> xp.ndarray:
     return data
 
 
-
 def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
     rng = _random.np_rng(generator)
     dtype = self._data.dtype if self._data.dtype in (xp.float32, xp.float64) else xp.float64
@@ -150,7 +134,6 @@ def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
         data *= b - a
         data += a
     return self
-
 
 
 def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
@@ -164,17 +147,14 @@ def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
     return self
 
 
-
 def bernoulli_(self, p=0.5, *, generator=None):
     rng = _random.np_rng(generator)
     probs = p._data if isinstance(p, Tensor) else p
     return _write(self, rng.random(self._data.shape) < probs, "bernoulli_")
 
 
-
 def exponential_(self, lambd: float = 1.0, *, generator=None):
     return _write(self, _random.np_rng(generator).exponential(1.0 / lambd, self._data.shape), "exponential_")
-
 
 
 def random_(self, from_: int = 0, to=None, *, generator=None):

@@ -11,7 +11,6 @@ from ..tensor import Tensor
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "einsum"]
 
 
-
 @supports_out
 def matmul(input, other):
     """Matrix product with broadcasting of batch dims; operands must share a dtype (as PyTorch)."""
@@ -37,13 +36,11 @@ def matmul(input, other):
     return Mm.apply(input, other)
 
 
-
 @supports_out
 def mm(input, mat2):
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2D tensors, got {input.ndim}D and {mat2.ndim}D")
     return matmul(input, mat2)
-
 
 
 @supports_out
@@ -55,11 +52,9 @@ def bmm(input, mat2):
     return matmul(input, mat2)
 
 
-
 @supports_out
 def mv(input, vec):
     return matmul(input, vec)
-
 
 
 @supports_out
@@ -69,9 +64,7 @@ def dot(input, other):
     return matmul(input, other)
 
 
-
 inner = dot
-
 
 
 @supports_out
@@ -79,9 +72,7 @@ def outer(input, vec2):
     return matmul(input.reshape(-1, 1), vec2.reshape(1, -1))
 
 
-
 ger = outer
-
 
 
 def einsum(equation: str, *operands):

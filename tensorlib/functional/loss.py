@@ -35,7 +35,6 @@ def check_reduction(reduction: str, allowed=_REDUCTIONS) -> None:
         raise ValueError(f"{reduction} is not a valid value for reduction; expected one of {', '.join(allowed)}")
 
 
-
 def _check_class_target(input: Tensor, target: Tensor, ignore_index: int, op: str) -> int:
     """Validate (N, C, d1, ...) input against an (N, d1, ...) class-index target; returns C."""
     if target._data.dtype.kind not in "iu":
@@ -67,7 +66,6 @@ def _check_class_target(input: Tensor, target: Tensor, ignore_index: int, op: st
     return n_classes
 
 
-
 def _check_weight(weight: Optional[Tensor], n_classes: int, op: str):
     if weight is None:
         return None
@@ -75,7 +73,6 @@ def _check_weight(weight: Optional[Tensor], n_classes: int, op: str):
         raise RuntimeError(f"{op}: weight tensor should be defined either for all {n_classes} classes or no "
                            f"classes but got weight tensor of shape: {tuple(weight.shape)}")
     return weight._data
-
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
@@ -98,7 +95,6 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
                                      label_smoothing=float(label_smoothing))
 
 
-
 def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: ``-weight[t] * input[n, t]`` for log-probabilities ``input`` (N, C, d1, ...)."""
@@ -108,17 +104,14 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, ign
     return NllLoss.apply(input, target._data, w, reduction=reduction, ignore_index=ignore_index)
 
 
-
 def _check_same_size(input: Tensor, target: Tensor, op: str) -> None:
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"{op}: using a target size ({tuple(target.shape)}) that is different to the input size "
                          f"({tuple(input.shape)}) is not supported. Please ensure they have the same size.")
 
 
-
 def _array_or_none(t: Optional[Tensor], dtype):
     return None if t is None else t._data.astype(dtype, copy=False)
-
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
@@ -133,7 +126,6 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor]
     return BinaryCrossEntropy.apply(input, target, _array_or_none(weight, x.dtype), reduction=reduction)
 
 
-
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
                                      reduction: str = "mean", pos_weight: Optional[Tensor] = None) -> Tensor:
     """Sigmoid + BCE in one stable op; ``pos_weight`` broadcasts along the last (class) dimension."""
@@ -144,13 +136,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
                                                 _array_or_none(pos_weight, dtype), reduction=reduction)
 
 
-
 def _broadcast_warning(input: Tensor, target: Tensor) -> None:
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the input size "
                       f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
                       "Please ensure they have the same size.", stacklevel=3)
-
 
 
 def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
@@ -160,7 +150,6 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "sum":
         return sum(loss)
     return loss
-
 
 
 def _regression(kind: str, input: Tensor, target: Tensor, reduction: str, beta: float,
@@ -179,17 +168,14 @@ def _regression(kind: str, input: Tensor, target: Tensor, reduction: str, beta: 
     return reduce_loss(loss, reduction)
 
 
-
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean", weight: Optional[Tensor] = None) -> Tensor:
     """Squared error; with ``weight`` the mean is ``sum(w * l) / sum(w)`` as in PyTorch."""
     return _regression("mse", input, target, reduction, 0.0, weight, weighted_mean=True)
 
 
-
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", weight: Optional[Tensor] = None) -> Tensor:
     """Absolute error; with ``weight`` the mean is ``sum(w * l) / sum(w)`` as in PyTorch."""
     return _regression("l1", input, target, reduction, 0.0, weight, weighted_mean=True)
-
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:
@@ -199,14 +185,12 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
     return _regression("smooth_l1", input, target, reduction, beta, None, weighted_mean=False)
 
 
-
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Optional[Tensor] = None) -> Tensor:
     """``0.5 d^2`` for ``|d| < delta`` else ``delta (|d| - delta / 2)``; weighted mean is ``mean(w * l)``."""
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
     return _regression("huber", input, target, reduction, delta, weight, weighted_mean=False)
-
 
 
 def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False) -> Tensor:

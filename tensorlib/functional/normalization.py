@@ -51,7 +51,6 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
                              running_var=running_var._data if update and running_var is not None else None)
 
 
-
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[Tensor] = None,
                bias: Optional[Tensor] = None, eps: float = 1e-5) -> Tensor:
     """Layer normalization over the trailing ``normalized_shape`` dims of ``input``."""
@@ -71,7 +70,6 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[
                              numel_normalized=numel, normalized_ndim=k)
 
 
-
 def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, bias: Optional[Tensor] = None,
                eps: float = 1e-5) -> Tensor:
     """Group normalization of an (N, C, *) input with ``C`` divisible by ``num_groups``."""
@@ -87,7 +85,6 @@ def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, 
                                f"{tuple(input.shape)}, got {tuple(t.shape)}")
     return NativeGroupNorm.apply(input, weight, bias, groups=num_groups, eps=eps,
                              running_mean=None, running_var=None, momentum=0.0)
-
 
 
 def instance_norm(input: Tensor, running_mean: Optional[Tensor] = None, running_var: Optional[Tensor] = None,
@@ -112,7 +109,6 @@ def instance_norm(input: Tensor, running_mean: Optional[Tensor] = None, running_
                              running_mean=None if running_mean is None else running_mean._data,
                              running_var=None if running_var is None else running_var._data,
                              momentum=momentum)
-
 
 
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,

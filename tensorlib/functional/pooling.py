@@ -55,17 +55,14 @@ def _pool_geometry(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode:
     return dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_hw=out_hw)
 
 
-
 def _check_pool_input(x: Tensor, dims: int, op: str) -> None:
     if x.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"{op}: Expected {dims + 1}D or {dims + 2}D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got: {list(x.shape)}")
 
 
-
 def _batched(x: Tensor, dims: int):
     return (x, False) if x.ndim == dims + 2 else (x.unsqueeze(0), True)
-
 
 
 def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0,
@@ -84,13 +81,11 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair
     return out.squeeze(0) if unbatched else out
 
 
-
 def _indices_of(fn, x: Tensor, geo) -> Tensor:
     if fn is None:  # no graph (no_grad / no requires_grad): recompute the argmax on a throwaway instance
         fn = MaxPool2DWithIndices(geo=geo)
         fn.forward(x._data)
     return Tensor._wrap(fn.indices())
-
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -103,7 +98,6 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     if return_indices:
         return result[0].squeeze(-2), result[1].squeeze(-2)
     return result.squeeze(-2)
-
 
 
 def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0,
@@ -121,7 +115,6 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair
     return out.squeeze(0) if unbatched else out
 
 
-
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """Average pooling over (N, C, L) or (C, L)."""
@@ -129,7 +122,6 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     stride = None if _empty(stride) else (1, _first(stride))
     return avg_pool2d(input.unsqueeze(-2), (1, _first(kernel_size)), stride, (0, _first(padding)), ceil_mode,
                       count_include_pad).squeeze(-2)
-
 
 
 def _adaptive_size(x: Tensor, output_size, dims: int, op: str) -> Tuple[int, ...]:
@@ -145,7 +137,6 @@ def _adaptive_size(x: Tensor, output_size, dims: int, op: str) -> Tuple[int, ...
     return sizes
 
 
-
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average over PyTorch's adaptive bins to an (OH, OW) output; ``None`` in output_size keeps that size."""
     _check_pool_input(input, 2, "adaptive_avg_pool2d")
@@ -155,12 +146,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     return out.squeeze(0) if unbatched else out
 
 
-
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     _check_pool_input(input, 1, "adaptive_avg_pool1d")
     size = output_size[0] if isinstance(output_size, (list, tuple)) else output_size
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
-
 
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
@@ -187,7 +176,6 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     return (result[0].squeeze(0), result[1].squeeze(0)) if return_indices else result.squeeze(0)
 
 
-
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
     _check_pool_input(input, 1, "adaptive_max_pool1d")
     size = output_size[0] if isinstance(output_size, (list, tuple)) else output_size
@@ -195,7 +183,6 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
     if return_indices:
         return result[0].squeeze(-2), result[1].squeeze(-2)
     return result.squeeze(-2)
-
 
 
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None,

@@ -41,12 +41,10 @@ __all__ = ["sum", "mean", "nansum", "prod", "var", "std", "var_mean", "std_mean"
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
-
 def _reduce_dtype(input: Tensor, dtype):
     if dtype is not None:
         return _dtypes.to_numpy_dtype(dtype)
     return xp.dtype(xp.int64) if input._data.dtype.kind in "biu" else None
-
 
 
 @supports_out
@@ -54,7 +52,6 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """Sum over ``dim`` (int, tuple or None for all); integer/bool inputs sum to int64 as in PyTorch."""
     return Sum.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim,
                      dtype=_reduce_dtype(input, dtype))
-
 
 
 @supports_out
@@ -67,11 +64,9 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     return Mean.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 
-
 @supports_out
 def nansum(input, dim=None, keepdim: bool = False):
     return sum(where(xp.isnan(input._data), 0.0, input), dim, keepdim)
-
 
 
 @supports_out
@@ -84,7 +79,6 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     return Prod.apply(input, axis=axis, keepdim=keepdim)
 
 
-
 @supports_out
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Variance with Bessel's ``correction`` (default 1); ``unbiased`` is the older spelling."""
@@ -94,21 +88,17 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
                      correction=_correction(unbiased, correction))
 
 
-
 @supports_out
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
-
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-
 def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
-
 
 
 def _max_min(input, dim, keepdim, is_max: bool):
@@ -129,12 +119,10 @@ def _max_min(input, dim, keepdim, is_max: bool):
     return values_indices(values, Tensor._wrap(xp.asarray(indices, dtype=xp.int64)))
 
 
-
 @supports_out
 def max(input, dim=None, keepdim: bool = False):
     """``max()`` -> value; ``max(dim)`` -> (values, indices); ``max(other)`` -> elementwise maximum."""
     return _max_min(input, dim, keepdim, True)
-
 
 
 @supports_out
@@ -142,11 +130,9 @@ def min(input, dim=None, keepdim: bool = False):
     return _max_min(input, dim, keepdim, False)
 
 
-
 @supports_out
 def amax(input, dim=(), keepdim: bool = False):
     return AmaxAmin.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim, is_max=True)
-
 
 
 @supports_out
@@ -154,11 +140,9 @@ def amin(input, dim=(), keepdim: bool = False):
     return AmaxAmin.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim, is_max=False)
 
 
-
 def aminmax(input, *, dim=None, keepdim: bool = False):
     return namedtuple("aminmax", ["min", "max"])(amin(input, dim if dim is not None else (), keepdim),
                                                    amax(input, dim if dim is not None else (), keepdim))
-
 
 
 @supports_out
@@ -170,7 +154,6 @@ def argmax(input, dim=None, keepdim: bool = False):
     return Tensor._wrap(xp.argmax(input._data, axis=dim, keepdims=keepdim).astype(xp.int64))
 
 
-
 @supports_out
 def argmin(input, dim=None, keepdim: bool = False):
     if dim is None:
@@ -180,18 +163,15 @@ def argmin(input, dim=None, keepdim: bool = False):
     return Tensor._wrap(xp.argmin(input._data, axis=dim, keepdims=keepdim).astype(xp.int64))
 
 
-
 @supports_out
 def logsumexp(input, dim, keepdim: bool = False):
     return Logsumexp.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
-
 
 
 @supports_out
 def cumsum(input, dim: int, *, dtype=None):
     dt = _reduce_dtype(input, dtype)
     return Cumsum.apply(input, dim=normalize_dim(dim, input.ndim), dtype=dt)
-
 
 
 @supports_out
@@ -201,7 +181,6 @@ def cumprod(input, dim: int, *, dtype=None):
     if input._data.dtype.kind != "f":
         return Tensor._wrap(xp.cumprod(input._data, axis=dim, dtype=xp.int64))
     return Cumprod.apply(input, dim=normalize_dim(dim, input.ndim))
-
 
 
 @supports_out
@@ -225,12 +204,10 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     return pow(sum(pow(abs(input), p), dims, keepdim), 1.0 / p)
 
 
-
 def softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = cast(input, _dtypes.to_numpy_dtype(dtype))
     return Softmax.apply(input, dim=normalize_dim(_implicit_dim(input, dim), input.ndim))
-
 
 
 def log_softmax(input, dim=None, dtype=None):
@@ -239,19 +216,16 @@ def log_softmax(input, dim=None, dtype=None):
     return LogSoftmax.apply(input, dim=normalize_dim(_implicit_dim(input, dim), input.ndim))
 
 
-
 @supports_out
 def all(input, dim=None, keepdim: bool = False):
     axes = normalize_dims(dim, input.ndim)
     return Tensor._wrap(xp.all(input._data, axis=axes, keepdims=keepdim))
 
 
-
 @supports_out
 def any(input, dim=None, keepdim: bool = False):
     axes = normalize_dims(dim, input.ndim)
     return Tensor._wrap(xp.any(input._data, axis=axes, keepdims=keepdim))
-
 
 
 def count_nonzero(input, dim=None):

@@ -49,10 +49,8 @@ def recurrent_sequence(x: Tensor, h0: Optional[Tensor], c0: Optional[Tensor], w_
     return output, h_n, c_n
 
 
-
 def _array(values):
     return values._data if isinstance(values, Tensor) else xp.asarray(values)
-
 
 
 def _packed_grid_index(batch_sizes) -> tuple:
@@ -63,13 +61,11 @@ def _packed_grid_index(batch_sizes) -> tuple:
     return xp.flatnonzero(active), steps, batch
 
 
-
 def packed_to_padded(data: Tensor, batch_sizes, padding_value: float = 0.0) -> Tensor:
     """Packed rows ``(sum(batch_sizes), *)`` to a time-major padded ``(T, B, *)`` tensor (differentiable)."""
     index, steps, batch = _packed_grid_index(batch_sizes)
     flat = _ScatterRows.apply(data, index=index, rows=steps * batch, fill=padding_value)
     return flat.reshape((steps, batch) + tuple(data.shape[1:]))
-
 
 
 def padded_to_packed(padded: Tensor, batch_sizes) -> Tensor:
@@ -80,7 +76,6 @@ def padded_to_packed(padded: Tensor, batch_sizes) -> Tensor:
     return _GatherRows.apply(rows, index=index)
 
 
-
 def lengths_to_batch_sizes(sorted_lengths) -> Tensor:
     """Non-increasing lengths ``(B,)`` to packed ``batch_sizes`` (int64, one entry per step up to max length)."""
     lengths = _array(sorted_lengths).astype(xp.int64)
@@ -89,13 +84,11 @@ def lengths_to_batch_sizes(sorted_lengths) -> Tensor:
     return Tensor._wrap(counts.astype(xp.int64))
 
 
-
 def batch_sizes_to_lengths(batch_sizes) -> Tensor:
     """Packed ``batch_sizes`` to the (sorted) per-sequence lengths ``(B,)`` as int64."""
     sizes = _array(batch_sizes).astype(xp.int64)
     batch = int(sizes[0]) if sizes.size else 0
     return Tensor._wrap((sizes[None, :] > xp.arange(batch)[:, None]).sum(1).astype(xp.int64))
-
 
 
 def pad_sequences(sequences: Sequence[Tensor], batch_first: bool, padding_value: float,

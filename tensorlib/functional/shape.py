@@ -32,7 +32,6 @@ def reshape(input, *shape):
     return View.apply(input, shape=target)
 
 
-
 def view(input, *shape):
     """``view(*shape)`` (same as reshape here) or ``view(dtype)`` reinterpreting the bytes."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
@@ -40,15 +39,12 @@ def view(input, *shape):
     return reshape(input, *shape)
 
 
-
 def view_as(input, other):
     return reshape(input, other.shape)
 
 
-
 def reshape_as(input, other):
     return reshape(input, other.shape)
-
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
@@ -62,17 +58,14 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     return reshape(input, shape[:start] + (-1,) + shape[end + 1:])
 
 
-
 def unflatten(input, dim: int, sizes):
     dim = normalize_dim(dim, input.ndim)
     shape = input.shape
     return reshape(input, shape[:dim] + tuple(sizes) + shape[dim + 1:])
 
 
-
 def ravel(input):
     return reshape(input, -1)
-
 
 
 def squeeze(input, dim=None):
@@ -86,12 +79,10 @@ def squeeze(input, dim=None):
     return reshape(input, target)
 
 
-
 def unsqueeze(input, dim: int):
     dim = normalize_dim(dim, input.ndim + 1)
     shape = input.shape
     return reshape(input, shape[:dim] + (1,) + shape[dim:])
-
 
 
 def permute(input, *dims):
@@ -106,7 +97,6 @@ def permute(input, *dims):
     return Permute.apply(input, dims=dims)
 
 
-
 def transpose(input, dim0: int, dim1: int):
     if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
@@ -116,20 +106,16 @@ def transpose(input, dim0: int, dim1: int):
     return permute(input, dims)
 
 
-
 swapaxes = transpose
 
 
-
 swapdims = transpose
-
 
 
 def t(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return transpose(input, 0, -1) if input.ndim == 2 else input
-
 
 
 def movedim(input, source, destination):
@@ -143,9 +129,7 @@ def movedim(input, source, destination):
     return permute(input, order)
 
 
-
 moveaxis = movedim
-
 
 
 def expand(input, *sizes):
@@ -166,15 +150,12 @@ def expand(input, *sizes):
     return Expand.apply(input, shape=target)
 
 
-
 def expand_as(input, other):
     return expand(input, other.shape)
 
 
-
 def broadcast_to(input, shape):
     return expand(input, shape)
-
 
 
 def broadcast_tensors(*tensors):
@@ -182,10 +163,8 @@ def broadcast_tensors(*tensors):
     return tuple(expand(t, shape) for t in tensors)
 
 
-
 def broadcast_shapes(*shapes):
     return xp.broadcast_shapes(*shapes)
-
 
 
 def repeat(input, *sizes):
@@ -196,13 +175,11 @@ def repeat(input, *sizes):
     return Repeat.apply(input, reps=tuple(int(s) for s in sizes))
 
 
-
 def tile(input, dims):
     dims = tuple(dims)
     if len(dims) < input.ndim:
         dims = (1,) * (input.ndim - len(dims)) + dims
     return Repeat.apply(input, reps=dims)
-
 
 
 def repeat_interleave(input, repeats, dim=None):
@@ -214,21 +191,17 @@ def repeat_interleave(input, repeats, dim=None):
     return index_select(input, dim, Tensor._wrap(index))
 
 
-
 def flip(input, dims):
     dims = dims if isinstance(dims, (tuple, list)) else (dims,)
     return Flip.apply(input, dims=tuple(normalize_dim(d, input.ndim) for d in dims))
-
 
 
 def fliplr(input):
     return flip(input, 1)
 
 
-
 def flipud(input):
     return flip(input, 0)
-
 
 
 def roll(input, shifts, dims=None):
@@ -237,7 +210,6 @@ def roll(input, shifts, dims=None):
     if isinstance(shifts, (tuple, list)):
         shifts, dims = tuple(shifts), tuple(dims)
     return Roll.apply(input, shifts=shifts, dims=dims)
-
 
 
 def narrow(input, dim: int, start: int, length: int):
@@ -249,7 +221,6 @@ def narrow(input, dim: int, start: int, length: int):
     return Slice.apply(input, index=index)
 
 
-
 def select(input, dim: int, index: int):
     dim = normalize_dim(dim, input.ndim)
     size = input.shape[dim]
@@ -257,7 +228,6 @@ def select(input, dim: int, index: int):
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
                          f"dimension {dim}")
     return Slice.apply(input, index=(slice(None),) * dim + (index,))
-
 
 
 def _same_dtype(tensors):
@@ -270,7 +240,6 @@ def _same_dtype(tensors):
         target = first._data.dtype
         tensors = [t if t._data.dtype == target else t.to(target) for t in tensors]
     return tensors
-
 
 
 @supports_out
@@ -291,13 +260,10 @@ def cat(tensors, dim: int = 0):
     return Cat.apply(*tensors, dim=dim)
 
 
-
 concat = cat
 
 
-
 concatenate = cat
-
 
 
 @supports_out
@@ -313,17 +279,14 @@ def stack(tensors, dim: int = 0):
     return Stack.apply(*tensors, dim=normalize_dim(dim, ref.ndim + 1))
 
 
-
 @supports_out
 def hstack(tensors):
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
-
 @supports_out
 def vstack(tensors):
     return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
-
 
 
 def split(tensor, split_size_or_sections, dim: int = 0):
@@ -346,14 +309,12 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     return tuple(out)
 
 
-
 def chunk(input, chunks: int, dim: int = 0):
     size = input.shape[normalize_dim(dim, input.ndim)]
     step = -(-size // chunks) if chunks > 0 else 0
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     return split(input, builtins.max(step, 1), dim)
-
 
 
 def tensor_split(input, indices_or_sections, dim: int = 0):
@@ -368,16 +329,13 @@ def tensor_split(input, indices_or_sections, dim: int = 0):
     return split(input, sizes, dim)
 
 
-
 def unbind(input, dim: int = 0):
     dim = normalize_dim(dim, input.ndim)
     return tuple(Slice.apply(input, index=(slice(None),) * dim + (i,)) for i in range(input.shape[dim]))
 
 
-
 def atleast_1d(input):
     return reshape(input, 1) if input.ndim == 0 else input
-
 
 
 def atleast_2d(input):

@@ -17,9 +17,7 @@ __all__ = ["argsort", "sort", "msort", "topk", "kthvalue", "unique", "unique_con
 _sort_result = namedtuple("sort", ["values", "indices"])
 
 
-
 _topk_result = namedtuple("topk", ["values", "indices"])
-
 
 
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -34,7 +32,6 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     return Tensor._wrap(order.astype(xp.int64))
 
 
-
 @supports_out
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     if input.ndim == 0:
@@ -43,10 +40,8 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     return _sort_result(gather(input, normalize_dim(dim, input.ndim), indices), indices)
 
 
-
 def msort(input):
     return sort(input, 0).values
-
 
 
 @supports_out
@@ -71,7 +66,6 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     return _topk_result(gather(input, dim, indices), indices)
 
 
-
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     values, indices = sort(input, dim)
     dim = normalize_dim(dim, input.ndim)
@@ -80,7 +74,6 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     if not keepdim:
         v, i = v.squeeze(dim), i.squeeze(dim)
     return namedtuple("kthvalue", ["values", "indices"])(v, i)
-
 
 
 def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
@@ -101,7 +94,6 @@ def unique(input, sorted: bool = True, return_inverse: bool = False, return_coun
     return out[0] if len(out) == 1 else tuple(out)
 
 
-
 def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False, dim=None):
     data = input._data.reshape(-1)
     if data.size == 0:
@@ -117,12 +109,10 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
     return out[0] if len(out) == 1 else tuple(out)
 
 
-
 def bincount(input, weights=None, minlength: int = 0):
     w = weights._data if weights is not None else None
     out = xp.bincount(input._data, weights=w, minlength=minlength)
     return Tensor._wrap(out if w is not None else out.astype(xp.int64))
-
 
 
 def searchsorted(sorted_sequence, values, *, right: bool = False, side=None):
@@ -131,10 +121,8 @@ def searchsorted(sorted_sequence, values, *, right: bool = False, side=None):
     return Tensor._wrap(xp.searchsorted(sorted_sequence._data, v, side=side).astype(xp.int64))
 
 
-
 def bucketize(input, boundaries, *, right: bool = False):
     return searchsorted(boundaries, input, side="left" if not right else "right")
-
 
 
 def histc(input, bins: int = 100, min: float = 0, max: float = 0):

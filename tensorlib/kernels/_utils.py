@@ -9,8 +9,6 @@ from .._backend import xp
 _SCALARS = (int, float, bool)
 
 
-
-
 def normalize_dim(dim: int, ndim: int) -> int:
     """Wrap a negative dim; IndexError like PyTorch when out of range."""
     size = max(ndim, 1)
@@ -18,7 +16,6 @@ def normalize_dim(dim: int, ndim: int) -> int:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], "
                          f"but got {dim})")
     return dim % size
-
 
 
 def normalize_dims(dim, ndim: int):
@@ -30,7 +27,6 @@ def normalize_dims(dim, ndim: int):
             return None
         return tuple(normalize_dim(d, ndim) for d in dim)
     return (normalize_dim(dim, ndim),)
-
 
 
 def expand_reduced(grad, shape, axes, keepdim: bool):

@@ -15,22 +15,17 @@ from .elementwise import erf_array
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 
 
-
 _SELU_SCALE = 1.0507009873554804934193349852946
-
 
 
 def _sigmoid(x):
     return 0.5 * (xp.tanh(0.5 * x) + 1)
-
 
 
 def _softplus(x):
@@ -38,16 +33,13 @@ def _softplus(x):
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
-
 # Cephes (S. Moshier) rational approximations of erf/erfc, relative error < 1e-13 in float64
 _ERF_T = (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3,
           7.00332514112805075473E3, 5.55923013010394962768E4)
 
 
-
 _ERF_U = (3.35617141647503099647E1, 5.21357949780152679795E2, 4.59432382970980127987E3,
           2.26290000613890934246E4, 4.92673942608635921086E4)
-
 
 
 _ERFC_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
@@ -55,21 +47,17 @@ _ERFC_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.463210564422
            9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2)
 
 
-
 _ERFC_Q = (1.32281951154744992508E1, 8.67072140885989742329E1, 3.54937778887819891062E2,
            9.75708501743205489753E2, 1.82390916687909736289E3, 2.24633760818710981792E3,
            1.65666309194161350182E3, 5.57535340817727675546E2)
-
 
 
 _ERFC_R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0,
            6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0)
 
 
-
 _ERFC_S = (2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1,
            1.70814450747565897222E1, 9.60896809063285878198E0, 3.36907645100081516050E0)
-
 
 
 def _poly(x, coefficients, monic: bool = False):
@@ -78,7 +66,6 @@ def _poly(x, coefficients, monic: bool = False):
     for c in coefficients if monic else coefficients[1:]:
         result = result * x + c
     return result
-
 
 
 def _normal_cdf64(x):
@@ -95,18 +82,15 @@ def _normal_cdf64(x):
     return xp.where(z < 1 / math.sqrt(2.0), central, xp.where(x > 0, 1.0 - half_erfc, half_erfc))
 
 
-
 def _normal_cdf(x):
     if x.dtype == xp.float64:
         return _normal_cdf64(x)
     return 0.5 * (1 + erf_array(x * _scalar(1 / math.sqrt(2.0), x)))
 
 
-
 def _scalar(value, like):
     """A Python number as a 0-d array of ``like``'s dtype, so float32 stays float32 under NEP 50."""
     return xp.asarray(value, dtype=like.dtype)
-
 
 
 class Gelu(Function):
@@ -130,7 +114,6 @@ class Gelu(Function):
         return g * (self.cdf + x * pdf)
 
 
-
 class Silu(Function):
     def forward(self, x):
         self.x = x
@@ -140,7 +123,6 @@ class Silu(Function):
     def backward(self, g):
         s = self.s
         return g * (s * (1 + self.x * (1 - s)))
-
 
 
 class Mish(Function):
@@ -156,7 +138,6 @@ class Mish(Function):
         return g * (t + self.x * _sigmoid(self.x) * (1 - t * t))
 
 
-
 class Softplus(Function):
     """``log(1 + exp(beta x)) / beta``; linear where ``beta x > threshold`` (PyTorch's switch)."""
 
@@ -169,7 +150,6 @@ class Softplus(Function):
     def backward(self, g):
         bx = self.x * _scalar(self.beta, self.x)
         return g * xp.where(self.linear, _scalar(1, g), _sigmoid(bx))
-
 
 
 class Elu(Function):
@@ -190,7 +170,6 @@ class Elu(Function):
         return g * _scalar(self.scale, g) * xp.where(self.x > 0, _scalar(1, g), neg_grad)
 
 
-
 class LeakyRelu(Function):
     def forward(self, x):
         self.positive = x > 0
@@ -198,7 +177,6 @@ class LeakyRelu(Function):
 
     def backward(self, g):
         return xp.where(self.positive, g, g * _scalar(self.negative_slope, g))
-
 
 
 class Hardtanh(Function):
@@ -212,7 +190,6 @@ class Hardtanh(Function):
         return xp.where(self.inside, g, _scalar(0, g))
 
 
-
 class Hardsigmoid(Function):
     def forward(self, x):
         self.inside = (x > -3) & (x < 3)
@@ -220,7 +197,6 @@ class Hardsigmoid(Function):
 
     def backward(self, g):
         return xp.where(self.inside, g / _scalar(6, g), _scalar(0, g))
-
 
 
 class Hardswish(Function):
@@ -235,7 +211,6 @@ class Hardswish(Function):
         return g * slope
 
 
-
 class LogSigmoid(Function):
     def forward(self, x):
         self.x = x
@@ -243,7 +218,6 @@ class LogSigmoid(Function):
 
     def backward(self, g):
         return g * _sigmoid(-self.x)
-
 
 
 class Softsign(Function):
@@ -256,7 +230,6 @@ class Softsign(Function):
         return g / (d * d)
 
 
-
 class Tanhshrink(Function):
     def forward(self, x):
         self.t = xp.tanh(x)
@@ -264,7 +237,6 @@ class Tanhshrink(Function):
 
     def backward(self, g):
         return g * self.t * self.t
-
 
 
 class Shrink(Function):
@@ -280,7 +252,6 @@ class Shrink(Function):
         return xp.where(self.keep, g, _scalar(0, g))
 
 
-
 class Threshold(Function):
     def forward(self, x):
         self.keep = x > self.threshold
@@ -288,7 +259,6 @@ class Threshold(Function):
 
     def backward(self, g):
         return xp.where(self.keep, g, _scalar(0, g))
-
 
 
 class Prelu(Function):

@@ -18,24 +18,19 @@ from ..autograd.function import Function
 IntOrPair = Union[int, Sequence[int]]
 
 
-
 # Path choices of Convolution (measured on ResNet/LeNet layers): the full-width-row layout is used while it
 # widens the GEMM by at most this factor, and the flipped-kernel grad_input while its copy of the gradient is
 # at most this many times the size of the col2im route's window gradient.
 ROWS_MAX_WIDENING = 1.25
 
 
-
 FULL_CONV_MAX_RATIO = 2.0
-
 
 
 CHUNK_BYTES = 3 << 20  # window copy per batch chunk: about the size of a core's share of L2/L3
 
 
-
 SCRATCH_MAX_BYTES = 64 << 20  # reusable chunk buffers kept per thread
-
 
 
 # the exact-window path keeps the batch innermost (long contiguous copies and col2im adds) from this batch
@@ -43,28 +38,13 @@ SCRATCH_MAX_BYTES = 64 << 20  # reusable chunk buffers kept per thread
 BATCH_LAST_MIN_BATCH = 8
 
 
-
 BATCH_LAST_MAX_WIDTH = 12
-
-
-
-
-
-
-
 
 
 # ------------------------------------------------------------------------------------------- im2col / col2im
 def output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
     """Number of window positions along one axis of a padded input (floor mode)."""
     return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
-
-
-
-
-
-
-
 
 
 def _zero_pad(x, pads):
@@ -74,12 +54,10 @@ def _zero_pad(x, pads):
     return xp.pad(x, ((0, 0), (0, 0), pads[0], pads[1]))
 
 
-
 def _crop(x, pads):
     (top, bottom), (left, right) = pads
     h, w = x.shape[2:]
     return x[:, :, top:h - bottom, left:w - right]
-
 
 
 # --------------------------------------------------------------------------------------------------- conv2d
@@ -95,7 +73,6 @@ def _channels_first(x, pads):
     return buf
 
 
-
 def _batch_last(x, pads):
     """``x`` (N, C, H, W) as a zero-padded (C, H', W', N) array: windows then copy in runs of OW*N or N."""
     n, c, h, w = x.shape
@@ -105,7 +82,6 @@ def _batch_last(x, pads):
         buf[...] = 0
     buf[:, top:top + h, left:left + w] = x.transpose(1, 2, 3, 0)
     return buf
-
 
 
 def _padded_rows(x, pads, slack: int):
@@ -120,7 +96,6 @@ def _padded_rows(x, pads, slack: int):
     buf = xp.zeros(c * n * hp * wp + slack, dtype=x.dtype)
     buf[:c * n * hp * wp].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
     return buf, (c, n, hp, wp)
-
 
 
 def _row_windows(buf, shape, kernel, dilation, out_h: int, n0: int, n1: int):
@@ -140,9 +115,7 @@ def _row_windows(buf, shape, kernel, dilation, out_h: int, n0: int, n1: int):
     return cols.reshape(c * kh * kw, (n1 - n0) * out_h * wp)
 
 
-
 _scratch_local = threading.local()
-
 
 
 def _scratch(shape, dtype):
@@ -162,12 +135,10 @@ def _scratch(shape, dtype):
     return array
 
 
-
 def _batch_chunks(n: int, bytes_per_image: int):
     """Split the batch so one chunk's window copy stays cache-sized (measured: 2x faster than one big copy)."""
     step = max(1, min(n, CHUNK_BYTES // max(bytes_per_image, 1)))
     return [(start, min(n, start + step)) for start in range(0, n, step)]
-
 
 
 class Convolution(Function):
@@ -355,29 +326,4 @@ class Convolution(Function):
         return out[:, :, top:hp - bottom, left:wp - right]
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --------------------------------------------------------------------------------------------- public API
-
-
-
-
-
-
-
-
-

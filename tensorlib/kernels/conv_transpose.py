@@ -13,7 +13,6 @@ class ConvolutionTranspose(Function):
     def name(self) -> str:
         return "ConvolutionBackward0"  # PyTorch runs transposed convolution through the same op
 
-
     def forward(self, x, w, b=None):
         n, cin, h, wd = x.shape
         _, ocg, kh, kw = w.shape

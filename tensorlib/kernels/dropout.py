@@ -21,6 +21,4 @@ class NativeDropout(Function):
         return g * self.mask
 
 
-
-
 _SELU_ALPHA_PRIME = 1.7580993408473766  # -scale * alpha of SELU

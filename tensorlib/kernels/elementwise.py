@@ -27,7 +27,6 @@ class Cast(Function):
         return g.astype(self.in_dtype) if self.in_dtype.kind == "f" else None
 
 
-
 # ---------------------------------------------------------------------------------------------- arithmetic
 class Add(Function):
     saves_inputs = False
@@ -37,7 +36,6 @@ class Add(Function):
 
     def backward(self, g):
         return g, g
-
 
 
 class Sub(Function):
@@ -50,7 +48,6 @@ class Sub(Function):
         return g, (-g if self.needs_input_grad[1] else None)
 
 
-
 class Mul(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -59,7 +56,6 @@ class Mul(Function):
     def backward(self, g):
         need = self.needs_input_grad
         return (g * self.b if need[0] else None), (g * self.a if need[1] else None)
-
 
 
 class Div(Function):
@@ -74,7 +70,6 @@ class Div(Function):
         return ga, gb
 
 
-
 class Neg(Function):
     saves_inputs = False
 
@@ -83,7 +78,6 @@ class Neg(Function):
 
     def backward(self, g):
         return -g
-
 
 
 class Pow(Function):
@@ -107,7 +101,6 @@ class Pow(Function):
         return ga, gb
 
 
-
 class Maximum(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -120,7 +113,6 @@ class Maximum(Function):
         return g * mask.astype(g.dtype), g * (1 - mask).astype(g.dtype)
 
 
-
 class Minimum(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -130,7 +122,6 @@ class Minimum(Function):
         a, b = self.a, self.b
         mask = (a < b) + 0.5 * (a == b)
         return g * mask.astype(g.dtype), g * (1 - mask).astype(g.dtype)
-
 
 
 class Where(Function):
@@ -146,7 +137,6 @@ class Where(Function):
                 xp.where(self.condition, zero, g) if need[2] else None)
 
 
-
 class Lerp(Function):
     def forward(self, start, end, weight):
         self.start, self.end, self.weight = start, end, weight
@@ -157,7 +147,6 @@ class Lerp(Function):
         return (g * (1 - self.weight) if need[0] else None,
                 g * self.weight if need[1] else None,
                 g * (self.end - self.start) if need[2] else None)
-
 
 
 # ---------------------------------------------------------------------------------------------- unary math
@@ -173,7 +162,6 @@ class Exp(Function):
         return g * self.y
 
 
-
 class Expm1(Function):
     saves_inputs = False
     saves_output = True
@@ -186,7 +174,6 @@ class Expm1(Function):
         return g * (self.y + 1)
 
 
-
 class Log(Function):
     def forward(self, x):
         self.x = x
@@ -194,7 +181,6 @@ class Log(Function):
 
     def backward(self, g):
         return g / self.x
-
 
 
 class Log2(Function):
@@ -206,7 +192,6 @@ class Log2(Function):
         return g / (self.x * math.log(2.0))
 
 
-
 class Log10(Function):
     def forward(self, x):
         self.x = x
@@ -216,7 +201,6 @@ class Log10(Function):
         return g / (self.x * math.log(10.0))
 
 
-
 class Log1p(Function):
     def forward(self, x):
         self.x = x
@@ -224,7 +208,6 @@ class Log1p(Function):
 
     def backward(self, g):
         return g / (1 + self.x)
-
 
 
 class Sqrt(Function):
@@ -239,7 +222,6 @@ class Sqrt(Function):
         return g / (2 * self.y)
 
 
-
 class Rsqrt(Function):
     saves_inputs = False
     saves_output = True
@@ -252,7 +234,6 @@ class Rsqrt(Function):
         return -0.5 * g * self.y ** 3
 
 
-
 class Abs(Function):
     def forward(self, x):
         self.x = x
@@ -260,7 +241,6 @@ class Abs(Function):
 
     def backward(self, g):
         return g * xp.sign(self.x)
-
 
 
 class Sin(Function):
@@ -272,7 +252,6 @@ class Sin(Function):
         return g * xp.cos(self.x)
 
 
-
 class Cos(Function):
     def forward(self, x):
         self.x = x
@@ -280,7 +259,6 @@ class Cos(Function):
 
     def backward(self, g):
         return -g * xp.sin(self.x)
-
 
 
 class Tan(Function):
@@ -295,16 +273,6 @@ class Tan(Function):
         return g * (1 + self.y * self.y)
 
 
-
-
-
-
-
-
-
-
-
-
 class Erf(Function):
     def forward(self, x):
         self.x = x
@@ -312,7 +280,6 @@ class Erf(Function):
 
     def backward(self, g):
         return g * ((2.0 / math.sqrt(math.pi)) * xp.exp(-self.x * self.x))
-
 
 
 def erf_array(x):
@@ -329,7 +296,6 @@ def erf_array(x):
     return (xp.sign(x) * (1 - erfc)).astype(x.dtype, copy=False)
 
 
-
 class Reciprocal(Function):
     saves_inputs = False
     saves_output = True
@@ -340,7 +306,6 @@ class Reciprocal(Function):
 
     def backward(self, g):
         return -g * self.y * self.y
-
 
 
 class Clamp(Function):
@@ -364,7 +329,6 @@ class Clamp(Function):
         return gx, gmin, gmax
 
 
-
 class Clone(Function):
     """A differentiable copy (``clone``/``contiguous``)."""
 
@@ -375,7 +339,6 @@ class Clone(Function):
 
     def backward(self, g):
         return g
-
 
 
 class NoGradOp(Function):
@@ -391,25 +354,20 @@ class NoGradOp(Function):
         return xp.zeros_like(g)
 
 
-
 class Floor(NoGradOp):
     ufunc = staticmethod(xp.floor)
-
 
 
 class Ceil(NoGradOp):
     ufunc = staticmethod(xp.ceil)
 
 
-
 class Trunc(NoGradOp):
     ufunc = staticmethod(xp.trunc)
 
 
-
 class Sign(NoGradOp):
     ufunc = staticmethod(xp.sign)
-
 
 
 class Round(NoGradOp):

@@ -28,7 +28,6 @@ def _check_bounds(shape, index) -> None:
         dim += item.ndim if isinstance(item, xp.ndarray) and item.dtype == xp.bool_ else 1
 
 
-
 class Index(Function):
     saves_inputs = False
 
@@ -40,7 +39,6 @@ class Index(Function):
         grad = xp.zeros(self.in_shape, dtype=g.dtype)
         xp.add.at(grad, self.index, g)
         return grad
-
 
 
 class CopySlices(Function):
@@ -61,7 +59,6 @@ class CopySlices(Function):
         return g_x, g_value
 
 
-
 class Gather(Function):
     saves_inputs = False
 
@@ -75,13 +72,11 @@ class Gather(Function):
         return grad
 
 
-
 def _scatter_add_into(target, dim, index, src) -> None:
     """target[..., index[i], ...] += src[i] along ``dim`` (repeated indices accumulate)."""
     full = list(xp.indices(index.shape, sparse=True))
     full[dim] = index
     xp.add.at(target, tuple(full), src)
-
 
 
 class Scatter(Function):
@@ -116,7 +111,6 @@ class Scatter(Function):
             g_src = xp.zeros(self.src_shape, dtype=g.dtype)
             g_src[tuple(slice(0, s) for s in self.index.shape)] = g_src_part
         return g_x, g_src
-
 
 
 class IndexSelect(Function):

@@ -47,10 +47,6 @@ class Mm(Function):
         return ga, gb
 
 
-
-
-
-
 class Einsum(Function):
     def forward(self, *arrays):
         self.arrays = arrays

@@ -28,8 +28,6 @@ class Linear(Function):
         return gx, gw, gb
 
 
-
-
 class Bilinear(Function):
     """``y[n, o] = x1[n] @ W[o] @ x2[n] + b[o]`` for 2-D ``x1 (N, I)``, ``x2 (N, J)``, ``W (O, I, J)``."""
 

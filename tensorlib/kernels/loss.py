@@ -17,7 +17,6 @@ from ..autograd.function import Function
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-
 def _reduce_array(loss, reduction: str, denominator):
     """Reduce an elementwise loss array; returns (result, scale applied to every element in backward)."""
     if reduction == "none":
@@ -29,7 +28,6 @@ def _reduce_array(loss, reduction: str, denominator):
         return xp.asarray(total / denominator, dtype=loss.dtype), 1.0 / denominator
 
 
-
 def _upstream(g, scale, shape):
     """Broadcastable per-element upstream gradient of a reduced (or unreduced) loss."""
     if scale is None:
@@ -37,17 +35,14 @@ def _upstream(g, scale, shape):
     return xp.broadcast_to(g * xp.asarray(scale, dtype=g.dtype), shape)
 
 
-
 def _class_dot(a, weight):
     """``sum_c a[:, c, ...] * weight[c]`` for (N, C, d1, ...) or (C,) arrays, without a temporary."""
     return xp.einsum("nc...,c->n...", a, weight) if a.ndim >= 2 else a @ weight
 
 
-
 def _class_view(weight, ndim: int):
     """View a per-class vector (C,) to broadcast against (N, C, d1, ...) along axis 1."""
     return weight.reshape((-1,) + (1,) * (ndim - 2)) if ndim >= 2 else weight
-
 
 
 # ------------------------------------------------------------------------------------------ cross entropy
@@ -57,7 +52,6 @@ _SOFTMAX_INPUT_WARNING = (
     "logits (or use NLLLoss on log_softmax output).")
 
 
-
 def _warn_if_probabilities(x, row_max, axis: int) -> None:
     """Warn when the 'logits' look like softmax output (a common bug that trains slowly, silently). Costs a
     further pass only when every row's maximum is already within [0, 1]."""
@@ -65,7 +59,6 @@ def _warn_if_probabilities(x, row_max, axis: int) -> None:
         return
     if xp.allclose(x.sum(axis=axis), 1.0, rtol=0, atol=1e-4):
         warnings.warn(_SOFTMAX_INPUT_WARNING, UserWarning, stacklevel=2)
-
 
 
 class CrossEntropyIndices(Function):
@@ -131,7 +124,6 @@ class CrossEntropyIndices(Function):
         return grad, None, None
 
 
-
 class CrossEntropyProbs(Function):
     """log_softmax + soft-target cross-entropy: ``-sum_c w_c q_ic log p_ic`` with smoothed targets ``q``."""
 
@@ -172,7 +164,6 @@ class CrossEntropyProbs(Function):
         return grad_x, grad_t, None
 
 
-
 class NllLoss(Function):
     """Negative log-likelihood of class indices given log-probabilities ``x`` of shape (N, C, d1, ...)."""
 
@@ -195,7 +186,6 @@ class NllLoss(Function):
         values = -self.w_target * _upstream(g, self.scale, self.out_shape)
         xp.put_along_axis(grad, self.index, xp.expand_dims(values, self.axis).astype(g.dtype), axis=self.axis)
         return grad, None, None
-
 
 
 # ------------------------------------------------------------------------------------ binary cross entropy
@@ -226,7 +216,6 @@ class BinaryCrossEntropy(Function):
         if self.needs_input_grad[1]:
             grad_y = g * (self.log_1mx - self.log_x)
         return grad_x, grad_y, None
-
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -265,7 +254,6 @@ class BinaryCrossEntropyWithLogits(Function):
                 grad_y = grad_y + (self.pos_weight - 1) * self.softplus_neg
             grad_y = grad_y * g
         return grad_x, grad_y, None, None
-
 
 
 # ------------------------------------------------------------------------------ elementwise regression losses
@@ -314,7 +302,6 @@ class ElementwiseLoss(Function):
             d = xp.clip(diff, -beta, beta)
         grad = g * d
         return (grad if self.needs_input_grad[0] else None), (-grad if self.needs_input_grad[1] else None)
-
 
 
 class KlDiv(Function):

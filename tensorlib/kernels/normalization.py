@@ -23,9 +23,7 @@ def _update_running(running_mean, running_var, mean, var_biased, count: int, mom
         running_var += (momentum * count / max(count - 1, 1)) * var_biased
 
 
-
 _vecdot = getattr(xp, "vecdot", None)  # NumPy >= 2: a fused multiply-sum over the last axis
-
 
 
 def _row_dot(a, b):
@@ -33,16 +31,13 @@ def _row_dot(a, b):
     return _vecdot(a, b) if _vecdot is not None else xp.einsum("...d,...d->...", a, b)
 
 
-
 def _channel_dot(a3, b3):
     """``(a3 * b3).sum((0, 2))`` of (N, C, L) arrays without materialising the product."""
     return _row_dot(a3, b3).sum(axis=0)
 
 
-
 def _channel_sum(a3):
     return xp.einsum("ncl->c", a3)
-
 
 
 # ------------------------------------------------------------------------------------------------ batch norm
@@ -117,7 +112,6 @@ class NativeBatchNorm(Function):
         return (None if grad_x is None else grad_x.reshape(shape)), grad_w, grad_b
 
 
-
 # ------------------------------------------------------------------------------------- row-wise normalization
 def _normalize_rows(x2, eps: float):
     """``(x - mean) / sqrt(var + eps)`` per row of a (R, D) array; returns (xhat, invstd (R,), mean, var)."""
@@ -131,7 +125,6 @@ def _normalize_rows(x2, eps: float):
     return xhat, invstd, mean, var
 
 
-
 def _rows_backward(gy2, xhat2, invstd):
     """Gradient w.r.t. a (R, D) input from the gradient ``gy2`` w.r.t. its normalized form; reuses ``gy2``."""
     d = xhat2.shape[1]
@@ -141,7 +134,6 @@ def _rows_backward(gy2, xhat2, invstd):
     gy2 -= xhat2 * mean_gx[:, None]
     gy2 *= invstd[:, None]
     return gy2
-
 
 
 class NativeLayerNorm(Function):
@@ -171,7 +163,6 @@ class NativeLayerNorm(Function):
             gy = g2 * self.weight if self.weight is not None else g2.copy()
             grad_x = _rows_backward(gy, self.xhat, self.invstd).reshape(self.shape)
         return grad_x, grad_w, grad_b
-
 
 
 class NativeGroupNorm(Function):
@@ -213,7 +204,6 @@ class NativeGroupNorm(Function):
             gy2 = gy.reshape(n * self.groups, -1)
             grad_x = _rows_backward(gy2, self.xhat, self.invstd).reshape(self.shape)
         return grad_x, grad_w, grad_b
-
 
 
 # -------------------------------------------------------------------------------------- local response norm

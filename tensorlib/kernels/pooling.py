@@ -17,7 +17,6 @@ from ..autograd.function import Function
 IntOrPair = Union[int, Sequence[int]]
 
 
-
 def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
     """PyTorch's pooling_output_shape: in ceil mode the last window must start inside the (left-padded) input."""
     span = size + 2 * pad - dilation * (kernel - 1) - 1
@@ -27,11 +26,9 @@ def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: in
     return out
 
 
-
 def _offset_view(xpad, i: int, j: int, geo) -> xp.ndarray:
     (sh, sw), (dh, dw), (oh, ow) = geo["stride"], geo["dilation"], geo["out_hw"]
     return xpad[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
-
 
 
 def _channels_first_memory(x) -> bool:
@@ -39,12 +36,10 @@ def _channels_first_memory(x) -> bool:
     return x.ndim == 4 and x.shape[0] > 1 and x.transpose(1, 0, 2, 3).flags.c_contiguous
 
 
-
 def _zeros_in_layout(shape, dtype, channels_first: bool):
     if channels_first:
         return xp.zeros((shape[1], shape[0]) + tuple(shape[2:]), dtype=dtype).transpose(1, 0, 2, 3)
     return xp.zeros(shape, dtype=dtype)
-
 
 
 def _padded(x, geo, value):
@@ -59,12 +54,10 @@ def _padded(x, geo, value):
     return xp.pad(x, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)), constant_values=value)
 
 
-
 def _unpad(xpad, x_shape, geo):
     ph, pw = geo["padding"]
     h, w = x_shape[2:]
     return xpad[:, :, ph:ph + h, pw:pw + w]
-
 
 
 def _non_overlapping(geo) -> bool:
@@ -72,12 +65,10 @@ def _non_overlapping(geo) -> bool:
     return sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
 
 
-
 def _swap_nc(x, swap: bool):
     """(N, C, ...) <-> (C, N, ...) when ``swap``: kernels then run on C-contiguous arrays, whose masked ufuncs
     (``copyto(where=)``) are many times faster than on transposed views."""
     return x.transpose(1, 0, 2, 3) if swap else x
-
 
 
 class MaxPool2DWithIndices(Function):
@@ -147,7 +138,6 @@ class MaxPool2DWithIndices(Function):
         return _unpad(_swap_nc(gpad, self.channels_first), self.x_shape, geo)
 
 
-
 class AvgPool2D(Function):
     saves_inputs = False
 
@@ -194,13 +184,11 @@ class AvgPool2D(Function):
         return _unpad(gpad, self.x_shape, geo)
 
 
-
 # ----------------------------------------------------------------------------------------- adaptive pooling
 def _adaptive_bins(size: int, out: int):
     """PyTorch's adaptive bins: [floor(i*size/out), ceil((i+1)*size/out))."""
     i = xp.arange(out)
     return (i * size) // out, -((-(i + 1) * size) // out)
-
 
 
 def _adaptive_matrix(size: int, out: int, dtype):
@@ -209,7 +197,6 @@ def _adaptive_matrix(size: int, out: int, dtype):
     pos = xp.arange(size)
     inside = (pos[None, :] >= start[:, None]) & (pos[None, :] < end[:, None])
     return (inside / (end - start)[:, None]).astype(dtype)
-
 
 
 class AdaptiveAvgPool2D(Function):
@@ -237,7 +224,6 @@ class AdaptiveAvgPool2D(Function):
             g = grad.reshape(n, c, oh, 1, ow, 1) / ((h // oh) * (w // ow))
             return xp.broadcast_to(g, (n, c, oh, h // oh, ow, w // ow)).reshape(self.x_shape)
         return xp.matmul(xp.matmul(self.a_h.T, grad), self.a_w)
-
 
 
 class AdaptiveMaxPool2D(Function):
@@ -274,7 +260,6 @@ class AdaptiveMaxPool2D(Function):
         return flat.astype(grad.dtype).reshape(self.x_shape)
 
 
-
 class MaxUnpool2D(Function):
     saves_inputs = False
 
@@ -292,10 +277,8 @@ class MaxUnpool2D(Function):
         return picked.reshape(self.index.shape[:2] + self.x_hw), None
 
 
-
 def _empty(stride) -> bool:
     return stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)
-
 
 
 def _first(value) -> int:

@@ -24,7 +24,6 @@ class Sum(Function):
         return expand_reduced(g, self.shape, self.axes, self.keepdim)
 
 
-
 class Mean(Function):
     saves_inputs = False
 
@@ -36,7 +35,6 @@ class Mean(Function):
 
     def backward(self, g):
         return expand_reduced(g / self.count, self.shape, self.axes, self.keepdim)
-
 
 
 class Prod(Function):
@@ -62,7 +60,6 @@ class Prod(Function):
         return g_full * others
 
 
-
 class Var(Function):
     def forward(self, x):
         self.x = x
@@ -78,13 +75,11 @@ class Var(Function):
         return g * (2.0 / self.denominator) * (self.x - self.mean)
 
 
-
 class MaxMinAll(Function):
     """Full max()/min(): the gradient is split evenly among tied extrema."""
 
     def name(self) -> str:
         return ("MaxBackward1" if self.is_max else "MinBackward1")
-
 
     def forward(self, x):
         self.x = x
@@ -94,7 +89,6 @@ class MaxMinAll(Function):
     def backward(self, g):
         mask = self.x == self.out
         return mask * (g / mask.sum())
-
 
 
 class AmaxAmin(Function):
@@ -113,7 +107,6 @@ class AmaxAmin(Function):
         count = mask.sum(axis=self.axes, keepdims=True)
         g = expand_reduced(g, self.x.shape, self.axes, self.keepdim)
         return g * mask / count
-
 
 
 class MaxMinDim(Function):
@@ -140,7 +133,6 @@ class MaxMinDim(Function):
         return grad
 
 
-
 class Logsumexp(Function):
     def forward(self, x):
         self.x = x
@@ -154,7 +146,6 @@ class Logsumexp(Function):
         return g * xp.exp(self.x - self.out)
 
 
-
 class Cumsum(Function):
     saves_inputs = False
 
@@ -163,7 +154,6 @@ class Cumsum(Function):
 
     def backward(self, g):
         return xp.flip(xp.cumsum(xp.flip(g, self.dim), axis=self.dim), self.dim)
-
 
 
 class Cumprod(Function):
@@ -187,7 +177,6 @@ class Cumprod(Function):
         return xp.moveaxis(grad, -1, dim)
 
 
-
 class Norm(Function):
     """Euclidean norm; gradient 0 at the origin (PyTorch's subgradient)."""
 
@@ -200,7 +189,6 @@ class Norm(Function):
         g = expand_reduced(g, self.x.shape, self.axes, self.keepdim)
         safe = xp.where(self.out == 0, 1, self.out)
         return g * self.x / safe
-
 
 
 class Softmax(Function):
@@ -217,7 +205,6 @@ class Softmax(Function):
         return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
 
 
-
 class LogSoftmax(Function):
     saves_inputs = False
     saves_output = True
@@ -231,12 +218,10 @@ class LogSoftmax(Function):
         return g - xp.exp(self.y) * g.sum(axis=self.dim, keepdims=True)
 
 
-
 def _drop(shape, axes):
     if axes is None:
         return ()
     return tuple(s for i, s in enumerate(shape) if i not in axes)
-
 
 
 def _correction(unbiased, correction) -> float:
@@ -245,7 +230,6 @@ def _correction(unbiased, correction) -> float:
     if unbiased is None:
         return 1
     return 1 if unbiased else 0
-
 
 
 def _implicit_dim(input, dim):

@@ -15,13 +15,10 @@ from ..autograd.function import Function
 _LINEAR_MODES = {"linear": 3, "bilinear": 4, "bicubic": 4}  # the input rank each interpolating mode needs
 
 
-
 _NEAREST_MODES = ("nearest", "nearest-exact")
 
 
-
 _CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution coefficient
-
 
 
 def nearest_source(in_size: int, out_size: int, scale: Optional[float], exact: bool):
@@ -31,7 +28,6 @@ def nearest_source(in_size: int, out_size: int, scale: Optional[float], exact: b
     if exact:
         dst = dst + xp.float32(0.5)
     return xp.minimum(xp.floor(dst * s).astype(xp.int64), in_size - 1)
-
 
 
 def linear_matrix(in_size: int, out_size: int, scale: Optional[float], align_corners: bool, dtype):
@@ -51,7 +47,6 @@ def linear_matrix(in_size: int, out_size: int, scale: Optional[float], align_cor
     matrix[rows, low] += 1.0 - frac
     matrix[rows, high] += frac
     return matrix.astype(dtype)
-
 
 
 def cubic_matrix(in_size: int, out_size: int, scale: Optional[float], align_corners: bool, dtype):
@@ -80,7 +75,6 @@ def cubic_matrix(in_size: int, out_size: int, scale: Optional[float], align_corn
     return matrix.astype(dtype)
 
 
-
 def area_matrix(in_size: int, out_size: int, dtype):
     """(out, in) matrix of adaptive average pooling: output ``i`` averages inputs
     ``floor(i * in / out)`` to ``ceil((i + 1) * in / out)``."""
@@ -92,10 +86,8 @@ def area_matrix(in_size: int, out_size: int, dtype):
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
-
 def _one_hot(index, in_size: int, dtype):
     return (index[:, None] == xp.arange(in_size)[None, :]).astype(dtype)
-
 
 
 class Resample(Function):
@@ -125,7 +117,6 @@ class Resample(Function):
             else:
                 grad = xp.matmul(matrix.T, grad)
         return grad
-
 
 
 def _expand(value, dims: int, name: str):

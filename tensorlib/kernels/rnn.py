@@ -29,11 +29,9 @@ from ..autograd.function import Function
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-
 def num_gates(mode: str) -> int:
     """Gate blocks stacked in ``weight_ih``/``weight_hh`` rows: 4 (LSTM i,f,g,o), 3 (GRU r,z,n), 1 (RNN)."""
     return _GATES[mode]
-
 
 
 def _sigmoid_(a):
@@ -43,7 +41,6 @@ def _sigmoid_(a):
     a *= 0.5
     a += 0.5
     return a
-
 
 
 class RecurrentSequence(Function):
@@ -361,7 +358,6 @@ class RecurrentSequence(Function):
         return dgi, dgh
 
 
-
 class _StateBox:
     """Links a ``RecurrentSequence`` to the ``_FinalState`` nodes that expose its final states."""
 
@@ -369,7 +365,6 @@ class _StateBox:
 
     def __init__(self):
         self.states, self.grads = {}, {}
-
 
 
 class _FinalState(Function):
@@ -392,10 +387,8 @@ class _FinalState(Function):
         return xp.broadcast_to(xp.zeros((), self.prev_dtype), self.prev_shape)
 
 
-
 def _is_broadcast_zero(array) -> bool:
     return array.ndim > 0 and not any(array.strides) and not array.flat[0]
-
 
 
 def _fresh(grad, shape: tuple, dtype):
@@ -403,7 +396,6 @@ def _fresh(grad, shape: tuple, dtype):
     if grad is None:
         return xp.zeros(shape, dtype)
     return xp.array(xp.broadcast_to(grad, shape), dtype=dtype, copy=True)
-
 
 
 # ------------------------------------------------------------------------------------------ packing
@@ -419,7 +411,6 @@ class _ScatterRows(Function):
 
     def backward(self, grad):
         return grad[self.index]
-
 
 
 class _GatherRows(Function):

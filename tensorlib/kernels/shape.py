@@ -13,7 +13,6 @@ def _shape_args(args) -> tuple:
     return tuple(args)
 
 
-
 class View(Function):
     saves_inputs = False
 
@@ -23,7 +22,6 @@ class View(Function):
 
     def backward(self, g):
         return g.reshape(self.in_shape)
-
 
 
 class Permute(Function):
@@ -36,7 +34,6 @@ class Permute(Function):
         return g.transpose(xp.argsort(self.dims))
 
 
-
 class Expand(Function):
     saves_inputs = False
 
@@ -45,7 +42,6 @@ class Expand(Function):
 
     def backward(self, g):
         return g  # the engine sums the broadcast dimensions back to the input shape
-
 
 
 class Repeat(Function):
@@ -65,7 +61,6 @@ class Repeat(Function):
         return summed.reshape(self.in_shape)
 
 
-
 class Flip(Function):
     saves_inputs = False
 
@@ -74,7 +69,6 @@ class Flip(Function):
 
     def backward(self, g):
         return xp.flip(g, self.dims)
-
 
 
 class Roll(Function):
@@ -86,7 +80,6 @@ class Roll(Function):
     def backward(self, g):
         negated = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
         return xp.roll(g, negated, self.dims)
-
 
 
 class Slice(Function):
@@ -104,7 +97,6 @@ class Slice(Function):
         return grad
 
 
-
 class Cat(Function):
     saves_inputs = False
 
@@ -117,7 +109,6 @@ class Cat(Function):
         return tuple(xp.split(g, bounds, axis=self.dim))
 
 
-
 class Stack(Function):
     saves_inputs = False
 
@@ -126,7 +117,6 @@ class Stack(Function):
 
     def backward(self, g):
         return tuple(xp.moveaxis(g, self.dim, 0))
-
 
 
 def _infer_shape(shape, size) -> tuple:
