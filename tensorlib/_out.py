@@ -15,7 +15,21 @@ from ._backend import xp
 from ._grad_mode import is_grad_enabled
 from .tensor import Tensor
 
-__all__ = ["supports_out", "write_out"]
+__all__ = ["OUT_FACTORIES", "OUT_FUNCTIONS", "out_variants", "supports_out", "write_out"]
+
+# The torch.* functions that take ``out=``. Tensor methods call the same functional code without it, as in
+# PyTorch, where ``x.add(y, out=z)`` does not exist; so the hot method path pays nothing for ``out=``.
+OUT_FUNCTIONS = ("abs", "absolute", "add", "all", "amax", "amin", "any", "argmax", "argmin", "bitwise_and",
+    "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "cat", "ceil", "clamp", "clamp_max", "clamp_min", "clip",
+    "concat", "concatenate", "cos", "cumprod", "cumsum", "div", "divide", "dot", "eq", "erf", "exp", "expm1", "fix",
+    "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "ge", "greater", "greater_equal", "gt", "hstack", "le",
+    "lerp", "less", "less_equal", "log", "log10", "log1p", "log2", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "multiply",
+    "mv", "nansum", "ne", "neg", "negative", "norm", "not_equal", "outer", "pow", "prod", "reciprocal", "remainder",
+    "round", "rsqrt", "sigmoid", "sign", "sin", "sort", "sqrt", "square", "stack", "std", "sub", "subtract", "sum",
+    "tan", "tanh", "topk", "true_divide", "trunc", "var", "vstack", "where")
+OUT_FACTORIES = ("arange", "empty", "eye", "full", "linspace", "logspace", "normal", "ones", "rand", "randint",
+    "randn", "randperm", "zeros")
 
 _SCALAR_TYPES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                  "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -67,3 +81,10 @@ def supports_out(fn=None, *, factory: bool = False):
         return write_out(out, fn(*args, **kwargs), fn.__name__)
 
     return with_out
+
+
+def out_variants(namespace: dict) -> dict:
+    """``supports_out`` versions of the ``OUT_FUNCTIONS`` and ``OUT_FACTORIES`` found in ``namespace``."""
+    variants = {name: supports_out(namespace[name]) for name in OUT_FUNCTIONS}
+    variants.update({name: supports_out(namespace[name], factory=True) for name in OUT_FACTORIES})
+    return variants

@@ -8,7 +8,6 @@ import math
 
 from . import dtypes as _dtypes
 from ._backend import xp
-from ._out import supports_out
 from .tensor import Tensor, _check_device
 
 
@@ -120,17 +119,14 @@ def _dtype(dtype, default=None):
     return np_dtype if np_dtype is not None else (default or _dtypes.get_default_dtype().np)
 
 
-@supports_out(factory=True)
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _finish(xp.zeros(_size(size), dtype=_dtype(dtype)), requires_grad, device)
 
 
-@supports_out(factory=True)
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _finish(xp.ones(_size(size), dtype=_dtype(dtype)), requires_grad, device)
 
 
-@supports_out(factory=True)
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, memory_format=None,
           pin_memory: bool = False) -> Tensor:
     return _finish(xp.empty(_size(size), dtype=_dtype(dtype)), requires_grad, device)
@@ -144,7 +140,6 @@ def _fill_dtype(fill_value):
     return _dtypes.get_default_dtype().np
 
 
-@supports_out(factory=True)
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -170,7 +165,6 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad: bool
                    device)
 
 
-@supports_out(factory=True)
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values in ``[start, end)`` by ``step``; int64 for integer arguments, else float32."""
     if end is None:
@@ -187,20 +181,17 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     return _finish(data.astype(np_dtype), requires_grad, device)
 
 
-@supports_out(factory=True)
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     data = xp.linspace(float(start), float(end), int(steps))
     return _finish(data.astype(_dtype(dtype)), requires_grad, device)
 
 
-@supports_out(factory=True)
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
     data = xp.logspace(float(start), float(end), int(steps), base=base)
     return _finish(data.astype(_dtype(dtype)), requires_grad, device)
 
 
-@supports_out(factory=True)
 def eye(n: int, m=None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _finish(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad, device)
 

@@ -12,7 +12,6 @@ from typing import Optional
 
 from . import dtypes as _dtypes
 from ._backend import xp
-from ._out import supports_out
 from .tensor import Tensor
 
 
@@ -125,7 +124,6 @@ def _finish(data, requires_grad: bool):
     return out
 
 
-@supports_out(factory=True)
 def rand(*size, generator: Optional[Generator] = None, dtype=None, device=None, requires_grad: bool = False):
     """Uniform samples on [0, 1) of the given shape."""
     np_dtype = _float_dtype(dtype)
@@ -133,7 +131,6 @@ def rand(*size, generator: Optional[Generator] = None, dtype=None, device=None, 
     return _finish(data.astype(np_dtype, copy=False), requires_grad)
 
 
-@supports_out(factory=True)
 def randn(*size, generator: Optional[Generator] = None, dtype=None, device=None, requires_grad: bool = False):
     """Standard normal samples of the given shape."""
     np_dtype = _float_dtype(dtype)
@@ -142,7 +139,6 @@ def randn(*size, generator: Optional[Generator] = None, dtype=None, device=None,
     return _finish(data.astype(np_dtype, copy=False), requires_grad)
 
 
-@supports_out(factory=True)
 def randint(low, high=None, size=None, *, generator: Optional[Generator] = None, dtype=None, device=None,
             requires_grad: bool = False):
     """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
@@ -157,7 +153,6 @@ def randint(low, high=None, size=None, *, generator: Optional[Generator] = None,
     return _finish(data.astype(np_dtype, copy=False), requires_grad)
 
 
-@supports_out(factory=True)
 def randperm(n: int, *, generator: Optional[Generator] = None, dtype=None, device=None,
              requires_grad: bool = False):
     """A random permutation of ``0..n-1``."""
@@ -179,7 +174,6 @@ def randint_like(input, low, high=None, *, dtype=None, generator: Optional[Gener
     return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator)
 
 
-@supports_out(factory=True)
 def normal(mean, std, size=None, *, generator: Optional[Generator] = None, dtype=None):
     """Normal samples with scalar ``mean``/``std`` and the given ``size``, or elementwise tensor mean/std."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):

@@ -6,7 +6,6 @@ relu/tanh/sigmoid/softmax/log_softmax live in ``elementwise``/``reduction``."""
 
 from __future__ import annotations
 
-from .._out import supports_out
 from ..kernels.activation import (
     _SELU_ALPHA,
     _SELU_SCALE,
@@ -136,12 +135,10 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return Prelu.apply(input, weight)
 
 
-@supports_out
 def tanh(input):
     return _unary_float(Tanh, input)
 
 
-@supports_out
 def sigmoid(input):
     return _unary_float(Sigmoid, input)
 

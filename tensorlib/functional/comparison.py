@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .._backend import xp
-from .._out import supports_out
 from ..tensor import Tensor
 from ._utils import prepare, to_tensor
 
@@ -21,32 +20,26 @@ def _compare(np_fn, input, other):
     return Tensor._wrap(np_fn(_raw(a), _raw(b)))
 
 
-@supports_out
 def eq(input, other):
     return _compare(xp.equal, input, other)
 
 
-@supports_out
 def ne(input, other):
     return _compare(xp.not_equal, input, other)
 
 
-@supports_out
 def lt(input, other):
     return _compare(xp.less, input, other)
 
 
-@supports_out
 def le(input, other):
     return _compare(xp.less_equal, input, other)
 
 
-@supports_out
 def gt(input, other):
     return _compare(xp.greater, input, other)
 
 
-@supports_out
 def ge(input, other):
     return _compare(xp.greater_equal, input, other)
 
@@ -59,22 +52,18 @@ def equal(input, other) -> bool:
     return input.shape == other.shape and bool(xp.array_equal(input._data, other._data))
 
 
-@supports_out
 def logical_and(input, other):
     return Tensor._wrap(xp.logical_and(_raw(to_tensor(input)), _raw(to_tensor(other))))
 
 
-@supports_out
 def logical_or(input, other):
     return Tensor._wrap(xp.logical_or(_raw(to_tensor(input)), _raw(to_tensor(other))))
 
 
-@supports_out
 def logical_xor(input, other):
     return Tensor._wrap(xp.logical_xor(_raw(to_tensor(input)), _raw(to_tensor(other))))
 
 
-@supports_out
 def logical_not(input):
     return Tensor._wrap(xp.logical_not(input._data))
 

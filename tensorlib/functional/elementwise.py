@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from .. import dtypes as _dtypes
 from .._backend import xp
-from .._out import supports_out
 from ..kernels.elementwise import (
     Abs,
     Add,
@@ -58,7 +57,6 @@ def _binary(fn_cls, a, b):
     return fn_cls.apply(a, b)
 
 
-@supports_out
 def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting."""
     if alpha != 1:
@@ -66,7 +64,6 @@ def add(input, other, *, alpha=1):
     return _binary(Add, input, other)
 
 
-@supports_out
 def sub(input, other, *, alpha=1):
     if isinstance(input, Tensor) and input._data.dtype == xp.bool_ and isinstance(other, Tensor) \
             and other._data.dtype == xp.bool_:
@@ -80,7 +77,6 @@ def sub(input, other, *, alpha=1):
 subtract = sub
 
 
-@supports_out
 def mul(input, other):
     return _binary(Mul, input, other)
 
@@ -88,7 +84,6 @@ def mul(input, other):
 multiply = mul
 
 
-@supports_out
 def div(input, other, *, rounding_mode=None):
     """True division (int/int gives the default float dtype), or ``rounding_mode='trunc'|'floor'``."""
     if rounding_mode is not None:
@@ -129,13 +124,11 @@ def _raw(value):
     return value._data if isinstance(value, Tensor) else value
 
 
-@supports_out
 def floor_divide(input, other):
     a, b = prepare(input, other)
     return Tensor._wrap(xp.floor_divide(_raw(a), _raw(b)))
 
 
-@supports_out
 def remainder(input, other):
     """Python-style modulus (sign of the divisor); gradient 1 w.r.t. ``input`` like PyTorch."""
     a, b = prepare(input, other)
@@ -144,13 +137,11 @@ def remainder(input, other):
     return Tensor._wrap(xp.remainder(_raw(a), _raw(b)))
 
 
-@supports_out
 def fmod(input, other):
     a, b = prepare(input, other)
     return Tensor._wrap(xp.fmod(_raw(a), _raw(b)))
 
 
-@supports_out
 def neg(input):
     return Neg.apply(input)
 
@@ -158,14 +149,12 @@ def neg(input):
 negative = neg
 
 
-@supports_out
 def pow(input, exponent):
     """``input ** exponent``; a tensor base with an integer tensor is promoted as in PyTorch."""
     a, b = prepare(input, exponent)
     return Pow.apply(a, b)
 
 
-@supports_out
 def square(input):
     return mul(input, input)
 
@@ -178,72 +167,58 @@ def _unary_float(fn_cls, input):
     return fn_cls.apply(input)
 
 
-@supports_out
 def exp(input):
     return _unary_float(Exp, input)
 
 
-@supports_out
 def expm1(input):
     return _unary_float(Expm1, input)
 
 
-@supports_out
 def log(input):
     return _unary_float(Log, input)
 
 
-@supports_out
 def log2(input):
     return _unary_float(Log2, input)
 
 
-@supports_out
 def log10(input):
     return _unary_float(Log10, input)
 
 
-@supports_out
 def log1p(input):
     return _unary_float(Log1p, input)
 
 
-@supports_out
 def sqrt(input):
     return _unary_float(Sqrt, input)
 
 
-@supports_out
 def rsqrt(input):
     return _unary_float(Rsqrt, input)
 
 
-@supports_out
 def sin(input):
     return _unary_float(Sin, input)
 
 
-@supports_out
 def cos(input):
     return _unary_float(Cos, input)
 
 
-@supports_out
 def tan(input):
     return _unary_float(Tan, input)
 
 
-@supports_out
 def erf(input):
     return _unary_float(Erf, input)
 
 
-@supports_out
 def reciprocal(input):
     return _unary_float(Reciprocal, input)
 
 
-@supports_out
 def abs(input):
     return Abs.apply(input)
 
@@ -251,22 +226,18 @@ def abs(input):
 absolute = abs
 
 
-@supports_out
 def sign(input):
     return Sign.apply(input)
 
 
-@supports_out
 def floor(input):
     return Floor.apply(input) if input._data.dtype.kind == "f" else input.clone()
 
 
-@supports_out
 def ceil(input):
     return Ceil.apply(input) if input._data.dtype.kind == "f" else input.clone()
 
 
-@supports_out
 def trunc(input):
     return Trunc.apply(input) if input._data.dtype.kind == "f" else input.clone()
 
@@ -274,17 +245,14 @@ def trunc(input):
 fix = trunc
 
 
-@supports_out
 def round(input, *, decimals: int = 0):
     return Round.apply(input, decimals=decimals) if input._data.dtype.kind == "f" else input.clone()
 
 
-@supports_out
 def frac(input):
     return sub(input, trunc(input))
 
 
-@supports_out
 def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]``; ``min``/``max`` may be numbers or tensors (broadcast)."""
     if min is None and max is None:
@@ -304,37 +272,30 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-@supports_out
 def clamp_min(input, min):
     return clamp(input, min=min)
 
 
-@supports_out
 def clamp_max(input, max):
     return clamp(input, max=max)
 
 
-@supports_out
 def maximum(input, other):
     return _binary(Maximum, input, other)
 
 
-@supports_out
 def minimum(input, other):
     return _binary(Minimum, input, other)
 
 
-@supports_out
 def fmax(input, other):
     return maximum(input, other)
 
 
-@supports_out
 def fmin(input, other):
     return minimum(input, other)
 
 
-@supports_out
 def where(condition, input=None, other=None):
     """Elements of ``input`` where ``condition`` else ``other``; ``where(condition)`` is ``nonzero(as_tuple)``."""
     if input is None and other is None:
@@ -346,7 +307,6 @@ def where(condition, input=None, other=None):
     return Where.apply(cond, a, b)
 
 
-@supports_out
 def lerp(input, end, weight):
     a, b = prepare(input, end)
     if isinstance(weight, Tensor):
@@ -366,7 +326,6 @@ def square_(input):
     return input.mul_(input)
 
 
-@supports_out
 def bitwise_not(input):
     if input._data.dtype.kind == "f":
         raise TypeError("bitwise_not is only supported for integer and boolean tensors")
@@ -381,16 +340,13 @@ def _bitwise(np_fn, name, input, other):
     return Tensor._wrap(np_fn(ad, bd))
 
 
-@supports_out
 def bitwise_and(input, other):
     return _bitwise(xp.bitwise_and, "bitwise_and", input, other)
 
 
-@supports_out
 def bitwise_or(input, other):
     return _bitwise(xp.bitwise_or, "bitwise_or", input, other)
 
 
-@supports_out
 def bitwise_xor(input, other):
     return _bitwise(xp.bitwise_xor, "bitwise_xor", input, other)

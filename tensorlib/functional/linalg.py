@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .._backend import xp
-from .._out import supports_out
 from ..dtypes import cpp_name
 from ..kernels.linalg import Einsum, Mm
 from ..tensor import Tensor
@@ -11,7 +10,6 @@ from ..tensor import Tensor
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "einsum"]
 
 
-@supports_out
 def matmul(input, other):
     """Matrix product with broadcasting of batch dims; operands must share a dtype (as PyTorch)."""
     a, b = input._data, other._data
@@ -36,14 +34,12 @@ def matmul(input, other):
     return Mm.apply(input, other)
 
 
-@supports_out
 def mm(input, mat2):
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2D tensors, got {input.ndim}D and {mat2.ndim}D")
     return matmul(input, mat2)
 
 
-@supports_out
 def bmm(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected 3D tensors, got {input.ndim}D and {mat2.ndim}D")
@@ -52,12 +48,10 @@ def bmm(input, mat2):
     return matmul(input, mat2)
 
 
-@supports_out
 def mv(input, vec):
     return matmul(input, vec)
 
 
-@supports_out
 def dot(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
@@ -67,7 +61,6 @@ def dot(input, other):
 inner = dot
 
 
-@supports_out
 def outer(input, vec2):
     return matmul(input.reshape(-1, 1), vec2.reshape(1, -1))
 

@@ -10,7 +10,6 @@ from collections import namedtuple
 
 from .. import dtypes as _dtypes
 from .._backend import xp
-from .._out import supports_out
 from ..kernels._utils import normalize_dim, normalize_dims
 from ..kernels.reduction import (
     AmaxAmin,
@@ -47,14 +46,12 @@ def _reduce_dtype(input: Tensor, dtype):
     return xp.dtype(xp.int64) if input._data.dtype.kind in "biu" else None
 
 
-@supports_out
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """Sum over ``dim`` (int, tuple or None for all); integer/bool inputs sum to int64 as in PyTorch."""
     return Sum.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim,
                      dtype=_reduce_dtype(input, dtype))
 
 
-@supports_out
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     if dtype is not None:
         input = cast(input, _dtypes.to_numpy_dtype(dtype))
@@ -64,12 +61,10 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     return Mean.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 
-@supports_out
 def nansum(input, dim=None, keepdim: bool = False):
     return sum(where(xp.isnan(input._data), 0.0, input), dim, keepdim)
 
 
-@supports_out
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     if dtype is not None:
         input = cast(input, _dtypes.to_numpy_dtype(dtype))
@@ -79,7 +74,6 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     return Prod.apply(input, axis=axis, keepdim=keepdim)
 
 
-@supports_out
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Variance with Bessel's ``correction`` (default 1); ``unbiased`` is the older spelling."""
     if isinstance(dim, bool):  # var(x, False): the positional ``unbiased`` of old PyTorch
@@ -88,7 +82,6 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
                      correction=_correction(unbiased, correction))
 
 
-@supports_out
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
@@ -119,23 +112,19 @@ def _max_min(input, dim, keepdim, is_max: bool):
     return values_indices(values, Tensor._wrap(xp.asarray(indices, dtype=xp.int64)))
 
 
-@supports_out
 def max(input, dim=None, keepdim: bool = False):
     """``max()`` -> value; ``max(dim)`` -> (values, indices); ``max(other)`` -> elementwise maximum."""
     return _max_min(input, dim, keepdim, True)
 
 
-@supports_out
 def min(input, dim=None, keepdim: bool = False):
     return _max_min(input, dim, keepdim, False)
 
 
-@supports_out
 def amax(input, dim=(), keepdim: bool = False):
     return AmaxAmin.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim, is_max=True)
 
 
-@supports_out
 def amin(input, dim=(), keepdim: bool = False):
     return AmaxAmin.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim, is_max=False)
 
@@ -145,7 +134,6 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
                                                    amax(input, dim if dim is not None else (), keepdim))
 
 
-@supports_out
 def argmax(input, dim=None, keepdim: bool = False):
     if dim is None:
         out = xp.argmax(input._data)
@@ -154,7 +142,6 @@ def argmax(input, dim=None, keepdim: bool = False):
     return Tensor._wrap(xp.argmax(input._data, axis=dim, keepdims=keepdim).astype(xp.int64))
 
 
-@supports_out
 def argmin(input, dim=None, keepdim: bool = False):
     if dim is None:
         out = xp.argmin(input._data)
@@ -163,18 +150,15 @@ def argmin(input, dim=None, keepdim: bool = False):
     return Tensor._wrap(xp.argmin(input._data, axis=dim, keepdims=keepdim).astype(xp.int64))
 
 
-@supports_out
 def logsumexp(input, dim, keepdim: bool = False):
     return Logsumexp.apply(input, axes=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 
-@supports_out
 def cumsum(input, dim: int, *, dtype=None):
     dt = _reduce_dtype(input, dtype)
     return Cumsum.apply(input, dim=normalize_dim(dim, input.ndim), dtype=dt)
 
 
-@supports_out
 def cumprod(input, dim: int, *, dtype=None):
     if dtype is not None:
         input = cast(input, _dtypes.to_numpy_dtype(dtype))
@@ -183,7 +167,6 @@ def cumprod(input, dim: int, *, dtype=None):
     return Cumprod.apply(input, dim=normalize_dim(dim, input.ndim))
 
 
-@supports_out
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     """Vector p-norm over ``dim`` (all elements by default): p in {'fro', 2, 1, inf, -inf, 0, any float}."""
 
@@ -216,13 +199,11 @@ def log_softmax(input, dim=None, dtype=None):
     return LogSoftmax.apply(input, dim=normalize_dim(_implicit_dim(input, dim), input.ndim))
 
 
-@supports_out
 def all(input, dim=None, keepdim: bool = False):
     axes = normalize_dims(dim, input.ndim)
     return Tensor._wrap(xp.all(input._data, axis=axes, keepdims=keepdim))
 
 
-@supports_out
 def any(input, dim=None, keepdim: bool = False):
     axes = normalize_dims(dim, input.ndim)
     return Tensor._wrap(xp.any(input._data, axis=axes, keepdims=keepdim))

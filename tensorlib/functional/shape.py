@@ -6,7 +6,6 @@ from __future__ import annotations
 import builtins
 
 from .._backend import xp
-from .._out import supports_out
 from ..dtypes import to_numpy_dtype
 from ..kernels._utils import normalize_dim
 from ..kernels.shape import Cat, Expand, Flip, Permute, Repeat, Roll, Slice, Stack, View, _infer_shape, _shape_args
@@ -242,7 +241,6 @@ def _same_dtype(tensors):
     return tensors
 
 
-@supports_out
 def cat(tensors, dim: int = 0):
     """Concatenate along an existing dim; sizes must match elsewhere (the error names both shapes)."""
     tensors = [t for t in _same_dtype(list(tensors)) if not (t.ndim == 1 and t.shape[0] == 0)] or list(tensors)
@@ -266,7 +264,6 @@ concat = cat
 concatenate = cat
 
 
-@supports_out
 def stack(tensors, dim: int = 0):
     tensors = _same_dtype(list(tensors))
     if not tensors:
@@ -279,12 +276,10 @@ def stack(tensors, dim: int = 0):
     return Stack.apply(*tensors, dim=normalize_dim(dim, ref.ndim + 1))
 
 
-@supports_out
 def hstack(tensors):
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
-@supports_out
 def vstack(tensors):
     return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import namedtuple
 
 from .._backend import xp
-from .._out import supports_out
 from ..kernels._utils import normalize_dim
 from ..tensor import Tensor
 from .indexing import gather
@@ -32,7 +31,6 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     return Tensor._wrap(order.astype(xp.int64))
 
 
-@supports_out
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     if input.ndim == 0:
         return _sort_result(input, Tensor._wrap(xp.zeros((), xp.int64)))
@@ -44,7 +42,6 @@ def msort(input):
     return sort(input, 0).values
 
 
-@supports_out
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     dim = normalize_dim(dim, input.ndim)
     size = input.shape[dim] if input.ndim else 1
