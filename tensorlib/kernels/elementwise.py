@@ -335,7 +335,7 @@ class Clone(Function):
     saves_inputs = False
 
     def forward(self, x):
-        return xp.ascontiguousarray(x).copy() if self.copy else xp.ascontiguousarray(x)
+        return xp.array(x, order="C", copy=self.copy or None)  # (ascontiguousarray would make 0-d 1-d)
 
     def backward(self, g):
         return g

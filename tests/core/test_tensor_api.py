@@ -183,3 +183,8 @@ def test_legacy_constructors():
     assert tl.FloatTensor([1, 2]).dtype == tl.float32 and tl.FloatTensor(2, 3).shape == (2, 3)
     assert tl.LongTensor([1, 2]).tolist() == [1, 2] and tl.LongTensor([1]).dtype == tl.int64
     assert tl.Tensor([1, 2]).dtype == tl.float32
+
+
+def test_clone_and_contiguous_keep_a_zero_dim_shape():
+    x = tl.tensor(3.0)
+    assert x.clone().shape == () and x.contiguous().shape == ()
