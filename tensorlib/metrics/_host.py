@@ -28,6 +28,12 @@ def to_tensor(array: Any, dtype: np.dtype | type | None = np.float32) -> tl.Tens
     return tl.from_numpy(np.array(array, copy=True))
 
 
+def copy_tensor(tensor: tl.Tensor) -> tl.Tensor:
+    """A detached copy with the same shape and dtype (``Tensor.clone()`` turns 0-d tensors into shape (1,) in this
+    version of the core, so the copy goes through the array)."""
+    return tl.from_numpy(tensor.detach().numpy().copy())
+
+
 def is_floating(array: np.ndarray) -> bool:
     return np.issubdtype(array.dtype, np.floating)
 

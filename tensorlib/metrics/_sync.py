@@ -57,7 +57,7 @@ def gather_all_tensors(dist, tensor: tl.Tensor, group=None) -> list[tl.Tensor]:
         tensor = tensor.reshape(0, *trailing) if ndim > 1 else tensor.reshape(0)
         shapes = [shape if 0 not in shape else (0, *trailing) if ndim > 1 else (0,) for shape in shapes]
     biggest = [max(shape[axis] for shape in shapes) for axis in range(ndim)]
-    padded = tl.zeros(*biggest, dtype=tensor.dtype)
+    padded = tl.zeros(tuple(biggest), dtype=tensor.dtype)
     padded[tuple(slice(0, size) for size in tensor.shape)] = tensor
     gathered = _all_gather(dist, padded, group)
     return [part[tuple(slice(0, size) for size in shape)] for part, shape in zip(gathered, shapes)]

@@ -18,14 +18,15 @@ from typing import Any, Callable
 import tensorlib as tl
 from tensorlib.nn import Module
 
-from . import _sync
+from . import _host, _sync
 
 _KNOWN_KWARGS = ("compute_on_cpu", "dist_sync_on_step", "process_group", "dist_sync_fn",
                  "distributed_available_fn", "sync_on_compute", "compute_with_cache")
 
 
 def _copy_state(value):
-    return list(value) if isinstance(value, list) else value.clone()
+    """An independent copy of a state (a list's tensors are never modified in place, so a shallow copy)."""
+    return list(value) if isinstance(value, list) else _host.copy_tensor(value)
 
 
 def _squeeze_if_scalar(value):

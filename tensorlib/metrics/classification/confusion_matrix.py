@@ -37,7 +37,7 @@ class _ConfusionMatrixBase(Metric):
         self.normalize = normalize
         self.ignore_index = ignore_index
         self.validate_args = validate_args
-        self.add_state("confmat", tl.zeros(*shape, dtype=tl.int64), dist_reduce_fx="sum")
+        self.add_state("confmat", tl.zeros(shape, dtype=tl.int64), dist_reduce_fx="sum")
 
     def _add(self, counts: np.ndarray) -> None:
         self.confmat = self.confmat + _host.to_tensor(counts, np.int64)

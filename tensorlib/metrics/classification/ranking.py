@@ -39,7 +39,7 @@ class _RankingMetric(Metric):
             self.add_state("target", [], dist_reduce_fx="cat")
         else:
             shape = (len(thr), 2, 2) if size is None else (len(thr), size, 2, 2)
-            self.add_state("confmat", tl.zeros(*shape, dtype=tl.int64), dist_reduce_fx="sum")
+            self.add_state("confmat", tl.zeros(shape, dtype=tl.int64), dist_reduce_fx="sum")
 
     def _add(self, state) -> None:
         if self._thresholds is None:

@@ -24,7 +24,7 @@ class _AbstractStatScores(Metric):
     def _create_state(self, size: int | None) -> None:
         shape = () if size is None else (size,)
         for name in ("tp", "fp", "tn", "fn"):
-            self.add_state(name, tl.zeros(*shape, dtype=tl.int64), dist_reduce_fx="sum")
+            self.add_state(name, tl.zeros(shape, dtype=tl.int64), dist_reduce_fx="sum")
 
     def _update_state(self, stats: np.ndarray) -> None:
         self.tp = self.tp + _host.to_tensor(stats[0], np.int64)

@@ -66,13 +66,18 @@ def roc_exact(preds: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.nda
     return fpr, tpr
 
 
-def pr_exact(preds: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(precision, recall)`` with recall decreasing to the final (1, 0) point."""
+def pr_exact(preds: np.ndarray, target: np.ndarray, all_negative: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(precision, recall)`` with recall decreasing to the final (1, 0) point.
+
+    Without positives recall is 0/0 (NaN, so the class drops out of a macro average), except that when
+    ``all_negative`` (default: no positives) recall is set to one, as torchmetrics does. One-vs-rest callers pass
+    torchmetrics' multiclass condition (every original target is class 0).
+    """
     fps, tps, _ = clf_curve(preds, target)
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = tps / (tps + fps)
         recall = tps / tps[-1] if tps.size else tps
-    if not (target == 1).any():
+    if all_negative if all_negative is not None else not (target == 1).any():
         _host.warn("No positive samples found in target, recall is undefined. Setting recall to one for all "
                    "thresholds.")
         recall = np.ones_like(recall)
@@ -122,8 +127,11 @@ def auroc_from_roc(fpr: np.ndarray, tpr: np.ndarray, max_fpr: float | None = Non
     return 0.5 * (1 + (partial - min_area) / (max_fpr - min_area))
 
 
-def average_precision_from_pr(precision: np.ndarray, recall: np.ndarray) -> float:
-    precision, recall = np.nan_to_num(precision, nan=0.0), np.nan_to_num(recall, nan=0.0)
+def average_precision_from_pr(precision: np.ndarray, recall: np.ndarray, keep_nan: bool = False) -> float:
+    """Step-sum area; ``keep_nan`` lets an undefined curve (a class without positives) give NaN, which the
+    per-class reduction leaves out (torchmetrics does so for one-vs-rest exact curves, and zeroes NaNs otherwise)."""
+    if not keep_nan:
+        precision, recall = np.nan_to_num(precision, nan=0.0), np.nan_to_num(recall, nan=0.0)
     return float(-np.sum((recall[1:] - recall[:-1]) * precision[:-1]))
 
 

@@ -52,12 +52,13 @@ def multilabel_update(preds, target, num_labels: int, thresholds: np.ndarray | N
     return _curves.binned_counts(scores, labels, thresholds)
 
 
-def _binary_score(kind: str, state, binned: bool, max_fpr: float | None = None) -> float:
+def _binary_score(kind: str, state, binned: bool, max_fpr: float | None = None,
+                  all_negative: bool | None = None, per_class: bool = False) -> float:
     if kind == "auroc":
         fpr, tpr = _curves.roc_binned(state) if binned else _curves.roc_exact(*state)
         return _curves.auroc_from_roc(fpr, tpr, max_fpr)
-    precision, recall = _curves.pr_binned(state) if binned else _curves.pr_exact(*state)
-    return _curves.average_precision_from_pr(precision, recall)
+    precision, recall = _curves.pr_binned(state) if binned else _curves.pr_exact(*state, all_negative)
+    return _curves.average_precision_from_pr(precision, recall, keep_nan=per_class and not binned)
 
 
 def binary_compute(kind: str, state, thresholds: np.ndarray | None, max_fpr: float | None = None) -> np.ndarray:
@@ -72,8 +73,9 @@ def multiclass_compute(kind: str, state, num_classes: int, average, thresholds: 
     """One-vs-rest score per class, reduced by ``average`` (``weighted``: by class support)."""
     if thresholds is None:
         scores, labels = state
-        per_class = np.array([_binary_score(kind, (scores[:, c], (labels == c).astype(np.int64)), False)
-                              for c in range(num_classes)])
+        all_zero = bool((labels == 0).all())
+        per_class = np.array([_binary_score(kind, (scores[:, c], (labels == c).astype(np.int64)), False,
+                                            all_negative=all_zero, per_class=True) for c in range(num_classes)])
         support = np.bincount(labels, minlength=num_classes)
     else:
         per_class = np.array([_binary_score(kind, state[:, c], True) for c in range(num_classes)])
@@ -88,8 +90,9 @@ def multilabel_compute(kind: str, state, num_labels: int, average, thresholds: n
         if average == "micro":
             keep = labels != -1
             return binary_compute(kind, (scores[keep], labels[keep]), None)
-        per_label = np.array([_binary_score(kind, (scores[labels[:, c] != -1, c], labels[labels[:, c] != -1, c]),
-                                            False) for c in range(num_labels)])
+        kept = [labels[:, c] != -1 for c in range(num_labels)]
+        per_label = np.array([_binary_score(kind, (scores[kept[c], c], labels[kept[c], c]), False, per_class=True)
+                              for c in range(num_labels)])
         support = (labels == 1).sum(0)
     else:
         if average == "micro":
