@@ -34,13 +34,14 @@ def format_confusion_matrix(matrix, class_names: Sequence[str] | None = None) ->
 
 def format_classification_report(results: Mapping[str, object], class_names: Sequence[str] | None = None,
                                  digits: int = 3) -> str:
-    """Per-class rows of every 1-D result in ``results`` (keys ending in precision/recall/f1...), a support column
-    and a macro-average row when a ``(C, C)`` confusion matrix is among them, then the matrix itself."""
+    """Per-class rows of every 1-D result in ``results`` (precision, recall, F1 columns first), a macro-average
+    row, and, when a ``(C, C)`` confusion matrix is among the results, a support column and the matrix itself."""
     per_class = {key: _host.to_array(value) for key, value in results.items() if _host.to_array(value).ndim == 1}
     matrices = [_host.to_array(value) for value in results.values() if _host.to_array(value).ndim == 2]
     size = next(iter(per_class.values())).shape[0] if per_class else matrices[0].shape[0]
     names = [str(n) for n in class_names] if class_names is not None else [str(i) for i in range(size)]
-    columns = list(per_class)
+    order = ("precision", "recall", "f1", "fbeta")  # the usual report order, whatever the dict order
+    columns = sorted(per_class, key=lambda k: next((i for i, word in enumerate(order) if word in k.lower()), 9))
     support = matrices[0].sum(axis=1) if matrices else None
     name_width = max(len(n) for n in names + ["macro avg"]) + 2
     col_width = max([len(c) for c in columns] + [digits + 4, 9]) + 2

@@ -6,9 +6,19 @@ import warnings
 
 import numpy as np
 import pytest
-from metrics_reference import (binary_hard, binary_inputs, calibration_l1, confusion, multiclass_hard,
-                               multiclass_inputs, multiclass_score, multilabel_inputs, rank_auroc,
-                               step_average_precision, t)
+from metrics_reference import (
+    binary_hard,
+    binary_inputs,
+    calibration_l1,
+    confusion,
+    multiclass_hard,
+    multiclass_inputs,
+    multiclass_score,
+    multilabel_inputs,
+    rank_auroc,
+    step_average_precision,
+    t,
+)
 
 import tensorlib as tl
 import tensorlib.metrics as tm
@@ -293,7 +303,8 @@ def test_ranking_and_calibration_functionals_match_torchmetrics():
     preds, target = binary_inputs(rng, 120, "probs")
     tp, tt = _torch_pair(preds, target)
     for thresholds in (None, 11, [0.1, 0.5, 0.9]):
-        close(F.binary_auroc(t(preds), t(target), thresholds=thresholds), tf.binary_auroc(tp, tt, thresholds=thresholds))
+        close(F.binary_auroc(t(preds), t(target), thresholds=thresholds),
+              tf.binary_auroc(tp, tt, thresholds=thresholds))
         close(F.binary_average_precision(t(preds), t(target), thresholds=thresholds),
               tf.binary_average_precision(tp, tt, thresholds=thresholds))
     close(F.binary_auroc(t(preds), t(target), max_fpr=0.4), tf.binary_auroc(tp, tt, max_fpr=0.4))
