@@ -171,16 +171,23 @@ class Metric(Module):
         return self
 
     def persistent(self, mode: bool = False) -> None:
-        """Whether the states go into ``state_dict()`` (they do not by default, as in torchmetrics)."""
+        """Whether the tensor states go into ``state_dict()`` and load back with ``load_state_dict()`` (they do not
+        by default, as in torchmetrics; list states are never saved)."""
         for name in self._persistent:
             self._persistent[name] = mode
 
+    def _persistent_tensor_states(self) -> dict[str, tl.Tensor]:
+        return {name: getattr(self, name) for name, keep in self._persistent.items()
+                if keep and isinstance(getattr(self, name), tl.Tensor)}
+
     def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
         super()._save_to_state_dict(destination, prefix, keep_vars)
-        for name, keep in self._persistent.items():
-            if keep:
-                value = getattr(self, name)
-                destination[prefix + name] = _sync.dim_zero_cat(value) if isinstance(value, list) and value else value
+        for name, value in self._persistent_tensor_states().items():
+            destination[prefix + name] = value if keep_vars else value.detach()
+
+    def _local_state(self) -> dict:
+        self._computed = None  # a load may replace the states in place
+        return {**super()._local_state(), **self._persistent_tensor_states()}
 
     # ------------------------------------------------------------------------------- update / compute
     def update(self, *args: Any, **kwargs: Any) -> None:

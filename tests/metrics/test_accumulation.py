@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from metrics_reference import binary_inputs, multiclass_inputs, multilabel_inputs, t
 
 import tensorlib.metrics as tm
@@ -154,3 +156,17 @@ def test_compute_before_update_values_match_torchmetrics():
             module = torchmetrics if hasattr(torchmetrics, name) else torchmetrics.classification
             theirs = getattr(module, name)(**kwargs).compute().numpy()
             np.testing.assert_array_equal(ours, theirs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=st.lists(st.integers(0, 60), max_size=6), seed=st.integers(0, 2**16),
+       average=st.sampled_from(["micro", "macro", "weighted", "none"]))
+def test_any_split_into_batches_gives_the_one_shot_value(cuts, seed, average):
+    preds, target = multiclass_inputs(np.random.default_rng(seed), 60, 4, "logits")
+    bounds = [0, *sorted(cuts), 60]
+    metric = tm.MulticlassF1Score(4, average=average)
+    for lo, hi in zip(bounds, bounds[1:]):
+        if hi > lo:
+            metric.update(t(preds[lo:hi]), t(target[lo:hi]))
+    expected = F.multiclass_f1_score(t(preds), t(target), 4, average=average).numpy()
+    np.testing.assert_allclose(metric.compute().numpy(), expected, rtol=1e-6)

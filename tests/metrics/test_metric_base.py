@@ -105,6 +105,20 @@ def test_states_are_not_in_state_dict_unless_persistent():
     assert set(metric.state_dict()) == {"confmat"}
 
 
+def test_persistent_states_round_trip_through_a_checkpoint(tmp_path):
+    metric = tm.MulticlassAccuracy(3)
+    metric.persistent(True)
+    metric.update(tl.tensor([0, 1, 2, 1]), tl.tensor([0, 1, 1, 1]))
+    tl.save(metric.state_dict(), tmp_path / "metric.pt")
+    restored = tm.MulticlassAccuracy(3)
+    restored.persistent(True)
+    restored.load_state_dict(tl.load(tmp_path / "metric.pt"))
+    assert restored.tp.tolist() == metric.tp.tolist() and restored.fn.tolist() == metric.fn.tolist()
+    restored.update(tl.tensor([2]), tl.tensor([2]))
+    assert restored.compute().item() == pytest.approx(tm.functional.multiclass_accuracy(
+        tl.tensor([0, 1, 2, 1, 2]), tl.tensor([0, 1, 1, 1, 2]), num_classes=3).item())
+
+
 def test_a_metric_is_a_module_child_and_accepts_device_moves():
     class Model(nn.Module):
         def __init__(self):
