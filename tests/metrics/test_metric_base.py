@@ -180,3 +180,23 @@ def test_torchmetrics_import_style():
     assert isinstance(torchmetrics.AUROC(task="multilabel", num_labels=3), torchmetrics.MultilabelAUROC)
     assert isinstance(torchmetrics.CalibrationError(task="binary"), torchmetrics.BinaryCalibrationError)
     assert torchmetrics.functional.accuracy is not None
+
+
+def test_custom_cat_metric_with_utilities():
+    from tensorlib.metrics.utilities import dim_zero_cat
+
+    class Median(tm.Metric):
+        def __init__(self):
+            super().__init__()
+            self.add_state("values", default=[], dist_reduce_fx="cat")
+
+        def update(self, x):
+            self.values.append(x)
+
+        def compute(self):
+            return dim_zero_cat(self.values).median()
+
+    metric = Median()
+    metric.update(tl.tensor([5.0, 1.0]))
+    metric.update(tl.tensor([3.0]))
+    assert metric.compute().item() == 3.0
