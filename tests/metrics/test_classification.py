@@ -329,3 +329,41 @@ def test_ranking_and_calibration_functionals_match_torchmetrics():
               tf.multiclass_calibration_error(mp, mt, 4, n_bins=10, norm=norm))
         close(F.binary_calibration_error(t(preds), t(target), n_bins=7, norm=norm),
               tf.binary_calibration_error(tp, tt, n_bins=7, norm=norm))
+
+
+@pytest.mark.torch
+def test_ignore_index_zero_division_and_extra_dims_match_torchmetrics():
+    torchmetrics = pytest.importorskip("torchmetrics")
+    tf = torchmetrics.functional.classification
+    rng = np.random.default_rng(22)
+    preds, target = binary_inputs(rng, 60, "probs")
+    preds, target = preds.reshape(6, 10), target.reshape(6, 10).copy()
+    target[:, ::4] = -1
+    tp, tt = _torch_pair(preds, target)
+    for name in ("binary_accuracy", "binary_precision", "binary_recall", "binary_f1_score"):
+        close(getattr(F, name)(t(preds), t(target), ignore_index=-1),
+              getattr(tf, name)(tp, tt, ignore_index=-1))
+    close(F.binary_confusion_matrix(t(preds), t(target), ignore_index=-1),
+          tf.binary_confusion_matrix(tp, tt, ignore_index=-1))
+    lpreds, ltarget = multilabel_inputs(rng, 40, 4, "logits")
+    ltarget[::3, 2] = -1
+    lp, lt = _torch_pair(lpreds, ltarget)
+    for name in ("multilabel_accuracy", "multilabel_precision", "multilabel_recall", "multilabel_f1_score"):
+        for average in AVERAGES:
+            close(getattr(F, name)(t(lpreds), t(ltarget), 4, average=average, ignore_index=-1),
+                  getattr(tf, name)(lp, lt, 4, average=average, ignore_index=-1))
+    close(F.multilabel_confusion_matrix(t(lpreds), t(ltarget), 4, ignore_index=-1),
+          tf.multilabel_confusion_matrix(lp, lt, 4, ignore_index=-1))
+    never = np.zeros(10, dtype=np.int64)  # no positive predictions or targets: 0/0 -> zero_division
+    for zero_division in (0, 1):
+        close(F.binary_precision(t(never), t(never), zero_division=zero_division),
+              tf.binary_precision(torch_tensor(never), torch_tensor(never), zero_division=zero_division))
+        mpreds, mtarget = multiclass_inputs(rng, 30, 5, "labels", absent=(3, 4))
+        mp, mt = _torch_pair(mpreds, mtarget)
+        for average in AVERAGES:
+            close(F.multiclass_precision(t(mpreds), t(mtarget), 5, average=average, zero_division=zero_division),
+                  tf.multiclass_precision(mp, mt, 5, average=average, zero_division=zero_division))
+
+
+def torch_tensor(array):
+    return pytest.importorskip("torch").from_numpy(np.ascontiguousarray(array))
