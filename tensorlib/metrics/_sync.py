@@ -38,6 +38,8 @@ def _all_gather(dist, tensor: tl.Tensor, group) -> list[tl.Tensor]:
 
 def gather_all_tensors(dist, tensor: tl.Tensor, group=None) -> list[tl.Tensor]:
     """``tensor`` from every rank; shapes may differ between ranks (padded for the transfer, then trimmed)."""
+    if tensor.ndim == 0:  # scalars travel as one-element vectors (not every backend takes 0-d buffers)
+        return [part.reshape(()) for part in gather_all_tensors(dist, tensor.reshape(1), group)]
     if tensor.ndim > _MAX_DIMS - 1:
         raise ValueError(f"metric states with more than {_MAX_DIMS - 1} dimensions cannot be synchronised, "
                          f"got shape {tuple(tensor.shape)}")

@@ -2,7 +2,7 @@
 
 A fake 2-rank world: two threads, each with its own metric, and an ``all_gather`` that really exchanges the
 tensors through a barrier, installed as ``tensorlib.distributed`` by monkeypatching ``sys.modules``. (The real MPI
-backend is tested with the distributed package.)
+backend: test_distributed_mpi.py.)
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class FakeWorld:
         self.barrier.wait()
         for out, value in zip(tensor_list, self.slots):
             assert tuple(out.shape) == value.shape, "all_gather needs equal shapes on every rank"
+            assert out.numpy().dtype == value.dtype, "all_gather needs equal dtypes on every rank"
             out.copy_(tl.from_numpy(value.copy()))
         self.gathers += rank == 0
         self.barrier.wait()
