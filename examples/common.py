@@ -7,6 +7,7 @@ import sys
 import time
 
 import tensorlib as tl
+import tensorlib.metrics as tm
 
 
 def progress(iterable, description: str, total: int | None = None, enabled: bool = True):
@@ -18,20 +19,32 @@ def progress(iterable, description: str, total: int | None = None, enabled: bool
     return tqdm(iterable, desc=description, total=total, leave=False, dynamic_ncols=True)
 
 
-def evaluate(model, loader) -> tuple[float, list, list]:
-    """Accuracy of ``model`` on ``loader``; also returns all predictions and targets."""
+def evaluate(model, loader, metrics: tm.MetricCollection | None = None) -> tuple[float, list, list]:
+    """Accuracy of ``model`` on ``loader`` (a tensorlib.metrics Accuracy over all batches, uneven last batch
+    included); also returns all predictions and targets. ``metrics`` (see ``per_class_metrics``) are updated with
+    every batch's logits too."""
     model.eval()
-    correct, total, predictions, targets = 0, 0, [], []
+    accuracy, predictions, targets = None, [], []
     with tl.no_grad():
         for images, labels in loader:
             outputs = model(images)
-            _, predicted = tl.max(outputs.data, 1)
-            total += labels.size(0)
-            correct += (predicted == labels).sum().item()
-            predictions += predicted.tolist()
+            if accuracy is None:
+                accuracy = tm.Accuracy(task="multiclass", num_classes=outputs.shape[1])
+            accuracy.update(outputs, labels)
+            if metrics is not None:
+                metrics.update(outputs, labels)
+            predictions += outputs.argmax(1).tolist()
             targets += labels.tolist()
     model.train()
-    return correct / max(total, 1), predictions, targets
+    return (accuracy.compute().item() if accuracy is not None else 0.0), predictions, targets
+
+
+def per_class_metrics(num_classes: int) -> tm.MetricCollection:
+    """Per-class precision, recall and F1 and the confusion matrix, for ``tm.format_classification_report``."""
+    return tm.MetricCollection({"precision": tm.MulticlassPrecision(num_classes, average=None),
+                                "recall": tm.MulticlassRecall(num_classes, average=None),
+                                "f1": tm.MulticlassF1Score(num_classes, average=None),
+                                "confusion": tm.MulticlassConfusionMatrix(num_classes)})
 
 
 def save_checkpoint(path: str, **state) -> None:

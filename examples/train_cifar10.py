@@ -15,9 +15,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import Timer, evaluate, fail, progress, save_checkpoint  # noqa: E402
+from common import Timer, evaluate, fail, per_class_metrics, progress, save_checkpoint  # noqa: E402
 
 import tensorlib as tl  # noqa: E402
+import tensorlib.metrics as tm  # noqa: E402
 import tensorlib.nn as nn  # noqa: E402
 import tensorlib.optim as optim  # noqa: E402
 from tensorlib.data import DataLoader  # noqa: E402
@@ -92,7 +93,7 @@ def main(argv=None) -> dict:
 
     os.makedirs(args.out_dir, exist_ok=True)
     checkpoint = os.path.join(args.out_dir, f"{args.model}.pt")
-    history = []
+    history, report = [], per_class_metrics(10)
     with Timer() as total:
         for epoch in range(1, args.epochs + 1):
             running, seen = 0.0, 0
@@ -106,7 +107,8 @@ def main(argv=None) -> dict:
                     scheduler.step()
                     running += loss.item() * labels.size(0)
                     seen += labels.size(0)
-            accuracy, predictions, targets = evaluate(model, test_loader)
+            accuracy, predictions, targets = evaluate(model, test_loader,
+                                                      report if epoch == args.epochs else None)
             history.append({"epoch": epoch, "train_loss": running / max(seen, 1), "test_accuracy": accuracy})
             print(f"epoch {epoch}: train loss {running / max(seen, 1):.4f}  test accuracy {accuracy:.2%}  "
                   f"lr {scheduler.get_last_lr()[0]:.4f}  ({epoch_timer.seconds:.0f}s, "
@@ -120,9 +122,12 @@ def main(argv=None) -> dict:
     images = tl.stack([test_set[i][0] for i in range(shown)])
     images = images * tl.tensor(STD).reshape(3, 1, 1) + tl.tensor(MEAN).reshape(3, 1, 1)
     save_prediction_grid(images, predictions[:shown], targets[:shown], grid, class_names=train_set.classes)
+    per_class = report.compute()
+    print(tm.format_classification_report(per_class, train_set.classes))
     print(f"done in {total.seconds:.0f}s: final test accuracy {history[-1]['test_accuracy']:.2%}")
     print(f"checkpoint: {checkpoint}\npredictions: {grid}")
-    return {"history": history, "checkpoint": checkpoint, "grid": grid}
+    return {"history": history, "checkpoint": checkpoint, "grid": grid,
+            "per_class": {name: value.tolist() for name, value in per_class.items()}}
 
 
 if __name__ == "__main__":

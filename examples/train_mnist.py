@@ -4,7 +4,8 @@
     python examples/train_mnist.py --model lenet --epochs 3 --download
     TENSORLIB_DATASETS_MIRROR=/path/to/mnist python examples/train_mnist.py --download   # local copy
 
-Prints test accuracy after every epoch, then writes a pickle-free checkpoint and a PNG grid of test images
+Prints test accuracy after every epoch and a per-class report (precision/recall/F1, confusion matrix from
+tensorlib.metrics) at the end, then writes a pickle-free checkpoint and a PNG grid of test images
 with predicted and true labels to ``--out-dir``.
 """
 
@@ -16,9 +17,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import Timer, evaluate, fail, progress, save_checkpoint  # noqa: E402
+from common import Timer, evaluate, fail, per_class_metrics, progress, save_checkpoint  # noqa: E402
 
 import tensorlib as tl  # noqa: E402
+import tensorlib.metrics as tm  # noqa: E402
 import tensorlib.nn as nn  # noqa: E402
 import tensorlib.optim as optim  # noqa: E402
 from tensorlib.data import DataLoader  # noqa: E402
@@ -87,7 +89,7 @@ def main(argv=None) -> dict:
     print(f"{args.model}: {sum(p.numel() for p in model.parameters()):,} parameters; "
           f"{len(train_loader.dataset):,} training images")
 
-    history = []
+    history, report = [], per_class_metrics(10)
     with Timer() as total:
         for epoch in range(1, args.epochs + 1):
             running, seen = 0.0, 0
@@ -102,7 +104,8 @@ def main(argv=None) -> dict:
                     optimizer.step()
                     running += loss.item() * labels.size(0)
                     seen += labels.size(0)
-            accuracy, predictions, targets = evaluate(model, test_loader)
+            accuracy, predictions, targets = evaluate(model, test_loader,
+                                                      report if epoch == args.epochs else None)
             history.append({"epoch": epoch, "train_loss": running / max(seen, 1), "test_accuracy": accuracy})
             print(f"epoch {epoch}: train loss {running / max(seen, 1):.4f}  test accuracy {accuracy:.2%}  "
                   f"({epoch_timer.seconds:.1f}s)")
@@ -116,10 +119,13 @@ def main(argv=None) -> dict:
     images = tl.stack([test_set[i][0] for i in range(shown)]) * 0.3081 + 0.1307
     save_prediction_grid(images, predictions[:shown], targets[:shown], grid)
     wrong = sum(p != t for p, t in zip(predictions, targets))
+    per_class = report.compute()
+    print(tm.format_classification_report(per_class, test_set.classes))
     print(f"done in {total.seconds:.1f}s: final test accuracy {history[-1]['test_accuracy']:.2%} "
           f"({wrong} of {len(targets)} test images wrong)")
     print(f"checkpoint: {checkpoint}\npredictions: {grid}")
-    return {"history": history, "checkpoint": checkpoint, "grid": grid}
+    return {"history": history, "checkpoint": checkpoint, "grid": grid,
+            "per_class": {name: value.tolist() for name, value in per_class.items()}}
 
 
 if __name__ == "__main__":

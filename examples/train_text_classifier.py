@@ -27,13 +27,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Timer, fail, progress, save_checkpoint  # noqa: E402
 
 import tensorlib as tl  # noqa: E402
+import tensorlib.metrics as tm  # noqa: E402
 import tensorlib.nn as nn  # noqa: E402
 import tensorlib.optim as optim  # noqa: E402
 from tensorlib.data import DataLoader, Dataset, random_split  # noqa: E402
 from tensorlib.data.padding import PadCollate  # noqa: E402
 from tensorlib.datasets import AG_NEWS, TextClassificationDataset  # noqa: E402
 from tensorlib.text import BPETokenizer, Vocab, build_vocab_from_iterator, get_tokenizer  # noqa: E402
-from tensorlib.vision.utils import draw_confusion_matrix  # noqa: E402
 
 CHECKPOINT_KIND = "tensorlib-text-classifier"
 SPECIALS = ["<unk>", "<pad>"]
@@ -281,23 +281,8 @@ def evaluate(model, loader, criterion) -> tuple[float, float, tl.Tensor, tl.Tens
     model.train()
     predictions, targets = tl.cat(predictions), tl.cat(targets)
     count = max(targets.numel(), 1)
-    return (predictions == targets).sum().item() / count, total_loss / count, predictions, targets
-
-
-def confusion_matrix(predictions: tl.Tensor, targets: tl.Tensor, num_classes: int) -> tl.Tensor:
-    """[K, K] counts; rows are true classes, columns predicted ones."""
-    cells = tl.bincount(targets * num_classes + predictions, minlength=num_classes * num_classes)
-    return cells.reshape(num_classes, num_classes)
-
-
-def format_confusion_matrix(matrix: tl.Tensor, class_names: list[str]) -> str:
-    rows = matrix.tolist()
-    width = max(max(len(name) for name in class_names), max(len(str(v)) for row in rows for v in row)) + 2
-    lines = ["confusion matrix (rows: true class, columns: predicted)",
-             " " * width + "".join(name.rjust(width) for name in class_names)]
-    for name, row in zip(class_names, rows):
-        lines.append(name.ljust(width) + "".join(str(v).rjust(width) for v in row))
-    return "\n".join(lines)
+    accuracy = tm.functional.accuracy(predictions, targets, task="multiclass", num_classes=logits.shape[1])
+    return accuracy.item(), total_loss / count, predictions, targets
 
 
 def make_optimizer(args, model):
@@ -449,8 +434,12 @@ def main(argv=None) -> dict:
 
     with Timer() as total:
         history, predictions, targets = train(args, model, loaders, class_names)
-    matrix = confusion_matrix(predictions, targets, len(class_names))
-    print(format_confusion_matrix(matrix, class_names))
+    per_class = {name: fn(predictions, targets, num_classes=len(class_names), average=None)
+                 for name, fn in (("precision", tm.functional.multiclass_precision),
+                                  ("recall", tm.functional.multiclass_recall),
+                                  ("f1", tm.functional.multiclass_f1_score))}
+    matrix = tm.functional.multiclass_confusion_matrix(predictions, targets, num_classes=len(class_names))
+    print(tm.format_classification_report({**per_class, "confusion": matrix}, class_names))
 
     os.makedirs(args.out_dir, exist_ok=True)
     checkpoint = args.checkpoint or os.path.join(args.out_dir, f"{args.model}.pt")
@@ -458,7 +447,7 @@ def main(argv=None) -> dict:
                     classes=class_names, encoder=encoder.state(), history=history,
                     args={k: v for k, v in vars(args).items() if k != "predict"})
     matrix_png = os.path.join(args.out_dir, f"{args.model}_confusion.png")
-    draw_confusion_matrix(matrix, class_names, matrix_png)
+    tm.plot_confusion_matrix(matrix, class_names, matrix_png)
     print(f"done in {total.seconds:.1f}s: final test accuracy {history[-1]['test_accuracy']:.2%}")
     print(f"checkpoint: {checkpoint}\nconfusion matrix: {matrix_png}")
     return {"history": history, "checkpoint": checkpoint, "confusion_png": matrix_png,
