@@ -1,7 +1,7 @@
 """``tensorlib.datasets``: torchvision/torchtext-style datasets with robust, mirror-aware downloads.
 
-Image datasets return ``(PIL.Image, int)`` and expose ``data`` (uint8 NumPy), ``targets``, ``classes``
-and ``class_to_idx``; text datasets return ``(label, text)``. Set ``TENSORLIB_DATASETS_MIRROR`` (a base
+Image datasets return ``(PIL.Image, int)`` and expose ``data``, ``targets``, ``classes`` and ``class_to_idx``
+typed as torchvision's (MNIST family: tensors; CIFAR: NumPy data, list targets; SVHN: NumPy data and labels); text datasets return ``(label, text)``. Set ``TENSORLIB_DATASETS_MIRROR`` (a base
 URL or a local folder of upstream files) or pass ``mirrors=[...]`` to fetch from your own copy first.
 """
 

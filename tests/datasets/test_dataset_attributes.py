@@ -1,0 +1,82 @@
+"""Dataset attributes typed as torchvision's: MNIST-family data/targets tensors, legacy aliases, reprs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorlib as tl
+from tensorlib.datasets import CIFAR10, MNIST, FashionMNIST
+from tensorlib.vision import transforms
+
+
+def _place_mnist(root, files, cls=MNIST):
+    raw = root / cls.__name__ / "raw"
+    raw.mkdir(parents=True)
+    for name, data in files.raw.items():
+        (raw / name).write_bytes(data)
+
+
+@pytest.mark.parametrize("cls", [MNIST, FashionMNIST])
+def test_mnist_data_and_targets_are_tensors_sharing_the_arrays(mnist_files, tmp_path, cls):
+    _place_mnist(tmp_path, mnist_files, cls)
+    ds = cls(str(tmp_path))
+    assert isinstance(ds.data, tl.Tensor) and ds.data.dtype == tl.uint8 and tuple(ds.data.shape) == (12, 28, 28)
+    assert isinstance(ds.targets, tl.Tensor) and ds.targets.dtype == tl.int64 and tuple(ds.targets.shape) == (12,)
+    np.testing.assert_array_equal(ds.data.numpy(), mnist_files.train_images)
+    np.testing.assert_array_equal(ds.targets.numpy(), mnist_files.train_labels)
+    img, label = ds[3]
+    np.testing.assert_array_equal(np.asarray(img), mnist_files.train_images[3])
+    assert type(label) is int and label == mnist_files.train_labels[3]
+    # the common torchvision idiom: keep a subset by assigning data/targets
+    keep = ds.targets < 5
+    ds.data, ds.targets = ds.data[keep], ds.targets[keep]
+    assert len(ds) == int(keep.sum().item())
+    np.testing.assert_array_equal(np.asarray(ds[0][0]), mnist_files.train_images[keep.numpy()][0])
+    ds.targets = [int(t) for t in ds.targets.numpy()]  # lists and arrays are accepted too
+    assert ds.targets.dtype == tl.int64
+
+
+def test_mnist_data_matches_torch_types(mnist_files, tmp_path):
+    torch = pytest.importorskip("torch")
+    _place_mnist(tmp_path, mnist_files)
+    ds = MNIST(str(tmp_path))
+    # what torchvision builds: torch.from_numpy(images), torch.from_numpy(labels.astype(int64))
+    expected_data = torch.from_numpy(mnist_files.train_images)
+    expected_targets = torch.from_numpy(mnist_files.train_labels.astype(np.int64))
+    assert str(ds.data.dtype).split(".")[-1] == str(expected_data.dtype).split(".")[-1]
+    assert str(ds.targets.dtype).split(".")[-1] == str(expected_targets.dtype).split(".")[-1]
+    assert tuple(ds.data.shape) == tuple(expected_data.shape)
+    assert (ds.targets.numpy() == expected_targets.numpy()).all()
+
+
+@pytest.mark.parametrize("alias, target", [("train_data", "data"), ("test_data", "data"),
+                                           ("train_labels", "targets"), ("test_labels", "targets")])
+def test_legacy_aliases_warn_like_torchvision(mnist_files, tmp_path, alias, target):
+    _place_mnist(tmp_path, mnist_files)
+    ds = MNIST(str(tmp_path))
+    with pytest.warns(UserWarning, match=f"{alias} has been renamed {target}"):
+        value = getattr(ds, alias)
+    assert value is getattr(ds, target)
+
+
+def test_repr_as_torchvision_prints_it(mnist_files, tmp_path):
+    _place_mnist(tmp_path, mnist_files)
+    plain = MNIST(str(tmp_path), train=False)
+    assert repr(plain) == (f"Dataset MNIST\n    Number of datapoints: 5\n    Root location: {tmp_path}\n"
+                           "    Split: Test")
+    ds = MNIST(str(tmp_path), transform=transforms.Compose([transforms.ToTensor()]),
+               target_transform=transforms.Lambda(int))
+    compose = repr(transforms.Compose([transforms.ToTensor()])).splitlines()
+    expected = ["Dataset MNIST", "    Number of datapoints: 12", f"    Root location: {tmp_path}",
+                "    Split: Train", "    StandardTransform", f"Transform: {compose[0]}"]
+    expected += [" " * len("Transform: ") + line for line in compose[1:]]
+    expected += [f"Target transform: {transforms.Lambda(int)!r}"]
+    assert repr(ds) == "\n".join(expected)
+
+
+def test_cifar_keeps_torchvision_types(cifar_server, tmp_path):
+    ds = CIFAR10(str(tmp_path), download=True)
+    assert isinstance(ds.data, np.ndarray) and ds.data.shape[1:] == (32, 32, 3)
+    assert isinstance(ds.targets, list) and all(type(t) is int for t in ds.targets)
+    assert repr(ds).splitlines()[-1] == "    Split: Train"
