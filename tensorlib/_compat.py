@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import types
 
+# What a CUDA request should do instead; the end of every "CPU only" error.
+CPU_ONLY_HINT = ("use device='cpu' (the default) or drop the .cuda() call; a script that should run on both picks "
+                 "device = 'cuda' if torch.cuda.is_available() else 'cpu' and moves things with .to(device)")
+
 cuda = types.SimpleNamespace(
     is_available=lambda: False,
     device_count=lambda: 0,

@@ -338,7 +338,9 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        raise RuntimeError("tensorlib runs on the CPU only (tensorlib.cuda.is_available() is False)")
+        from ..._compat import CPU_ONLY_HINT
+
+        raise RuntimeError(f"tensorlib runs on the CPU only (tensorlib.cuda.is_available() is False): {CPU_ONLY_HINT}")
 
     def type(self, dst_type) -> Module:
         return self._apply_to_tensors(lambda t: t.to(dst_type))
