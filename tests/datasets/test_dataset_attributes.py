@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,64 @@ def test_cifar_keeps_torchvision_types(cifar_server, tmp_path):
     assert isinstance(ds.data, np.ndarray) and ds.data.shape[1:] == (32, 32, 3)
     assert isinstance(ds.targets, list) and all(type(t) is int for t in ds.targets)
     assert repr(ds).splitlines()[-1] == "    Split: Train"
+
+
+def _place_qmnist(root, n=12010, seed=0):
+    from dataset_files import idx_bytes
+
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    rows = rng.integers(0, 1000, (n, 8)).astype(">i4")
+    rows[:, 0] = rng.integers(0, 10, n)
+    raw = root / "QMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for split in ("train", "test"):
+        (raw / f"qmnist-{split}-images-idx3-ubyte").write_bytes(idx_bytes(images))
+        label_bytes = bytes([0, 0, 0x0C, 2]) + np.array([n, 8], ">i4").tobytes() + rows.tobytes()
+        (raw / f"qmnist-{split}-labels-idx2-int").write_bytes(label_bytes)
+    return images, rows.astype(np.int64)
+
+
+def test_qmnist_subsets_targets_and_compat(tmp_path):
+    from tensorlib.datasets import QMNIST
+
+    images, rows = _place_qmnist(tmp_path)
+    train = QMNIST(str(tmp_path))
+    assert train.what == "train" and tuple(train.targets.shape) == (12010, 8) and train.targets.dtype == tl.int64
+    np.testing.assert_array_equal(train.targets.numpy(), rows)
+    img, target = train[7]
+    np.testing.assert_array_equal(np.asarray(img), images[7])
+    assert type(target) is int and target == rows[7, 0]
+    full = QMNIST(str(tmp_path), what="test", compat=False)
+    _, row = full[7]
+    assert isinstance(row, tl.Tensor) and row.numpy().tolist() == rows[7].tolist()
+    assert len(QMNIST(str(tmp_path), what="test10k")) == 10000
+    rest = QMNIST(str(tmp_path), what="test50k")
+    assert len(rest) == 2010 and rest[0][1] == rows[10000, 0]
+    assert repr(rest).splitlines()[-1] == "    Split: test50k"
+    assert QMNIST(str(tmp_path), train=False).what == "test"
+    with pytest.raises(ValueError, match="Unknown value 'valid' for argument what"):
+        QMNIST(str(tmp_path), what="valid")
+
+
+def test_qmnist_downloads_its_subset(server, tmp_path, monkeypatch):
+    import gzip
+
+    from dataset_files import idx_bytes, md5_of
+
+    from tensorlib.datasets import QMNIST
+
+    images = np.random.default_rng(1).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    rows = np.arange(40, dtype=">i4").reshape(5, 8)
+    files = {"qmnist-test-images-idx3-ubyte.gz": gzip.compress(idx_bytes(images)),
+             "qmnist-test-labels-idx2-int.gz": gzip.compress(bytes([0, 0, 0x0C, 2]) + np.array([5, 8], ">i4")
+                                                             .tobytes() + rows.tobytes())}
+    for name, data in files.items():
+        server.add_file(f"qmnist/{name}", data)
+    monkeypatch.setattr(QMNIST, "mirrors", [server.url("qmnist/")])
+    monkeypatch.setitem(QMNIST.resources, "test", [(name, md5_of(data)) for name, data in files.items()])
+    ds = QMNIST(str(tmp_path), train=False, download=True)
+    unpacked = {"qmnist-test-images-idx3-ubyte", "qmnist-test-labels-idx2-int"}
+    assert unpacked <= set(os.listdir(tmp_path / "QMNIST" / "raw"))
+    np.testing.assert_array_equal(ds.data.numpy(), images)
+    assert ds[4][1] == 32 and all("train" not in path for path, _ in server.requests)
