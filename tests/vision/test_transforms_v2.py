@@ -126,3 +126,13 @@ def test_functional():
         F2.gaussian_noise(tl.zeros(3, 2, 2, dtype=tl.uint8))
     assert F2.to_dtype(tl.tensor([[[255]]], dtype=tl.uint8), tl.float32, scale=True).item() == 1.0
     assert tuple(F2.to_image(_pil()).shape) == (3, 20, 30)
+
+
+def test_random_resize_and_channel_permutation():
+    image = tl.rand(3, 20, 40)
+    tl.manual_seed(0)
+    resized, label = v2.RandomResize(8, 12)(image, 1)
+    assert resized.shape[-2] in range(8, 12) and resized.shape[-1] == 2 * resized.shape[-2] and label == 1
+    permuted = v2.RandomChannelPermutation()(image)
+    np.testing.assert_allclose(np.sort(permuted.numpy(), axis=0), np.sort(image.numpy(), axis=0))
+    assert sorted(permuted.sum((1, 2)).tolist()) == pytest.approx(sorted(image.sum((1, 2)).tolist()))

@@ -131,6 +131,38 @@ class GaussianNoise(Transform):
         return f"mean={self.mean}, sigma={self.sigma}, clip={self.clip}"
 
 
+class RandomResize(Transform):
+    """Resize the shorter edge to a size drawn uniformly from ``[min_size, max_size)`` (one draw per sample)."""
+
+    def __init__(self, min_size: int, max_size: int, interpolation=_v1.InterpolationMode.BILINEAR,
+                 antialias: bool | None = True) -> None:
+        self.min_size, self.max_size = int(min_size), int(max_size)
+        self.interpolation, self.antialias = interpolation, antialias
+
+    def make_params(self, flat_inputs: list) -> dict:
+        return {"size": [_random.randint(self.min_size, self.max_size)]}
+
+    def transform(self, inpt: Any, params: dict) -> Any:
+        return F.resize(inpt, params["size"], self.interpolation, antialias=self.antialias)
+
+    def extra_repr(self) -> str:
+        return (f"min_size={self.min_size}, max_size={self.max_size}, interpolation={self.interpolation}, "
+                f"antialias={self.antialias}")
+
+
+class RandomChannelPermutation(Transform):
+    """Shuffle the channels of a tensor image ``(..., C, H, W)`` (one permutation per sample)."""
+
+    def make_params(self, flat_inputs: list) -> dict:
+        channels = F.get_num_channels(flat_inputs[0])
+        return {"permutation": _random.randperm(channels)}
+
+    def transform(self, inpt: Any, params: dict) -> Any:
+        if not isinstance(inpt, tl.Tensor):
+            raise TypeError(f"RandomChannelPermutation expects a tensor image, got {type(inpt).__name__}")
+        return inpt[..., params["permutation"], :, :]
+
+
 class ToTensor(Transform, _v1.ToTensor):
     """Deprecated in torchvision v2 (warns): use ``Compose([ToImage(), ToDtype(torch.float32, scale=True)])``."""
 
