@@ -97,6 +97,44 @@ def test_rewritten_script_imports_and_runs(tmp_path):
     assert run.stdout.strip() == "(32, 2) (1, 2, 2) float"
 
 
+TEXT_AND_IO = textwrap.dedent('''\
+    import torch
+    from torchtext.data.utils import get_tokenizer
+    from torchtext.vocab import build_vocab_from_iterator
+    from torchtext.data.functional import to_map_style_dataset
+    from torch.utils.data import DataLoader
+    from torchvision.io import encode_png, decode_image, ImageReadMode
+    import torchvision.transforms.v2 as T
+
+    lines = [(1, "good movie"), (0, "bad film"), (1, "great movie")]
+    tokenizer = get_tokenizer("basic_english")
+    vocab = build_vocab_from_iterator((tokenizer(text) for _, text in lines), specials=["<unk>"])
+    vocab.set_default_index(vocab["<unk>"])
+    dataset = to_map_style_dataset(iter(lines))
+
+
+    def collate(batch):
+        return torch.tensor([label for label, _ in batch]), [torch.tensor(vocab(tokenizer(t))) for _, t in batch]
+
+
+    labels, ids = next(iter(DataLoader(dataset, batch_size=3, collate_fn=collate)))
+    image = decode_image(encode_png(torch.zeros(3, 4, 4, dtype=torch.uint8)), mode=ImageReadMode.RGB)
+    x = T.Compose([T.ToDtype(torch.float32, scale=True), T.Normalize([0.5] * 3, [0.5] * 3)])(image)
+    print(labels.tolist(), [i.tolist() for i in ids], tuple(x.shape), float(x.min()))
+''')
+
+
+def test_rewritten_torchtext_and_torchvision_io_script_runs(tmp_path):
+    script = tmp_path / "text.py"
+    script.write_text(TEXT_AND_IO)
+    result = _run(["-m", "tensorlib.port", "--write", "text.py"], tmp_path)
+    assert result.returncode == 0 and "missing" not in result.stderr and "not in tensorlib" not in result.stderr
+    assert "from tensorlib.text.data.functional import to_map_style_dataset" in script.read_text()
+    run = _run(["text.py"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[1, 0, 1] [[4, 1], [2, 3], [5, 1]] (3, 4, 4) -1.0"
+
+
 MISSING = textwrap.dedent('''\
     import torch
     import torch.nn as nn
