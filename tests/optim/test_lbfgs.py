@@ -96,3 +96,29 @@ def test_lbfgs_trains_a_module_and_checks_arguments():
         bad.step(closure)
     with pytest.raises(RuntimeError, match="requires a closure"):
         bad.step()
+
+
+def test_lbfgs_state_dict_round_trip_resumes_identically(tmp_path):
+    def make():
+        param = tl.tensor([-1.5, 2.0], dtype=tl.float64, requires_grad=True)
+        optimizer = tl.optim.LBFGS([param], line_search_fn="strong_wolfe", max_iter=3, history_size=4)
+
+        def closure():
+            optimizer.zero_grad()
+            loss = _rosenbrock(tl, param)
+            loss.backward()
+            return loss
+
+        return param, optimizer, closure
+
+    param, optimizer, closure = make()
+    optimizer.step(closure)
+    tl.save({"param": param.detach(), "optimizer": optimizer.state_dict()}, tmp_path / "ckpt.pt")
+    optimizer.step(closure)
+    checkpoint = tl.load(tmp_path / "ckpt.pt")
+    resumed, resumed_optimizer, resumed_closure = make()
+    with tl.no_grad():
+        resumed.copy_(checkpoint["param"])
+    resumed_optimizer.load_state_dict(checkpoint["optimizer"])
+    resumed_optimizer.step(resumed_closure)
+    np.testing.assert_array_equal(resumed.detach().numpy(), param.detach().numpy())
