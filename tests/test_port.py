@@ -140,6 +140,7 @@ MISSING = textwrap.dedent('''\
     import torch.nn as nn
     from torch.utils.data import DataLoader, NoSuchLoader
     import torch.no_such_module as nsm
+    import torchaudio, numpy
 
     x = torch.zeros(3)
     y = torch.no_such_function(x) + nn.Linear(3, 3)(x)
@@ -156,12 +157,14 @@ def test_missing_names_are_listed_with_their_lines(tmp_path):
     assert [(u.lineno, u.name) for u in found] == [
         (3, "torch.utils.data.NoSuchLoader"),
         (4, "torch.no_such_module"),
-        (7, "torch.no_such_function"),
-        (8, "nn.NoSuchLayer"),
-        (10, "torch.nn.functional.no_such_activation"),
+        (5, "torchaudio"),
+        (8, "torch.no_such_function"),
+        (9, "nn.NoSuchLayer"),
+        (11, "torch.nn.functional.no_such_activation"),
     ]
+    assert "torchaudio has no tensorlib twin" in found[2].reason
     assert "no module tensorlib.no_such_module" in found[1].reason
-    assert "'NoSuchLayer'" in found[3].reason
+    assert "'NoSuchLayer'" in found[4].reason
 
 
 def test_check_exit_code_and_report(tmp_path):
@@ -169,8 +172,8 @@ def test_check_exit_code_and_report(tmp_path):
     script.write_text(MISSING)
     result = _run(["-m", "tensorlib.port", "--check", "bad.py"], tmp_path)
     assert result.returncode == 1 and result.stdout == ""
-    assert "bad.py:7:5: torch.no_such_function:" in result.stderr
-    assert "bad.py: 5 name(s) not provided by tensorlib" in result.stderr
+    assert "bad.py:8:5: torch.no_such_function:" in result.stderr
+    assert "bad.py: 6 name(s) not provided by tensorlib" in result.stderr
     good = tmp_path / "good.py"
     good.write_text(PORTABLE)
     assert _run(["-m", "tensorlib.port", "--check", "good.py"], tmp_path).returncode == 0

@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from ._table import map_module
+from ._table import is_unmapped_torch_package, map_module
 
 _MISSING = object()
 
@@ -126,12 +126,22 @@ class _Finder(ast.NodeVisitor):
             reason = f"not in tensorlib ({owner} has no attribute {leaf!r})"
         self.found.append(Unsupported(node.lineno, node.col_offset, spelled, missing, reason))
 
+    def _unmapped(self, node: ast.AST, module: str) -> None:
+        top = module.split(".")[0]
+        self.found.append(Unsupported(node.lineno, node.col_offset, module, top,
+                                      f"module {top} has no tensorlib twin (import left unchanged)"))
+
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             if map_module(alias.name) is not None:
                 self._check(node, alias.name, alias.name, module_parts=alias.name.count(".") + 1)
+            elif is_unmapped_torch_package(alias.name):
+                self._unmapped(node, alias.name)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if not node.level and node.module and is_unmapped_torch_package(node.module):
+            self._unmapped(node, node.module)
+            return
         if node.level or not node.module or map_module(node.module) is None:
             return
         for alias in node.names:

@@ -23,3 +23,9 @@ def map_module(name: str) -> str | None:
         if name == source or name.startswith(source + "."):
             return target + name[len(source):]
     return None
+
+
+def is_unmapped_torch_package(name: str) -> bool:
+    """True for a PyTorch-ecosystem package with no tensorlib twin (``torchaudio``, ``torch_geometric``, ...)."""
+    top = name.split(".")[0]
+    return map_module(top) is None and top.startswith("torch")
