@@ -1,6 +1,7 @@
 """torchtext's module paths exist under tensorlib.text with torchtext's behaviour."""
 
 import importlib
+import math
 from collections import OrderedDict
 
 import pytest
@@ -79,3 +80,21 @@ def test_interleave_keys_interleaves_bits():
 
     assert interleave_keys(3, 5) == 0b00011011
     assert interleave_keys(0, 1) == 1 and interleave_keys(1, 0) == 2
+
+
+def test_bleu_score_as_torchtext():
+    from tensorlib.text.data.metrics import bleu_score
+
+    candidates = [["My", "full", "pytorch", "test"], ["Another", "Sentence"]]
+    references = [[["My", "full", "pytorch", "test"], ["Completely", "Different"]], [["No", "Match"]]]
+    assert bleu_score(candidates, references) == pytest.approx(0.8408964276313782, rel=1e-6)  # torchtext's doc
+    assert bleu_score([list("abcd")], [[list("abcdef")]]) == pytest.approx(math.exp(-0.5), rel=1e-6)  # brevity
+    assert bleu_score([list("abcd")], [[list("abcd")]]) == pytest.approx(1.0)
+    assert bleu_score([list("abce")], [[list("abcd")]]) == 0.0  # no 4-gram in common
+    assert bleu_score([list("abce")], [[list("abcd")]], max_n=2, weights=[0.5, 0.5]) == pytest.approx(
+        math.sqrt(3 / 4 * 2 / 3), rel=1e-6)
+    with pytest.raises(AssertionError, match="weights"):
+        bleu_score(candidates, references, max_n=3)
+    with pytest.raises(AssertionError, match="same"):
+        bleu_score(candidates, references[:1])
+    assert text.data.bleu_score is bleu_score
