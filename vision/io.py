@@ -18,8 +18,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 import tensorlib as tl
 from tensorlib._atomic import atomic_write
 
-__all__ = ["ImageReadMode", "decode_image", "decode_jpeg", "decode_png", "encode_jpeg", "encode_png", "read_file",
-           "read_image", "write_file", "write_jpeg", "write_png"]
+__all__ = ["ImageReadMode", "decode_gif", "decode_image", "decode_jpeg", "decode_png", "decode_webp", "encode_jpeg",
+           "encode_png", "read_file", "read_image", "write_file", "write_jpeg", "write_png"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -139,6 +139,29 @@ def decode_jpeg(input: Union[tl.Tensor, List[tl.Tensor]], mode=ImageReadMode.UNC
             raise ValueError("Input list must contain at least one element")
         return [decode_jpeg(item, mode, device, apply_exif_orientation) for item in input]
     return _decode(_bytes_of(input, "decode_jpeg"), mode, apply_exif_orientation, "decode_jpeg", expect="JPEG")
+
+
+def decode_webp(input: tl.Tensor, mode=ImageReadMode.UNCHANGED) -> tl.Tensor:
+    """Decode WebP bytes (a 1-D uint8 tensor) into a ``(C, H, W)`` uint8 tensor (RGB or RGBA)."""
+    return _decode(_bytes_of(input, "decode_webp"), mode, False, "decode_webp", expect="WEBP")
+
+
+def decode_gif(input: tl.Tensor) -> tl.Tensor:
+    """Decode GIF bytes into uint8 RGB: ``(3, H, W)`` for one frame, ``(N, 3, H, W)`` for an animation."""
+    data = _bytes_of(input, "decode_gif")
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise RuntimeError(f"decode_gif: the data is not a decodable image ({error})") from error
+    if image.format != "GIF":
+        raise RuntimeError(f"decode_gif: expected GIF data, got {image.format or 'unknown'} data")
+    frames = []
+    for index in range(getattr(image, "n_frames", 1)):
+        image.seek(index)
+        frames.append(np.asarray(image.convert("RGB")).transpose(2, 0, 1))
+    stacked = frames[0] if len(frames) == 1 else np.stack(frames)
+    return tl.from_numpy(np.ascontiguousarray(stacked))
 
 
 def _chw_to_pil(input: tl.Tensor, who: str) -> Image.Image:

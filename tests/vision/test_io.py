@@ -109,3 +109,19 @@ def test_bad_input_errors():
         io.decode_jpeg(io.encode_jpeg(tl.zeros(3, 4, 4, dtype=tl.uint8)), device="cuda")
     with pytest.raises(ValueError, match="Unknown image read mode"):
         io.decode_image(io.encode_png(tl.zeros(3, 4, 4, dtype=tl.uint8)), mode="CMYK")
+
+
+def test_gif_frames_and_webp():
+    frames = [Image.fromarray(np.full((5, 7, 3), value, np.uint8)) for value in (0, 255)]
+    buffer = stdio.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:])
+    data = tl.from_numpy(np.frombuffer(buffer.getvalue(), np.uint8).copy())
+    animation = io.decode_gif(data)
+    assert tuple(animation.shape) == (2, 3, 5, 7) and animation.dtype == tl.uint8
+    assert animation[0].max().item() == 0 and animation[1].min().item() == 255
+    single = io.decode_gif(_png_bytes(frames[1], format="GIF"))
+    assert tuple(single.shape) == (3, 5, 7)
+    webp = _png_bytes(Image.fromarray(_rgb()), format="WEBP", lossless=True)
+    np.testing.assert_array_equal(io.decode_webp(webp).numpy(), _rgb().transpose(2, 0, 1))
+    with pytest.raises(RuntimeError, match="expected GIF"):
+        io.decode_gif(webp)
