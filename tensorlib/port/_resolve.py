@@ -40,10 +40,8 @@ class _Lookup:
     def _module(self, path: str) -> Any:
         try:
             return importlib.import_module(path)
-        except ModuleNotFoundError as error:
-            if error.name is not None and (path == error.name or path.startswith(error.name + ".")):
-                return _MISSING
-            raise
+        except ImportError:
+            return _MISSING  # absent, or unusable here (an optional dependency it needs is not installed)
 
     def get(self, path: str) -> Any:
         """The object at tensorlib path ``path`` or ``_MISSING``."""
