@@ -136,3 +136,11 @@ def test_random_resize_and_channel_permutation():
     permuted = v2.RandomChannelPermutation()(image)
     np.testing.assert_allclose(np.sort(permuted.numpy(), axis=0), np.sort(image.numpy(), axis=0))
     assert sorted(permuted.sum((1, 2)).tolist()) == pytest.approx(sorted(image.sum((1, 2)).tolist()))
+
+
+def test_v2_pipelines_pickle_for_spawned_workers():
+    import pickle
+
+    pipeline = v2.Compose([v2.ToImage(), v2.RandomResizedCrop(8), v2.ToDtype(tl.float32, scale=True)])
+    clone = pickle.loads(pickle.dumps(pipeline))
+    assert type(clone.transforms[1]) is v2.RandomResizedCrop and repr(clone) == repr(pipeline)
