@@ -20,6 +20,7 @@ from ._fetch import (
     is_installed,
     mirror_list,
 )
+from ._repr import dataset_repr
 from .utils import download_options
 
 
@@ -125,21 +126,7 @@ class DownloadableDataset(Dataset):
         return index + n if index < 0 else index
 
     def __repr__(self) -> str:
-        """torchvision's layout: header, indented body, then ``StandardTransform`` and the transforms."""
-        body = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}"]
-        body += self.extra_repr().splitlines()
-        if self.transform is not None or self.target_transform is not None:
-            body.append(self._transforms_repr())
-        return "\n".join([f"Dataset {type(self).__name__}"] + [f"    {line}" for line in body])
-
-    def _transforms_repr(self) -> str:
-        # torchvision's StandardTransform.__repr__; only its first line gets the body's indent
-        lines = ["StandardTransform"]
-        for head, transform in (("Transform: ", self.transform), ("Target transform: ", self.target_transform)):
-            if transform is not None:
-                first, *rest = repr(transform).splitlines()
-                lines += [head + first] + [" " * len(head) + line for line in rest]
-        return "\n".join(lines)
+        return dataset_repr(self, self.root, self.extra_repr(), self.transform, self.target_transform)
 
     def extra_repr(self) -> str:
         return ""

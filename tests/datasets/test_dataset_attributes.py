@@ -143,3 +143,18 @@ def test_qmnist_downloads_its_subset(server, tmp_path, monkeypatch):
     assert unpacked <= set(os.listdir(tmp_path / "QMNIST" / "raw"))
     np.testing.assert_array_equal(ds.data.numpy(), images)
     assert ds[4][1] == 32 and all("train" not in path for path, _ in server.requests)
+
+
+def test_fakedata_and_image_folder_reprs_as_torchvision(tmp_path):
+    from PIL import Image
+
+    from tensorlib.datasets import FakeData, ImageFolder
+
+    assert repr(FakeData(size=3)) == "Dataset FakeData\n    Number of datapoints: 3"
+    assert repr(FakeData(size=3, transform=transforms.ToTensor())) == (
+        "Dataset FakeData\n    Number of datapoints: 3\n    StandardTransform\nTransform: ToTensor()")
+    (tmp_path / "cat").mkdir()
+    Image.new("RGB", (4, 4)).save(tmp_path / "cat" / "1.png")
+    folder = ImageFolder(str(tmp_path), target_transform=transforms.Lambda(int))
+    assert repr(folder) == (f"Dataset ImageFolder\n    Number of datapoints: 1\n    Root location: {tmp_path}\n"
+                            f"    StandardTransform\nTarget transform: {transforms.Lambda(int)!r}")
