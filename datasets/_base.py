@@ -20,6 +20,7 @@ from ._fetch import (
     is_installed,
     mirror_list,
 )
+from ._repr import dataset_repr
 from .utils import download_options
 
 
@@ -125,16 +126,7 @@ class DownloadableDataset(Dataset):
         return index + n if index < 0 else index
 
     def __repr__(self) -> str:
-        lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}",
-                 f"    Root location: {self.root}"]
-        extra = self.extra_repr()
-        if extra:
-            lines += [f"    {line}" for line in extra.splitlines()]
-        if self.transform is not None:
-            lines.append(f"    Transform: {self.transform!r}")
-        if self.target_transform is not None:
-            lines.append(f"    Target transform: {self.target_transform!r}")
-        return "\n".join(lines)
+        return dataset_repr(self, self.root, self.extra_repr(), self.transform, self.target_transform)
 
     def extra_repr(self) -> str:
         return ""

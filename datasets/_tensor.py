@@ -1,4 +1,4 @@
-"""The one place datasets turn NumPy label arrays into tensorlib tensors (imported lazily)."""
+"""The one place datasets turn NumPy arrays into tensorlib tensors (tensorlib imported lazily)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,19 @@ from typing import Any
 import numpy as np
 
 
-def int64_tensor(array: np.ndarray) -> Any:
-    """An int64 ``tensorlib`` tensor sharing memory with a contiguous int64 copy of ``array``."""
+def _tensor(values: Any, dtype: type) -> Any:
     import tensorlib as tl
 
-    return tl.from_numpy(np.ascontiguousarray(array, dtype=np.int64))
+    if isinstance(values, tl.Tensor):
+        return values if values.numpy().dtype == dtype else tl.from_numpy(values.numpy().astype(dtype))
+    return tl.from_numpy(np.ascontiguousarray(values, dtype=dtype))
+
+
+def int64_tensor(array: Any) -> Any:
+    """An int64 ``tensorlib`` tensor of ``array`` (a tensor, array or list); shares memory when no copy is needed."""
+    return _tensor(array, np.int64)
+
+
+def uint8_tensor(array: Any) -> Any:
+    """A uint8 ``tensorlib`` tensor of ``array`` (a tensor, array or list); shares memory when no copy is needed."""
+    return _tensor(array, np.uint8)

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from ._base import Dataset
+from ._repr import dataset_repr
 
 
 class FakeData(Dataset):
@@ -50,4 +51,4 @@ class FakeData(Dataset):
         return self.size
 
     def __repr__(self) -> str:
-        return f"Dataset FakeData\n    Number of datapoints: {self.size}"
+        return dataset_repr(self, None, transform=self.transform, target_transform=self.target_transform)

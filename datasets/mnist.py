@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import string
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -14,13 +15,14 @@ from ._base import DownloadableDataset
 from ._cache import cached_array
 from ._fetch import Mirrors, Resource
 from ._idx import read_idx
-from ._tensor import int64_tensor
+from ._tensor import int64_tensor, uint8_tensor
 
 
 class MNIST(DownloadableDataset):
     """`MNIST <http://yann.lecun.com/exdb/mnist/>`_: 28x28 grey digits; items ``(PIL.Image 'L', int)``.
 
-    ``data``: uint8 NumPy ``(N, 28, 28)``; ``targets``: int64 tensor ``(N,)``. Files live in
+    ``data``: uint8 tensor ``(N, 28, 28)``; ``targets``: int64 tensor ``(N,)``, as torchvision (both share memory
+    with NumPy arrays: ``data.numpy()`` costs nothing; assigning either, e.g. to keep a subset, works). Files live in
     ``root/MNIST/raw/``. ``resources`` lists ``(file name, md5 of the .gz, md5 of the decompressed file)``:
     a download is accepted when either md5 matches (mirrors may re-compress).
     """
@@ -89,17 +91,56 @@ class MNIST(DownloadableDataset):
         if len(images) != len(labels):
             raise RuntimeError(f"{self.images_file!r} holds {len(images)} images but {self.labels_file!r} "
                                f"holds {len(labels)} labels; expected the same number")
-        return images, int64_tensor(labels)
+        return images, labels
+
+    @property
+    def data(self) -> Any:
+        """The images, a uint8 tensor ``(N, H, W)`` (``data.numpy()`` is the array behind it, no copy)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = uint8_tensor(value)
+        self._images = self._data.numpy()  # __getitem__ reads the array: indexing a tensor per item is slower
+
+    @property
+    def targets(self) -> Any:
+        """The labels, an int64 tensor ``(N,)`` (``targets.numpy()`` is the array behind it, no copy)."""
+        return self._targets
+
+    @targets.setter
+    def targets(self, value: Any) -> None:
+        self._targets = int64_tensor(value)
+        self._labels = self._targets.numpy()
+
+    @property
+    def train_labels(self) -> Any:
+        warnings.warn("train_labels has been renamed targets")
+        return self.targets
+
+    @property
+    def test_labels(self) -> Any:
+        warnings.warn("test_labels has been renamed targets")
+        return self.targets
+
+    @property
+    def train_data(self) -> Any:
+        warnings.warn("train_data has been renamed data")
+        return self.data
+
+    @property
+    def test_data(self) -> Any:
+        warnings.warn("test_data has been renamed data")
+        return self.data
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         """``(PIL.Image mode 'L', int class index)`` after ``transform``/``target_transform``."""
         index = self._check_index(index)
-        img = Image.fromarray(np.asarray(self.data[index]))
-        # read the label from the array behind the tensor: indexing the tensor would build a tensor per item
-        return self._apply_transforms(img, int(self.targets.numpy()[index]))
+        img = Image.fromarray(self._images[index])
+        return self._apply_transforms(img, int(self._labels[index]))
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._images)
 
     def extra_repr(self) -> str:
         return f"Split: {'Train' if self.train is True else 'Test'}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import types
 
+from .errors import CPU_ONLY_HINT  # noqa: F401  (re-exported for the layers above)
 from .tensor import Tensor
 
 cuda = types.SimpleNamespace(

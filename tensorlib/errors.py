@@ -3,6 +3,10 @@
 
 __all__ = ["CorruptFileError", "GradcheckError", "InputShapeError", "ModuleShapeError"]
 
+# What a CUDA request should do instead; the end of every "CPU only" error.
+CPU_ONLY_HINT = ("use device='cpu' (the default) or drop the .cuda() call; a script that should run on both picks "
+                 "device = 'cuda' if torch.cuda.is_available() else 'cpu' and moves things with .to(device)")
+
 
 class InputShapeError(RuntimeError):
     """A kernel got an input whose shape it can't handle (too small, wrong rank).

@@ -126,6 +126,10 @@ def _encode(obj, tensors: dict):
         return [_encode(v, tensors) for v in obj]
     if isinstance(obj, (set, frozenset)):
         return {"__set__": [_encode(v, tensors) for v in obj]}
+    if callable(getattr(obj, "state_dict", None)):
+        raise TypeError(f"tensorlib.save can't store a whole {type(obj).__name__} object: files never hold code "
+                        "(no pickle). Save its state instead, tensorlib.save(obj.state_dict(), path), and restore "
+                        "it into an object your script builds: obj.load_state_dict(tensorlib.load(path))")
     raise TypeError(f"tensorlib.save can't store an object of type {type(obj).__name__}: supported are tensors, "
                     "NumPy arrays, dicts, lists, tuples, sets, numbers, strings, bytes, dtypes and None "
                     "(no pickle, so files never execute code on load)")

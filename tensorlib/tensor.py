@@ -9,6 +9,7 @@ from . import dtypes as _dtypes
 from ._backend import ndarray, xp
 from ._graph import AccumulateGrad, RemovableHandle, VersionCounter
 from ._printing import tensor_repr
+from .errors import CPU_ONLY_HINT
 
 
 class device:
@@ -45,7 +46,7 @@ def _check_device(dev) -> None:
     name = str(dev.type if isinstance(dev, device) else dev).split(":")[0]
     if name != "cpu":
         raise RuntimeError(f"tensorlib runs on the CPU only; device '{dev}' is not available "
-                           "(tensorlib.cuda.is_available() is False)")
+                           f"(tensorlib.cuda.is_available() is False): {CPU_ONLY_HINT}")
 
 
 class Tensor:

@@ -9,11 +9,11 @@ import tensorlib as tl
 
 from . import functional as F
 from ._module import Module
-from .tokenizers import get_tokenizer
+from .tokenizers import RegexTokenizer, get_tokenizer
 from .vocab import Vocab
 
 __all__ = ["Sequential", "Tokenize", "VocabTransform", "Truncate", "AddToken", "ToTensor", "PadTransform",
-           "LabelToIndex", "StrToIntTransform"]
+           "LabelToIndex", "StrToIntTransform", "RegexTokenizer"]
 
 
 class Sequential(Module):

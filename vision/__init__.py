@@ -6,7 +6,7 @@ optional parts (such as ``models``) are present.
 
 import importlib
 
-_SUBMODULES = ("transforms", "utils", "datasets", "models")
+_SUBMODULES = ("transforms", "utils", "datasets", "models", "io")
 
 __all__ = list(_SUBMODULES)
 

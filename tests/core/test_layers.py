@@ -126,7 +126,7 @@ HOST_BOUNDARIES = {
     "tensorlib._backend",
     "tensorlib.data._seeding", "tensorlib.data.collate", "tensorlib.data.padding", "tensorlib.data.sampler",
     "tensorlib.text.functional", "tensorlib.text.sampler",
-    "tensorlib.vision.utils", "tensorlib.vision.transforms",
+    "tensorlib.vision.utils", "tensorlib.vision.transforms", "tensorlib.vision.io",
     "tensorlib.datasets",
 }
 GUARDED = ("tensorlib.nn", "tensorlib.optim", "tensorlib.autograd", "tensorlib.functional", "tensorlib.kernels",

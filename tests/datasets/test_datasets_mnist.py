@@ -10,6 +10,7 @@ import pytest
 from dataset_files import idx_bytes, make_mnist, md5_of
 from PIL import Image
 
+import tensorlib as tl
 from tensorlib.datasets import EMNIST, KMNIST, MNIST, FashionMNIST, mnist, utils
 
 
@@ -20,7 +21,7 @@ def _targets_numpy(targets):
 def test_download_and_items(mnist_server, mnist_files, tmp_path):
     ds = MNIST(str(tmp_path), train=True, download=True)
     assert len(ds) == len(mnist_files.train_images)
-    assert isinstance(ds.data, np.ndarray) and ds.data.dtype == np.uint8 and ds.data.shape == (12, 28, 28)
+    assert ds.data.dtype == tl.uint8 and tuple(ds.data.shape) == (12, 28, 28)  # a tensor, as torchvision
     np.testing.assert_array_equal(ds.data, mnist_files.train_images)
     np.testing.assert_array_equal(_targets_numpy(ds.targets), mnist_files.train_labels)
     assert str(ds.targets.dtype).endswith("int64")

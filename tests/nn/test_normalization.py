@@ -93,7 +93,7 @@ def test_batch_norm_state_dict_keys_reset_and_repr():
     np.testing.assert_array_equal(layer.running_mean.numpy(), np.zeros(4))
     np.testing.assert_array_equal(layer.running_var.numpy(), np.ones(4))
     assert layer.num_batches_tracked.item() == 0
-    assert repr(layer) == "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert repr(layer) == "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
     assert nn.BatchNorm1d(3, bias=False).bias is None
 
 
@@ -188,7 +188,7 @@ def test_layer_norm_value_and_gradcheck(normalized_shape, affine, bias):
 def test_layer_norm_state_dict_and_bad_shape():
     layer = nn.LayerNorm(8)
     assert list(layer.state_dict()) == ["weight", "bias"] and layer.weight.dtype == tl.float32
-    assert repr(layer) == "LayerNorm((8,), eps=1e-05, elementwise_affine=True)"
+    assert repr(layer) == "LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)"
     with pytest.raises(ModuleShapeError, match=r"\(8,\).*\(2, 7\)"):
         layer(tl.randn(2, 7))
 

@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Tuple, Union
 from PIL import Image
 
 from tensorlib.data import Dataset
+from tensorlib.datasets._repr import dataset_repr
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
@@ -141,13 +142,7 @@ class DatasetFolder(Dataset):
         return len(self.samples)
 
     def __repr__(self) -> str:
-        lines = [f"Dataset {self.__class__.__name__}", f"    Number of datapoints: {len(self)}",
-                 f"    Root location: {self.root}"]
-        if self.transform is not None:
-            lines.append(f"    Transform: {self.transform!r}")
-        if self.target_transform is not None:
-            lines.append(f"    Target transform: {self.target_transform!r}")
-        return "\n".join(lines)
+        return dataset_repr(self, self.root, transform=self.transform, target_transform=self.target_transform)
 
 
 def pil_loader(path: str) -> Image.Image:

@@ -1,7 +1,7 @@
 """``tensorlib.nn.functional``: the functional forms of the layers (``import tensorlib.nn.functional as F``).
 
-A thin PyTorch-named layer: it validates arguments and picks the op from ``tensorlib.ops``; the array math
-lives in the kernel layer.
+A thin PyTorch-named layer: it validates arguments and calls the Tensor-level functions in
+``tensorlib.functional``; the array math lives in the kernel layer.
 """
 
 from ...functional import log_softmax, relu, sigmoid, softmax, tanh

@@ -14,7 +14,18 @@ from ...errors import InputShapeError, ModuleShapeError
 from ...tensor import Tensor, _check_device
 from ..parameter import Buffer, Parameter
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """``load_state_dict``'s result; prints ``<All keys matched successfully>`` when both lists are empty."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 class Module:
@@ -317,7 +328,9 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        raise RuntimeError("tensorlib runs on the CPU only (tensorlib.cuda.is_available() is False)")
+        from ..._compat import CPU_ONLY_HINT
+
+        raise RuntimeError(f"tensorlib runs on the CPU only (tensorlib.cuda.is_available() is False): {CPU_ONLY_HINT}")
 
     def type(self, dst_type) -> Module:
         return self._apply_to_tensors(lambda t: t.to(dst_type))

@@ -53,7 +53,9 @@ class PackedSequence(namedtuple("PackedSequence_", ["data", "batch_sizes", "sort
         return self
 
     def cuda(self, *args, **kwargs) -> PackedSequence:
-        raise RuntimeError("tensorlib runs on the CPU only; PackedSequence.cuda() is not available")
+        from ..._compat import CPU_ONLY_HINT
+
+        raise RuntimeError(f"tensorlib runs on the CPU only; PackedSequence.cuda() is not available: {CPU_ONLY_HINT}")
 
     def double(self) -> PackedSequence:
         return self._with_data(self.data.double())
