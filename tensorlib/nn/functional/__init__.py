@@ -6,6 +6,7 @@ lives in the kernel layer.
 
 from ...ops import log_softmax, relu, sigmoid, softmax, tanh
 from .activation import *
+from .attention import *
 from .conv import *
 from .dropout import *
 from .linear import *
