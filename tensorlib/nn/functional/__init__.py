@@ -13,6 +13,7 @@ from .linear import *
 from .loss import *
 from .normalization import *
 from .padding import *
+from .pixel_shuffle import *
 from .pooling import *
 from .sparse import *
 from .vision import *
