@@ -14,8 +14,9 @@ from .. import random as _random
 from .._backend import xp
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .reduction import softmax
 
-__all__ = ["scaled_dot_product_attention", "additive_mask"]
+__all__ = ["scaled_dot_product_attention", "additive_mask", "explicit_softmax"]
 
 
 def additive_mask(mask, dtype):
@@ -136,3 +137,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         scale = 1.0 / float(query._data.shape[-1]) ** 0.5
     return ScaledDotProductAttention.apply(query, key, value, mask, scale=float(scale), causal=bool(is_causal),
                                            groups=groups, keep=keep, keep_scale=keep_scale)
+
+
+def explicit_softmax(scores: Tensor) -> Tensor:
+    """Softmax over the last dim for attention weights that are returned to the caller (PyTorch's
+    ``need_weights`` path): a row of all ``-inf`` gives NaN there, as in PyTorch, without a NumPy warning."""
+    with xp.errstate(invalid="ignore"):
+        return softmax(scores, dim=-1)

@@ -13,7 +13,7 @@ from typing import Optional
 
 from ...creation import zeros, zeros_like
 from ...ops import attention as _attention
-from ...ops import cat, matmul, softmax
+from ...ops import cat, matmul
 from ...ops.nn_misc import dropout as _dropout
 from ...ops.nn_misc import linear
 from ...tensor import Tensor
@@ -200,7 +200,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         weights = matmul(q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1))
         if attn_mask is not None:
             weights = weights + attn_mask
-        weights = softmax(weights, dim=-1)
+        weights = _attention.explicit_softmax(weights)
         if dropout_p > 0.0:
             weights = _dropout(weights, dropout_p)
         output = matmul(weights, v)  # (N * H, L, head_dim)
@@ -214,8 +214,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         return output, weights
 
     if attn_mask is not None:
-        attn_mask = attn_mask.reshape(bsz, -1, tgt_len, src_len) if attn_mask.shape[0] != 1 else \
-            attn_mask.reshape(1, 1, tgt_len, src_len)
+        attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
+            attn_mask.reshape(bsz, num_heads, -1, src_len)
     q = q.reshape(bsz, num_heads, tgt_len, head_dim)
     k = k.reshape(bsz, num_heads, src_len, head_dim)
     v = v.reshape(bsz, num_heads, src_len, head_dim)
