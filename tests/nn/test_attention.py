@@ -54,6 +54,19 @@ def test_sdpa_gradcheck_with_dropout_mask_fixed_by_seed():
     assert gradcheck(attention, (q, k, v))
 
 
+@pytest.mark.parametrize("dropout_p", [0.0, 0.3])
+def test_sdpa_gradcheck_in_blocks(monkeypatch, dropout_p):
+    """The kernel walks the batch in blocks of scores; force one (batch, head) per block."""
+    from tensorlib.ops import attention as kernel
+    monkeypatch.setattr(kernel, "_BLOCK_BYTES", 1)
+    q, k, v, mask = _randn(2, 4, 3, 5), _randn(1, 2, 6, 5), _randn(1, 2, 6, 4), _randn(4, 3, 6)
+
+    def attention(q, k, v, mask):
+        tl.manual_seed(7)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, enable_gqa=True)
+    assert gradcheck(attention, (q, k, v, mask))
+
+
 def test_sdpa_matches_naive_formula_and_grad_fn_name():
     q, k, v = _randn(2, 4, 3), _randn(2, 5, 3), _randn(2, 5, 2)
     mask = np.random.default_rng(0).random((4, 5)) > 0.2
