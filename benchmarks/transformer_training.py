@@ -8,7 +8,8 @@
    training sequences/s (best of ``--rounds`` alternating rounds of ``--steps`` steps) and the time ratio.
 2. Attention memory at length 512: ``scaled_dot_product_attention`` forward + backward on
    (``--memory-batch``, 4 heads, 512, 32) float32 inputs, each library in its own subprocess; reports the peak
-   RSS growth over the RSS before the call (PyTorch with its math backend, the reference, and its default).
+   RSS growth (VmHWM after the call minus VmRSS before it, the high-water mark reset first) after a warm-up call,
+   for PyTorch with its math backend (the reference) and with its default (flash) backend.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def throughput(steps: int, rounds: int) -> None:
 
 # ------------------------------------------------------------------------------------------ memory (child)
 _CHILD = r"""
-import os, resource, sys
+import os, sys
 os.environ["OPENBLAS_NUM_THREADS"] = "{threads}"
 import numpy as np
 library, backend, batch = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -146,12 +147,17 @@ small, small_grad = prepare((1, 4, 512, 32))
 attention(*small).backward(small_grad)  # warm-up: one-time library and BLAS buffers are not attention memory
 inputs, upstream = prepare((batch, 4, 512, 32))
 run = lambda: attention(*inputs).backward(upstream)
-def rss_kb():
+def status_kb(field):
     with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
-before = rss_kb()
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+try:  # reset the high-water mark to the current RSS (Linux >= 4.0); VmHWM is this process's own, unlike
+    with open("/proc/self/clear_refs", "w") as f:  # ru_maxrss, which inherits the forking parent's peak
+        f.write("5")
+except OSError:
+    pass
+before = status_kb("VmRSS")
 run()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+print(status_kb("VmHWM") - before)
 """
 
 
