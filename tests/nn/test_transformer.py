@@ -201,3 +201,17 @@ def test_pixel_shuffle_matches_torch():
     y = np.random.default_rng(1).standard_normal((2, 3, 6, 4)).astype(np.float32)
     np.testing.assert_array_equal(F.pixel_unshuffle(tl.from_numpy(y), 2).numpy(),
                                   torch.nn.functional.pixel_unshuffle(torch.tensor(y), 2).numpy())
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_fully_padded_sequence_matches_torch_without_warnings():
+    theirs = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True),
+                                         1, enable_nested_tensor=False).double()
+    ours = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), 1).double()
+    _copy_from(ours, theirs)
+    x, tx = _pair(2, 3, 8)
+    padding = np.array([[True, True, True], [False, True, False]])
+    out = ours(x, src_key_padding_mask=tl.from_numpy(padding))
+    expected = theirs(tx, src_key_padding_mask=torch.tensor(padding))
+    assert np.isfinite(out.detach().numpy()).all()
+    _close(out, expected)
