@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
+from ... import dtypes as _dtypes
 from ...creation import zeros, zeros_like
 from ...ops import attention as _attention
 from ...ops import cat, matmul
@@ -103,7 +104,7 @@ def _check_sdpa_mask(mask: Tensor, query: Tensor, scores: tuple) -> None:
     if not isinstance(mask, Tensor):
         raise TypeError(f"scaled_dot_product_attention(): argument 'attn_mask' must be Tensor, not "
                         f"{type(mask).__name__}")
-    if mask.dtype != query.dtype and not mask.is_floating_point() and str(mask.dtype) != "tensorlib.bool":
+    if not mask.is_floating_point() and mask.dtype != _dtypes.bool:
         raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                            f"attn_mask.dtype: {_dtype_name(mask)} and  query.dtype: {_dtype_name(query)} instead.")
     if mask.ndim > len(scores) or _broadcast(_shape(mask), scores) != scores:
@@ -120,7 +121,7 @@ def _canonical_mask(mask: Optional[Tensor], name: str, dtype) -> Optional[Tensor
         return None
     if not isinstance(mask, Tensor):
         raise TypeError(f"{name} must be a Tensor or None, got {type(mask).__name__}")
-    if str(mask.dtype) == "tensorlib.bool":
+    if mask.dtype == _dtypes.bool:
         return zeros_like(mask, dtype=dtype).masked_fill(mask, float("-inf"))
     if not mask.is_floating_point():
         raise AssertionError(f"only bool and floating types of {name} are supported")
