@@ -199,7 +199,8 @@ def test_mha_self_attention_unbatched_and_batch_first_agree():
 
 def test_mha_bad_input_errors_name_layouts():
     mha = nn.MultiheadAttention(8, 2, batch_first=True)
-    with pytest.raises(nn.ModuleShapeError, match=r"MultiheadAttention.*\(N, L, E\) \(batch_first=True\)"):
+    with pytest.raises(nn.ModuleShapeError, match=r"MultiheadAttention.*\(N, L, E\) \(batch_first=True, as this "
+                                                    r"layer; \(L, N, E\) needs batch_first=False\)"):
         mha(tl.randn(2, 3, 4, 8), tl.randn(2, 3, 4, 8), tl.randn(2, 3, 4, 8))
     with pytest.raises(nn.ModuleShapeError, match="8 features"):
         mha(tl.randn(2, 3, 7), tl.randn(2, 3, 7), tl.randn(2, 3, 7))

@@ -45,10 +45,13 @@ def test_encoder_layer_gradcheck_with_padding():
 
 def test_errors_name_layer_and_layouts():
     encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 1)
-    with pytest.raises(nn.ModuleShapeError, match=r"TransformerEncoder.*\(N, S, E\) \(batch_first=True\).*\(S, E\)"):
+    expected = r"TransformerEncoder.*\(N, S, E\) \(batch_first=True, as this layer; \(S, N, E\) needs " \
+               r"batch_first=False\) or unbatched \(S, E\)"
+    with pytest.raises(nn.ModuleShapeError, match=expected):
         encoder(tl.randn(2, 3, 4, 8))
     layer = nn.TransformerDecoderLayer(8, 2, 16)
-    with pytest.raises(nn.ModuleShapeError, match=r"memory.*\(S, N, E\) \(batch_first=False\)"):
+    with pytest.raises(nn.ModuleShapeError, match=r"memory.*\(S, N, E\) \(batch_first=False, as this layer; "
+                                                    r"\(N, S, E\) needs batch_first=True\)"):
         layer(tl.randn(3, 2, 8), tl.randn(8))
     model = nn.Transformer(8, 2, 1, 1, 16)
     with pytest.raises(RuntimeError, match="batch number of src and tgt"):

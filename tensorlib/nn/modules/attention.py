@@ -16,10 +16,13 @@ __all__ = ["MultiheadAttention"]
 
 
 def layout_hint(batch_first: bool, names: str = "L, N, E") -> str:
-    """The expected input layouts of a sequence layer, for error messages."""
+    """The accepted input layouts of a sequence layer, for error messages: this layer's batched layout, the
+    other ``batch_first`` setting's, and the unbatched one."""
     seq, batch, feat = (n.strip() for n in names.split(","))
-    batched = f"({batch}, {seq}, {feat})" if batch_first else f"({seq}, {batch}, {feat})"
-    return f"batched {batched} (batch_first={batch_first}) or unbatched ({seq}, {feat})"
+    first, second = f"({batch}, {seq}, {feat})", f"({seq}, {batch}, {feat})"
+    ours, other = (first, second) if batch_first else (second, first)
+    return (f"{ours} (batch_first={batch_first}, as this layer; {other} needs batch_first={not batch_first}) "
+            f"or unbatched ({seq}, {feat})")
 
 
 class MultiheadAttention(Module):
