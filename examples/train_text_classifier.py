@@ -2,13 +2,16 @@
 
     python examples/train_text_classifier.py --download                      # AG_NEWS, EmbeddingBag model
     python examples/train_text_classifier.py --model lstm --epochs 2 --download
+    python examples/train_text_classifier.py --model transformer --num-layers 2 --download
     python examples/train_text_classifier.py --csv reviews.csv --tokenizer bpe   # header row: label,text
     python examples/train_text_classifier.py --predict "Stocks rallied on Wall Street" \\
         --checkpoint runs/text/bag.pt
 
 Models: ``bag`` is the torchtext tutorial's TextClassificationModel (EmbeddingBag(mean) + Linear, SGD lr 5
 with StepLR(1, gamma=0.1) applied when validation accuracy stops improving); ``lstm``/``gru`` embed, run a
-packed bidirectional RNN and classify the concatenated final states (Adam). Prints test accuracy each
+packed bidirectional RNN and classify the concatenated final states (Adam); ``transformer`` adds sinusoidal
+(or learned, ``--positions learned``) positions to the token embeddings, runs a ``TransformerEncoder`` with the
+padding masked out, mean-pools the real tokens and classifies (Adam). Prints test accuracy each
 epoch and a confusion matrix (also saved as PNG), then writes a pickle-free checkpoint holding the
 weights, hyper-parameters, vocabulary and tokenizer, so ``--predict`` needs no training data.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import os
 import sys
 
@@ -91,10 +95,59 @@ class RNNClassifier(nn.Module):
         return self.fc(self.dropout(final))
 
 
+def sinusoidal_positions(length: int, dim: int) -> tl.Tensor:
+    """``(length, dim)`` encodings of "Attention Is All You Need": sin on even, cos on odd features."""
+    position = tl.arange(length, dtype=tl.float32).unsqueeze(1)
+    frequency = tl.exp(tl.arange(0, dim, 2, dtype=tl.float32) * (-math.log(10000.0) / dim))
+    table = tl.zeros(length, dim)
+    table[:, 0::2] = tl.sin(position * frequency)
+    table[:, 1::2] = tl.cos(position * frequency)[:, : dim // 2]
+    return table
+
+
+class TransformerClassifier(nn.Module):
+    """Embedding + positions -> TransformerEncoder (padding masked) -> mean of the real tokens -> Linear.
+
+    ``forward(padded, lengths)``: ``padded`` [B, T] token ids (padding after each text), ``lengths`` [B];
+    returns logits [B, num_class]. Positions are sinusoidal or learned (``max_length`` of them).
+    """
+
+    def __init__(self, vocab_size: int, d_model: int, nhead: int, dim_feedforward: int, num_layers: int,
+                 num_class: int, dropout: float = 0.0, padding_idx: int = 1, max_length: int = 256,
+                 positions: str = "sinusoidal"):
+        super().__init__()
+        self.d_model = d_model
+        self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=padding_idx)
+        if positions == "learned":
+            self.positions = nn.Embedding(max_length, d_model)
+        else:
+            self.register_buffer("position_table", sinusoidal_positions(max_length, d_model), persistent=False)
+            self.positions = None
+        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout=dropout, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+        self.fc = nn.Linear(d_model, num_class)
+
+    def forward(self, padded, lengths):
+        length = padded.size(1)
+        steps = tl.arange(length)
+        position = self.positions(steps) if self.positions is not None else self.position_table[:length]
+        x = self.embedding(padded) + position
+        padding = steps.unsqueeze(0) >= lengths.unsqueeze(1)  # [B, T], True = padding (ignored)
+        h = self.encoder(x, src_key_padding_mask=padding)
+        keep = (~padding).unsqueeze(2).to(h.dtype)
+        pooled = (h * keep).sum(1) / lengths.unsqueeze(1).to(h.dtype)
+        return self.fc(pooled)
+
+
 def build_model(hparams: dict) -> nn.Module:
     """The model described by ``hparams`` (as stored in checkpoints)."""
     if hparams["model"] == "bag":
         return TextClassificationModel(hparams["vocab_size"], hparams["embed_dim"], hparams["num_class"])
+    if hparams["model"] == "transformer":
+        return TransformerClassifier(hparams["vocab_size"], hparams["embed_dim"], hparams["nhead"],
+                                     hparams["hidden_size"], hparams["num_layers"], hparams["num_class"],
+                                     dropout=hparams["dropout"], padding_idx=hparams["padding_idx"],
+                                     max_length=hparams["max_length"], positions=hparams["positions"])
     return RNNClassifier(hparams["vocab_size"], hparams["embed_dim"], hparams["hidden_size"],
                          hparams["num_class"], cell=hparams["model"], num_layers=hparams["num_layers"],
                          bidirectional=True, dropout=hparams["dropout"], padding_idx=hparams["padding_idx"])
@@ -338,7 +391,7 @@ def train(args, model, loaders, class_names):
 # ----------------------------------------------------------------------------------------- entry points
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", choices=["bag", "lstm", "gru"], default="bag")
+    parser.add_argument("--model", choices=["bag", "lstm", "gru", "transformer"], default="bag")
     parser.add_argument("--data-dir", default="data", help="AG_NEWS root (files in DATA_DIR/AG_NEWS)")
     parser.add_argument("--download", action="store_true", help="download AG_NEWS (or copy from a mirror)")
     parser.add_argument("--csv", default=None, help="training CSV/TSV with a header row (label,text)")
@@ -351,12 +404,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--max-vocab", type=int, default=None, help="keep only the most frequent tokens")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=None, help="default: 5 (bag, SGD), 2e-3 (lstm/gru, Adam)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="default: 5 (bag, SGD), 2e-3 (lstm/gru/transformer, Adam)")
     parser.add_argument("--embed-dim", type=int, default=64)
-    parser.add_argument("--hidden-size", type=int, default=64, help="lstm/gru hidden size per direction")
+    parser.add_argument("--hidden-size", type=int, default=64,
+                        help="lstm/gru hidden size per direction; transformer feed-forward size")
+    parser.add_argument("--nhead", type=int, default=4, help="transformer: attention heads (divide --embed-dim)")
+    parser.add_argument("--positions", choices=["sinusoidal", "learned"], default="sinusoidal",
+                        help="transformer: position encodings")
     parser.add_argument("--num-layers", type=int, default=1)
     parser.add_argument("--dropout", type=float, default=0.0)
-    parser.add_argument("--max-length", type=int, default=256, help="lstm/gru: truncate texts to this")
+    parser.add_argument("--max-length", type=int, default=256,
+                        help="lstm/gru/transformer: truncate texts to this")
     parser.add_argument("--valid-fraction", type=float, default=0.05, help="held out of training for the LR rule")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--num-workers", type=int, default=0)
@@ -374,6 +433,8 @@ def parse_args(argv=None) -> argparse.Namespace:
             flag = "--" + name.replace("_", "-")
             extra = " (the 256 byte ids plus merges)" if name == "bpe_vocab_size" else ""
             parser.error(f"{flag} must be at least {least}{extra}, got {getattr(args, name)}")
+    if args.model == "transformer" and (args.nhead < 1 or args.embed_dim % args.nhead):
+        parser.error(f"--embed-dim ({args.embed_dim}) must be divisible by --nhead ({args.nhead})")
     if args.predict is not None and args.checkpoint is None:
         parser.error("--predict needs --checkpoint PATH")
     return args
@@ -426,7 +487,8 @@ def main(argv=None) -> dict:
         loaders = make_loaders(args, encoder, train_texts, train_targets, test_texts, test_targets)
     hparams = {"model": args.model, "vocab_size": len(encoder.vocab), "embed_dim": args.embed_dim,
                "num_class": len(class_names), "hidden_size": args.hidden_size, "num_layers": args.num_layers,
-               "dropout": args.dropout, "padding_idx": encoder.pad_index, "max_length": args.max_length}
+               "dropout": args.dropout, "padding_idx": encoder.pad_index, "max_length": args.max_length,
+               "nhead": args.nhead, "positions": args.positions}
     model = build_model(hparams)
     print(f"{args.model}: {sum(p.numel() for p in model.parameters()):,} parameters; vocabulary "
           f"{len(encoder.vocab):,} ({args.tokenizer}); {len(train_texts):,} training / {len(test_texts):,} "

@@ -9,7 +9,6 @@ import pytest
 import tensorlib as tl
 
 
-
 def test_dir_is_the_public_list():
     assert dir(tl) == sorted(tl.__all__)
     assert len(set(tl.__all__)) == len(tl.__all__)

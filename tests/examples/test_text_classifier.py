@@ -236,3 +236,50 @@ def test_models_match_pytorch():
     _, (h_n, _) = lstm(packed)
     expected = fc(torch.cat([h_n[-2], h_n[-1]], dim=1)).detach().numpy()
     assert abs(rnn(padded, lengths).detach().numpy() - expected).max() < 1e-5
+
+
+def write_keyword_position_csv(path: Path, rows: int, seed: int = 0) -> Path:
+    """Class by where "keyword" sits among 8-12 noise words: in the first 3 ("early") or from the 7th on
+    ("late"). A bag of words cannot tell them apart; the model needs positions and attention."""
+    rng = random.Random(seed)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["label", "text"])
+        for i in range(rows):
+            words = rng.choices(NOISE, k=rng.randint(8, 12))
+            late = i % 2 == 1
+            words[rng.randrange(6, len(words)) if late else rng.randrange(0, 3)] = "keyword"
+            writer.writerow(["late" if late else "early", " ".join(words)])
+    return path
+
+
+def test_transformer_learns_keyword_position_and_predicts(tmp_path):
+    data = write_keyword_position_csv(tmp_path / "position.csv", rows=800)
+    result = run("--csv", str(data), "--model", "transformer", "--epochs", "5", "--embed-dim", "32",
+                 "--hidden-size", "64", "--nhead", "4", "--batch-size", "32", "--out-dir", str(tmp_path / "out"))
+    assert result["history"][-1]["test_accuracy"] >= 0.95
+    state = tl.load(result["checkpoint"])
+    assert state["hparams"]["model"] == "transformer" and state["hparams"]["positions"] == "sinusoidal"
+    assert "encoder.layers.0.self_attn.in_proj_weight" in state["model"]
+    assert "position_table" not in state["model"]  # recomputed, not stored
+    early = run("--predict", "keyword the a of to in and on for with", "--checkpoint", result["checkpoint"])
+    late = run("--predict", "the a of to in and on keyword for with", "--checkpoint", result["checkpoint"])
+    assert early["label"] == "early" and late["label"] == "late"
+
+
+def test_transformer_ignores_padding():
+    """A text's logits do not change when it is batched with a longer one (padding is masked out)."""
+    tl.manual_seed(0)
+    model = script.TransformerClassifier(20, 16, 2, 32, 2, 3, padding_idx=1, max_length=16,
+                                         positions="learned").eval()
+    short = tl.tensor([[5, 6, 7, 1, 1, 1]])
+    batch = tl.tensor([[5, 6, 7, 1, 1, 1], [2, 3, 4, 5, 6, 7]])
+    alone = model(short[:, :3], tl.tensor([3]))
+    together = model(batch, tl.tensor([3, 6]))
+    assert tl.allclose(alone[0], together[0], atol=1e-5)
+
+
+def test_transformer_heads_must_divide_embedding(capsys):
+    with pytest.raises(SystemExit):
+        script.parse_args(["--model", "transformer", "--embed-dim", "30", "--nhead", "4"])
+    assert "divisible by --nhead" in capsys.readouterr().err

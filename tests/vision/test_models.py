@@ -320,7 +320,8 @@ def test_list_and_get_model():
     names = models.list_models()
     assert names == sorted(names)
     assert {"lenet5", "simple_cnn", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "resnet18",
-            "resnet34", "resnet50", "resnet20", "resnet32", "resnet56", "mobilenet_v2"} == set(names)
+            "resnet34", "resnet50", "resnet20", "resnet32", "resnet56", "mobilenet_v2", "vit_tiny",
+            "vit_b_16"} == set(names)
     assert models.list_models(include="vgg1[13]*", exclude="*_bn") == ["vgg11", "vgg13"]
     assert models.list_models(include=["lenet*", "mobile*"]) == ["lenet5", "mobilenet_v2"]
     model = models.get_model("ResNet20", num_classes=3)

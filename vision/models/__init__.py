@@ -11,6 +11,7 @@ from .lenet import LeNet5, SimpleCNN
 from .mobilenetv2 import InvertedResidual, MobileNetV2, mobilenet_v2
 from .resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
 from .vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn
+from .vision_transformer import VisionTransformer, vit_b_16, vit_tiny
 
 #: torchvision's deprecated alias for the MobileNetV2 conv block
 ConvBNReLU = Conv2dNormActivation
@@ -21,5 +22,6 @@ __all__ = [
     "ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50",
     "CifarResNet", "PadShortcut", "resnet20", "resnet32", "resnet56",
     "MobileNetV2", "InvertedResidual", "mobilenet_v2", "Conv2dNormActivation", "ConvBNReLU",
+    "VisionTransformer", "vit_tiny", "vit_b_16",
     "list_models", "get_model", "get_model_builder",
 ]

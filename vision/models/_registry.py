@@ -13,6 +13,7 @@ from .lenet import LeNet5, SimpleCNN
 from .mobilenetv2 import mobilenet_v2
 from .resnet import resnet18, resnet34, resnet50
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn
+from .vision_transformer import vit_b_16, vit_tiny
 
 __all__ = ["list_models", "get_model", "get_model_builder"]
 
@@ -35,6 +36,7 @@ _BUILDERS: Dict[str, Callable[..., nn.Module]] = {
     "resnet18": resnet18, "resnet34": resnet34, "resnet50": resnet50,
     "resnet20": resnet20, "resnet32": resnet32, "resnet56": resnet56,
     "mobilenet_v2": mobilenet_v2,
+    "vit_tiny": vit_tiny, "vit_b_16": vit_b_16,
 }
 
 

@@ -6,12 +6,14 @@ A thin PyTorch-named layer: it validates arguments and calls the Tensor-level fu
 
 from ...functional import log_softmax, relu, sigmoid, softmax, tanh
 from .activation import *
+from .attention import *
 from .conv import *
 from .dropout import *
 from .linear import *
 from .loss import *
 from .normalization import *
 from .padding import *
+from .pixel_shuffle import *
 from .pooling import *
 from .sparse import *
 from .vision import *
