@@ -183,9 +183,20 @@ def _serialize(obj) -> bytes:
     return buffer.getvalue()
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True) -> None:
-    """Save ``obj`` to a path (atomically: temp file + rename) or a writable binary file object."""
-    payload = _serialize(obj)
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True, *,
+         format: str = "tensorlib") -> None:
+    """Save ``obj`` to a path (atomically: temp file + rename) or a writable binary file object.
+
+    ``format="torch"`` writes PyTorch's zip format (``torch.load(f, weights_only=True)`` opens it).
+    """
+    if hasattr(obj, "state_dict") and hasattr(obj, "parameters"):
+        raise TypeError(f"tensorlib.save can't save a whole {type(obj).__name__} module (that needs pickled code): "
+                        "save model.state_dict() and rebuild the model, then model.load_state_dict(tl.load(f))")
+    if format not in ("tensorlib", "torch"):
+        raise ValueError(f"unknown format {format!r}: expected 'tensorlib' or 'torch'")
+    from ._torch_format import torch_bytes
+
+    payload = torch_bytes(obj) if format == "torch" else _serialize(obj)
     if hasattr(f, "write"):
         f.write(payload)
         return
@@ -201,6 +212,10 @@ def load(f, map_location=None, weights_only=None, mmap=None, **kwargs):
         source = os.fspath(f)
         with open(source, "rb") as handle:
             raw = handle.read()
+    from ._torch_format import is_torch_file, load_torch_bytes
+
+    if is_torch_file(raw):  # written by torch.save: restricted unpickler (torch.load(weights_only=True)'s list)
+        return load_torch_bytes(raw, source, map_location)
     if raw[:4] == _ZIP_MAGIC:
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
