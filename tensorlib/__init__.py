@@ -75,6 +75,7 @@ from .tensor import Size, Tensor, device
 
 from . import autograd  # noqa: E402  isort: skip
 from . import _compat  # noqa: E402  isort: skip
+from . import hub  # noqa: E402  isort: skip
 from ._compat import accelerator, backends, cuda, get_num_threads, is_tensor, numel, set_num_threads  # noqa: E402
 
 __version__ = "0.1.0"

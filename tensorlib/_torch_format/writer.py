@@ -96,7 +96,8 @@ class _TorchPickler(pickle._Pickler):
                         "dicts/lists/tuples/sets of them")
 
     def _reduce_tensor(self, tensor: Tensor) -> tuple:
-        array = np.ascontiguousarray(tensor.detach().numpy())
+        source = tensor.detach().numpy()
+        array = np.ascontiguousarray(source).reshape(source.shape)  # ascontiguousarray turns 0-d into 1-d
         key = str(len(self.storages))
         self.storages[key] = array
         self._keep_alive.append(tensor)

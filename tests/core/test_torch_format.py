@@ -189,8 +189,9 @@ def test_our_files_open_in_torch_weights_only(tmp_path, dtype):
     array = (np.arange(12).reshape(3, 4) % 3).astype(dtype)
     tensor = tl.from_numpy(array)
     path = tmp_path / "ours.pt"
-    tl.save({"x": tensor, "t": tensor.t(), "tied": tensor}, path, format="torch")
+    tl.save({"x": tensor, "t": tensor.t(), "tied": tensor, "scalar": tensor[1, 2]}, path, format="torch")
     loaded = torch.load(path, weights_only=True)
+    assert loaded["scalar"].shape == () and loaded["scalar"].item() == array[1, 2]
     assert loaded["x"].dtype == getattr(torch, dtype)
     np.testing.assert_array_equal(loaded["x"].numpy(), array)
     np.testing.assert_array_equal(loaded["t"].numpy(), array.T)
