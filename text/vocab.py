@@ -190,3 +190,12 @@ def build_vocab_from_iterator(iterator: Iterable[Iterable[str]], min_freq: int =
             raise AssertionError("len(specials) >= max_tokens, so the vocab will be entirely special tokens.")
         ranked = ranked[: max_tokens - len(specials)]
     return vocab(dict(ranked), min_freq=min_freq, specials=specials, special_first=special_first)
+
+
+from .vectors import CharNGram, FastText, GloVe, Vectors  # noqa: E402  torchtext.vocab has them
+
+# ``tensorlib.text.vocab`` is the ``vocab`` factory (the package re-exports it over this module's name), so
+# ``tensorlib.text.vocab.GloVe`` (torchtext's module path) must resolve through the function object too.
+for _cls in (Vectors, GloVe, FastText, CharNGram):
+    setattr(vocab, _cls.__name__, _cls)
+del _cls
