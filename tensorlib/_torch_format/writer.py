@@ -120,7 +120,7 @@ def _contiguous_strides(shape: tuple) -> tuple:
     return tuple(reversed(strides))
 
 
-def serialize(obj: Any) -> bytes:
+def serialize(obj: Any) -> memoryview:
     """The bytes of a PyTorch zip file holding ``obj``."""
     if hasattr(obj, "state_dict") and hasattr(obj, "parameters"):
         raise TypeError("tensorlib.save(format='torch') does not pickle whole modules (loading them would need "
@@ -138,7 +138,7 @@ def serialize(obj: Any) -> bytes:
             little = array.astype(array.dtype.newbyteorder("<"), copy=False)
             _write(archive, f"data/{key}", memoryview(np.ascontiguousarray(little).reshape(-1).view(np.uint8)))
         _write(archive, "version", b"3\n")
-    return buffer.getvalue()
+    return buffer.getbuffer()
 
 
 def _write(archive: zipfile.ZipFile, name: str, data: bytes | memoryview) -> None:
@@ -153,4 +153,4 @@ def _write(archive: zipfile.ZipFile, name: str, data: bytes | memoryview) -> Non
     pad = -(offset + 4) % ALIGNMENT
     info.extra = struct.pack("<HH", 0x4246, pad) + b"Z" * pad  # "FB": PyTorch's padding record id
     info.file_size = len(data)
-    archive.writestr(info, bytes(data) if isinstance(data, memoryview) else data)
+    archive.writestr(info, data)  # zipfile accepts a byte memoryview: no copy of the storage
