@@ -208,3 +208,17 @@ def test_torchvision_checkpoint_written_by_torch_loads(server, monkeypatch, tmp_
     model = models.resnet18(weights=ResNet18_Weights.IMAGENET1K_V1)
     np.testing.assert_array_equal(model.fc.weight.numpy(), reference.fc.weight.numpy())
     np.testing.assert_array_equal(model.layer4[1].bn2.running_var.numpy(), reference.layer4[1].bn2.running_var.numpy())
+
+
+def test_legacy_format_checkpoint_loads(server, monkeypatch):
+    """torchvision's older files (e.g. vgg16-397923af.pth) are in PyTorch's legacy, pre-zip format."""
+    torch = pytest.importorskip("torch")
+    reference = models.mobilenet_v2()
+    buffer = io.BytesIO()
+    torch.save({k: torch.from_numpy(v.numpy().copy()) for k, v in reference.state_dict().items()}, buffer,
+               _use_new_zipfile_serialization=False)
+    raw = buffer.getvalue()
+    url = server.add_file(f"models/mobilenet_v2-{hashlib.sha256(raw).hexdigest()[:8]}.pth", raw)
+    monkeypatch.setattr(MobileNet_V2_Weights.IMAGENET1K_V1.value, "url", url)
+    model = models.mobilenet_v2(weights="IMAGENET1K_V1")
+    np.testing.assert_array_equal(model.classifier[1].bias.numpy(), reference.classifier[1].bias.numpy())
