@@ -12,52 +12,87 @@ import gzip
 import io
 import os
 import warnings
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 
 from tensorlib._atomic import atomic_write
 
+CHUNK_BYTES = 1 << 25  # parse 32 MB of lines at a time: memory stays bounded on multi-GB files
+
 
 def read_vectors_file(path: str, max_vectors: Optional[int] = None) -> Tuple[List[str], np.ndarray]:
     """``(itos, vectors (N, D) float32)`` of the text file ``path`` (``.gz`` decompressed), first
-    ``max_vectors`` vectors only when given. Tokens that are not UTF-8 are skipped (as torchtext does)."""
+    ``max_vectors`` vectors only when given (the rest of the file is not read). Tokens that are not UTF-8 are
+    skipped (as torchtext does)."""
     opener = gzip.open if path.endswith(".gz") else open
+    itos: List[str] = []
+    blocks: List[np.ndarray] = []
+    dim: Optional[int] = None
+    line_offset = 0
     with opener(path, "rb") as f:
-        data = f.read()
-    lines = data.split(b"\n")
+        for lines in _line_chunks(f):
+            words, rows, dim = _parse_lines(lines, line_offset, dim, path)
+            line_offset += len(lines)
+            if max_vectors:
+                words, rows = words[:max_vectors - len(itos)], rows[:max_vectors - len(itos)]
+            itos += words
+            blocks.append(rows)
+            if max_vectors and len(itos) >= max_vectors:
+                break
+    if not itos:
+        raise RuntimeError(f"{path}: no vectors found (expected lines 'word v1 v2 ...')")
+    return itos, blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+
+def _line_chunks(f) -> Iterator[List[bytes]]:
+    """The file's lines in lists covering about ``CHUNK_BYTES`` bytes each."""
+    leftover = b""
+    while True:
+        block = f.read(CHUNK_BYTES)
+        if not block:
+            if leftover:
+                yield [leftover]
+            return
+        block = leftover + block if leftover else block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            leftover = block
+            continue
+        leftover = block[cut + 1:]
+        yield block[:cut].split(b"\n")
+
+
+def _parse_lines(lines: List[bytes], offset: int, dim: Optional[int], path: str
+                 ) -> Tuple[List[str], np.ndarray, Optional[int]]:
+    """Words, ``(n, dim)`` vectors and dim of ``lines`` (line ``offset + 1`` of the file comes first)."""
     pairs = [line.rstrip().split(b" ", 1) for line in lines]
-    # (line number, word, numbers) of the lines that carry a vector; header-like and empty lines are dropped
     keep = [i for i, pair in enumerate(pairs) if len(pair) == 2 and b" " in pair[1]]
     skipped = [i for i, pair in enumerate(pairs) if len(pair) == 2 and b" " not in pair[1]]
-    if skipped and skipped[0] < (keep[0] if keep else len(pairs)):
-        warnings.warn(f"{path}: skipping line {skipped[0] + 1} ({lines[skipped[0]][:60]!r}) with a 1-dimensional "
-                      "vector; likely a header", UserWarning, stacklevel=3)
-    if max_vectors:
-        keep = keep[:max_vectors]
+    if skipped:
+        warnings.warn(f"{path}: skipping line {offset + skipped[0] + 1} ({lines[skipped[0]][:60]!r}) with a "
+                      "1-dimensional vector; likely a header", UserWarning, stacklevel=4)
     if not keep:
-        raise RuntimeError(f"{path}: no vectors found (expected lines 'word v1 v2 ...')")
+        return [], np.empty((0, dim or 0), np.float32), dim
     rests = [pairs[i][1] for i in keep]
     counts = np.fromiter((r.count(b" ") + 1 for r in rests), dtype=np.int64, count=len(rests))
-    dim = int(counts[0])
+    dim = int(counts[0]) if dim is None else dim
     bare = next((i for i, pair in enumerate(pairs[:keep[-1]]) if len(pair) == 1 and pair[0]), None)
     if bare is not None:  # a token without any vector
-        raise RuntimeError(_dimension_error(path, bare, pairs[bare][0], 0, dim))
+        raise RuntimeError(_dimension_error(path, offset + bare, pairs[bare][0], 0, dim))
     bad = np.flatnonzero(counts != dim)
     if bad.size:
         first = int(bad[0])
-        raise RuntimeError(_dimension_error(path, keep[first], pairs[keep[first]][0], int(counts[first]), dim))
+        raise RuntimeError(_dimension_error(path, offset + keep[first], pairs[keep[first]][0], int(counts[first]),
+                                            dim))
     try:
         vectors = _parse_rows(b"\n".join(rests), dim)
     except ValueError:
         line = next(k for k, rest in zip(keep, rests) if _parse_floats(rest).size != dim)
-        raise RuntimeError(f"{path}: line {line + 1} (token {pairs[line][0][:60]!r}) has a field that is not a "
-                           "number") from None
-    words = [pairs[i][0] for i in keep]
-    itos, valid = _decode(words)
-    if valid is not None:
-        vectors = vectors[valid]
-    return itos, vectors
+        raise RuntimeError(f"{path}: line {offset + line + 1} (token {pairs[line][0][:60]!r}) has a field that is "
+                           "not a number") from None
+    itos, valid = _decode([pairs[i][0] for i in keep])
+    return itos, vectors if valid is None else vectors[valid], dim
 
 
 def _dimension_error(path: str, line: int, word: bytes, got: int, dim: int) -> str:

@@ -98,6 +98,22 @@ def test_inconsistent_dimensions_name_the_line(tmp_path):
         Vectors(path, cache=str(tmp_path / "c"))
 
 
+def test_chunked_parsing_matches_and_numbers_lines_across_chunks(tmp_path, monkeypatch):
+    from tensorlib.text import _vectors_file
+
+    rows = [f"w{i} {i} {-i} {i / 4}" for i in range(50)]
+    path = _write(tmp_path, "\n".join(rows))  # no final newline: the last line is still read
+    whole = Vectors(path, cache=str(tmp_path / "a"))
+    monkeypatch.setattr(_vectors_file, "CHUNK_BYTES", 7)
+    chunked = Vectors(path, cache=str(tmp_path / "b"))
+    assert chunked.itos == whole.itos == [f"w{i}" for i in range(50)]
+    np.testing.assert_array_equal(chunked.vectors.numpy(), whole.vectors.numpy())
+    assert Vectors(path, cache=str(tmp_path / "c"), max_vectors=7).itos == [f"w{i}" for i in range(7)]
+    bad = _write(tmp_path, "\n".join(rows[:40] + ["oops 1 2"] + rows[40:]), "bad.txt")
+    with pytest.raises(RuntimeError, match=r"line 41: vector for token 'oops'"):
+        Vectors(bad, cache=str(tmp_path / "d"))
+
+
 def test_missing_file_without_url(tmp_path):
     with pytest.raises(RuntimeError, match="no vectors found at"):
         Vectors("nope.txt", cache=str(tmp_path))
