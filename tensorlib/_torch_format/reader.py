@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..serialization import CorruptFileError
 from .dtypes import LOADED_AS, disk_dtype, to_tensorlib_array
 from .tensors import Storage, TensorBuilder
 from .unpickler import TorchUnpickler
@@ -29,8 +30,8 @@ _LEGACY_PREFIX = b"\x80\x02\x8a\x0a" + LEGACY_MAGIC.to_bytes(10, "little")
 _LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
 
 
-class TorchFileError(RuntimeError):
-    """A PyTorch file is truncated, damaged or uses a feature tensorlib does not read."""
+class TorchFileError(CorruptFileError):
+    """A PyTorch file is truncated or damaged (a ``CorruptFileError``, as for tensorlib's own files)."""
 
 
 def is_legacy_file(raw: bytes) -> bool:

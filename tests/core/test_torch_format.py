@@ -192,6 +192,21 @@ def test_every_torch_dtype_loads(tmp_path, dtype, legacy):
     np.testing.assert_array_equal(back["x"].numpy().astype(np.float64), expected.double().numpy())
 
 
+def test_unsupported_dtypes_are_named(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save({"z": torch.ones(2, dtype=torch.complex64)}, tmp_path / "c.pt")
+    with pytest.raises(TypeError, match=r"c\.pt: storage 0: PyTorch dtype complex64 is not supported"):
+        tl.load(tmp_path / "c.pt")
+
+
+def test_damaged_torch_files_are_corrupt_file_errors(tmp_path):
+    path = tmp_path / "w.pt"
+    tl.save({"w": tl.ones(3)}, path, format="torch")
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(tl.serialization.CorruptFileError):
+        tl.load(path)
+
+
 def test_bfloat16_fractions_are_exact(tmp_path):
     torch = pytest.importorskip("torch")
     values = torch.randn(1000).to(torch.bfloat16)
