@@ -5,8 +5,8 @@ Layout as ``torch.save`` writes it: ``archive/data.pkl`` (protocol 2; tensors as
 wrapped in ``_rebuild_parameter``), ``archive/data/<key>`` per storage (little-endian, each aligned to 64
 bytes in the file), ``archive/byteorder``, ``archive/version`` (3), ``archive/.format_version``,
 ``archive/.storage_alignment``. The pickle is produced by a pure-Python ``pickle._Pickler`` that writes torch's
-globals by name, so torch need not be installed. One tensor object becomes one storage; the same object
-saved twice is stored once.
+globals by name, so torch need not be installed. The same tensor object saved twice is pickled once, and
+tensors that view one buffer (a tensor and its slices) share one storage (see ``sharing.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .. import dtypes as _tl_dtypes
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from .dtypes import CLASS_OF_DTYPE
+from .sharing import SharedView, plan_shared_storages
 
 ALIGNMENT = 64
 _RECORD = "archive"
@@ -61,10 +62,11 @@ _PLAIN_TYPES = (dict, list, tuple, set, str, bytes, bytearray, int, float, compl
 class _TorchPickler(pickle._Pickler):
     """Pickles tensors as torch's rebuild calls; their arrays go to ``self.storages`` (persistent ids)."""
 
-    def __init__(self, file: io.BytesIO) -> None:
+    def __init__(self, file: io.BytesIO, shared: dict[int, SharedView]) -> None:
         super().__init__(file, protocol=2)
         self.storages: dict[str, np.ndarray] = {}
-        self._keep_alive: list[Tensor] = []  # ids of pickled tensors must not be reused while pickling
+        self._shared = shared  # id(tensor) -> its place in a buffer other saved tensors view too
+        self._root_keys: dict[int, str] = {}
 
     def persistent_id(self, obj: Any) -> Any:
         if isinstance(obj, _StorageRef):
@@ -97,19 +99,28 @@ class _TorchPickler(pickle._Pickler):
 
     def _reduce_tensor(self, tensor: Tensor) -> tuple:
         source = tensor.detach().numpy()
-        array = np.ascontiguousarray(source).reshape(source.shape)  # ascontiguousarray turns 0-d into 1-d
-        key = str(len(self.storages))
-        self.storages[key] = array
-        self._keep_alive.append(tensor)
-        storage = _StorageRef(key, _tl_dtypes.from_numpy_dtype(array.dtype).name, array.size)
+        view = self._shared.get(id(tensor))
+        if view is not None:
+            if id(view.root) not in self._root_keys:
+                self._root_keys[id(view.root)] = self._add_storage(view.root.reshape(-1))
+            key, buffer = self._root_keys[id(view.root)], view.root
+            offset, strides = view.offset, view.strides
+        else:
+            buffer = np.ascontiguousarray(source).reshape(source.shape)  # ascontiguousarray turns 0-d into 1-d
+            key, offset, strides = self._add_storage(buffer), 0, _contiguous_strides(source.shape)
+        storage = _StorageRef(key, _tl_dtypes.from_numpy_dtype(buffer.dtype).name, buffer.size)
         rebuild = TorchGlobal("torch._utils", "_rebuild_tensor_v2")
         if isinstance(tensor, Parameter):
-            data = _Call(rebuild, (storage, 0, tuple(array.shape), _contiguous_strides(array.shape), False,
-                                   OrderedDict()))
+            data = _Call(rebuild, (storage, offset, tuple(source.shape), strides, False, OrderedDict()))
             return (TorchGlobal("torch._utils", "_rebuild_parameter"),
                     (data, bool(tensor.requires_grad), OrderedDict()))
-        return (rebuild, (storage, 0, tuple(array.shape), _contiguous_strides(array.shape),
-                          bool(tensor.requires_grad), OrderedDict()))
+        return (rebuild, (storage, offset, tuple(source.shape), strides, bool(tensor.requires_grad),
+                          OrderedDict()))
+
+    def _add_storage(self, array: np.ndarray) -> str:
+        key = str(len(self.storages))
+        self.storages[key] = array
+        return key
 
 
 def _contiguous_strides(shape: tuple) -> tuple:
@@ -126,7 +137,7 @@ def serialize(obj: Any) -> memoryview:
         raise TypeError("tensorlib.save(format='torch') does not pickle whole modules (loading them would need "
                         "code): save model.state_dict() instead")
     pickled = io.BytesIO()
-    pickler = _TorchPickler(pickled)
+    pickler = _TorchPickler(pickled, plan_shared_storages(obj))
     pickler.dump(obj)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:

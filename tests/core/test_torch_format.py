@@ -232,6 +232,24 @@ def test_our_files_open_in_torch_weights_only(tmp_path, dtype):
     assert loaded["tied"] is loaded["x"]
 
 
+def test_views_we_save_share_one_storage_in_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    base = tl.arange(24.0).reshape(4, 6)
+    lone = tl.arange(1000.0)[10:13]  # a single small view is stored compactly, not with its whole buffer
+    tl.save({"base": base, "rows": base[1:3], "cols": base[:, ::2], "t": base.t(), "lone": lone}, tmp_path / "v.pt",
+            format="torch")
+    loaded = torch.load(tmp_path / "v.pt", weights_only=True)
+    for key, expected in (("rows", base[1:3]), ("cols", base[:, ::2]), ("t", base.t())):
+        np.testing.assert_array_equal(loaded[key].numpy(), expected.numpy(), err_msg=key)
+        assert loaded[key].untyped_storage().data_ptr() == loaded["base"].untyped_storage().data_ptr()
+    loaded["base"][1, 0] = -1.0
+    assert loaded["rows"][0, 0].item() == -1.0 and loaded["t"][0, 1].item() == -1.0
+    assert loaded["lone"].untyped_storage().nbytes() == 12 and loaded["lone"].tolist() == [10.0, 11.0, 12.0]
+    back = tl.load(tmp_path / "v.pt")  # and tensorlib reads them back as views of one buffer
+    back["base"][2, 2] = 99.0
+    assert back["rows"][1, 2].item() == 99.0
+
+
 def test_model_and_optimizer_state_round_trip_through_torch(tmp_path):
     torch = pytest.importorskip("torch")
     model = tl.nn.Sequential(tl.nn.Linear(4, 3), tl.nn.BatchNorm1d(3))
