@@ -31,9 +31,12 @@ def read_vectors_file(path: str, max_vectors: Optional[int] = None) -> Tuple[Lis
     dim: Optional[int] = None
     line_offset = 0
     with opener(path, "rb") as f:
-        for lines in _line_chunks(f):
-            words, rows, dim = _parse_lines(lines, line_offset, dim, path)
-            line_offset += len(lines)
+        for block in _blocks(f):
+            parsed = _parse_regular_block(block, line_offset, dim, path)
+            if parsed is None:  # blank lines, stray spaces, wrong counts...: the line-by-line parser decides
+                parsed = _parse_lines(block.split(b"\n"), line_offset, dim, path)
+            words, rows, dim = parsed
+            line_offset += block.count(b"\n") + 1
             if max_vectors:
                 words, rows = words[:max_vectors - len(itos)], rows[:max_vectors - len(itos)]
             itos += words
@@ -45,14 +48,14 @@ def read_vectors_file(path: str, max_vectors: Optional[int] = None) -> Tuple[Lis
     return itos, blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
-def _line_chunks(f) -> Iterator[List[bytes]]:
-    """The file's lines in lists covering about ``CHUNK_BYTES`` bytes each."""
+def _blocks(f) -> Iterator[bytes]:
+    """The file in blocks of whole lines of about ``CHUNK_BYTES`` bytes (without their last newline)."""
     leftover = b""
     while True:
         block = f.read(CHUNK_BYTES)
         if not block:
             if leftover:
-                yield [leftover]
+                yield leftover
             return
         block = leftover + block if leftover else block
         cut = block.rfind(b"\n")
@@ -60,7 +63,46 @@ def _line_chunks(f) -> Iterator[List[bytes]]:
             leftover = block
             continue
         leftover = block[cut + 1:]
-        yield block[:cut].split(b"\n")
+        yield block[:cut]
+
+
+def _parse_regular_block(block: bytes, offset: int, dim: Optional[int], path: str
+                         ) -> Optional[Tuple[List[str], np.ndarray, int]]:
+    """``_parse_lines``'s result without any per-line Python work, for the usual block where every line is
+    ``word v1 .. vD`` (single spaces, at most one trailing space, optionally a 1-value header first);
+    None for anything else."""
+    arr = np.frombuffer(block, dtype=np.uint8)
+    ends = np.append(np.flatnonzero(arr == 10), len(arr))  # index of each line's newline (or the block end)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    if np.any(ends - starts < 3):  # blank or too short for "w v"
+        return None
+    space_at = np.flatnonzero(arr == 32)
+    spaces = np.diff(np.searchsorted(space_at, np.append(starts, len(arr) + 1)))
+    trailing = arr[ends - 1] == 32
+    if np.any(arr[ends - 1] == 13) or np.any(trailing & (arr[ends - 2] == 32)):
+        return None
+    fields = spaces - trailing  # numbers per line, when no line has two spaces in a row
+    header = fields[0] == 1
+    if header:
+        warnings.warn(f"{path}: skipping line {offset + 1} ({block[:min(60, int(ends[0]))]!r}) with a "
+                      "1-dimensional vector; likely a header", UserWarning, stacklevel=4)
+        starts, ends, fields = starts[1:], ends[1:], fields[1:]
+        if not len(fields):
+            return [], np.empty((0, dim or 0), np.float32), dim
+    dim = int(fields[0]) if dim is None else dim
+    if dim < 2 or np.any(fields != dim):
+        return None
+    body = block[int(starts[0]):]
+    try:
+        rows = np.loadtxt(io.BytesIO(body), dtype=np.float32, delimiter=" ", comments=None, quotechar=None,
+                          usecols=range(1, dim + 1), ndmin=2)
+    except ValueError:  # a field that is not a number (or two spaces in a row): let the careful parser name it
+        return None
+    if len(rows) != len(fields):
+        return None
+    firsts = space_at[np.searchsorted(space_at, starts)]
+    itos, valid = _decode([block[a:b] for a, b in zip(starts.tolist(), firsts.tolist())])
+    return itos, rows if valid is None else rows[valid], dim
 
 
 def _parse_lines(lines: List[bytes], offset: int, dim: Optional[int], path: str

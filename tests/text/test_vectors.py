@@ -8,6 +8,7 @@ import importlib.util
 import io
 import os
 import sys
+import warnings
 import zipfile
 
 import numpy as np
@@ -112,6 +113,44 @@ def test_chunked_parsing_matches_and_numbers_lines_across_chunks(tmp_path, monke
     bad = _write(tmp_path, "\n".join(rows[:40] + ["oops 1 2"] + rows[40:]), "bad.txt")
     with pytest.raises(RuntimeError, match=r"line 41: vector for token 'oops'"):
         Vectors(bad, cache=str(tmp_path / "d"))
+
+
+VARIANTS = [
+    b"a 1 2\nb 3 4",
+    b"a 1 2 \nb 3 4 \n",                       # fastText's trailing spaces
+    b"2 2\na 1 2\nb 3 4\n",                    # header
+    b"a 1 2\r\nb 3 4\r\n",                     # CRLF
+    b"a 1 2\n\nb 3 4\n\n",                     # blank lines
+    b"a 1 2\n\xff\xfe 5 6\nb 3 4\n",            # a token that is not UTF-8 is skipped
+    b"a 1 2\nb 3 4 \nc 5 6\n",                 # one trailing space
+    b"a 1.5e-3 -2\nb nan inf\n",
+    b"a 1  2\nb 3 4\n",                        # two spaces: torchtext sees 3 values
+    b"a 1 2\nb 3 4 5\n",
+    b"a 1 x\nb 3 4\n",
+    b"a\nb 1 2\n",
+]
+
+
+@pytest.mark.parametrize("raw", VARIANTS)
+def test_block_fast_path_agrees_with_the_line_parser(tmp_path, monkeypatch, raw):
+    from tensorlib.text import _vectors_file
+
+    path = tmp_path / "v.txt"
+    path.write_bytes(raw)
+
+    def run():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                itos, vectors = _vectors_file.read_vectors_file(str(path))
+            return itos, vectors.tolist()
+        except RuntimeError as error:
+            return str(error)
+
+    fast = run()
+    monkeypatch.setattr(_vectors_file, "_parse_regular_block", lambda *args: None)
+    slow = run()
+    assert repr(fast) == repr(slow)
 
 
 def test_missing_file_without_url(tmp_path):
