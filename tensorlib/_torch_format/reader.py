@@ -93,8 +93,11 @@ def load_legacy(raw: bytes, source: str, map_location: Any = None) -> tuple[Any,
     pickle_start = stream.tell()
 
     def survey(dtype_name: str, key: str, numel: int) -> Storage:
-        wanted.setdefault(key, (dtype_name, numel))
         dtype = disk_dtype(dtype_name, byteorder, f"{source}: storage {key}")
+        if not 0 <= numel * dtype.itemsize <= len(raw):
+            raise TorchFileError(f"{source}: storage {key} claims {numel} elements, more than the file holds: "
+                                 "file is damaged")
+        wanted.setdefault(key, (dtype_name, numel))
         return Storage(key, dtype_name, np.zeros(numel, LOADED_AS.get(dtype_name, dtype.newbyteorder("="))))
 
     _unpickle(stream, source, survey, TensorBuilder(source, byteorder))
