@@ -2,8 +2,7 @@
 
 A storage is read once into a native-order NumPy array of a dtype tensorlib has (``dtypes.to_tensorlib_array``).
 Each tensor is a strided view of it, so tensors that share a storage in PyTorch (a tensor and its slices, tied
-weights) share memory here too. A view whose elements overlap (stride 0, as ``expand`` makes) is copied, so
-writing to one element never changes another.
+weights) share memory here too. A view whose elements overlap (stride 0, as ``expand`` makes) is read-only.
 """
 
 from __future__ import annotations
@@ -58,9 +57,10 @@ class TensorBuilder:
             raise ValueError(f"{self.source}: storage {storage.key} has {len(array)} elements but a tensor of size "
                              f"{list(size)}, stride {list(stride)}, offset {offset} needs {last + 1}: "
                              "file is truncated or damaged")
-        view = as_strided(array[offset:], shape=size, strides=[s * array.itemsize for s in stride])
-        if _overlaps(size, stride):
-            view = view.copy()
+        # Overlapping elements (stride 0, as expand makes) stay one memory location, read-only: PyTorch refuses
+        # in-place writes to such tensors too, and copying could allocate whatever size the file claims.
+        view = as_strided(array[offset:], shape=size, strides=[s * array.itemsize for s in stride],
+                          writeable=not _overlaps(size, stride))
         if storage.dtype_name != array.dtype.name:
             self.converted[storage.key] = storage.dtype_name
         return from_numpy(view)

@@ -113,6 +113,16 @@ def test_whole_module_is_refused_with_advice(tmp_path):
     assert not os.listdir(tmp_path)
 
 
+def test_huge_claimed_sizes_do_not_allocate(tmp_path):
+    pickled = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\n"
+               b"X\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x01tQK\x00\x8a\x06\x00\x10\xa5\xd4\xe8\x00\x85K\x00\x85"
+               b"\x89ccollections\nOrderedDict\n)RtR.")
+    path = tmp_path / "huge.pt"
+    path.write_bytes(_torch_zip(pickled, {"0": np.float32(3).tobytes()}))
+    x = tl.load(path)  # 10**12 elements, all the one stored float: a read-only view, nothing allocated
+    assert x.shape == (10**12,) and x[123456789].item() == 3.0
+
+
 def test_truncated_storage_is_reported(tmp_path):
     path = tmp_path / "w.pt"
     tl.save({"w": tl.ones(100)}, path, format="torch")
@@ -168,8 +178,9 @@ def test_torch_files_load_with_views_and_shared_storages(tmp_path, legacy):
     assert back["size"] == (2, 3) and back["dtype"] is tl.int16
     back["base"][1, 0] = -1.0  # views share the storage, as in PyTorch
     assert back["rows"][0, 0].item() == -1.0 and back["t"][0, 1].item() == -1.0
-    back["expanded"][0, 0] = 5.0  # overlapping (stride 0) views are copies: one write changes one element
-    assert back["expanded"][1, 0].item() == 0.0
+    with pytest.raises(ValueError, match="read-only"):  # overlapping (stride 0) views refuse writes, as in PyTorch
+        back["expanded"][0, 0] = 5.0
+    assert back["expanded"][1, 0].item() == 0.0 and (back["expanded"] * 2).tolist()[1] == [0.0, 2.0, 4.0]
 
 
 @pytest.mark.parametrize("legacy", [False, True])
