@@ -76,7 +76,8 @@ globals().update(_out.out_variants(globals()))
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("nn", "optim", "data", "utils", "vision", "text", "datasets")
+_LAZY_SUBMODULES = ("nn", "optim", "data", "utils", "vision", "text", "datasets", "hub", "metrics", "lightning",
+                    "distributed", "jit", "onnx")
 
 
 def FloatTensor(*args) -> Tensor:
@@ -118,13 +119,13 @@ __all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__versio
     "empty", "empty_like", "enable_grad", "eq", "equal", "erf", "errors", "exp", "expm1", "eye", "fill_", "fix",
     "flatten", "flip", "fliplr", "flipud", "float", "float16", "float32", "float64", "floor", "floor_divide", "fmax",
     "fmin", "fmod", "frac", "from_numpy", "full", "full_like", "functional", "gather", "ge", "ger",
-    "get_default_dtype", "get_num_threads", "get_rng_state", "greater", "greater_equal", "gt", "half", "histc",
+    "get_default_dtype", "get_num_threads", "get_rng_state", "greater", "greater_equal", "gt", "half", "histc", "hub",
     "hstack", "index_add", "index_select", "inference_mode", "initial_seed", "inner", "int", "int16", "int32",
     "int64", "int8", "is_floating_point", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "isclose",
     "isfinite", "isinf", "isnan", "isneginf", "isposinf", "kthvalue", "le", "lerp", "less", "less_equal", "linalg",
     "linspace", "load", "log", "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
     "logical_xor", "logspace", "logsumexp", "long", "lt", "manual_seed", "masked_fill", "masked_select", "matmul",
-    "max", "maximum", "mean", "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "msort", "mul",
+    "max", "maximum", "mean", "meshgrid", "metrics", "min", "minimum", "mm", "moveaxis", "movedim", "msort", "mul",
     "multinomial", "multiply", "mv", "nansum", "narrow", "ne", "neg", "negative", "nn", "no_grad", "nonzero", "norm",
     "normal", "not_equal", "numel", "ones", "ones_like", "optim", "outer", "permute", "pow", "prod", "rand",
     "rand_like", "randint", "randint_like", "randn", "randn_like", "random", "randperm", "ravel", "reciprocal",

@@ -127,9 +127,7 @@ def _encode(obj, tensors: dict):
     if isinstance(obj, (set, frozenset)):
         return {"__set__": [_encode(v, tensors) for v in obj]}
     if callable(getattr(obj, "state_dict", None)):
-        raise TypeError(f"tensorlib.save can't store a whole {type(obj).__name__} object: files never hold code "
-                        "(no pickle). Save its state instead, tensorlib.save(obj.state_dict(), path), and restore "
-                        "it into an object your script builds: obj.load_state_dict(tensorlib.load(path))")
+        raise _whole_object_error(obj)
     raise TypeError(f"tensorlib.save can't store an object of type {type(obj).__name__}: supported are tensors, "
                     "NumPy arrays, dicts, lists, tuples, sets, numbers, strings, bytes, dtypes and None "
                     "(no pickle, so files never execute code on load)")
@@ -184,9 +182,25 @@ def _serialize(obj) -> bytes:
     return buffer.getvalue()
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True) -> None:
-    """Save ``obj`` to a path (atomically: temp file + rename) or a writable binary file object."""
-    payload = _serialize(obj)
+def _whole_object_error(obj) -> TypeError:
+    return TypeError(f"tensorlib.save can't store a whole {type(obj).__name__} object: files never hold code "
+                     "(no pickle). Save its state instead, tensorlib.save(obj.state_dict(), path), and restore "
+                     "it into an object your script builds: obj.load_state_dict(tensorlib.load(path))")
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True, *,
+         format: str = "tensorlib") -> None:
+    """Save ``obj`` to a path (atomically: temp file + rename) or a writable binary file object.
+
+    ``format="torch"`` writes PyTorch's zip format (``torch.load(f, weights_only=True)`` opens it).
+    """
+    if callable(getattr(obj, "state_dict", None)):
+        raise _whole_object_error(obj)
+    if format not in ("tensorlib", "torch"):
+        raise ValueError(f"unknown format {format!r}: expected 'tensorlib' or 'torch'")
+    from ._torch_format import torch_bytes
+
+    payload = torch_bytes(obj) if format == "torch" else _serialize(obj)
     if hasattr(f, "write"):
         f.write(payload)
         return
@@ -202,6 +216,10 @@ def load(f, map_location=None, weights_only=None, mmap=None, **kwargs):
         source = os.fspath(f)
         with open(source, "rb") as handle:
             raw = handle.read()
+    from ._torch_format import is_torch_file, load_torch_bytes
+
+    if is_torch_file(raw):  # written by torch.save: restricted unpickler (torch.load(weights_only=True)'s list)
+        return load_torch_bytes(raw, source, map_location)
     if raw[:4] == _ZIP_MAGIC:
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:

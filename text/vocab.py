@@ -9,6 +9,10 @@ from typing import Dict, Iterable, List, Mapping, Sequence
 
 from ._json_io import read_json_object, write_json_atomic
 from ._module import Module
+from .vectors import CharNGram as CharNGram  # torchtext.vocab has the vector classes
+from .vectors import FastText as FastText
+from .vectors import GloVe as GloVe
+from .vectors import Vectors as Vectors
 
 __all__ = ["Vocab", "vocab", "build_vocab_from_iterator"]
 

@@ -305,9 +305,9 @@ def test_too_small_or_wrong_size_input_is_reported():
 
 @pytest.mark.parametrize("kwargs", [{"pretrained": True}, {"weights": "DEFAULT"},
                                     {"weights": "IMAGENET1K_V1"}])
-@pytest.mark.parametrize("name", ["resnet18", "vgg11", "mobilenet_v2", "resnet20", "lenet5"])
+@pytest.mark.parametrize("name", ["resnet20", "lenet5"])  # models torchvision has no weights for
 def test_pretrained_weights_are_refused_with_instructions(name, kwargs):
-    with pytest.raises(ValueError, match=r"does not download pretrained weights.*safetensors.*load_state_dict"):
+    with pytest.raises(ValueError, match=r"no pretrained weights for .*load_state_dict\(tl.load\(path\)\)"):
         models.get_model(name, **kwargs)
 
 

@@ -33,7 +33,7 @@ def test_vit_tiny_shapes_mnist_and_cifar():
         cifar(tl.randn(2, 3, 28, 28))
     with pytest.raises(ValueError, match="indivisible by patch size"):
         models.VisionTransformer(30, 4, 1, 1, 8, 8)
-    with pytest.raises(ValueError, match="does not download"):
+    with pytest.raises(ValueError, match="there are no pretrained weights for vit_tiny"):
         models.vit_tiny(weights="DEFAULT")
 
 

@@ -1,4 +1,5 @@
-"""Look models up by name: ``list_models()``, ``get_model(name, **kwargs)``, ``get_model_builder(name)``."""
+"""Look models up by name: ``list_models()``, ``get_model(name, **kwargs)``, ``get_model_builder(name)``,
+``get_model_weights(name)``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from tensorlib import nn
 
+from . import _weights
+from ._api import WeightsEnum
 from ._utils import check_no_weights
 from .cifar_resnet import resnet20, resnet32, resnet56
 from .lenet import LeNet5, SimpleCNN
@@ -15,7 +18,7 @@ from .resnet import resnet18, resnet34, resnet50
 from .vgg import vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn
 from .vision_transformer import vit_b_16, vit_tiny
 
-__all__ = ["list_models", "get_model", "get_model_builder"]
+__all__ = ["list_models", "get_model", "get_model_builder", "get_model_weights"]
 
 
 def _lenet5(*, weights: Any = None, pretrained: bool = False, **kwargs: Any) -> LeNet5:
@@ -74,3 +77,24 @@ def get_model(name: str, **config: Any) -> nn.Module:
     ``get_model("resnet18", num_classes=10)``."""
     builder: Optional[Callable[..., nn.Module]] = get_model_builder(name)
     return builder(**config)
+
+
+_WEIGHTS: Dict[str, type] = {
+    "resnet18": _weights.ResNet18_Weights, "resnet34": _weights.ResNet34_Weights, "resnet50": _weights.ResNet50_Weights,
+    "vgg11": _weights.VGG11_Weights, "vgg11_bn": _weights.VGG11_BN_Weights, "vgg13": _weights.VGG13_Weights,
+    "vgg13_bn": _weights.VGG13_BN_Weights, "vgg16": _weights.VGG16_Weights, "vgg16_bn": _weights.VGG16_BN_Weights,
+    "mobilenet_v2": _weights.MobileNet_V2_Weights,
+}
+
+
+def get_model_weights(name: Union[Callable[..., nn.Module], str]) -> type:
+    """The weights enum class of a model, given its builder or registered name
+    (``get_model_weights("resnet18") is ResNet18_Weights``); ValueError for models without pretrained weights."""
+    key = name.lower() if isinstance(name, str) else getattr(name, "__name__", "")
+    if isinstance(name, str):
+        get_model_builder(name)  # unknown names list the available models
+    enum = _WEIGHTS.get(key)
+    if enum is None or not issubclass(enum, WeightsEnum):
+        raise ValueError(f"The model {key or name!r} has no pretrained weights; models with weights: "
+                         + ", ".join(sorted(_WEIGHTS)))
+    return enum

@@ -1,4 +1,4 @@
-"""Helpers shared by the model builders: the ``weights``/``pretrained`` guard and channel rounding."""
+"""Helpers shared by the model builders: the guard for models without weights, and channel rounding."""
 
 from __future__ import annotations
 
@@ -6,20 +6,17 @@ from typing import Any, Optional
 
 
 def check_no_weights(name: str, weights: Any = None, pretrained: Any = False) -> None:
-    """Accept only ``weights=None`` / ``pretrained=False``: tensorlib never downloads pretrained weights.
+    """Accept only ``weights=None`` / ``pretrained=False`` for models without published pretrained weights.
 
-    Raises ``ValueError`` explaining how to load weights exported from torchvision instead.
+    Raises ``ValueError`` saying how to load a checkpoint of one's own instead.
     """
     if weights is None and pretrained is False:
         return
     given = f"weights={weights!r}" if weights is not None else f"pretrained={pretrained!r}"
     raise ValueError(
-        f"{name}({given}): tensorlib does not download pretrained weights; build the model with "
-        f"weights=None and load converted weights yourself. In PyTorch run "
-        f"`safetensors.torch.save_file(torchvision.models.{name}(weights='DEFAULT').state_dict(), "
-        f"'{name}.safetensors')`, then here `model = {name}(); "
-        f"model.load_state_dict(tl.load('{name}.safetensors'))` (the state_dict keys and shapes match "
-        f"torchvision's).")
+        f"{name}({given}): there are no pretrained weights for {name} (torchvision publishes none); build it "
+        f"with weights=None and load a checkpoint of your own: `model = {name}(); "
+        f"model.load_state_dict(tl.load(path))` (tensorlib, safetensors and PyTorch .pt files load).")
 
 
 def make_divisible(v: float, divisor: int, min_value: Optional[int] = None) -> int:

@@ -14,8 +14,10 @@ from tensorlib import nn
 from tensorlib.nn import functional as F
 from tensorlib.tensor import Tensor
 
+from . import _weights
+from ._api import load_pretrained, resolve_weights
 from ._layers import Conv2dNormActivation
-from ._utils import check_no_weights, make_divisible
+from ._utils import make_divisible
 
 __all__ = ["MobileNetV2", "InvertedResidual", "mobilenet_v2"]
 
@@ -125,5 +127,5 @@ def mobilenet_v2(*, weights: Any = None, progress: bool = True, pretrained: bool
                  **kwargs: Any) -> MobileNetV2:
     """MobileNetV2; kwargs go to ``MobileNetV2`` (``num_classes=1000``, ``width_mult=1.0``, ``dropout=0.2``,
     ``in_channels=3`` ...). 3,504,872 parameters with the defaults."""
-    check_no_weights("mobilenet_v2", weights, pretrained)
-    return MobileNetV2(**kwargs)
+    weights = resolve_weights("mobilenet_v2", _weights.MobileNet_V2_Weights, weights, pretrained, kwargs)
+    return load_pretrained(MobileNetV2(**kwargs), weights, progress)

@@ -11,7 +11,8 @@ from typing import Any, Callable, List, Optional, Type, Union
 from tensorlib import nn
 from tensorlib.tensor import Tensor
 
-from ._utils import check_no_weights
+from . import _weights
+from ._api import load_pretrained, resolve_weights
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "conv1x1", "conv3x3", "resnet18", "resnet34", "resnet50"]
 
@@ -169,22 +170,23 @@ class ResNet(nn.Module):
 
 
 def _resnet(name: str, block: Type[Union[BasicBlock, Bottleneck]], layers: List[int], weights: Any,
-            pretrained: Any, **kwargs: Any) -> ResNet:
-    check_no_weights(name, weights, pretrained)
-    return ResNet(block, layers, **kwargs)
+            pretrained: Any, progress: bool = True, **kwargs: Any) -> ResNet:
+    enum = getattr(_weights, f"ResNet{name[len('resnet'):]}_Weights")
+    weights = resolve_weights(name, enum, weights, pretrained, kwargs)
+    return load_pretrained(ResNet(block, layers, **kwargs), weights, progress)
 
 
 def resnet18(*, weights: Any = None, progress: bool = True, pretrained: bool = False, **kwargs: Any) -> ResNet:
     """ResNet-18 (BasicBlock, [2, 2, 2, 2]); kwargs go to ``ResNet`` (``num_classes``, ``in_channels``,
     ``zero_init_residual`` ...). 11,689,512 parameters with the defaults."""
-    return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, pretrained, **kwargs)
+    return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, pretrained, progress, **kwargs)
 
 
 def resnet34(*, weights: Any = None, progress: bool = True, pretrained: bool = False, **kwargs: Any) -> ResNet:
     """ResNet-34 (BasicBlock, [3, 4, 6, 3]); arguments as ``resnet18``. 21,797,672 parameters."""
-    return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, pretrained, **kwargs)
+    return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, pretrained, progress, **kwargs)
 
 
 def resnet50(*, weights: Any = None, progress: bool = True, pretrained: bool = False, **kwargs: Any) -> ResNet:
     """ResNet-50 (Bottleneck, [3, 4, 6, 3]); arguments as ``resnet18``. 25,557,032 parameters."""
-    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, pretrained, **kwargs)
+    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, pretrained, progress, **kwargs)

@@ -16,7 +16,8 @@ from tensorlib import nn
 from tensorlib.nn.modules.module import shape_error
 from tensorlib.tensor import Tensor
 
-from ._utils import check_no_weights
+from . import _weights
+from ._api import load_pretrained, resolve_weights
 
 __all__ = ["VGG", "make_layers", "cfgs", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn"]
 
@@ -96,38 +97,42 @@ def make_layers(cfg: List[Union[str, int]], batch_norm: bool = False, in_channel
     return nn.Sequential(*layers)
 
 
-def _vgg(name: str, cfg: str, batch_norm: bool, weights: Any, pretrained: Any, in_channels: int = 3,
-         **kwargs: Any) -> VGG:
-    check_no_weights(name, weights, pretrained)
-    return VGG(make_layers(cfgs[cfg], batch_norm=batch_norm, in_channels=in_channels), **kwargs)
+def _vgg(name: str, cfg: str, batch_norm: bool, weights: Any, pretrained: Any, progress: bool = True,
+         in_channels: int = 3, **kwargs: Any) -> VGG:
+    enum = getattr(_weights, name.upper() + "_Weights")
+    weights = resolve_weights(name, enum, weights, pretrained, kwargs)
+    if weights is not None:
+        kwargs["init_weights"] = False
+    model = VGG(make_layers(cfgs[cfg], batch_norm=batch_norm, in_channels=in_channels), **kwargs)
+    return load_pretrained(model, weights, progress)
 
 
 def vgg11(*, weights: Any = None, progress: bool = True, pretrained: bool = False, **kwargs: Any) -> VGG:
     """VGG-11 (config "A"). kwargs: ``num_classes=1000, in_channels=3, init_weights=True, dropout=0.5,
     input_size=224``. 132,863,336 parameters with the defaults."""
-    return _vgg("vgg11", "A", False, weights, pretrained, **kwargs)
+    return _vgg("vgg11", "A", False, weights, pretrained, progress, **kwargs)
 
 
 def vgg11_bn(*, weights: Any = None, progress: bool = True, pretrained: bool = False, **kwargs: Any) -> VGG:
     """VGG-11 with BatchNorm2d after every conv; arguments as ``vgg11``. 132,868,840 parameters."""
-    return _vgg("vgg11_bn", "A", True, weights, pretrained, **kwargs)
+    return _vgg("vgg11_bn", "A", True, weights, pretrained, progress, **kwargs)
 
 
 def vgg13(*, weights: Any = None, progress: bool = True, pretrained: bool = False, **kwargs: Any) -> VGG:
     """VGG-13 (config "B"); arguments as ``vgg11``. 133,047,848 parameters."""
-    return _vgg("vgg13", "B", False, weights, pretrained, **kwargs)
+    return _vgg("vgg13", "B", False, weights, pretrained, progress, **kwargs)
 
 
 def vgg13_bn(*, weights: Any = None, progress: bool = True, pretrained: bool = False, **kwargs: Any) -> VGG:
     """VGG-13 with BatchNorm2d; arguments as ``vgg11``. 133,053,736 parameters."""
-    return _vgg("vgg13_bn", "B", True, weights, pretrained, **kwargs)
+    return _vgg("vgg13_bn", "B", True, weights, pretrained, progress, **kwargs)
 
 
 def vgg16(*, weights: Any = None, progress: bool = True, pretrained: bool = False, **kwargs: Any) -> VGG:
     """VGG-16 (config "D"); arguments as ``vgg11``. 138,357,544 parameters."""
-    return _vgg("vgg16", "D", False, weights, pretrained, **kwargs)
+    return _vgg("vgg16", "D", False, weights, pretrained, progress, **kwargs)
 
 
 def vgg16_bn(*, weights: Any = None, progress: bool = True, pretrained: bool = False, **kwargs: Any) -> VGG:
     """VGG-16 with BatchNorm2d; arguments as ``vgg11``. 138,365,992 parameters."""
-    return _vgg("vgg16_bn", "D", True, weights, pretrained, **kwargs)
+    return _vgg("vgg16_bn", "D", True, weights, pretrained, progress, **kwargs)
