@@ -207,8 +207,6 @@ class FitLoop:
                 break
             if self.run_batch(batch, index, total) == -1:
                 break
-            self.batches_done = index + 1
-            self.total_batch_idx += 1
             if self._should_validate(index, total):
                 trainer._eval_loop.run_fit_validation()
             index += 1
@@ -270,6 +268,8 @@ class FitLoop:
             outputs = self._automatic(batch, index, total)
         else:
             outputs = self._manual(batch, index)
+        self.batches_done = index + 1  # before the hooks: a checkpoint saved there resumes after this batch
+        self.total_batch_idx += 1
         hooks.callbacks_hook("on_train_batch_end", outputs, batch, index)
         hooks.module_hook("on_train_batch_end", outputs, batch, index)
         callback, logged, bar = self.results.step_metrics()
