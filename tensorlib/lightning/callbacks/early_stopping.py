@@ -87,6 +87,8 @@ class EarlyStopping(Callback):
     def _run_check(self, trainer: Any) -> None:
         if trainer.fast_dev_run or trainer.sanity_checking or trainer.state.fn != "fit":
             return
+        if trainer.should_stop and self.stopping_reason_message is not None:
+            return  # already stopped (a non-finite loss): keep the message that names the step
         metrics = trainer.callback_metrics
         if self.monitor not in metrics:
             if self.strict:

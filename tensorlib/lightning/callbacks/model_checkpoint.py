@@ -153,15 +153,14 @@ class ModelCheckpoint(Callback):
     def format_checkpoint_name(self, metrics: dict, filename: str | None = None, ver: int | None = None) -> str:
         """The file path for ``metrics`` (``{name}`` / ``{name:fmt}`` groups filled in, ``name=`` prefixed)."""
         template = filename or self.filename or "{epoch}" + self.CHECKPOINT_JOIN_CHAR + "{step}"
-        for group in re.findall(r"(\{.*?)[:\}]", template):
+        values = dict(metrics)
+        for group in sorted(set(re.findall(r"(\{.*?)[:\}]", template)), key=len, reverse=True):
             name = group[1:]
-            if self.auto_insert_metric_name:
-                template = template.replace(group, name + self.CHECKPOINT_EQUALS_CHAR + "{" + name, 1)
-            template = template.replace("{" + name, "{" + name.replace(".", "_").replace("/", "_"), 1)
-        values = {key.replace(".", "_").replace("/", "_"): value for key, value in metrics.items()}
-        for name in re.findall(r"\{(.*?)[:\}]", template):
+            if self.auto_insert_metric_name:  # '/' would make a sub-folder: written as '_' in the file name
+                template = template.replace(group, name.replace("/", "_") + self.CHECKPOINT_EQUALS_CHAR + group)
+            template = template.replace(group, "{0[" + name + "]")  # item access: names may contain '.' or '/'
             values.setdefault(name, 0)
-        name = template.format(**values)
+        name = template.format(values)
         if ver is not None:
             name += f"{self.CHECKPOINT_JOIN_CHAR}v{ver}"
         return os.path.join(self.dirpath, name + self.FILE_EXTENSION)
