@@ -119,8 +119,8 @@ class FitLoop:
 
     def shutdown_workers(self) -> None:
         """Stop DataLoader worker processes (after an interruption or error, or when fit ends)."""
-        iterators = [self._iterator] + [getattr(loader, "_iterator", None)
-                                        for loader in [self.trainer.train_dataloader] + list(getattr(self, "_vals", []))]
+        loaders = [self.trainer.train_dataloader] + list(getattr(self, "_vals", []))
+        iterators = [self._iterator] + [getattr(loader, "_iterator", None) for loader in loaders]
         for iterator in iterators:
             shutdown = getattr(iterator, "_shutdown_workers", None)
             if shutdown is not None:
@@ -251,8 +251,10 @@ class FitLoop:
         if not self.val_enabled:
             self.check_monitors()
         hooks.callbacks_hook("on_train_epoch_end", monitoring=True)
-        for logger in trainer.loggers:
-            logger.save()
+        trainer.should_stop = trainer.strategy.any_true(trainer.should_stop)  # all ranks stop together
+        if trainer.is_global_zero:
+            for logger in trainer.loggers:
+                logger.save()
 
     # ------------------------------------------------------------------------------------------ one batch
     def run_batch(self, batch: Any, index: int, total: float) -> Any:

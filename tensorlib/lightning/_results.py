@@ -104,9 +104,10 @@ class ResultCollection:
         step_level = fx in _STEP_LEVEL_HOOKS
         on_step = step_level if on_step is None else bool(on_step)
         on_epoch = (not step_level) if on_epoch is None else bool(on_epoch)
-        if fx is not None and not fx.endswith("_step") and not fx.endswith("batch_end") and \
-                not fx.endswith("batch_start") and fx not in _STEP_LEVEL_HOOKS and on_step:
-            raise MisconfigurationException(f"You can't `self.log({name!r}, ..., on_step=True)` in `{fx}`: it runs once per epoch")
+        if on_step and fx is not None and not fx.endswith(("_step", "batch_end", "batch_start")) \
+                and fx not in _STEP_LEVEL_HOOKS:
+            raise MisconfigurationException(f"You can't `self.log({name!r}, ..., on_step=True)` in `{fx}`: it runs "
+                                            "once per epoch")
         entry = self.entries.get(name)
         if entry is None:
             entry = _Entry(name, on_step, on_epoch, prog_bar, True if logger is None else bool(logger),

@@ -6,7 +6,6 @@ import inspect
 import json
 from typing import Any, Callable, Mapping
 
-import tensorlib as tl
 from tensorlib import nn
 
 from ._hparams import AttributeDict, check_json, init_arguments

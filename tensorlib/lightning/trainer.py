@@ -15,7 +15,6 @@ from . import _checkpoint as ckpt
 from ._eval_loop import EvaluationLoop
 from ._fit_loop import FitLoop
 from ._hooks import HookCaller
-from ._loaders import loader_generators
 from ._optim import LightningOptimizer, parse_optimizers
 from ._results import as_tensors
 from .callbacks import Callback, ModelCheckpoint, TQDMProgressBar
@@ -403,8 +402,9 @@ class Trainer:
         self._hooks.callbacks_hook("on_exception", exc)
         if hasattr(self.lightning_module, "on_exception"):
             self._hooks.module_hook("on_exception", exc)
-        for logger in self.loggers:
-            logger.finalize("failed")
+        if self.is_global_zero:
+            for logger in self.loggers:
+                logger.finalize("failed")
 
     def _setup(self, stage: str) -> None:
         module, datamodule = self.lightning_module, self.datamodule
@@ -454,9 +454,9 @@ class Trainer:
         self._eval_loop.run_sanity_check()
         self._fit_loop.run(checkpoint)
         self._hooks.both("on_fit_end")
-        for logger in self.loggers:
-            logger.finalize("success")
         if self.is_global_zero:
+            for logger in self.loggers:
+                logger.finalize("success")
             self._plot_curves()
         self._teardown("fit")
 
@@ -510,7 +510,7 @@ class Trainer:
                 for name, child in module.named_children()]
         trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
         total = sum(p.numel() for p in module.parameters())
-        lines = [f"  | Name | Type | Params"] + [f"{i} | {n} | {t} | {p:,}" for i, (n, t, p) in enumerate(rows)]
+        lines = ["  | Name | Type | Params"] + [f"{i} | {n} | {t} | {p:,}" for i, (n, t, p) in enumerate(rows)]
         lines += [f"{trainable:,} Trainable params", f"{total - trainable:,} Non-trainable params",
                   f"{total:,} Total params"]
         log.info("\n".join(lines))

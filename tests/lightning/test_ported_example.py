@@ -84,7 +84,8 @@ class BarDataModule(L.LightningDataModule):
 def test_ported_lightning_example_reaches_90_percent(tmp_path):
     L.seed_everything(1234, verbose=False)
     model, datamodule = LitClassifier(), BarDataModule()
-    trainer = L.Trainer(max_epochs=4, default_root_dir=tmp_path, enable_progress_bar=False, logger=L.loggers.CSVLogger(tmp_path),
+    trainer = L.Trainer(max_epochs=4, default_root_dir=tmp_path, enable_progress_bar=False,
+                        logger=L.loggers.CSVLogger(tmp_path),
                         callbacks=[ModelCheckpoint(monitor="valid_acc", mode="max")])
     trainer.fit(model, datamodule=datamodule)
     result = trainer.test(ckpt_path="best", datamodule=datamodule, verbose=False)

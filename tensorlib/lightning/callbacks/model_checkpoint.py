@@ -91,6 +91,7 @@ class ModelCheckpoint(Callback):
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
         if self.dirpath is None:
             self.dirpath = resolve_checkpoint_dir(trainer)
+        self.dirpath = trainer.strategy.broadcast(self.dirpath)  # every rank agrees on rank 0's folder
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self._should_skip(trainer) or not self._every_n_train_steps:
