@@ -41,7 +41,6 @@ def mnist_mirror(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.slow
 def test_lightning_mnist_example_learns_logs_and_resumes(mnist_mirror, capsys):
     import lightning_mnist
 

@@ -40,7 +40,7 @@ def test_ddp_without_distributed_says_why(tmp_path):
         pytest.skip("tensorlib.distributed exists: the real run below covers ddp")
     from ._models import Classifier, loaders
 
-    trainer = L.Trainer(strategy="ddp", devices=1, default_root_dir=tmp_path, enable_progress_bar=False)
+    trainer = L.Trainer(strategy="ddp", devices=1, default_root_dir=tmp_path, enable_progress_bar=False, logger=False)
     with pytest.raises(RuntimeError, match="needs tensorlib.distributed"):
         trainer.fit(Classifier(), *loaders())
 
