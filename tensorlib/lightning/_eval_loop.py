@@ -117,9 +117,9 @@ class EvaluationLoop:
                     results.batch_size = batch_size_of(batch)
                     hooks.callbacks_hook(f"on_{prefix}_batch_start", batch, index, dl_idx)
                     hooks.module_hook(f"on_{prefix}_batch_start", batch, index, *extra)
-                    module._current_fx = f"{prefix}_step"
+                    module.__dict__["_current_fx"] = f"{prefix}_step"
                     output = step(batch, index, *extra)
-                    module._current_fx = None
+                    module.__dict__["_current_fx"] = None
                     hooks.callbacks_hook(f"on_{prefix}_batch_end", output, batch, index, dl_idx)
                     hooks.module_hook(f"on_{prefix}_batch_end", output, batch, index, *extra)
                     callback, logged, bar = results.step_metrics()

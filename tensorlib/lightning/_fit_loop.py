@@ -312,9 +312,10 @@ class FitLoop:
         result = {}
 
         def closure() -> Any:
-            module._current_fx = "training_step"
+            state = module.__dict__
+            state["_current_fx"] = "training_step"
             output = trainer.strategy.training_step(module, batch, index)
-            module._current_fx = None
+            state["_current_fx"] = None
             loss = _loss_of(output)
             if loss is None:
                 if first_in_window and optimizer is not None:
@@ -351,9 +352,9 @@ class FitLoop:
     def _manual(self, batch: Any, index: int) -> Any:
         trainer = self.trainer
         module = trainer.lightning_module
-        module._current_fx = "training_step"
+        module.__dict__["_current_fx"] = "training_step"
         output = trainer.strategy.training_step(module, batch, index)
-        module._current_fx = None
+        module.__dict__["_current_fx"] = None
         loss = output.get("loss") if isinstance(output, dict) else output
         if hasattr(loss, "numel") and loss.numel() == 1:
             trainer._last_loss = loss.item()

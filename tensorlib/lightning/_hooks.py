@@ -19,6 +19,7 @@ class HookCaller:
     def __init__(self, trainer: Any, callbacks: list) -> None:
         self.trainer = trainer
         self._by_hook: dict = {}
+        self._module_overrides: dict = {}
         self.callbacks = callbacks
 
     def overriding(self, name: str) -> list:
@@ -37,13 +38,26 @@ class HookCaller:
                 getattr(callback, name)(trainer, module, *args)
 
     def module_hook(self, name: str, *args: Any) -> Any:
+        """``module.name(*args)`` with ``_current_fx`` set (it picks ``self.log``'s defaults); hooks the module
+        does not override are skipped (this runs several times per batch)."""
         module = self.trainer.lightning_module
-        previous = module._current_fx
-        module._current_fx = name
+        overridden = self._module_overrides.get(name)
+        if overridden is None:
+            from .module import LightningModule
+
+            base = getattr(LightningModule, name, None)
+            overridden = base is None or getattr(type(module), name, None) is not base \
+                or name in module.__dict__
+            self._module_overrides[name] = overridden
+        if not overridden:
+            return None
+        state = module.__dict__  # plain attribute: nn.Module.__setattr__ is slow on the hot path
+        previous = state["_current_fx"]
+        state["_current_fx"] = name
         try:
             return getattr(module, name)(*args)
         finally:
-            module._current_fx = previous
+            state["_current_fx"] = previous
 
     def both(self, name: str, *args: Any) -> None:
         """Callbacks first, then the module (Lightning's order for most hooks)."""

@@ -368,6 +368,7 @@ class Trainer:
             raise TypeError(f"`model` must be a `LightningModule`, got `{type(model).__qualname__}`")
         self.lightning_module = model
         model.trainer = self
+        self._hooks._module_overrides.clear()
         if datamodule is not None:
             if not isinstance(datamodule, LightningDataModule):
                 raise TypeError(f"`datamodule` must be a `LightningDataModule`, got `{type(datamodule).__name__}`")
@@ -521,9 +522,9 @@ class Trainer:
         self._hooks.module_hook("on_before_optimizer_step", optimizer)
         module = self.lightning_module
         if module.automatic_optimization and self.gradient_clip_val:
-            module._current_fx = "configure_gradient_clipping"
+            module.__dict__["_current_fx"] = "configure_gradient_clipping"
             module.configure_gradient_clipping(optimizer, self.gradient_clip_val, self.gradient_clip_algorithm)
-            module._current_fx = "training_step"
+            module.__dict__["_current_fx"] = "training_step"
 
     def _after_optimizer_step(self) -> None:
         self.global_step += 1
