@@ -173,3 +173,21 @@ def test_keyboard_interrupt_ends_cleanly(tmp_path):
     assert trainer.interrupted and trainer.state.status == "interrupted"
     assert multiprocessing.active_children() == []  # DataLoader workers are gone
     assert tl.load(saver.ckpt_path)["global_step"] == 4
+
+
+def test_progress_bar_on_a_terminal_uses_tqdm_and_closes_it(tmp_path, monkeypatch, capsys):
+    from tensorlib.lightning.callbacks import TQDMProgressBar
+
+    monkeypatch.setattr(TQDMProgressBar, "_interactive", staticmethod(lambda: True))
+    bar = TQDMProgressBar(refresh_interval=0.0)
+    _fit(tmp_path, Classifier(), [bar], max_epochs=2, enable_progress_bar=True)
+    out = capsys.readouterr().out
+    assert "Epoch 0" in out and "Epoch 1" in out and "2/2" in out and "val_loss=" in out
+    assert bar._bar is None  # closed at epoch end
+
+
+def test_progress_bar_refresh_rate_zero_disables_it(tmp_path, capsys):
+    from tensorlib.lightning.callbacks import TQDMProgressBar
+
+    _fit(tmp_path, Classifier(), [TQDMProgressBar(refresh_rate=0)], max_epochs=1, enable_progress_bar=True)
+    assert capsys.readouterr().out == ""

@@ -285,3 +285,14 @@ def test_invalid_arguments_are_refused():
         L.Trainer(limit_train_batches=1.5)
     with pytest.raises(MisconfigurationException, match="val_check_interval"):
         L.Trainer(val_check_interval=1.5)
+
+
+def test_max_time_stops_training(tmp_path):
+    import time
+
+    class Slow(Counting):
+        def on_train_epoch_end(self):
+            time.sleep(1.1)
+
+    trainer, _ = _fit(tmp_path, model=Slow(), max_epochs=100, max_time={"seconds": 1})
+    assert trainer.current_epoch == 1
