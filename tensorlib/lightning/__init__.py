@@ -4,6 +4,7 @@ seed_everything, ``L.callbacks`` and ``L.loggers`` with Lightning 2.x names, arg
 """
 
 import logging as _logging
+import sys as _sys
 
 from . import callbacks, loggers
 from .callbacks import Callback
@@ -19,7 +20,10 @@ if not _log.handlers:  # Lightning prints its info messages (seed, summary, earl
     _log.setLevel(_logging.INFO)
     _log.propagate = False
 
-pytorch = __import__("sys").modules[__name__]  # `L.pytorch.Trainer` spelling of `lightning.pytorch`
+# `lightning.pytorch` (and `pytorch_lightning`) spellings: `L.pytorch.Trainer`, `from ....pytorch.callbacks import ...`
+pytorch = _sys.modules[__name__]
+for _name in ("", ".callbacks", ".loggers"):
+    _sys.modules[f"{__name__}.pytorch{_name}"] = _sys.modules[f"{__name__}{_name}"]
 
 __all__ = ["Callback", "LightningDataModule", "LightningModule", "MisconfigurationException", "Trainer",
            "callbacks", "loggers", "seed_everything"]
