@@ -296,3 +296,31 @@ def test_max_time_stops_training(tmp_path):
 
     trainer, _ = _fit(tmp_path, model=Slow(), max_epochs=100, max_time={"seconds": 1})
     assert trainer.current_epoch == 1
+
+
+def test_iterable_dataset_without_length_validates_at_epoch_end(tmp_path):
+    from tensorlib.data import IterableDataset
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            data = make_data(24)
+            return iter([data[i] for i in range(len(data))])
+
+    model = Counting()
+    trainer = quiet_trainer(tmp_path, max_epochs=2, num_sanity_val_steps=0)
+    trainer.fit(model, DataLoader(Stream(), batch_size=8), loaders()[1])
+    assert model.calls["train"] == 6 and model.calls["val_runs"] == 2 and trainer.global_step == 6
+
+
+def test_several_validation_dataloaders_get_suffixed_keys(tmp_path):
+    class TwoLoaders(Classifier):
+        def validation_step(self, batch, batch_idx, dataloader_idx=0):
+            x, y = batch
+            self.log("val_acc", (self(x).argmax(dim=1) == y).float().mean())
+
+    train, val = loaders()
+    trainer = quiet_trainer(tmp_path, max_epochs=1, num_sanity_val_steps=0)
+    trainer.fit(TwoLoaders(), train, [val, val])
+    assert {"val_acc/dataloader_idx_0", "val_acc/dataloader_idx_1"} <= set(trainer.callback_metrics)
+    results = trainer.validate(dataloaders=[val, val], verbose=False)
+    assert len(results) == 2 and results[0]["val_acc/dataloader_idx_0"] == results[1]["val_acc/dataloader_idx_1"]
