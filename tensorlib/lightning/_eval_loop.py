@@ -138,9 +138,15 @@ class EvaluationLoop:
                               step=max(trainer.global_step - 1, 0) if in_fit else trainer.global_step)
             outputs.append({key: float(value) for key, value in self._suffixed(logged, dl_idx if several
                                                                                 else None).items()})
-        if in_fit and not trainer.sanity_checking:
+        if in_fit:
             keys = set().union(*(results.known_keys() for results in collections))
-            trainer._fit_loop.check_monitors(keys)
+            if several:
+                keys = {f"{key}/dataloader_idx_{i}" for i, results in enumerate(collections)
+                        for key in results.known_keys()}
+            if trainer.sanity_checking:
+                trainer._fit_loop.check_monitors_after_sanity(keys)
+            else:
+                trainer._fit_loop.check_monitors(keys)
         hooks.both(f"on_{prefix}_end")
         if was_training:
             module.train()

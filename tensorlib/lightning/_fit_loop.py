@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import time
@@ -388,6 +389,26 @@ class FitLoop:
             trainer.lightning_module.lr_scheduler_step(config.scheduler, metric)
 
     # ------------------------------------------------------------------------------------------ monitors
+    def _wanted_monitors(self) -> list:
+        trainer = self.trainer
+        wanted = [(type(cb).__name__, cb.monitor) for cb in trainer.callbacks
+                  if getattr(cb, "monitor", None) and not (isinstance(cb, EarlyStopping) and not cb.strict)]
+        return wanted + [("ReduceLROnPlateau", config.monitor) for config in trainer.lr_scheduler_configs
+                         if config.monitor and config.strict]
+
+    def check_monitors_after_sanity(self, validation_keys: set) -> None:
+        """At the end of the sanity check training has not logged yet, so only a monitor that is a near miss of
+        a validation key (a typo such as 'val_los' for 'val_loss') is reported now; the rest wait for
+        :meth:`check_monitors`."""
+        for owner, monitor in self._wanted_monitors():
+            if monitor in validation_keys:
+                continue
+            close = difflib.get_close_matches(monitor, sorted(validation_keys), n=1, cutoff=0.85)
+            if close:
+                raise MisconfigurationException(
+                    f"{owner}(monitor={monitor!r}): no `self.log` call in the validation loop produces {monitor!r}; "
+                    f"did you mean {close[0]!r}? Validation logs: {sorted(validation_keys)}.")
+
     def check_monitors(self, extra_keys: set = frozenset()) -> None:
         """Once per fit, when the first validation after training ends (or the first epoch without
         validation): every ``monitor`` of a callback or scheduler must be a key some ``self.log`` produces."""
@@ -398,11 +419,7 @@ class FitLoop:
         available = set(trainer._callback_metrics) | set(extra_keys)
         if self.results is not None:
             available |= self.results.known_keys()
-        wanted = [(type(cb).__name__, cb.monitor) for cb in trainer.callbacks
-                  if getattr(cb, "monitor", None) and not (isinstance(cb, EarlyStopping) and not cb.strict)]
-        wanted += [("ReduceLROnPlateau", config.monitor) for config in trainer.lr_scheduler_configs
-                   if config.monitor and config.strict]
-        for owner, monitor in wanted:
+        for owner, monitor in self._wanted_monitors():
             if monitor not in available:
                 raise MisconfigurationException(
                     f"{owner}(monitor={monitor!r}): no `self.log` call produces {monitor!r}. Logged keys are: "

@@ -134,7 +134,7 @@ def test_misspelt_monitor_is_reported_at_the_first_validation_with_the_existing_
 
     train, val = loaders(n=48, batch_size=8)
     trainer = quiet_trainer(tmp_path, max_epochs=50, val_check_interval=0.5, enable_checkpointing=True,
-                            callbacks=[ModelCheckpoint(monitor="val_los")])
+                            num_sanity_val_steps=0, callbacks=[ModelCheckpoint(monitor="val_los")])
     with pytest.raises(MisconfigurationException) as info:
         trainer.fit(CountingEpochs(), train, val)
     message = str(info.value)
@@ -142,6 +142,16 @@ def test_misspelt_monitor_is_reported_at_the_first_validation_with_the_existing_
     assert CountingEpochs.epochs_started == 1 and trainer.global_step == 3  # at the first, mid-epoch validation
     with pytest.raises(MisconfigurationException, match="EarlyStopping.*accuracy"):
         quiet_trainer(tmp_path, max_epochs=50, callbacks=[EarlyStopping("accuracy")]).fit(Classifier(), train, val)
+
+
+def test_misspelt_monitor_is_reported_when_the_sanity_check_ends(tmp_path):
+    train, val = loaders(n=48, batch_size=8)
+    model = Classifier()
+    trainer = quiet_trainer(tmp_path, max_epochs=5, num_sanity_val_steps=1, enable_checkpointing=True,
+                            callbacks=[ModelCheckpoint(monitor="val_los")])
+    with pytest.raises(MisconfigurationException, match="did you mean 'val_loss'"):
+        trainer.fit(model, train, val)
+    assert trainer.global_step == 0 and model.losses == []  # before any training step
 
 
 def test_train_metric_monitor_is_accepted(tmp_path):
