@@ -201,3 +201,17 @@ def test_progress_bar_refresh_rate_zero_disables_it(tmp_path, capsys):
 
     _fit(tmp_path, Classifier(), [TQDMProgressBar(refresh_rate=0)], max_epochs=1, enable_progress_bar=True)
     assert capsys.readouterr().out == ""
+
+
+def test_learning_rate_monitor_per_step_with_param_groups(tmp_path):
+    class TwoGroups(Classifier):
+        def configure_optimizers(self):
+            optimizer = tl.optim.SGD([{"params": self.net[0].parameters()},
+                                      {"params": self.net[3].parameters(), "lr": 0.5}], lr=1.0, momentum=0.9)
+            return {"optimizer": optimizer, "lr_scheduler": {
+                "scheduler": tl.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5), "interval": "step"}}
+
+    monitor = LearningRateMonitor(logging_interval="step", log_momentum=True)
+    _fit(tmp_path, TwoGroups(), [monitor], max_epochs=1, logger=CSVLogger(tmp_path), log_every_n_steps=1)
+    assert monitor.lrs["lr-SGD/pg1"] == [1.0, 0.5] and monitor.lrs["lr-SGD/pg2"] == [0.5, 0.25]
+    assert monitor.lrs["momentum-SGD/pg1"] == [0.9, 0.9]
