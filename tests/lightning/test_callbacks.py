@@ -7,6 +7,8 @@ import multiprocessing
 import os
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import tensorlib as tl
 from tensorlib.lightning import MisconfigurationException
@@ -215,3 +217,16 @@ def test_learning_rate_monitor_per_step_with_param_groups(tmp_path):
     _fit(tmp_path, TwoGroups(), [monitor], max_epochs=1, logger=CSVLogger(tmp_path), log_every_n_steps=1)
     assert monitor.lrs["lr-SGD/pg1"] == [1.0, 0.5] and monitor.lrs["lr-SGD/pg2"] == [0.5, 0.25]
     assert monitor.lrs["momentum-SGD/pg1"] == [0.9, 0.9]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scores=st.lists(st.integers(0, 5).map(float), min_size=1, max_size=6), k=st.integers(1, 3),
+       mode=st.sampled_from(["min", "max"]))
+def test_top_k_property_keeps_the_k_best_scores_on_disk(tmp_path_factory, scores, k, mode):
+    folder = tmp_path_factory.mktemp("topk")
+    callback = ModelCheckpoint(dirpath=folder, monitor="score", mode=mode, save_top_k=k)
+    _fit(folder, Scripted(scores=scores), [callback], max_epochs=len(scores))
+    ranked = sorted(scores, reverse=mode == "max")
+    assert sorted(callback.best_k_models.values(), reverse=mode == "max") == ranked[:k]
+    assert sorted(os.listdir(folder)) == sorted(os.path.basename(p) for p in callback.best_k_models)
+    assert callback.best_model_score == ranked[0]
