@@ -113,6 +113,15 @@ class Trainer:
         if isinstance(fast_dev_run, int) and not isinstance(fast_dev_run, bool) and fast_dev_run < 0:
             raise MisconfigurationException(f"fast_dev_run={fast_dev_run} is not a valid configuration. It should "
                                             ">= 0.")
+        unsupported = {"benchmark": (benchmark, (None, False)), "profiler": (profiler, (None,)),
+                       "detect_anomaly": (detect_anomaly, (False,)), "barebones": (barebones, (False,)),
+                       "plugins": (plugins, (None,)), "sync_batchnorm": (sync_batchnorm, (False,)),
+                       "reload_dataloaders_every_n_epochs": (reload_dataloaders_every_n_epochs, (0,)),
+                       "use_distributed_sampler": (use_distributed_sampler, (True,))}
+        for name, (value, accepted) in unsupported.items():
+            if value not in accepted:
+                raise MisconfigurationException(f"Trainer({name}={value!r}) is not supported by tensorlib.lightning "
+                                                f"(leave it at {accepted[0]!r})")
         self.strategy = select_strategy(strategy, devices, num_nodes)
         self.accelerator = "cpu"
         self.num_nodes = num_nodes

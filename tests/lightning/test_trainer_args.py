@@ -285,6 +285,8 @@ def test_invalid_arguments_are_refused():
         L.Trainer(limit_train_batches=1.5)
     with pytest.raises(MisconfigurationException, match="val_check_interval"):
         L.Trainer(val_check_interval=1.5)
+    with pytest.raises(MisconfigurationException, match="profiler='simple'.*not supported"):
+        L.Trainer(profiler="simple")
 
 
 def test_max_time_stops_training(tmp_path):
