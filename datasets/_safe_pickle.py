@@ -43,6 +43,9 @@ def _checked_reconstruct(subtype: Any, shape: Any, dtype_char: Any) -> np.ndarra
 
 
 def _checked_dtype(*args: Any) -> np.dtype:
+    # pickles call dtype(type string, align, copy): anything else is not an array pickle
+    if not (1 <= len(args) <= 3 and isinstance(args[0], str) and all(type(a) in (bool, int) for a in args[1:])):
+        raise UnsafePickleError(f"refusing numpy dtype arguments {args!r:.80}")
     dtype = np.dtype(*args)
     if dtype.hasobject:
         raise UnsafePickleError(f"refusing dtype {dtype}: arrays of Python objects are not allowed")
