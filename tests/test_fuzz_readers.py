@@ -33,8 +33,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "datasets"))
 from dataset_files import idx_bytes, mat_v5_bytes  # noqa: E402
 
 # TENSORLIB_FUZZ_EXAMPLES=5000 for a longer local campaign
-FUZZ = settings(max_examples=int(os.environ.get("TENSORLIB_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                        HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.environ.get("TENSORLIB_FUZZ_EXAMPLES", "60")), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 _TOKEN = re.compile(rb'-?\d+|"[^"\\]*"|true|false|null')
 _ODD_VALUES = [b"-1", b"0", b"1e309", b"9" * 30, b"4294967296", b"18446744073709551616", b'"x"', b'"F64"',
                b'"BOOL"', b"[]", b"{}", b"null", b"true", b"[-1]", b"[0, 0]", b"1.5"]
