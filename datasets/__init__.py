@@ -2,18 +2,20 @@
 
 Image datasets return ``(PIL.Image, int)`` and expose ``data`` (uint8 NumPy), ``targets``, ``classes``
 and ``class_to_idx``; text datasets return ``(label, text)``. Set ``TENSORLIB_DATASETS_MIRROR`` (a base
-URL or a local folder of upstream files) or pass ``mirrors=[...]`` to fetch from your own copy first.
+URL or a local folder of upstream files) or pass ``mirrors=[...]`` to fetch from your own copy first. A malformed
+dataset file raises ``CorruptDatasetError`` (a ``ValueError`` and a ``RuntimeError``) naming the file.
 """
 
 from . import utils
+from ._errors import CorruptDatasetError
 from .cifar import CIFAR10, CIFAR100
 from .fakedata import FakeData
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from .svhn import SVHN
 from .text import AG_NEWS, IMDB, TextClassificationDataset
 
-__all__ = ["AG_NEWS", "CIFAR10", "CIFAR100", "EMNIST", "IMDB", "KMNIST", "MNIST", "SVHN", "FakeData",
-           "FashionMNIST", "TextClassificationDataset", "utils"]
+__all__ = ["AG_NEWS", "CIFAR10", "CIFAR100", "CorruptDatasetError", "EMNIST", "IMDB", "KMNIST", "MNIST", "SVHN",
+           "FakeData", "FashionMNIST", "TextClassificationDataset", "utils"]
 
 _FOLDER_NAMES = ("ImageFolder", "DatasetFolder", "default_loader", "IMG_EXTENSIONS")
 
