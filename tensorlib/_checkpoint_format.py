@@ -181,10 +181,28 @@ def read_archive(raw: bytes, source: str) -> tuple[bytes, bytes]:
         raise CorruptFileError(f"{source}: zip archive has duplicate members {duplicate}")
     if set(names) != {STRUCTURE_MEMBER, TENSORS_MEMBER}:
         raise CorruptFileError(f"{source}: {describe_zip(names)}")
+    _check_zip_tiling(raw, infos, archive.start_dir, source)
     parts = {}
     for info in infos:
         parts[info.filename] = _read_member(archive, info, len(raw), source)
     return parts[STRUCTURE_MEMBER], parts[TENSORS_MEMBER]
+
+
+def _check_zip_tiling(raw: bytes, infos: list, central_directory: int, source: str) -> None:
+    """Members (local header + data, no data descriptor) follow each other from byte 0 to the central directory,
+    and the end-of-central-directory record (without comment) ends the file: no hidden or trailing bytes."""
+    position = 0
+    for info in sorted(infos, key=lambda i: i.header_offset):
+        if info.header_offset != position or raw[position:position + 4] != ZIP_MAGIC or info.flag_bits & 0x08:
+            raise CorruptFileError(f"{source}: zip member {info.filename!r} is not where the archive layout puts it "
+                                   f"(byte {info.header_offset}, expected {position}): damaged or altered archive")
+        if position + 30 > len(raw):
+            raise CorruptFileError(f"{source}: zip archive is truncated")
+        name_length, extra_length = struct.unpack_from("<HH", raw, position + 26)
+        position += 30 + name_length + extra_length + info.compress_size
+    if position != central_directory or raw.rfind(b"PK\x05\x06") != len(raw) - 22:
+        raise CorruptFileError(f"{source}: zip archive has bytes outside its members (hidden data, trailing "
+                               "garbage or a damaged central directory)")
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, archive_size: int, source: str) -> bytes:

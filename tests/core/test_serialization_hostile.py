@@ -9,6 +9,7 @@ import json
 import os
 import pickle
 import struct
+import warnings
 import zipfile
 
 import numpy as np
@@ -29,9 +30,11 @@ def _safetensors(header, data: bytes = b"\x00" * 8, raw_header: bytes | None = N
 
 def _zip(members: list, stored: bool = True) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members:
-            archive.writestr(name, content)
+    with warnings.catch_warnings():  # zipfile warns about the duplicate names some cases need
+        warnings.simplefilter("ignore", UserWarning)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED) as archive:
+            for name, content in members:
+                archive.writestr(name, content)
     return buffer.getvalue()
 
 
@@ -219,6 +222,23 @@ def test_structure_json_tampering_is_caught_by_its_digest(tmp_path):
         tensors = archive.read("tensors.safetensors")
     path.write_bytes(_zip([("structure.json", structure), ("tensors.safetensors", tensors)]))
     with pytest.raises(CorruptFileError, match="structure.json was modified"):
+        tl.load(path)
+
+
+def test_bytes_outside_the_zip_members_are_refused(tmp_path):
+    path = tmp_path / "c.pt"
+    tl.save({"epoch": 3, "w": tl.ones(2)}, path)
+    raw = path.read_bytes()
+    path.write_bytes(raw + b"trailing")
+    with pytest.raises(CorruptFileError, match="bytes outside its members"):
+        tl.load(path)
+    # hide bytes between the last member and the central directory, with every offset patched to match
+    eocd = raw.rindex(b"PK\x05\x06")
+    central = int.from_bytes(raw[eocd + 16:eocd + 20], "little")
+    hidden = raw[:central] + b"HIDDEN" + raw[central:eocd] + raw[eocd:eocd + 16] \
+        + (central + 6).to_bytes(4, "little") + raw[eocd + 20:]
+    path.write_bytes(hidden)
+    with pytest.raises(CorruptFileError, match="bytes outside its members"):
         tl.load(path)
 
 
