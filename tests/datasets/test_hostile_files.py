@@ -206,3 +206,26 @@ def test_ag_news_rows(tmp_path, raw, fragment):
     with pytest.raises(CorruptDatasetError) as info:
         AG_NEWS._read(str(path))
     assert str(path) in str(info.value) and fragment in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------ leftovers
+def test_cache_write_removes_temporaries_of_dead_writers(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tensorlib.datasets._cache import save_atomic
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    dead_pid = int(finished.stdout)
+    source = tmp_path / "images"
+    source.write_bytes(b"raw")
+    dead = tmp_path / f".images.npy.{dead_pid}-0123.tmp"
+    live = tmp_path / f".images.npy.{os.getpid()}-4567.tmp"
+    for leftover in (dead, live):
+        leftover.write_bytes(b"partial")
+        os.utime(leftover, (0, 0))
+    save_atomic(str(source) + ".npy", np.arange(3), str(source))
+    assert not dead.exists() and live.exists()
+    np.testing.assert_array_equal(np.load(str(source) + ".npy"), np.arange(3))
