@@ -29,6 +29,7 @@ from . import dtypes as _dtypes
 from ._atomic import atomic_write
 from ._backend import xp
 from ._checkpoint_format import (
+    STRUCTURE_DEPTH,
     STRUCTURE_DIGEST_KEY,
     TO_SAFETENSORS,
     ZIP_MAGIC,
@@ -40,6 +41,7 @@ from ._checkpoint_format import (
     read_archive,
     read_safetensors,
 )
+from ._strict_json import nesting_depth
 from .tensor import Tensor
 
 __all__ = ["CorruptFileError", "load", "save"]
@@ -123,7 +125,10 @@ class _Decoder:
         return CorruptFileError(f"{self.source}: structure.json: {problem}")
 
     def decode_root(self, obj):
-        result = self.decode(obj)
+        try:
+            result = self.decode(obj)
+        except RecursionError:  # only when load itself is called from deep inside a recursion
+            raise self.fail("nested too deeply to rebuild from this call depth") from None
         if self.unused:
             raise self.fail(f"tensors {sorted(self.unused)[:5]} are stored but never referenced")
         return result
@@ -221,6 +226,9 @@ def _serialize(obj) -> bytes:
     structure = _encode(obj, tensors)
     buffer = io.BytesIO()
     document = json.dumps({"format": "tensorlib", "version": 1, "root": structure}).encode()
+    if nesting_depth(document) > STRUCTURE_DEPTH:
+        raise ValueError(f"tensorlib.save: the object is nested too deeply to be loaded again (more than "
+                         f"{STRUCTURE_DEPTH} JSON levels once encoded)")
     digest = {STRUCTURE_DIGEST_KEY: hashlib.sha256(document).hexdigest()}
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr("structure.json", document)
