@@ -102,6 +102,12 @@ def _warn_if_duplicated(is_iterable: bool, dataset: Any, worker_id: int, num_wor
                       "set the class attribute shard_by_default = True.", stacklevel=1)
 
 
+def _close(writer: ShmWriter | None) -> None:
+    """Unmap our slots and unlink the slot files the main process has not taken over."""
+    if writer is not None:
+        writer.close()
+
+
 def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue: Any, auto_collation: bool,
                 collate_fn: Callable, drop_last: bool, worker_id: int, num_workers: int,
                 worker_init_fn: Callable | None, parent_pid: int, pickled: tuple | None,
@@ -124,51 +130,47 @@ def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue:
             dataset, collate_fn, worker_init_fn = (pickle.loads(blob) for blob in pickled)
         except Exception:
             init_error = ExceptionWrapper(where=where)
-    try:
-        while True:
-            try:
-                if not index_queue.poll(_PARENT_CHECK_INTERVAL):
-                    if os.getppid() != parent_pid:
-                        return
-                    continue
-                message = index_queue.recv()
-            except (EOFError, OSError):  # the main process closed the pipe
-                return
-            if message is None:
-                return
-            if message[0] == "epoch":
-                _, _, base_seed = message
-                _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=base_seed + worker_id,
-                                          dataset=dataset)
-                seed_all(base_seed + worker_id)
-                if init_error is None:
-                    try:
-                        if not initialised and worker_init_fn is not None:
-                            worker_init_fn(worker_id)
-                        initialised = True
-                        fetcher = _make_fetcher(is_iterable, dataset, auto_collation, collate_fn, drop_last,
-                                                worker_id, num_workers)
-                    except Exception:
-                        init_error = ExceptionWrapper(where=where)
+    while True:
+        try:
+            if not index_queue.poll(_PARENT_CHECK_INTERVAL):
+                if os.getppid() != parent_pid:
+                    return _close(writer)  # a killed main process can't unlink our slot files any more
                 continue
-            _, epoch, send_idx, indices, freed_slots = message
-            if writer is not None:
-                writer.release(freed_slots)
-            if init_error is not None:
-                result_queue.put((epoch, send_idx, worker_id, _serialise("error", init_error, where)))
-                continue
-            try:
-                if not is_iterable:
-                    seed_all(*batch_seeds(base_seed, send_idx))
-                blob = _serialise("data", fetcher.fetch(indices), where, writer)
-            except StopIteration:
-                blob = _serialise("end", None, where)
-            except Exception:
-                blob = _serialise("error", ExceptionWrapper(where=where), where)
-            if not warned:
-                warned = True
-                _warn_if_duplicated(is_iterable, dataset, worker_id, num_workers)
-            result_queue.put((epoch, send_idx, worker_id, blob))
-    finally:
-        if writer is not None:  # after a killed main process nobody else unlinks our slot files
-            writer.close()
+            message = index_queue.recv()
+        except (EOFError, OSError):  # the main process closed the pipe
+            return _close(writer)
+        if message is None:
+            return _close(writer)
+        if message[0] == "epoch":
+            _, _, base_seed = message
+            _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=base_seed + worker_id,
+                                      dataset=dataset)
+            seed_all(base_seed + worker_id)
+            if init_error is None:
+                try:
+                    if not initialised and worker_init_fn is not None:
+                        worker_init_fn(worker_id)
+                    initialised = True
+                    fetcher = _make_fetcher(is_iterable, dataset, auto_collation, collate_fn, drop_last,
+                                            worker_id, num_workers)
+                except Exception:
+                    init_error = ExceptionWrapper(where=where)
+            continue
+        _, epoch, send_idx, indices, freed_slots = message
+        if writer is not None:
+            writer.release(freed_slots)
+        if init_error is not None:
+            result_queue.put((epoch, send_idx, worker_id, _serialise("error", init_error, where)))
+            continue
+        try:
+            if not is_iterable:
+                seed_all(*batch_seeds(base_seed, send_idx))
+            blob = _serialise("data", fetcher.fetch(indices), where, writer)
+        except StopIteration:
+            blob = _serialise("end", None, where)
+        except Exception:
+            blob = _serialise("error", ExceptionWrapper(where=where), where)
+        if not warned:
+            warned = True
+            _warn_if_duplicated(is_iterable, dataset, worker_id, num_workers)
+        result_queue.put((epoch, send_idx, worker_id, blob))
