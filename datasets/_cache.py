@@ -8,6 +8,8 @@ from typing import Callable
 
 import numpy as np
 
+from tensorlib._atomic import remove_stale_temporaries
+
 
 def cache_path(source: str) -> str:
     """Where the parsed array of ``source`` is cached: ``<source>.npy`` in the same folder."""
@@ -34,8 +36,10 @@ def cached_array(source: str, parse: Callable[[str], np.ndarray], mmap: bool = F
 
 def save_atomic(path: str, array: np.ndarray, source: str) -> None:
     """``np.save`` the cache of ``source`` to a unique temporary name, stamp it with ``source``'s modification
-    time, then ``os.replace``; silently skips unwritable folders."""
-    tmp = f"{path}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    time, then ``os.replace``; silently skips unwritable folders. Temporaries of killed writers are removed
+    first (named as ``tensorlib._atomic`` names them, so the same rule finds them)."""
+    remove_stale_temporaries(path)
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     try:
         stamp = os.stat(source).st_mtime_ns
         with open(tmp, "wb") as f:

@@ -10,6 +10,7 @@ from PIL import Image
 
 from ._base import DownloadableDataset
 from ._cache import cache_path, is_fresh, save_atomic
+from ._errors import CorruptDatasetError
 from ._fetch import Mirrors, Resource
 from ._safe_pickle import safe_load_file
 
@@ -49,6 +50,9 @@ class CIFAR10(DownloadableDataset):
         self.data = np.concatenate([images for images, _ in batches]) if len(batches) > 1 else batches[0][0]
         self.targets: list[int] = [int(t) for _, labels in batches for t in labels.tolist()]
         self._load_meta()
+        if self.targets and max(self.targets) >= len(self.classes):
+            raise CorruptDatasetError(f"{os.path.join(self.root, self.base_folder)!r}: label {max(self.targets)} "
+                                      f"is out of range for {len(self.classes)} classes")
 
     @property
     def _folder(self) -> str:
@@ -62,9 +66,12 @@ class CIFAR10(DownloadableDataset):
     def _load_meta(self) -> None:
         path = os.path.join(self.root, self.base_folder, self.meta["filename"])
         meta = safe_load_file(path)
-        if not isinstance(meta, dict) or self.meta["key"] not in meta:
-            raise RuntimeError(f"{path!r}: expected a dict with key {self.meta['key']!r}")
-        self.classes: list[str] = [str(name) for name in meta[self.meta["key"]]]
+        names = meta.get(self.meta["key"]) if isinstance(meta, dict) else None
+        if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)
+                and len(set(names)) == len(names)):
+            raise CorruptDatasetError(f"{path!r}: expected a dict whose {self.meta['key']!r} is a list of distinct "
+                                      "class names")
+        self.classes: list[str] = list(names)
         self.class_to_idx: dict[str, int] = {name: i for i, name in enumerate(self.classes)}
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
@@ -111,17 +118,32 @@ def _load_batch(path: str) -> tuple[np.ndarray, np.ndarray]:
 def _parse_batch(path: str) -> tuple[np.ndarray, np.ndarray]:
     entry = safe_load_file(path)
     if not isinstance(entry, dict) or "data" not in entry:
-        raise RuntimeError(f"{path!r}: expected a pickled dict with keys 'data' and 'labels'/'fine_labels'")
+        raise CorruptDatasetError(f"{path!r}: expected a pickled dict with keys 'data' and 'labels'/'fine_labels'")
     data = entry["data"]
     labels = entry.get("labels", entry.get("fine_labels"))
     valid = isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
     if not valid or data.shape[1] != _IMAGE_BYTES:
         got = f"{type(data).__name__} {getattr(data, 'dtype', '')} {getattr(data, 'shape', '')}"
-        raise RuntimeError(f"{path!r}: expected 'data' to be a uint8 array of shape (N, {_IMAGE_BYTES}), "
-                           f"got {got}")
-    if labels is None or len(labels) != len(data):
-        raise RuntimeError(f"{path!r}: expected {len(data)} labels under 'labels' or 'fine_labels', got "
-                           f"{'none' if labels is None else len(labels)}")
+        raise CorruptDatasetError(f"{path!r}: expected 'data' to be a uint8 array of shape (N, {_IMAGE_BYTES}), "
+                                  f"got {got}")
+    labels = _check_labels(labels, len(data), path)
     images = np.ascontiguousarray(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-    return images, np.asarray(labels, dtype=np.int64)
+    return images, labels
 
+
+def _check_labels(labels: Any, count: int, path: str) -> np.ndarray:
+    """``labels`` as int64 ``(count,)``: a list of ints or a 1-D integer array, each in ``[0, 2**31)``."""
+    if isinstance(labels, np.ndarray):
+        valid = labels.ndim == 1 and labels.dtype.kind in "iu"
+    else:
+        valid = isinstance(labels, list) and all(type(t) is int for t in labels)
+    if not valid:
+        raise CorruptDatasetError(f"{path!r}: expected 'labels' or 'fine_labels' to be a list of ints, got "
+                                  f"{type(labels).__name__}")
+    if len(labels) != count:
+        raise CorruptDatasetError(f"{path!r}: expected {count} labels under 'labels' or 'fine_labels', got "
+                                  f"{len(labels)}")
+    if count and not all(0 <= int(bound) < 2**31 for bound in (min(labels), max(labels))):
+        raise CorruptDatasetError(f"{path!r}: labels range over [{min(labels)}, {max(labels)}], expected "
+                                  "non-negative class indices")
+    return np.asarray(labels, dtype=np.int64)

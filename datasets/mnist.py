@@ -13,6 +13,7 @@ from PIL import Image
 from ._archive import decompress_file, decompressed_name
 from ._base import DownloadableDataset
 from ._cache import cached_array
+from ._errors import CorruptDatasetError
 from ._fetch import Mirrors, Resource
 from ._idx import read_idx
 from ._tensor import int64_tensor, uint8_tensor
@@ -89,8 +90,11 @@ class MNIST(DownloadableDataset):
         images = cached_array(self.images_file, _read_images)
         labels = cached_array(self.labels_file, _read_labels)
         if len(images) != len(labels):
-            raise RuntimeError(f"{self.images_file!r} holds {len(images)} images but {self.labels_file!r} "
-                               f"holds {len(labels)} labels; expected the same number")
+            raise CorruptDatasetError(f"{self.images_file!r} holds {len(images)} images but "
+                                      f"{self.labels_file!r} holds {len(labels)} labels; expected the same number")
+        if len(labels) and int(labels.max()) >= len(self.classes):
+            raise CorruptDatasetError(f"{self.labels_file!r}: label {int(labels.max())} is out of range for "
+                                      f"{len(self.classes)} classes")
         return images, labels
 
     @property
@@ -234,12 +238,12 @@ class EMNIST(MNIST):
 def _read_images(path: str) -> np.ndarray:
     images = read_idx(path, expected_ndim=3)
     if images.dtype != np.uint8:
-        raise RuntimeError(f"{path!r}: expected uint8 images, got {images.dtype}")
+        raise CorruptDatasetError(f"{path!r}: expected uint8 images, got {images.dtype}")
     return images
 
 
 def _read_labels(path: str) -> np.ndarray:
     labels = read_idx(path, expected_ndim=1)
     if labels.dtype != np.uint8:
-        raise RuntimeError(f"{path!r}: expected uint8 labels, got {labels.dtype}")
+        raise CorruptDatasetError(f"{path!r}: expected uint8 labels, got {labels.dtype}")
     return labels

@@ -10,6 +10,7 @@ from PIL import Image
 
 from ._base import DownloadableDataset
 from ._cache import cache_path, is_fresh, save_atomic
+from ._errors import CorruptDatasetError
 from ._fetch import Mirrors, Resource
 from ._matlab import load_mat
 
@@ -84,11 +85,16 @@ def _load_split(path: str) -> tuple[np.ndarray, np.ndarray]:
     variables = load_mat(path)
     images, labels = variables.get("X"), variables.get("y")
     if images is None or labels is None:
-        raise RuntimeError(f"{path!r}: expected variables 'X' and 'y', found {sorted(variables)}")
+        raise CorruptDatasetError(f"{path!r}: expected variables 'X' and 'y', found {sorted(variables)}")
     if images.ndim != 4 or images.shape[:3] != (32, 32, 3) or labels.size != images.shape[3]:
-        raise RuntimeError(f"{path!r}: expected X of shape (32, 32, 3, N) and N labels, got X {images.shape} "
-                           f"and y {labels.shape}")
-    data = np.ascontiguousarray(np.transpose(images, (3, 2, 0, 1)).astype(np.uint8))
+        raise CorruptDatasetError(f"{path!r}: expected X of shape (32, 32, 3, N) and N labels, got X "
+                                  f"{images.shape} and y {labels.shape}")
+    if images.dtype != np.uint8:
+        raise CorruptDatasetError(f"{path!r}: expected X of MATLAB class uint8, got {images.dtype}")
+    if labels.size and not (np.all(labels == np.floor(labels)) and labels.min() >= 0 and labels.max() <= 10):
+        raise CorruptDatasetError(f"{path!r}: expected integer labels y in 0..10, got values in "
+                                  f"[{labels.min()}, {labels.max()}]")
+    data = np.ascontiguousarray(np.transpose(images, (3, 2, 0, 1)))
     labels = labels.astype(np.int64).reshape(-1)
     labels[labels == 10] = 0  # SVHN stores the digit 0 as label 10
     save_atomic(images_cache, data, path)

@@ -7,11 +7,13 @@ columns; ``AG_NEWS`` (labels 1..4) and ``IMDB`` (1 = neg, 2 = pos) fetch and rea
 from __future__ import annotations
 
 import csv
+import io
 import os
 import sys
-from typing import Any, Callable, Union
+from typing import Any, Callable, Iterator, Union
 
 from ._base import Dataset, DownloadableDataset
+from ._errors import CorruptDatasetError
 from ._fetch import Mirrors, Resource
 
 _SPLITS = ("train", "test")
@@ -26,6 +28,38 @@ def _raise_csv_field_limit() -> None:
             return
         except OverflowError:
             limit //= 10
+
+
+def _csv_rows(path: str, delimiter: str = ",", encoding: str = "utf-8") -> Iterator[tuple[int, list[str]]]:
+    """``(first line number, fields)`` of each non-empty row of the CSV/TSV at ``path``, read strictly.
+
+    Raises ``CorruptDatasetError`` naming the file and line for bytes that are not ``encoding`` text, a quote
+    that is never closed (which would otherwise swallow every following row into one field) or other
+    malformed quoting.
+    """
+    _raise_csv_field_limit()
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise CorruptDatasetError(f"{path!r} line {line}: byte {raw[error.start:error.start + 1]!r} is not "
+                                  f"{encoding} text ({error.reason})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    line = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            problem = ("a quoted field opened on this line is never closed" if "end of data" in str(error)
+                       else f"malformed CSV ({error})")
+            raise CorruptDatasetError(f"{path!r} line {line}: {problem}") from None
+        if row:
+            yield line, row
+        line = reader.line_num + 1
 
 
 class _TextItems:
@@ -57,7 +91,9 @@ class TextClassificationDataset(_TextItems, Dataset):
 
     The delimiter defaults to a tab for ``.tsv`` files and a comma otherwise. Labels that are all integers
     are returned as ``int``, otherwise as ``str``; ``classes`` lists the distinct labels, sorted.
-    Raises ``ValueError`` naming the columns found when a requested column is missing.
+    Raises ``CorruptDatasetError`` (a ``ValueError``) naming the file: the columns found when a requested column
+    is missing, the line of a short row, of malformed quoting (an unclosed quote) or of bytes that are not
+    ``encoding`` text.
     """
 
     def __init__(self, path: str, label_column: str = "label", text_column: str = "text",
@@ -68,27 +104,24 @@ class TextClassificationDataset(_TextItems, Dataset):
         self.target_transform = target_transform
         if delimiter is None:
             delimiter = "\t" if self.path.lower().endswith(".tsv") else ","
-        _raise_csv_field_limit()
-        with open(self.path, newline="", encoding=encoding) as f:
-            reader = csv.reader(f, delimiter=delimiter)
-            header = next(reader, None)
-            if header is None:
-                raise ValueError(f"{self.path!r} is empty; expected a header row with columns "
-                                 f"{label_column!r} and {text_column!r}")
-            header = [name.strip() for name in header]
-            missing = [c for c in (label_column, text_column) if c not in header]
-            if missing:
-                raise ValueError(f"{self.path!r} has no column {', '.join(repr(c) for c in missing)}; "
-                                 f"columns found: {header}")
-            label_at, text_at = header.index(label_column), header.index(text_column)
-            width = max(label_at, text_at) + 1
-            rows = []
-            for row in reader:
-                if row and len(row) < width:  # reader.line_num counts the lines of quoted multi-line fields
-                    raise ValueError(f"{self.path!r} line {reader.line_num}: expected at least {width} fields, "
-                                     f"got {len(row)}")
-                if row:
-                    rows.append(row)
+        lines = _csv_rows(self.path, delimiter, encoding)
+        _, header = next(lines, (0, None))
+        if header is None:
+            raise CorruptDatasetError(f"{self.path!r} is empty; expected a header row with columns "
+                                      f"{label_column!r} and {text_column!r}")
+        header = [name.strip() for name in header]
+        missing = [c for c in (label_column, text_column) if c not in header]
+        if missing:
+            raise CorruptDatasetError(f"{self.path!r} has no column {', '.join(repr(c) for c in missing)}; "
+                                      f"columns found: {header}")
+        label_at, text_at = header.index(label_column), header.index(text_column)
+        width = max(label_at, text_at) + 1
+        rows = []
+        for line, row in lines:
+            if len(row) < width:
+                raise CorruptDatasetError(f"{self.path!r} line {line}: expected at least {width} fields, "
+                                          f"got {len(row)}")
+            rows.append(row)
         raw_labels = [row[label_at].strip() for row in rows]
         self.texts: list[str] = [row[text_at] for row in rows]
         self.labels: list[Union[int, str]] = _maybe_ints(raw_labels)
@@ -143,17 +176,14 @@ class AG_NEWS(_SplitsLikeTorchtext, _TextItems, DownloadableDataset):
 
     @staticmethod
     def _read(path: str) -> tuple[list[int], list[str]]:
-        _raise_csv_field_limit()
         labels, texts = [], []
-        with open(path, newline="", encoding="utf-8") as f:
-            for line, row in enumerate(csv.reader(f), start=1):
-                if not row:
-                    continue
-                if len(row) < 2 or not row[0].strip().isdigit():
-                    raise RuntimeError(f"{path!r} line {line}: expected an AG_NEWS row "
-                                       f"'label,title,description' with an integer label, got {row[:3]!r}")
-                labels.append(int(row[0]))
-                texts.append(" ".join(row[1:]))
+        for line, row in _csv_rows(path):
+            label = row[0].strip()
+            if len(row) < 2 or not (label.isascii() and label.isdigit() and len(label) <= 9):
+                raise CorruptDatasetError(f"{path!r} line {line}: expected an AG_NEWS row "
+                                          f"'label,title,description' with an integer label, got {row[:3]!r}")
+            labels.append(int(label))
+            texts.append(" ".join(row[1:]))
         return labels, texts
 
     def extra_repr(self) -> str:
@@ -195,13 +225,23 @@ class IMDB(_SplitsLikeTorchtext, _TextItems, DownloadableDataset):
                 raise RuntimeError(f"IMDB: expected a folder of reviews at {folder!r}")
             names = sorted(n for n in os.listdir(folder) if n.endswith(".txt"))
             for filename in names:
-                with open(os.path.join(folder, filename), encoding="utf-8") as f:
-                    texts.append(f.read())
+                texts.append(_read_text(os.path.join(folder, filename)))
             labels += [label] * len(names)
         return labels, texts
 
     def extra_repr(self) -> str:
         return f"Split: {self.split}"
+
+
+def _read_text(path: str) -> str:
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise CorruptDatasetError(f"{path!r} line {line}: byte {raw[error.start:error.start + 1]!r} is not "
+                                  "UTF-8 text") from None
 
 
 def _check_split(split: str) -> str:

@@ -6,40 +6,52 @@
 * Anything else (a tensor, nested dicts/lists/tuples of tensors, numbers, strings, None; optimizer state with
   int keys) is a zip holding ``structure.json`` and one safetensors part with all tensors.
 
-A sha256 of the tensor bytes is stored in the header metadata and checked on load, and zip members carry
-CRCs, so a truncated or tampered file raises instead of loading wrong numbers. Files are written to a
-temporary name in the target folder and renamed into place atomically.
+A sha256 of the whole file (header and tensor bytes; in a zip also of ``structure.json``) is stored in the header
+metadata and checked on load, and every structural fact of a file is validated before it is used (see
+``_checkpoint_format``), so a truncated, tampered or hostile file raises ``CorruptFileError`` naming the file
+instead of loading wrong numbers. Files are written to a temporary name in the target folder and renamed into
+place atomically.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import io
 import json
 import math
 import os
-import struct
 import zipfile
 from collections import OrderedDict
 
 from . import dtypes as _dtypes
 from ._atomic import atomic_write
 from ._backend import xp
-from .errors import CorruptFileError
+from ._checkpoint_format import (
+    STRUCTURE_DEPTH,
+    STRUCTURE_DIGEST_KEY,
+    TO_SAFETENSORS,
+    ZIP_MAGIC,
+    CorruptFileError,
+    check_structure_digest,
+    describe_foreign,
+    encode_safetensors,
+    parse_structure,
+    read_archive,
+    read_safetensors,
+)
+from ._parameter import Parameter
+from ._strict_json import nesting_depth
+from ._torch_format import is_torch_file, load_torch_bytes, torch_bytes
 from .tensor import Tensor
 
-_TO_SAFETENSORS = {"float32": "F32", "float64": "F64", "float16": "F16", "int64": "I64", "int32": "I32",
-                   "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL"}
-_FROM_SAFETENSORS = {v: k for k, v in _TO_SAFETENSORS.items()}
-_ZIP_MAGIC = b"PK\x03\x04"
-_MAX_HEADER = 100 * 1024 * 1024
+__all__ = ["CorruptFileError", "load", "save"]
 
 
 # ------------------------------------------------------------------------------------------ safetensors
 def _safetensors_bytes(tensors: dict, metadata: dict = None) -> bytes:
     header, chunks, offset = {}, [], 0
-    digest = hashlib.sha256()
     for name, t in tensors.items():
         source = t._data if isinstance(t, Tensor) else t
         # ascontiguousarray makes 0-d arrays 1-d: restore the shape so scalars round-trip as scalars
@@ -47,52 +59,16 @@ def _safetensors_bytes(tensors: dict, metadata: dict = None) -> bytes:
         if array.dtype.byteorder == ">":
             array = array.astype(array.dtype.newbyteorder("<"))
         raw = array.tobytes()
-        header[name] = {"dtype": _TO_SAFETENSORS[array.dtype.name], "shape": list(array.shape),
+        header[name] = {"dtype": TO_SAFETENSORS[array.dtype.name], "shape": list(array.shape),
                         "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
-        digest.update(raw)
         offset += len(raw)
-    meta = {"format": "pt", "producer": "tensorlib", "sha256": digest.hexdigest()}
-    meta.update(metadata or {})
-    header["__metadata__"] = meta
-    encoded = json.dumps(header, separators=(",", ":")).encode()
-    encoded += b" " * (-len(encoded) % 8)  # keep the data section 8-byte aligned, as safetensors does
-    return struct.pack("<Q", len(encoded)) + encoded + b"".join(chunks)
+    return encode_safetensors(header, chunks, metadata or {})
 
 
 def _read_safetensors(raw: bytes, source: str) -> dict:
-    if len(raw) < 8:
-        raise CorruptFileError(f"{source}: file is truncated ({len(raw)} bytes): not a tensor file")
-    (header_len,) = struct.unpack("<Q", raw[:8])
-    if header_len > min(_MAX_HEADER, len(raw) - 8):
-        raise CorruptFileError(f"{source}: header length {header_len} exceeds the file size: file is truncated or "
-                               "not a tensor file")
-    try:
-        header = json.loads(raw[8:8 + header_len].decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorruptFileError(f"{source}: unreadable header ({exc})") from None
-    data = memoryview(raw)[8 + header_len:]
-    metadata = header.pop("__metadata__", {}) or {}
-    end = max((info["data_offsets"][1] for info in header.values()), default=0)
-    if end > len(data):
-        raise CorruptFileError(f"{source}: file is truncated: tensor data needs {end} bytes, found {len(data)}")
-    expected = metadata.get("sha256")
-    if expected is not None and hashlib.sha256(data[:end]).hexdigest() != expected:
-        raise CorruptFileError(f"{source}: checksum mismatch: the tensor data was modified or corrupted")
-    tensors = {}
-    for name, info in header.items():
-        try:
-            np_dtype = xp.dtype(_FROM_SAFETENSORS[info["dtype"]])
-        except KeyError:
-            raise CorruptFileError(f"{source}: tensor '{name}' has unsupported dtype {info['dtype']}") from None
-        start, stop = info["data_offsets"]
-        shape = tuple(info["shape"])
-        count = math.prod(shape)
-        if stop - start != count * np_dtype.itemsize:
-            raise CorruptFileError(f"{source}: tensor '{name}' byte range does not match its shape {list(shape)}")
-        array = xp.frombuffer(data[start:stop], dtype=np_dtype.newbyteorder("<")).astype(np_dtype).reshape(shape)
-        tensors[name] = Tensor._wrap(array)
-    return tensors
+    arrays, _ = read_safetensors(raw, source)
+    return {name: Tensor._wrap(array) for name, array in arrays.items()}
 
 
 # ------------------------------------------------------------------------------------------ structure
@@ -133,36 +109,111 @@ def _encode(obj, tensors: dict):
                     "(no pickle, so files never execute code on load)")
 
 
-def _decode(obj, tensors: dict):
-    if isinstance(obj, list):
-        return [_decode(v, tensors) for v in obj]
-    if not isinstance(obj, dict):
-        return obj
-    if "__tensor__" in obj:
-        t = tensors[obj["__tensor__"]]
-        if obj.get("parameter"):
-            from .nn.parameter import Parameter
+_MARKER_FIELDS = {"__tensor__": {"requires_grad", "parameter"}, "__ndarray__": set(), "__float__": set(),
+                  "__dtype__": set(), "__bytes__": set(), "__dict__": {"ordered"}, "__tuple__": set(),
+                  "__set__": set()}
+_NON_FINITE = {"nan", "inf", "-inf"}
 
-            return Parameter(t, requires_grad=obj.get("requires_grad", True))
-        if obj.get("requires_grad"):
+
+class _Decoder:
+    """Rebuilds the object of ``structure.json`` from its JSON form, checking every entry before using it: each
+    tensor is referenced exactly once, markers carry only their own fields of the right types, dict keys and
+    set items are hashable and unique. Any violation is ``CorruptFileError`` naming the file."""
+
+    def __init__(self, tensors: dict, source: str) -> None:
+        self.tensors = tensors
+        self.unused = set(tensors)
+        self.source = source
+
+    def fail(self, problem: str) -> CorruptFileError:
+        return CorruptFileError(f"{self.source}: structure.json: {problem}")
+
+    def decode_root(self, obj):
+        try:
+            result = self.decode(obj)
+        except RecursionError:  # only when load itself is called from deep inside a recursion
+            raise self.fail("nested too deeply to rebuild from this call depth") from None
+        if self.unused:
+            raise self.fail(f"tensors {sorted(self.unused)[:5]} are stored but never referenced")
+        return result
+
+    def decode(self, obj):
+        if isinstance(obj, list):
+            return [self.decode(v) for v in obj]
+        if not isinstance(obj, dict):
+            return obj  # None, bool, int, float, str: the strict JSON parser bounded them already
+        markers = [key for key in obj if key in _MARKER_FIELDS]
+        if len(markers) != 1 or not set(obj) - {markers[0]} <= _MARKER_FIELDS[markers[0]]:
+            raise self.fail(f"unknown entry with fields {sorted(obj)[:8]}")
+        marker = markers[0]
+        value = obj[marker]
+        flags = {key: obj[key] for key in obj if key != marker}
+        if not all(isinstance(flag, bool) for flag in flags.values()):
+            raise self.fail(f"{marker} entry has non-boolean flags {flags}")
+        if marker in ("__dict__", "__tuple__", "__set__"):
+            if not isinstance(value, list):
+                raise self.fail(f"{marker} must hold a list, got {type(value).__name__}")
+            return self.container(marker, value, flags.get("ordered", False))
+        if not isinstance(value, str):
+            raise self.fail(f"{marker} must hold a string, got {type(value).__name__}")
+        if marker == "__tensor__":
+            return self.tensor(value, flags)
+        if marker == "__ndarray__":
+            return self.take(value).numpy()
+        if marker == "__float__":
+            if value not in _NON_FINITE:
+                raise self.fail(f"__float__ holds {value[:20]!r}, expected one of {sorted(_NON_FINITE)}")
+            return float(value)
+        if marker == "__dtype__":
+            try:
+                return _dtypes._by_name(value)
+            except KeyError:
+                raise self.fail(f"unknown dtype {value[:40]!r}") from None
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise self.fail("__bytes__ entry is not valid base64") from None
+
+    def take(self, key: str) -> Tensor:
+        if key not in self.tensors:
+            raise self.fail(f"refers to tensor {key[:40]!r}, which the tensors part does not hold")
+        if key not in self.unused:
+            raise self.fail(f"refers to tensor {key!r} twice")
+        self.unused.discard(key)
+        return self.tensors[key]
+
+    def tensor(self, key: str, flags: dict) -> Tensor:
+        t = self.take(key)
+        requires_grad = flags.get("requires_grad", flags.get("parameter", False))
+        if requires_grad and not t.is_floating_point():
+            raise self.fail(f"tensor {key!r} of dtype {t.dtype} is marked requires_grad (only float tensors can "
+                            "require gradients)")
+        if flags.get("parameter"):
+            return Parameter(t, requires_grad=requires_grad)
+        if requires_grad:
             t.requires_grad = True
         return t
-    if "__ndarray__" in obj:
-        return tensors[obj["__ndarray__"]]._data
-    if "__float__" in obj:
-        return float(obj["__float__"])
-    if "__dtype__" in obj:
-        return _dtypes._by_name(obj["__dtype__"])
-    if "__bytes__" in obj:
-        return base64.b64decode(obj["__bytes__"])
-    if "__dict__" in obj:
-        items = [(_decode(k, tensors), _decode(v, tensors)) for k, v in obj["__dict__"]]
-        return OrderedDict(items) if obj.get("ordered") else dict(items)
-    if "__tuple__" in obj:
-        return tuple(_decode(v, tensors) for v in obj["__tuple__"])
-    if "__set__" in obj:
-        return set(_decode(v, tensors) for v in obj["__set__"])
-    raise CorruptFileError(f"unknown entry in structure.json: {sorted(obj)}")
+
+    def container(self, marker: str, items: list, ordered: bool):
+        if marker == "__tuple__":
+            return tuple(self.decode(v) for v in items)
+        if marker == "__dict__":
+            if not all(isinstance(pair, list) and len(pair) == 2 for pair in items):
+                raise self.fail("__dict__ must hold [key, value] pairs")
+            pairs = [(self.hashable(self.decode(k)), self.decode(v)) for k, v in items]
+            result = OrderedDict(pairs) if ordered else dict(pairs)
+        else:
+            result = set(self.hashable(self.decode(v)) for v in items)
+        if len(result) != len(items):
+            raise self.fail(f"{marker} entry holds duplicate keys")
+        return result
+
+    def hashable(self, key):
+        try:
+            hash(key)
+        except TypeError:
+            raise self.fail(f"a dict key or set item of type {type(key).__name__} is not hashable") from None
+        return key
 
 
 def _is_flat_state(obj) -> bool:
@@ -176,9 +227,14 @@ def _serialize(obj) -> bytes:
     tensors: dict = {}
     structure = _encode(obj, tensors)
     buffer = io.BytesIO()
+    document = json.dumps({"format": "tensorlib", "version": 1, "root": structure}).encode()
+    if nesting_depth(document) > STRUCTURE_DEPTH:
+        raise ValueError(f"tensorlib.save: the object is nested too deeply to be loaded again (more than "
+                         f"{STRUCTURE_DEPTH} JSON levels once encoded)")
+    digest = {STRUCTURE_DIGEST_KEY: hashlib.sha256(document).hexdigest()}
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr("structure.json", json.dumps({"format": "tensorlib", "version": 1, "root": structure}))
-        archive.writestr("tensors.safetensors", _safetensors_bytes(tensors))
+        archive.writestr("structure.json", document)
+        archive.writestr("tensors.safetensors", _safetensors_bytes(tensors, digest))
     return buffer.getvalue()
 
 
@@ -198,8 +254,6 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
         raise _whole_object_error(obj)
     if format not in ("tensorlib", "torch"):
         raise ValueError(f"unknown format {format!r}: expected 'tensorlib' or 'torch'")
-    from ._torch_format import torch_bytes
-
     payload = torch_bytes(obj) if format == "torch" else _serialize(obj)
     if hasattr(f, "write"):
         f.write(payload)
@@ -216,19 +270,15 @@ def load(f, map_location=None, weights_only=None, mmap=None, **kwargs):
         source = os.fspath(f)
         with open(source, "rb") as handle:
             raw = handle.read()
-    from ._torch_format import is_torch_file, load_torch_bytes
-
     if is_torch_file(raw):  # written by torch.save: restricted unpickler (torch.load(weights_only=True)'s list)
         return load_torch_bytes(raw, source, map_location)
-    if raw[:4] == _ZIP_MAGIC:
-        try:
-            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-                structure = json.loads(archive.read("structure.json").decode())
-                tensors = _read_safetensors(archive.read("tensors.safetensors"), source)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError, OSError) as exc:
-            raise CorruptFileError(f"{source}: damaged or truncated archive ({exc})") from None
-        if structure.get("format") != "tensorlib":
-            raise CorruptFileError(f"{source}: not a tensorlib file (is it a PyTorch pickle? those are not loaded "
-                                   "because unpickling can execute code; re-save it with safetensors)")
-        return _decode(structure["root"], tensors)
+    if raw[:4] == ZIP_MAGIC:
+        structure, tensors_part = read_archive(raw, source)
+        arrays, metadata = read_safetensors(tensors_part, f"{source}: tensors.safetensors")
+        check_structure_digest(structure, metadata, source)
+        tensors = {name: Tensor._wrap(array) for name, array in arrays.items()}
+        return _Decoder(tensors, source).decode_root(parse_structure(structure, source))
+    foreign = describe_foreign(raw)
+    if foreign is not None:
+        raise CorruptFileError(f"{source}: {foreign}")
     return _read_safetensors(raw, source)

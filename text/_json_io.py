@@ -7,6 +7,9 @@ import os
 from typing import Any
 
 from tensorlib._atomic import atomic_write
+from tensorlib._strict_json import StrictJSONError, loads_strict
+
+_MAX_DEPTH = 8  # vocab and BPE files nest 3 levels (object -> merges list -> pair)
 
 
 def write_json_atomic(path: str | os.PathLike, payload: Any) -> None:
@@ -22,15 +25,16 @@ def read_json_object(path: str | os.PathLike, kind: str, required: dict) -> dict
     """Load a JSON object from ``path`` and check it has ``required`` keys of the given types.
 
     ``kind`` names the file type in error messages. Raises ValueError naming the file when the content is
-    not valid JSON, not an object, not of this ``kind`` or missing a field; FileNotFoundError passes through.
+    not UTF-8 JSON (or JSON nested deeper than a few levels, with integers longer than 20 digits, duplicate keys
+    or NaN), not an object, not of this ``kind`` or missing a field; FileNotFoundError passes through.
     """
     path = os.fspath(path)
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
+    with open(path, "rb") as handle:
+        raw = handle.read()
     try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{kind} file {path!r} is corrupt: not valid JSON ({error})") from None
+        payload = loads_strict(raw, max_depth=_MAX_DEPTH)
+    except StrictJSONError as error:
+        raise ValueError(f"{kind} file {path!r} is corrupt: {error}") from None
     if not isinstance(payload, dict):
         raise ValueError(f"{kind} file {path!r} is corrupt: expected a JSON object, got "
                          f"{type(payload).__name__}")

@@ -25,6 +25,7 @@ GPT2_PRETOKENIZE_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\
 _NUM_BYTES = 256
 _FILE_KIND = "tensorlib.BPETokenizer"
 _FILE_VERSION = 1
+_MAX_TOKEN_BYTES = 1 << 20  # longest token a loaded file may define (real BPE tokens are tens of bytes)
 _UTF8 = "utf-8"
 _ENCODE_ERRORS = "surrogatepass"  # lets lone surrogates round-trip
 
@@ -210,17 +211,32 @@ class BPETokenizer:
         try:
             if payload["version"] != _FILE_VERSION:
                 raise ValueError(f"unsupported version {payload['version']}")
-            merges = payload["merges"]
-            if not all(isinstance(m, list) and len(m) == 2 and all(type(x) is int for x in m)
-                       for m in merges):
-                raise ValueError("'merges' must be a list of [int, int] pairs")
-            return cls(merges, payload["special_tokens"], payload["pattern"])
-        except (ValueError, regex.error) as error:
+            _check_merges(payload["merges"])
+            specials = payload["special_tokens"]
+            if not all(isinstance(t, str) and t for t in specials) or len(set(specials)) != len(specials):
+                raise ValueError("'special_tokens' must be a list of distinct non-empty str")
+            return cls(payload["merges"], specials, payload["pattern"])
+        except (ValueError, OverflowError, RecursionError, regex.error) as error:
             raise ValueError(f"{_FILE_KIND} file {os.fspath(path)!r} is corrupt: {error}") from None
 
     def __repr__(self) -> str:
         return (f"BPETokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, "
                 f"special_tokens={self.special_tokens!r})")
+
+
+def _check_merges(merges: list) -> None:
+    """Each merge is ``[a, b]`` of ids defined before it, and no merged token grows beyond
+    ``_MAX_TOKEN_BYTES`` (a chain of self-merges doubles the length each time: 40 of them would need 1 TiB)."""
+    lengths = [1] * _NUM_BYTES
+    for pair in merges:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(type(x) is int for x in pair)):
+            raise ValueError("'merges' must be a list of [int, int] pairs")
+        a, b = pair
+        if not (0 <= a < len(lengths) and 0 <= b < len(lengths)):
+            raise ValueError(f"merge ({a}, {b}) refers to an id not defined before it (next id {len(lengths)})")
+        lengths.append(lengths[a] + lengths[b])
+        if lengths[-1] > _MAX_TOKEN_BYTES:
+            raise ValueError(f"merge ({a}, {b}) makes a token of {lengths[-1]} bytes (at most {_MAX_TOKEN_BYTES})")
 
 
 def _decode_bytes(data: bytes) -> str:

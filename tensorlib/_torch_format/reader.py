@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..serialization import CorruptFileError
+from ..errors import CorruptFileError
 from .dtypes import LOADED_AS, disk_dtype, to_tensorlib_array
 from .tensors import Storage, TensorBuilder
 from .unpickler import TorchUnpickler

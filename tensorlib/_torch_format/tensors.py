@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .. import from_numpy
-from ..nn.parameter import Parameter
+from .._parameter import Parameter
+from ..creation import from_numpy
 from .dtypes import disk_dtype, to_tensorlib_array
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _tl_dtypes
-from ..nn.parameter import Parameter
+from .._parameter import Parameter
 from ..tensor import Tensor
 from .dtypes import CLASS_OF_DTYPE
 from .sharing import SharedView, plan_shared_storages

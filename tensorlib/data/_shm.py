@@ -8,11 +8,13 @@ an MNIST batch) and hands the slot back with the worker's next task.
 
 A fresh file per batch would cost far more: the kernel allocates and zeroes its pages on every write (~200 us
 per 400 KB batch, on top of mapping it in the main process). The main process unlinks each slot file as soon as
-it has mapped it, so no file outlives a crash of either side for longer than one batch.
+it has mapped it; files it never mapped are unlinked by whichever side outlives the other: the main process at
+shutdown (also after a worker died), a worker when it exits (also after the main process was killed).
 """
 
 from __future__ import annotations
 
+import glob
 import mmap
 import os
 import pickle
@@ -123,9 +125,15 @@ class ShmWriter:
         return slot, (path, size, retired)
 
     def close(self) -> None:
+        """Unmap every slot and unlink this worker's slot files the main process has not unlinked yet.
+
+        Called when the worker exits, also when the main process died: nobody else would remove them then.
+        """
         for slot in self.slots.values():
             slot.close()
         self.slots.clear()
+        for path in glob.glob(glob.escape(self.prefix) + "*"):
+            unlink_quietly(path)
 
 
 class ShmReader:

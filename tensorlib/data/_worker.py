@@ -102,6 +102,12 @@ def _warn_if_duplicated(is_iterable: bool, dataset: Any, worker_id: int, num_wor
                       "set the class attribute shard_by_default = True.", stacklevel=1)
 
 
+def _close(writer: ShmWriter | None) -> None:
+    """Unmap our slots and unlink the slot files the main process has not taken over."""
+    if writer is not None:
+        writer.close()
+
+
 def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue: Any, auto_collation: bool,
                 collate_fn: Callable, drop_last: bool, worker_id: int, num_workers: int,
                 worker_init_fn: Callable | None, parent_pid: int, pickled: tuple | None,
@@ -128,13 +134,13 @@ def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue:
         try:
             if not index_queue.poll(_PARENT_CHECK_INTERVAL):
                 if os.getppid() != parent_pid:
-                    return
+                    return _close(writer)  # a killed main process can't unlink our slot files any more
                 continue
             message = index_queue.recv()
         except (EOFError, OSError):  # the main process closed the pipe
-            return
+            return _close(writer)
         if message is None:
-            return
+            return _close(writer)
         if message[0] == "epoch":
             _, _, base_seed = message
             _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=base_seed + worker_id,

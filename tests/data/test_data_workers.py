@@ -392,3 +392,50 @@ def test_no_shared_memory_files_left_after_break_error_or_dead_worker(case):
         del caught  # its traceback keeps the iterator (and its unread prefetched batches) alive
         gc.collect()
     assert _my_shm_files() == []
+
+
+_KILLED_PARENT = r"""
+import numpy as np
+import tensorlib as tl
+from tensorlib.data import DataLoader, Dataset
+
+
+class Images(Dataset):
+    def __len__(self):
+        return 64
+
+    def __getitem__(self, index):
+        return np.full((64, 64), index, dtype=np.float32)
+
+
+loader = DataLoader(Images(), batch_size=8, num_workers=2, prefetch_factor=4)
+iterator = iter(loader)
+next(iterator)
+print("ready", flush=True)
+input()  # blocks until killed
+"""
+
+
+@needs_dev_shm
+def test_sigkilled_main_process_leaves_no_shared_memory_files():
+    import subprocess
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    pattern = f"/dev/shm/tensorlib_loader_{parent.pid}_*"
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        deadline = time.monotonic() + 30
+        while not glob.glob(pattern) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the workers prefetch batches the main process has not mapped yet
+        assert glob.glob(pattern), "the scenario needs unread slot files"
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdin.close()
+        parent.stdout.close()
+    deadline = time.monotonic() + 30  # the orphaned workers notice within their parent-check interval
+    while glob.glob(pattern) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert glob.glob(pattern) == []

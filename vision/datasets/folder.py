@@ -1,7 +1,8 @@
 """``DatasetFolder`` / ``ImageFolder``: samples laid out as ``root/<class>/**/<file>`` (torchvision's API).
 
 Hidden entries (names starting with ``.``, e.g. ``.ipynb_checkpoints``, ``.DS_Store``) are skipped, both
-as class folders and as files.
+as class folders and as files. Symlinked folders are followed but every real folder is listed once (symlink
+loops are harmless), and only regular files are samples (never a FIFO or device node).
 """
 
 from __future__ import annotations
@@ -46,13 +47,48 @@ def find_classes(directory: Union[str, os.PathLike]) -> Tuple[List[str], Dict[st
     return classes, {name: index for index, name in enumerate(classes)}
 
 
-def _walk_visible(top: str) -> List[Tuple[str, List[str]]]:
-    """(folder, sorted visible file names) under ``top``, hidden folders pruned, in sorted folder order."""
+def _walk_visible(top: str, visited: set) -> List[Tuple[str, List[str]]]:
+    """(folder, sorted visible regular-file names) under ``top`` in sorted folder order, hidden folders pruned.
+
+    Symlinked folders are followed, but each real folder (by ``(st_dev, st_ino)``) is visited once across all
+    calls sharing ``visited`` (which starts with the dataset root and every class folder, so a link back to
+    them adds nothing): a symlink loop or a second link to a folder lists nothing twice. Only regular files (or
+    links to them) are listed: a FIFO or device named ``x.png`` would block or misbehave when opened.
+    """
     found = []
-    for root, dirnames, filenames in os.walk(top, followlinks=True):
-        dirnames[:] = [d for d in dirnames if not _is_hidden(d)]  # in-place: os.walk then skips them
-        found.append((root, sorted(f for f in filenames if not _is_hidden(f))))
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        key = _identity(folder)
+        if key is None or (folder is not top and key in visited):
+            continue
+        visited.add(key)
+        files, subfolders = [], []
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if _is_hidden(entry.name):
+                        continue
+                    try:
+                        if entry.is_dir():
+                            subfolders.append(entry.path)
+                        elif entry.is_file():
+                            files.append(entry.name)
+                    except OSError:  # vanished or unreadable: like os.walk, skip it
+                        continue
+        except OSError:
+            continue
+        found.append((folder, sorted(files)))
+        pending.extend(sorted(subfolders, reverse=True))  # visit in sorted order: the first path to a folder wins
     return sorted(found)
+
+
+def _identity(path: str) -> Tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def make_dataset(directory: Union[str, os.PathLike], class_to_idx: Dict[str, int] | None = None,
@@ -73,12 +109,16 @@ def make_dataset(directory: Union[str, os.PathLike], class_to_idx: Dict[str, int
 
     instances = []
     available = set()
+    # real folders already listed or reserved: the root and the class folders are reached only as themselves
+    visited = {_identity(directory)} | {_identity(os.path.join(directory, name)) for name in class_to_idx}
+    walked = set()
     for target_class in sorted(class_to_idx):
         class_index = class_to_idx[target_class]
         target_dir = os.path.join(directory, target_class)
-        if not os.path.isdir(target_dir):
+        if not os.path.isdir(target_dir) or _identity(target_dir) in walked:  # a class linked to another
             continue
-        for root, filenames in _walk_visible(target_dir):
+        walked.add(_identity(target_dir))
+        for root, filenames in _walk_visible(target_dir, visited):
             for filename in filenames:
                 path = os.path.join(root, filename)
                 if is_valid_file(path):
