@@ -1,8 +1,5 @@
-"""Fused activation kernels: each activation is one ``Function`` with an analytic backward.
-
-Every formula is written to be finite for large ``|x|`` (no ``exp`` of a large positive number): softplus as
-``max(x, 0) + log1p(exp(-|x|))``, the sigmoid through ``tanh``, ELU's ``expm1`` on ``min(x, 0)``.
-relu/tanh/sigmoid/softmax/log_softmax live in ``elementwise``/``reduction``."""
+"""Activations at the Tensor level: argument checks, dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/activation.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

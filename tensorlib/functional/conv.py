@@ -1,11 +1,5 @@
-"""Convolution kernels: conv1d/conv2d/conv_transpose2d, unfold/fold (im2col/col2im) and mode padding.
-
-NCHW at the API. ``Convolution`` works channels-first inside (see its docstring): one BLAS GEMM per group for
-the forward pass and for grad_weight, and for grad_input either a second GEMM (stride 1, the full
-convolution with the flipped kernel) or a GEMM plus a col2im loop over the KH*KW kernel offsets, each a
-strided add of one window slab (never ``np.add.at``), laid out so that the adds run over long contiguous
-stretches (full-width rows, or the batch innermost for narrow outputs). ``im2col``/``col2im`` below are the NCHW
-versions used by unfold/fold and the transposed convolution."""
+"""Convolutions, unfold and fold at the Tensor level: argument checks, dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/conv.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

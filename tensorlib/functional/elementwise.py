@@ -1,8 +1,5 @@
-"""Elementwise operations: arithmetic, unary math, activations, clamp/where/lerp, and dtype casts.
-
-Each ``Function`` keeps forward and backward side by side on raw arrays; the engine reduces broadcast
-dimensions, so backward returns gradients in the broadcast output shape.
-Subgradient conventions follow PyTorch: relu'(0) = 0, abs'(0) = 0, clamp passes the gradient on the bounds."""
+"""Elementwise arithmetic and math at the Tensor level: argument checks, dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/elementwise.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

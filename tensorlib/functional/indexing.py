@@ -1,6 +1,5 @@
-"""Indexing: ``__getitem__``/``__setitem__``, gather/scatter, index_select, masked ops, nonzero.
-
-Backward of advanced (integer/bool) indexing scatter-adds, so repeated indices accumulate their gradients."""
+"""Indexing, gather/scatter and masked ops at the Tensor level: argument checks, dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/indexing.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Matrix products: matmul (1-D, 2-D, batched, broadcast), mm, bmm, dot, outer, einsum."""
+"""Matrix products and einsum at the Tensor level: argument checks, dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/linalg.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

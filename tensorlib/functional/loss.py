@@ -1,11 +1,5 @@
-"""Loss kernels: fused cross-entropy / NLL / binary cross-entropy and the elementwise regression losses.
-
-Every public function here has PyTorch's ``nn.functional`` signature minus the legacy ``size_average`` /
-``reduce`` arguments (``tensorlib.nn.functional`` maps those). Class dimension is axis 1 for inputs of shape
-``(N, C, d1, ...)``; an unbatched input of shape ``(C,)`` goes with a 0-d target.
-
-Reductions follow PyTorch exactly: for class-index targets with ``weight`` the ``'mean'`` divides by the sum of
-the weights of the non-ignored targets; for class-probability targets it divides by the number of samples."""
+"""Loss functions at the Tensor level: argument checks, dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/loss.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

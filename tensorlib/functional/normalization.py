@@ -1,11 +1,6 @@
-"""Normalization kernels: batch norm, layer norm, group/instance norm and local response norm.
-
-Each is one ``Function`` with a closed-form backward. They are hot paths in CNN training, so the kernels work
-on views of the input (no transposes), reduce products with ``vecdot``/``einsum`` (no temporaries), and reuse the
-arrays they allocate in place. The normalized input ``xhat`` is saved for backward instead of recomputing it.
-
-Backward of every "normalize then scale" op uses, per normalized group of ``M`` elements,
-``dx = invstd * (gy - mean(gy) - xhat * mean(gy * xhat))`` where ``gy`` is the gradient w.r.t. ``xhat``."""
+"""Batch, layer, group, instance and local response normalization at the Tensor level: argument checks,
+dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/normalization.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

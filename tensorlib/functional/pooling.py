@@ -1,11 +1,5 @@
-"""Pooling kernels: max/avg pooling (1-D via 2-D with H = 1), adaptive avg/max pooling, max unpooling.
-
-Max/avg pooling loop over the KH*KW kernel offsets (never over pixels): each offset is one strided
-``(N, C, OH, OW)`` view of the padded input, combined with a vectorised maximum/sum. Max pooling keeps the
-winning offset per output as a uint8 array (first maximum wins, as PyTorch), so backward is again one strided
-write per offset, and the flat ``H*W`` indices PyTorch returns are computed from it only when asked for.
-Both directions are branch-free (no masked writes, which crawl on random masks) and run on the memory order
-of the input, (C, N, ...) for conv outputs, so every array they touch is C-contiguous or a plain strided view."""
+"""Pooling at the Tensor level: argument checks, dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/pooling.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

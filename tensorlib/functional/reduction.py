@@ -1,8 +1,5 @@
-"""Reductions: sum/mean/prod/var/std, max/min (values and indices), logsumexp, cumsum/cumprod, norm,
-softmax/log_softmax, all/any, argmax/argmin.
-
-Subgradients as PyTorch: ``max(dim)``/``min(dim)`` send the gradient to the returned index; ``amax``/``amin``
-and the full ``max()``/``min()`` split it evenly among ties."""
+"""Reductions, softmax and norms at the Tensor level: argument checks, dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/reduction.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""Resampling kernels: ``interpolate`` (nearest, nearest-exact, linear, bilinear, bicubic, area) and re-exports
-of ``unfold``/``fold`` (which share conv's im2col/col2im in ``ops/conv.py``).
-
-Every supported mode is separable and linear, so resizing one axis is a product with an ``(out, in)``
-interpolation matrix built from PyTorch's source-index rules; backward multiplies by the transposes. Nearest
-mode gathers in forward (cheaper than a matmul) and uses the same matrices in backward."""
+"""Resampling (interpolate) at the Tensor level: argument checks, dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/resample.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

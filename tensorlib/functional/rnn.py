@@ -1,23 +1,6 @@
-"""Recurrent kernels: one fused ``Function`` per (layer, direction) over a whole sequence, plus packing gathers.
-
-``RecurrentSequence`` runs an Elman RNN (tanh/relu), LSTM (optionally projected) or GRU over a time-major
-``(T, N, I)`` input:
-
-* forward: ``x @ W_ih^T + b`` for all steps in one big matmul, then one loop over time doing one
-  ``h @ W_hh^T`` matmul per step and the gate math on whole ``(N, G*H)`` blocks;
-* backward: the analytic gradient, one loop over time (reversed) carrying ``dh``/``dc``; the per-step gate
-  gradients land in a ``(T, N, G*H)`` array, so ``dW_ih``, ``dW_hh``, the biases and ``dx`` are each one big
-  matmul/sum after the loop.
-
-Variable lengths (packed sequences) use ``batch_sizes``: the number of active rows at each time step, which are
-always a prefix of the batch because packed batches are sorted by decreasing length. Rows past their end keep
-their state unchanged (so the final state is each sequence's last valid state) and output zeros; in reverse
-direction a row's state stays at ``h0`` until its last valid step is reached.
-
-An engine Function has one output, so ``RecurrentSequence`` returns the output sequence and two tiny
-``_FinalState`` nodes chained after it (output -> h_n -> c_n) return the final states: their backward
-hands the state gradient to the sequence kernel through a shared ``_StateBox`` and passes a free broadcast
-zero down the chain, so no full-size zero gradient is ever materialised for the unused parts."""
+"""Recurrent sequences and packed-sequence layouts at the Tensor level: argument checks,
+dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/rnn.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

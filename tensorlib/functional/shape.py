@@ -1,5 +1,6 @@
-"""Shape operations: reshape/view, squeeze/unsqueeze, permute/transpose, expand/repeat, flip/roll, narrow,
-cat/stack/split/chunk/unbind. Views share memory where NumPy can (as PyTorch views do)."""
+"""Shape and joining ops (views where NumPy can) at the Tensor level: argument checks,
+dtype promotion and shapes, then the
+kernels of ``tensorlib/kernels/shape.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 
