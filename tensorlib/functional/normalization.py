@@ -1,5 +1,6 @@
-"""Batch, layer, group, instance and local response normalization at the Tensor level: argument checks,
-dtype promotion and shapes, then the kernels of ``tensorlib/kernels/normalization.py`` (where the maths, forward beside backward, lives)."""
+"""Batch, layer, group, instance and local response normalization at the Tensor level: argument checks, dtype
+promotion and shapes, then the kernels of ``tensorlib/kernels/normalization.py`` (where the maths, forward
+beside backward, lives)."""
 
 from __future__ import annotations
 

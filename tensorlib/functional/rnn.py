@@ -1,5 +1,5 @@
-"""Recurrent sequences and packed-sequence layouts at the Tensor level: argument checks,
-dtype promotion and shapes, then the kernels of ``tensorlib/kernels/rnn.py`` (where the maths, forward beside backward, lives)."""
+"""Recurrent sequences and packed-sequence layouts at the Tensor level: argument checks, dtype promotion and
+shapes, then the kernels of ``tensorlib/kernels/rnn.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 

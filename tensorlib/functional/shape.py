@@ -1,5 +1,5 @@
-"""Shape and joining ops (views where NumPy can) at the Tensor level: argument checks,
-dtype promotion and shapes, then the kernels of ``tensorlib/kernels/shape.py`` (where the maths, forward beside backward, lives)."""
+"""Shape and joining ops (views where NumPy can) at the Tensor level: argument checks, dtype promotion and shapes,
+then the kernels of ``tensorlib/kernels/shape.py`` (where the maths, forward beside backward, lives)."""
 
 from __future__ import annotations
 
