@@ -8,6 +8,8 @@ from ..kernels._utils import _SCALARS
 from ..kernels.elementwise import Cast
 from ..tensor import Tensor
 
+__all__ = ["cast", "float_only", "prepare", "to_tensor"]
+
 
 def to_tensor(value, like: Tensor = None) -> Tensor:
     """Turn a scalar/array/list into a Tensor (Python floats -> default float dtype)."""

@@ -6,6 +6,8 @@ from typing import Tuple
 
 from .._backend import xp
 
+__all__ = ["normalize_dim", "normalize_dims", "expand_reduced"]
+
 _SCALARS = (int, float, bool)
 
 

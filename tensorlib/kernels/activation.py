@@ -12,6 +12,9 @@ from .._backend import xp
 from ..autograd.function import Function
 from .elementwise import erf_array
 
+__all__ = ["Gelu", "Silu", "Mish", "Softplus", "Elu", "LeakyRelu", "Hardtanh", "Hardsigmoid", "Hardswish",
+           "LogSigmoid", "Softsign", "Tanhshrink", "Shrink", "Threshold", "Prelu", "Tanh", "Sigmoid", "Relu"]
+
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 

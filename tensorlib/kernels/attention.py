@@ -13,6 +13,8 @@ from __future__ import annotations
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["ScaledDotProductAttention"]
+
 
 def additive_mask(mask, dtype):
     """A boolean mask (True = take part) as an additive array of ``dtype`` (0 or ``-inf``); floats cast."""

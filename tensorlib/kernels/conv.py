@@ -15,6 +15,8 @@ from typing import Sequence, Union
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["Convolution"]
+
 IntOrPair = Union[int, Sequence[int]]
 
 

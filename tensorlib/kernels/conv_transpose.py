@@ -6,6 +6,8 @@ from .._backend import xp
 from ..autograd.function import Function
 from .im2col import col2im, im2col
 
+__all__ = ["ConvolutionTranspose"]
+
 
 class ConvolutionTranspose(Function):
     """The adjoint of Convolution in ``x``: ``y = col2im(w^T @ x)``, cropped by ``padding``, plus bias."""

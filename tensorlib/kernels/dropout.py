@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 
+__all__ = ["NativeDropout"]
+
 
 # ---------------------------------------------------------------------------------------------- dropout
 class NativeDropout(Function):

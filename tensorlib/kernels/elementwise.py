@@ -11,6 +11,10 @@ import math
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["Cast", "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Maximum", "Minimum", "Where", "Lerp", "Exp", "Expm1",
+           "Log", "Log2", "Log10", "Log1p", "Sqrt", "Rsqrt", "Abs", "Sin", "Cos", "Tan", "Erf", "Reciprocal",
+           "Clamp", "Clone", "NoGradOp", "Floor", "Ceil", "Trunc", "Sign", "Round"]
+
 
 class Cast(Function):
 

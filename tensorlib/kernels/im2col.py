@@ -6,6 +6,8 @@ from .._backend import xp
 from ..autograd.function import Function
 from .conv import _crop, _zero_pad
 
+__all__ = ["Im2Col", "Col2Im"]
+
 
 def im2col(xp_in, kernel, stride, dilation, out_hw):
     """Windows of an already padded ``(N, C, H, W)`` array as a contiguous ``(N, C, KH, KW, OH, OW)`` copy."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["Index", "CopySlices", "Gather", "Scatter", "IndexSelect"]
+
 
 def _check_bounds(shape, index) -> None:
     """IndexError naming the dimension, as PyTorch: 'index 5 is out of bounds for dimension 0 with size 3'."""

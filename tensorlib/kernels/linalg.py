@@ -5,6 +5,8 @@ from __future__ import annotations
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["Mm", "Einsum"]
+
 
 class Mm(Function):
     """``a @ b`` with NumPy's matmul rules (which are PyTorch's): 1-D operands get a dim added and removed."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["Linear", "Bilinear"]
+
 
 # ---------------------------------------------------------------------------------------------- linear
 class Linear(Function):

@@ -14,6 +14,9 @@ import warnings
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["CrossEntropyIndices", "CrossEntropyProbs", "NllLoss", "BinaryCrossEntropy",
+           "BinaryCrossEntropyWithLogits", "ElementwiseLoss", "KlDiv"]
+
 _REDUCTIONS = ("none", "mean", "sum")
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["NativeBatchNorm", "NativeLayerNorm", "NativeGroupNorm", "LocalResponseNorm"]
+
 
 def _update_running(running_mean, running_var, mean, var_biased, count: int, momentum: float) -> None:
     """Exponential moving average of the batch statistics (unbiased variance, as PyTorch), in place."""

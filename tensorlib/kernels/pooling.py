@@ -14,6 +14,8 @@ from typing import Sequence, Union
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["MaxPool2DWithIndices", "AvgPool2D", "AdaptiveAvgPool2D", "AdaptiveMaxPool2D", "MaxUnpool2D"]
+
 IntOrPair = Union[int, Sequence[int]]
 
 

@@ -12,6 +12,9 @@ from .._backend import xp
 from ..autograd.function import Function
 from ._utils import expand_reduced
 
+__all__ = ["Sum", "Mean", "Prod", "Var", "MaxMinAll", "AmaxAmin", "MaxMinDim", "Logsumexp", "Cumsum", "Cumprod",
+           "Norm", "Softmax", "LogSoftmax"]
+
 
 class Sum(Function):
     saves_inputs = False

@@ -12,6 +12,8 @@ from typing import Optional
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["Resample"]
+
 _LINEAR_MODES = {"linear": 3, "bilinear": 4, "bicubic": 4}  # the input rank each interpolating mode needs
 
 

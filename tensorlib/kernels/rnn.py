@@ -26,6 +26,8 @@ from typing import Optional
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["RecurrentSequence"]
+
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 

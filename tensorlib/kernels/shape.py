@@ -6,6 +6,8 @@ from __future__ import annotations
 from .._backend import xp
 from ..autograd.function import Function
 
+__all__ = ["View", "Permute", "Expand", "Repeat", "Flip", "Roll", "Slice", "Cat", "Stack"]
+
 
 def _shape_args(args) -> tuple:
     if len(args) == 1 and isinstance(args[0], (tuple, list)):

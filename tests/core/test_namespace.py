@@ -53,3 +53,14 @@ def test_linalg_norms_match_torch():
         ours = tl.linalg.norm(tl.tensor(data), **kwargs).numpy()
         theirs = torch.linalg.norm(torch.tensor(data), **kwargs).numpy()
         assert ours.shape == theirs.shape and abs(ours - theirs).max() < 1e-5, kwargs
+
+
+def test_every_kernel_and_functional_module_declares_all():
+    import importlib
+    import pkgutil
+
+    for package in (tl.kernels, tl.functional):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            assert isinstance(getattr(module, "__all__", None), list), module.__name__
+            assert all(hasattr(module, name) for name in module.__all__), module.__name__
