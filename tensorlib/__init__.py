@@ -96,7 +96,7 @@ def is_floating_point(input) -> bool:
 def _lazy_submodules(name: str):
     import importlib
 
-    if name in ("nn", "optim", "data", "utils", "vision", "text", "datasets"):
+    if name in ("nn", "optim", "data", "utils", "vision", "text", "datasets", "jit", "onnx"):
         return importlib.import_module(f"{__name__}.{name}")
     if name == "summary":
         from .nn.summary import summary
