@@ -1,4 +1,4 @@
-"""``TracedModule``: a recorded graph plus its weights, run by the NumPy runtime; ``save``/``load`` of ``.tlj`` files."""
+"""``TracedModule``: a recorded graph and its weights, run by the NumPy runtime; ``.tlj`` save and load."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ def _input_names(func, count: int, taken) -> List[str]:
     return names
 
 
-def _state(module) -> "OrderedDict[str, Tensor]":
+def _state(module) -> OrderedDict[str, Tensor]:
     if not isinstance(module, nn.Module):
         return OrderedDict()
     state = OrderedDict(module.named_parameters())
@@ -82,10 +82,10 @@ def _dynamic_shape(name: str, arg: Tensor, nodes: list) -> list:
     return [None] * len(shape) if sequence else [None] + shape[1:]
 
 
-def _record(func, args: Tuple[Tensor, ...], strict: bool):
+def _record(func, args: Tuple[Tensor, ...], strict: bool, keep_values: bool = False):
     """Run ``func(*args)`` once under the tracer; returns ``(graph, weights, tracer, eager output)``."""
     state = _state(func)
-    tracer = Tracer(state, strict)
+    tracer = Tracer(state, strict, keep_values)
     names = _input_names(func, len(args), set(state))
     for name, arg in zip(names, args):
         tracer.bind_input(name, arg)
@@ -112,10 +112,9 @@ def _record(func, args: Tuple[Tensor, ...], strict: bool):
 def _baked(graph: dict, tracer: Tracer) -> List[str]:
     found = [f"constant captured at trace time: {c}" for c in tracer.captured]
     for node in graph["nodes"]:
-        if node["op"] in ("reshape", "expand") and node["attrs"]["shape"] and node["attrs"]["shape"][0] not in (0, 1,
-                                                                                                                -1):
-            found.append(f"{node['op']} to {node['attrs']['shape']} at {node['source']}: size {node['attrs']['shape'][0]}"
-                         " of dim 0 is fixed")
+        shape = node["attrs"].get("shape") if node["op"] in ("reshape", "expand") else None
+        if shape and shape[0] not in (0, 1, -1):
+            found.append(f"{node['op']} to {shape} at {node['source']}: dim 0 is fixed at {shape[0]}")
     return found
 
 
@@ -132,7 +131,9 @@ def _close(a, b) -> bool:
     if a.shape != b.shape:
         return False
     if a.dtype.kind == "f" or b.dtype.kind == "f":
-        return bool(np.allclose(a, b, rtol=FLOAT_RTOL, atol=FLOAT_ATOL, equal_nan=True))
+        # relative to the tensor's scale: summation order alone moves near-zero entries of large activations
+        scale = float(np.max(np.abs(b), initial=0.0))
+        return bool(np.allclose(a, b, rtol=0, atol=FLOAT_ATOL + FLOAT_RTOL * scale, equal_nan=True))
     return bool(np.array_equal(a, b))
 
 
@@ -152,14 +153,14 @@ def _first_difference(graph: dict, env: dict, eager_nodes: list, baked: List[str
             return (f"op #{i}: the graph recorded {node['op']} (at {node['source']}) but eager ran {eager['op']} (at "
                     f"{eager['source']}): the forward pass takes a different path for this input")
         for name, value in zip(node["outputs"], eager["_values"]):
-            if value.numpy().size == 0:
+            if value.size == 0:
                 continue
-            if not _close(env[name], value.numpy()):
+            if not _close(env[name], value):
                 hint = ""
                 if node["op"] in ("reshape", "expand"):
                     hint = f"; its target shape {node['attrs']['shape']} was baked in at trace time"
                 return (f"first differing op #{i} {node['op']} (at {node['source']}): "
-                        f"{_describe_difference(env[name], value.numpy())}{hint}")
+                        f"{_describe_difference(env[name], value)}{hint}")
     return "no single op differs; " + ("; ".join(baked) if baked else "the outputs differ")
 
 
@@ -169,7 +170,7 @@ def _check(traced: TracedModule, func, cases: list) -> None:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TracerWarning)
-                eager_graph, _, eager_tracer, eager_out = _record(func, args, strict=False)
+                eager_graph, _, eager_tracer, eager_out = _record(func, args, strict=False, keep_values=True)
         except Exception:
             if optional:  # the generated batch size may not suit the model (e.g. offsets): nothing to compare
                 continue

@@ -56,8 +56,8 @@ class _Value:
 class Tracer:
     """Collects ``nodes`` (dicts: op, inputs, outputs, attrs, source) and the ``weights`` they read."""
 
-    def __init__(self, state: Dict[str, Tensor], strict: bool = True):
-        self.strict = strict
+    def __init__(self, state: Dict[str, Tensor], strict: bool = True, keep_values: bool = False):
+        self.strict, self.keep_values = strict, keep_values
         self.values: Dict[int, _Value] = {}
         self.state_names = {id(t): name for name, t in state.items()}
         self.state_arrays = {id(t._data): name for name, t in state.items()}
@@ -141,8 +141,10 @@ class Tracer:
                  names: Optional[List[str]] = None) -> List[str]:
         dynamic = any(isinstance(r, str) and r in self.dynamic_names for r in inputs)
         out_names = [self._bind(t, dynamic, n) for t, n in zip(outputs, names or [None] * len(outputs))]
-        self.nodes.append({"op": op, "inputs": inputs, "outputs": out_names, "attrs": attrs, "source": source,
-                           "_values": outputs})
+        node = {"op": op, "inputs": inputs, "outputs": out_names, "attrs": attrs, "source": source}
+        if self.keep_values:  # copies: later in-place ops (relu_) must not change what this op produced
+            node["_values"] = [np.array(t._data, copy=True) for t in outputs]
+        self.nodes.append(node)
         return out_names
 
     # -------------------------------------------------------------------------------------------- kernels
