@@ -2,7 +2,8 @@
 
 Saved graphs use the runtime's names (``"conv2d"``, ``"add"``...), never kernel class names, so renaming or
 moving a kernel class only needs its key changed here. Each entry: ``class name -> (op, translate)`` where
-``translate(attrs, inputs)`` returns ``(json attrs, inputs kept)`` (``inputs`` are the op's Tensor or
+``translate(attrs, inputs)`` returns ``(json attrs, inputs kept)`` (an op spelled ``"a|b"`` is chosen by its
+translate, which then returns ``(op, (json attrs, inputs))``) (``inputs`` are the op's Tensor or
 literal arguments, already as the tracer's references). Array-valued attributes are returned as
 ``Const(array)`` and stored with the weights.
 """
@@ -95,6 +96,17 @@ def _reduce(attrs, inputs):
             "dtype": None if dtype is None else str(getattr(dtype, "name", dtype))}, inputs
 
 
+def _extremum(attrs, inputs):
+    axes = attrs.get("axes")
+    if "dim" in attrs:
+        axes = (attrs["dim"],)
+    return {"axes": None if axes is None else list(axes), "keepdim": attrs.get("keepdim", False)}, inputs
+
+
+def _max_or_min(attrs, inputs):
+    return ("amax" if attrs["is_max"] else "amin"), _extremum(attrs, inputs)
+
+
 #: kernel class name -> (runtime op name, attribute/input translation)
 KERNELS: Dict[str, Tuple[str, Callable]] = {
     "Conv2dFn": ("conv2d", _conv2d),
@@ -134,6 +146,9 @@ KERNELS: Dict[str, Tuple[str, Callable]] = {
     "Cast": ("cast", _cast),
     "Sum": ("sum", _reduce),
     "Mean": ("mean", _reduce),
+    "MaxMinAll": ("amax|amin", _max_or_min),
+    "AmaxAmin": ("amax|amin", _max_or_min),
+    "MaxMinDim": ("amax|amin", _max_or_min),
     "Softmax": ("softmax", _keep("dim")),
     "LogSoftmax": ("log_softmax", _keep("dim")),
     "MaxPool2dFn": ("max_pool2d", _pool),

@@ -89,17 +89,24 @@ def _record(func, args: Tuple[Tensor, ...], strict: bool, keep_values: bool = Fa
     names = _input_names(func, len(args), set(state))
     for name, arg in zip(names, args):
         tracer.bind_input(name, arg)
-    buffers = {name: b._data.copy() for name, b in (func.named_buffers() if isinstance(func, nn.Module) else ())}
-    with no_grad(), recording(tracer, func):
-        output = func(*args)
-    for name, buffer in (func.named_buffers() if isinstance(func, nn.Module) else ()):
-        before = buffers.get(name)
-        if before is not None and (before.shape != buffer.shape or not np.array_equal(before, buffer._data,
-                                                                                      equal_nan=True)):
-            buffer._data[...] = before  # undo the update the refused trace made
-            raise RuntimeError(f"the forward pass modified buffer '{name}' in place (e.g. batch norm running "
-                               "statistics in train mode); a traced graph would drop that state update. Trace "
-                               "the model in eval mode (the default, eval_mode=True) or call model.eval() first")
+    buffers = dict(func.named_buffers()) if isinstance(func, nn.Module) else {}
+    saved = {name: b._data.copy() for name, b in buffers.items()}
+    failure = None
+    try:
+        with no_grad(), recording(tracer, func):
+            output = func(*args)
+    except TracingError as exc:
+        failure = exc
+    changed = [name for name, b in buffers.items()
+               if saved[name].shape != b._data.shape or not np.array_equal(saved[name], b._data, equal_nan=True)]
+    for name in changed:
+        buffers[name]._data = saved[name]  # undo the state update the refused trace made
+    if changed:
+        raise RuntimeError(f"the forward pass modified buffer '{changed[0]}' in place (e.g. batch norm running "
+                           "statistics in train mode); a traced graph would drop that state update. Trace the model "
+                           "in eval mode (the default, eval_mode=True) or call model.eval() first")
+    if failure is not None:
+        raise failure
     structure = _structure(output, tracer)
     inputs = [{"name": n, "dtype": a.numpy().dtype.name, "shape": _dynamic_shape(n, a, tracer.nodes)}
               for n, a in zip(names, args)]
@@ -158,7 +165,8 @@ def _first_difference(graph: dict, env: dict, eager_nodes: list, baked: List[str
             if not _close(env[name], value):
                 hint = ""
                 if node["op"] in ("reshape", "expand"):
-                    hint = f"; its target shape {node['attrs']['shape']} was baked in at trace time"
+                    hint = (f"; the forward pass computes this {node['op']}'s shape from Python numbers that do not "
+                            "follow the batch size (e.g. x.view(4, -1)): a size baked in at trace time")
                 return (f"first differing op #{i} {node['op']} (at {node['source']}): "
                         f"{_describe_difference(env[name], value)}{hint}")
     return "no single op differs; " + ("; ".join(baked) if baked else "the outputs differ")
@@ -194,7 +202,7 @@ def _other_batch(args: Tuple[Tensor, ...]) -> Optional[Tuple[Tensor, ...]]:
         return None
     from ..creation import from_numpy
 
-    return tuple(from_numpy(np.concatenate([a.numpy(), a.numpy()[:1]])) if a.dim() else a for a in args)
+    return tuple(from_numpy(np.concatenate([a.numpy(), a.numpy()])) if a.dim() else a for a in args)
 
 
 def trace(func: Callable, example_inputs: Any = None, check_inputs: Optional[Sequence] = None,
@@ -203,7 +211,7 @@ def trace(func: Callable, example_inputs: Any = None, check_inputs: Optional[Seq
 
     Modules are put in eval mode while recording (``eval_mode=True``, the default: dropout is the identity and
     batch norm uses running statistics) and restored afterwards. With ``check_trace`` the graph is re-run against
-    eager execution on the example, on every entry of ``check_inputs`` and on a generated input one larger in
+    eager execution on the example, on every entry of ``check_inputs`` and on a generated input twice as large in
     dim 0; a difference raises :class:`TracingCheckError` naming the first differing op (and sizes baked in
     at trace time). Python control flow on input-dependent values (``bool``, ``.item()``, ``.tolist()``,
     ``int``, ``float``, indexing) raises :class:`TracingError` (``strict=True``) or warns once per source line.

@@ -159,7 +159,10 @@ class Tracer:
                                "runtime equivalent")
         op, translate = entry
         try:
-            json_attrs, args = translate(attrs, list(inputs))
+            translated = translate(attrs, list(inputs))
+            if "|" in op:  # the kernel serves several runtime ops: the translation picks one
+                op, translated = translated
+            json_attrs, args = translated
         except NotImplementedError as exc:
             raise TracingError(f"cannot trace {op} at {source}: {exc}") from None
         refs = [self.ref(a, source) for a in args]

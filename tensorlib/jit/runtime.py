@@ -307,6 +307,8 @@ def _reduction(fn):
         axes = None if axes is None else tuple(axes)
         keepdim = attrs.get("keepdim", False)
         dtype = attrs.get("dtype")
+        if dtype is None:
+            return lambda x: np.asarray(fn(x, axis=axes, keepdims=keepdim))
         return lambda x: np.asarray(fn(x, axis=axes, keepdims=keepdim, dtype=dtype))
     return factory
 
@@ -640,6 +642,8 @@ OPS = {
     "cast": _op_cast,
     "sum": _reduction(np.sum),
     "mean": _reduction(np.mean),
+    "amax": lambda attrs, consts: _reduction(np.amax)(dict(attrs, dtype=None), consts),
+    "amin": lambda attrs, consts: _reduction(np.amin)(dict(attrs, dtype=None), consts),
     "softmax": lambda attrs, consts: (lambda x: _softmax(x, attrs["dim"])),
     "log_softmax": lambda attrs, consts: (lambda x: _log_softmax(x, attrs["dim"])),
     "max_pool2d": _op_max_pool2d,

@@ -88,9 +88,23 @@ print(json.dumps(worst))
 '''
 
 
+# one of each architecture (every op kind); the slow test below runs all of them
+ONE_OF_EACH = ["mlp", "lenet5", "resnet20", "mobilenet_v2", "vgg11_bn", "text_bag",
+               "text_lstm_bidirectional_packed", "text_gru_bidirectional_packed", "gru_lengths_dict_output"]
+
+
 def test_saved_files_run_in_a_process_without_tensorlib(tmp_path):
+    run_saved_files_without_tensorlib(ONE_OF_EACH, tmp_path)
+
+
+@pytest.mark.slow
+def test_every_saved_model_runs_in_a_process_without_tensorlib(tmp_path):
+    run_saved_files_without_tensorlib(sorted(cases()), tmp_path)
+
+
+def run_saved_files_without_tensorlib(names, tmp_path):
     jobs = []
-    for name in sorted(cases()):
+    for name in names:
         model, make_inputs = build(name)
         traced = tl.jit.trace(model, make_inputs(2), check_trace=False)
         path = tmp_path / f"{name}.tlj"
