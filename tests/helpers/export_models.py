@@ -102,5 +102,16 @@ def flatten(obj) -> list:
     if isinstance(obj, (tuple, list)):
         return [x for o in obj for x in flatten(o)]
     if isinstance(obj, dict):
-        return [x for k in sorted(obj) for x in flatten(obj[k])]
+        return [x for v in obj.values() for x in flatten(v)]
     return [obj.numpy() if isinstance(obj, tl.Tensor) else obj]
+
+
+# deep or wide variants of architectures already covered by a smaller sibling: run with the slow tests
+HEAVY = {"resnet34", "resnet50", "resnet56", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn"}
+
+
+def case_params():
+    """pytest params over every case, the heavy ones marked slow."""
+    import pytest
+
+    return [pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name for name in sorted(cases())]
