@@ -128,43 +128,75 @@ _FUSABLE_ACTIVATIONS = ("relu", "hardtanh")
 
 
 # ------------------------------------------------------------------------------------------------ op kernels
+CHUNK_BYTES = 3 << 20  # window copy per batch chunk: about a core's share of the cache
+
+
+def _chunks(n: int, bytes_per_image: int):
+    step = max(1, min(n, CHUNK_BYTES // max(bytes_per_image, 1)))
+    return [(start, min(n, start + step)) for start in range(0, n, step)]
+
+
 def _op_conv2d(attrs, consts):
+    """im2col + one GEMM per group, channels-first inside, in cache-sized batch chunks.
+
+    Stride-1 convolutions copy full padded-width rows (each kernel offset of a whole image is one contiguous
+    run; the few junk columns are dropped after the GEMM). The result is an (N, OC, OH, OW) view of an
+    (OC, N, OH, OW) buffer, which the next convolution reads without a transposing copy.
+    """
     w, b = consts[1], consts[2] if len(consts) > 2 else None
     if w is None:
         raise UnsupportedOpError("conv2d with a computed (non-constant) weight is not supported by the runtime")
     (top, bottom), (left, right) = attrs["pads"]
     (sh, sw), (dh, dw), g = attrs["stride"], attrs["dilation"], attrs["groups"]
     oc, cg, kh, kw = w.shape
-    wg = np.ascontiguousarray(w.reshape(g, oc // g, cg * kh * kw))
-    bias = None if b is None else b.reshape(oc, 1).astype(w.dtype)
+    ckk = cg * kh * kw
+    wg = np.ascontiguousarray(w.reshape(g, oc // g, ckk))
+    bias = None if b is None else b.reshape(oc, 1, 1, 1).astype(w.dtype)
     act = _activation(attrs.get("_act"))
-    pointwise = kh == kw == 1 and sh == sw == 1 and not (top or bottom or left or right)
-    padded, cols_buf, outs = _Buffers(), _Buffers(), _Buffers()
+    pointwise = kh == kw == 1 and not (top or bottom or left or right)
+    rows = sh == sw == 1 and not pointwise
+    padded, scratch, outs = _Buffers(), _Buffers(), _Buffers()
 
     def conv2d(x, *_):
         n, c, h, wd = x.shape
-        oh = (h + top + bottom - dh * (kh - 1) - 1) // sh + 1
-        ow = (wd + left + right - dw * (kw - 1) - 1) // sw + 1
+        hp, wp = h + top + bottom, wd + left + right
+        oh = (hp - dh * (kh - 1) - 1) // sh + 1
+        ow = (wp - dw * (kw - 1) - 1) // sw + 1
         xc = x.transpose(1, 0, 2, 3)
-        if pointwise:
-            cols = xc.reshape(c, n * h * wd) if xc.flags.c_contiguous else np.ascontiguousarray(xc).reshape(c, -1)
+        out = outs.get((oc, n, oh, ow), x.dtype)
+        if pointwise:  # 1x1: the (strided) input itself is the column matrix
+            cols = np.ascontiguousarray(xc[:, :, ::sh, ::sw] if sh > 1 or sw > 1 else xc).reshape(g, ckk, n * oh * ow)
+            np.matmul(wg, cols, out=out.reshape(g, oc // g, n * oh * ow))
+        elif rows:
+            slack = dw * (kw - 1)
+            flat = padded.get((c * n * hp * wp + slack,), x.dtype, zero=True)
+            flat[:c * n * hp * wp].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + wd] = xc
+            item = flat.itemsize
+            for n0, n1 in _chunks(n, c * kh * kw * oh * wp * item):
+                windows = np.lib.stride_tricks.as_strided(
+                    flat[n0 * hp * wp:], shape=(c, kh, kw, n1 - n0, oh * wp),
+                    strides=(n * hp * wp * item, dh * wp * item, dw * item, hp * wp * item, item), writeable=False)
+                cols = scratch.get(windows.shape, x.dtype)
+                np.copyto(cols, windows)
+                product = np.matmul(wg, cols.reshape(g, ckk, (n1 - n0) * oh * wp))
+                out[:, n0:n1] = product.reshape(oc, n1 - n0, oh, wp)[..., :ow]
         else:
-            buf = padded.get((c, n, h + top + bottom, wd + left + right), x.dtype, zero=True)
+            buf = padded.get((c, n, hp, wp), x.dtype, zero=True)
             buf[:, :, top:top + h, left:left + wd] = xc  # the border stays zero from the first call
             s_c, s_n, s_h, s_w = buf.strides
-            windows = np.lib.stride_tricks.as_strided(
-                buf, shape=(c, kh, kw, n, oh, ow), strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
-                writeable=False)
-            cols = cols_buf.get((c, kh, kw, n, oh, ow), x.dtype)
-            np.copyto(cols, windows)
-        out = outs.get((g, oc // g, n * oh * ow), x.dtype)
-        np.matmul(wg, cols.reshape(g, cg * kh * kw, n * oh * ow), out=out)
-        flat = out.reshape(oc, n * oh * ow)
+            for n0, n1 in _chunks(n, c * kh * kw * oh * ow * buf.itemsize):
+                windows = np.lib.stride_tricks.as_strided(
+                    buf[:, n0:n1], shape=(c, kh, kw, n1 - n0, oh, ow),
+                    strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
+                cols = scratch.get(windows.shape, x.dtype)
+                np.copyto(cols, windows)
+                product = np.matmul(wg, cols.reshape(g, ckk, (n1 - n0) * oh * ow))
+                out[:, n0:n1] = product.reshape(oc, n1 - n0, oh, ow)
         if bias is not None:
-            flat += bias
+            out += bias
         if act is not None:
-            act(flat)
-        return flat.reshape(oc, n, oh, ow).transpose(1, 0, 2, 3)
+            act(out)
+        return out.transpose(1, 0, 2, 3)
 
     return conv2d
 
