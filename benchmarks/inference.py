@@ -137,8 +137,8 @@ def main(argv=None) -> None:
         print(f"\n{name}: batch-1 latency (us, median) | batch-256 throughput (images/s)")
         results = {}
         for engine, fn in found.items():
-            latency = median_seconds(lambda fn=fn: fn(one), args.seconds, 20)
-            batch_time = median_seconds(lambda fn=fn: fn(many), args.seconds, 5)
+            latency = median_seconds(lambda fn=fn, x=one: fn(x), args.seconds, 20)
+            batch_time = median_seconds(lambda fn=fn, x=many: fn(x), args.seconds, 5)
             results[engine] = (latency, 256 / batch_time)
         base_latency, base_rate = results["torch eager"]
         for engine, (latency, rate) in results.items():
