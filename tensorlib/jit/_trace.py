@@ -74,11 +74,15 @@ def _structure(obj, tracer: Tracer):
 
 
 def _dynamic_shape(name: str, arg: Tensor, nodes: list) -> list:
-    """Dim 0 (the batch) may change; token ids (integers) and sequences fed to an RNN may change length too."""
+    """Dim 0 (the batch) may change; token ids (integers) and sequences fed to an RNN may change length too, and
+    an RNN's initial states may change their batch dim (1)."""
     shape = list(arg.shape)
     if not shape:
         return shape
-    sequence = arg.numpy().dtype.kind in "iu" or any(n["op"] == "rnn" and n["inputs"][0] == name for n in nodes)
+    rnn_inputs = [n["inputs"] for n in nodes if n["op"] == "rnn"]
+    if any(name in ins[2:4] for ins in rnn_inputs):  # initial states (layers * directions, N, H)
+        return [shape[0], None, shape[2]]
+    sequence = arg.numpy().dtype.kind in "iu" or any(ins[0] == name for ins in rnn_inputs)
     return [None] * len(shape) if sequence else [None] + shape[1:]
 
 

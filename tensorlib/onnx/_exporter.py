@@ -78,7 +78,8 @@ def export(model: Any, args: Any, f: Union[str, os.PathLike, io.IOBase], input_n
     new_outputs = list(output_names or [f"output_{i}" if len(outputs) > 1 else "output" for i in range(len(outputs))])
     if len(new_outputs) != len(outputs):
         raise ValueError(f"output_names has {len(new_outputs)} names for {len(outputs)} outputs")
-    nodes = [helper.make_node("Identity", [new], [old]) for old, new in zip(old_inputs, new_inputs)] + builder.nodes
+    nodes = [helper.make_node("Identity", [new], [old]) for old, new in zip(old_inputs, new_inputs) if old != new]
+    nodes += builder.nodes
     nodes += [helper.make_node("Identity", [old], [new]) for old, new in zip(outputs, new_outputs)]
     dynamic_axes = dynamic_axes or {}
     value_infos_in = [
