@@ -10,10 +10,8 @@ from typing import Dict, Union
 
 import numpy as np
 
-from .. import serialization
+from .. import Tensor, from_numpy, serialization
 from .._atomic import atomic_write
-from ..creation import from_numpy
-from ..tensor import Tensor
 from . import runtime
 
 EVAL_NOTE = "recorded in eval mode: dropout is the identity and batch norm uses its running statistics"

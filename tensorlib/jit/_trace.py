@@ -9,9 +9,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .. import nn
-from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from .. import Tensor, nn, no_grad
 from . import runtime
 from ._module import EVAL_NOTE, TracedModule
 from ._tracer import Tracer, TracerWarning, TracingError, recording
@@ -204,7 +202,7 @@ def _check(traced: TracedModule, func, cases: list) -> None:
 def _other_batch(args: Tuple[Tensor, ...]) -> Optional[Tuple[Tensor, ...]]:
     if not any(a.dim() for a in args):
         return None
-    from ..creation import from_numpy
+    from .. import from_numpy
 
     return tuple(from_numpy(np.concatenate([a.numpy(), a.numpy()])) if a.dim() else a for a in args)
 

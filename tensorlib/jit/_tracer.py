@@ -17,9 +17,8 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from .. import nn
+from .. import Tensor, nn
 from ..autograd import function as _function
-from ..tensor import Tensor
 from ._ops_table import KERNELS, Const
 
 _CORE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
