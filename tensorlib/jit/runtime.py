@@ -128,7 +128,7 @@ _FUSABLE_ACTIVATIONS = ("relu", "hardtanh")
 
 
 # ------------------------------------------------------------------------------------------------ op kernels
-CHUNK_BYTES = 3 << 20  # window copy per batch chunk: about a core's share of the cache
+CHUNK_BYTES = 1 << 20  # window copy per batch chunk: stays in L2 for the GEMM (measured: 1 MB beats 3 MB)
 
 
 def _chunks(n: int, bytes_per_image: int):
@@ -178,7 +178,8 @@ def _op_conv2d(attrs, consts):
                     strides=(n * hp * wp * item, dh * wp * item, dw * item, hp * wp * item, item), writeable=False)
                 cols = scratch.get(windows.shape, x.dtype)
                 np.copyto(cols, windows)
-                product = np.matmul(wg, cols.reshape(g, ckk, (n1 - n0) * oh * wp))
+                product = scratch.get((g, oc // g, (n1 - n0) * oh * wp), x.dtype)
+                np.matmul(wg, cols.reshape(g, ckk, (n1 - n0) * oh * wp), out=product)
                 out[:, n0:n1] = product.reshape(oc, n1 - n0, oh, wp)[..., :ow]
         else:
             buf = padded.get((c, n, hp, wp), x.dtype, zero=True)
@@ -190,7 +191,8 @@ def _op_conv2d(attrs, consts):
                     strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
                 cols = scratch.get(windows.shape, x.dtype)
                 np.copyto(cols, windows)
-                product = np.matmul(wg, cols.reshape(g, ckk, (n1 - n0) * oh * ow))
+                product = scratch.get((g, oc // g, (n1 - n0) * oh * ow), x.dtype)
+                np.matmul(wg, cols.reshape(g, ckk, (n1 - n0) * oh * ow), out=product)
                 out[:, n0:n1] = product.reshape(oc, n1 - n0, oh, ow)
         if bias is not None:
             out += bias
