@@ -15,7 +15,8 @@ File format: a safetensors file (8-byte header length, JSON header, raw little-e
 ``nodes`` (``op``, ``inputs``: value names, ``null`` or number literals, ``outputs``, ``attrs``) and ``outputs``
 (a structure of value names). Running it: constants are folded first (batch norm into the preceding
 convolution, weights pre-transposed, activations fused into the op before them), then each node is one
-NumPy call sequence writing into buffers that are reused across calls.
+NumPy call sequence writing into buffers that are reused across calls (so a ``Program`` serves one thread at a
+time: give each thread its own ``load``).
 """
 
 from __future__ import annotations

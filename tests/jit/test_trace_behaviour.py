@@ -160,3 +160,10 @@ def test_inplace_relu_is_followed():
     traced = tl.jit.trace(forward, tl.randn(4, 2))
     x = tl.randn(6, 2)
     np.testing.assert_allclose(traced(x).numpy(), np.maximum(x.numpy() * 3, 0) + 1, rtol=1e-6)
+
+
+def test_public_names_follow_torch_paths():
+    import tensorlib
+
+    assert {"trace", "script", "save", "load"} <= set(dir(tensorlib.jit))
+    assert callable(tensorlib.onnx.export)
