@@ -111,6 +111,14 @@ class _Buffers:
             array = self.arrays[key] = np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
         return array
 
+    def like(self, a: np.ndarray) -> np.ndarray:
+        """A buffer shaped like ``a`` with ``a``'s memory order (a convolution's channels-first output stays
+        channels-first through the elementwise ops after it, so the next convolution reads it without a
+        transposing copy)."""
+        order = tuple(sorted(range(a.ndim), key=lambda i: -a.strides[i]))
+        buf = self.get(tuple(a.shape[i] for i in order), a.dtype)
+        return buf.transpose(np.argsort(order))
+
 
 def _activation(spec):
     """In-place activation from a fused ``(name, params)`` spec; ``None`` when there is none."""
@@ -269,7 +277,7 @@ def _binary(ufunc):
         def binary(a, b):
             if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape \
                     and a.dtype == b.dtype:
-                y = ufunc(a, b, out=outs.get(a.shape, a.dtype))
+                y = ufunc(a, b, out=outs.like(a))
             else:
                 y = np.asarray(ufunc(a, b))
             if act is not None:
