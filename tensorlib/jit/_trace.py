@@ -115,7 +115,9 @@ def _record(func, args: Tuple[Tensor, ...], strict: bool, keep_values: bool = Fa
     graph = {"format": runtime.FORMAT, "version": runtime.FORMAT_VERSION, "note": EVAL_NOTE, "inputs": inputs,
              "outputs": structure,
              "nodes": [{k: v for k, v in node.items() if k != "_values"} for node in tracer.nodes]}
-    return graph, dict(tracer.weights), tracer, output
+    # a snapshot: training the model further must not change (half of) the folded traced graph
+    weights = {name: np.array(array, copy=True) for name, array in tracer.weights.items()}
+    return graph, weights, tracer, output
 
 
 def _baked(graph: dict, tracer: Tracer) -> List[str]:

@@ -167,3 +167,12 @@ def test_public_names_follow_torch_paths():
 
     assert {"trace", "script", "save", "load"} <= set(dir(tensorlib.jit))
     assert callable(tensorlib.onnx.export)
+
+
+def test_traced_weights_are_a_snapshot():
+    layer = nn.Linear(3, 2)
+    traced = tl.jit.trace(layer, tl.ones(1, 3))
+    before = traced(tl.ones(1, 3)).numpy()
+    with tl.no_grad():
+        layer.weight.add_(1.0)
+    np.testing.assert_array_equal(traced(tl.ones(1, 3)).numpy(), before)
