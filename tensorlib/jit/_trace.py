@@ -95,7 +95,7 @@ def _record(func, args: Tuple[Tensor, ...], strict: bool, keep_values: bool = Fa
     saved = {name: b._data.copy() for name, b in buffers.items()}
     failure = None
     try:
-        with no_grad(), recording(tracer, func):
+        with no_grad(), recording(tracer):
             output = func(*args)
     except TracingError as exc:
         failure = exc

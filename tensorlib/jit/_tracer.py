@@ -266,32 +266,31 @@ _LEAVES = ((nn.EmbeddingBag, _record_embedding_bag), (nn.Embedding, _record_embe
 
 
 @contextlib.contextmanager
-def _leaf_modules(tracer: Tracer, root):
-    modules = [root] if not isinstance(root, nn.Module) else list(root.modules())
-    patched = []
-    for module in modules:
-        recorder = next((fn for cls, fn in _LEAVES if isinstance(module, cls)), None)
-        if recorder is None:
-            continue
+def _leaf_modules(tracer: Tracer):
+    """Swap the leaf classes' ``forward`` for a recording wrapper (class level: reaches modules held anywhere,
+    e.g. in a traced function's closure)."""
+    originals = [(cls, cls.__dict__["forward"], recorder) for cls, recorder in _LEAVES]
 
-        def forward(*args, __original=module.forward, __module=module, __recorder=recorder, **kwargs):
+    def wrap(original, recorder):
+        def forward(self, *args, **kwargs):
             source = user_line()
             tracer.paused += 1
             try:
-                result = __original(*args, **kwargs)
+                result = original(self, *args, **kwargs)
             finally:
                 tracer.paused -= 1
             if not tracer.paused:
-                __recorder(tracer, __module, args, kwargs, result, source)
+                recorder(tracer, self, args, kwargs, result, source)
             return result
+        return forward
 
-        module.__dict__["forward"] = forward
-        patched.append(module)
+    for cls, original, recorder in originals:
+        cls.forward = wrap(original, recorder)
     try:
         yield
     finally:
-        for module in patched:
-            module.__dict__.pop("forward", None)
+        for cls, original, _ in originals:
+            cls.forward = original
 
 
 @contextlib.contextmanager
@@ -368,9 +367,9 @@ def _guards(tracer: Tracer):
 
 
 @contextlib.contextmanager
-def recording(tracer: Tracer, root):
+def recording(tracer: Tracer):
     """Install the tracer (kernel hook, leaf modules, packing, data-access guards) for one forward pass."""
-    with _leaf_modules(tracer, root), _packing(tracer), _guards(tracer):
+    with _leaf_modules(tracer), _packing(tracer), _guards(tracer):
         _function._tracers.append(tracer)
         try:
             yield tracer
