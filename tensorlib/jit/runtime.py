@@ -431,6 +431,8 @@ def _op_adaptive_pool2d(reduce):
         def adaptive_pool2d(x):
             n, c, h, w = x.shape
             oh, ow = out_h or h, out_w or w
+            if oh == ow == 1:  # global pooling
+                return reduce(x, axis=(2, 3), keepdims=True)
             if h % oh == 0 and w % ow == 0:
                 return reduce(x.reshape(n, c, oh, h // oh, ow, w // ow), axis=(3, 5))
             out = np.empty((n, c, oh, ow), x.dtype)

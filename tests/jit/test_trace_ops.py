@@ -62,3 +62,16 @@ def test_onnx_matches_eager(name):
         expected = flatten(model.eval()(*inputs))
     for g, want in zip(got, expected, strict=True):
         np.testing.assert_allclose(g, want, rtol=0, atol=1e-4 * (1 + np.abs(want).max()))
+
+
+def test_modules_in_a_traced_functions_closure_are_recorded_whole():
+    tl.manual_seed(0)
+    embedding, gru = nn.Embedding(10, 3), nn.GRU(3, 4, batch_first=True)
+
+    def encode(ids):
+        return gru(embedding(ids))[1]
+
+    traced = tl.jit.trace(encode, tl.tensor([[1, 2, 3], [4, 5, 6]]))
+    assert [line.split(" = ")[1].split("(")[0] for line in traced.graph.splitlines()[2:-1]] == ["embedding", "rnn"]
+    ids = tl.tensor([[1, 2, 3, 4], [4, 5, 6, 7], [0, 1, 2, 3]])  # other batch size and length
+    np.testing.assert_allclose(traced(ids).numpy(), encode(ids).numpy(), atol=1e-6)
