@@ -6,7 +6,8 @@
 
 Prints test accuracy after every epoch and a per-class report (precision/recall/F1, confusion matrix from
 tensorlib.metrics) at the end, then writes a pickle-free checkpoint and a PNG grid of test images
-with predicted and true labels to ``--out-dir``.
+with predicted and true labels to ``--out-dir``. ``--export model.tlj`` also saves the trained model as a traced
+graph that ``examples/serve_mnist.py`` runs with NumPy alone; ``--export-onnx model.onnx`` writes it as ONNX.
 """
 
 from __future__ import annotations
@@ -59,7 +60,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--limit-train-batches", type=int, default=None, help="stop each epoch early (quick runs)")
     parser.add_argument("--out-dir", default="runs/mnist")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--export", metavar="PATH", help="save the trained model traced (.tlj, tensorlib.jit)")
+    parser.add_argument("--export-onnx", metavar="PATH", help="export the trained model to ONNX (needs onnx)")
     return parser.parse_args(argv)
+
+
+def export(model, test_set, args) -> None:
+    """Trace the trained model on a few normalised test images; write the .tlj and/or ONNX file."""
+    example = tl.stack([test_set[i][0] for i in range(min(4, len(test_set)))])
+    model.eval()
+    if args.export:
+        tl.jit.save(tl.jit.trace(model, example), args.export)
+        print(f"traced model: {args.export} (python examples/serve_mnist.py {args.export} digit.png)")
+    if args.export_onnx:
+        tl.onnx.export(model, (example,), args.export_onnx, input_names=["image"], output_names=["logits"],
+                       dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
+        print(f"ONNX model: {args.export_onnx}")
 
 
 def load_data(args):
@@ -124,6 +140,7 @@ def main(argv=None) -> dict:
     print(f"done in {total.seconds:.1f}s: final test accuracy {history[-1]['test_accuracy']:.2%} "
           f"({wrong} of {len(targets)} test images wrong)")
     print(f"checkpoint: {checkpoint}\npredictions: {grid}")
+    export(model, test_set, args)
     return {"history": history, "checkpoint": checkpoint, "grid": grid,
             "per_class": {name: value.tolist() for name, value in per_class.items()}}
 

@@ -77,7 +77,7 @@ globals().update(_out.out_variants(globals()))
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = ("nn", "optim", "data", "utils", "vision", "text", "datasets", "hub", "metrics", "lightning",
-                    "distributed", "jit", "onnx")
+                    "distributed", "jit", "onnx", "port")
 
 
 def FloatTensor(*args) -> Tensor:
@@ -122,15 +122,15 @@ __all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__versio
     "get_default_dtype", "get_num_threads", "get_rng_state", "greater", "greater_equal", "gt", "half", "histc",
     "hstack", "hub", "index_add", "index_select", "inference_mode", "initial_seed", "inner", "int", "int16", "int32",
     "int64", "int8", "is_floating_point", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "isclose",
-    "isfinite", "isinf", "isnan", "isneginf", "isposinf", "kthvalue", "le", "lerp", "less", "less_equal",
+    "isfinite", "isinf", "isnan", "isneginf", "isposinf", "jit", "kthvalue", "le", "lerp", "less", "less_equal",
     "lightning", "linalg", "linspace", "load", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
     "logical_not", "logical_or", "logical_xor", "logspace", "logsumexp", "long", "lt", "manual_seed", "masked_fill",
     "masked_select", "matmul", "max", "maximum", "mean", "meshgrid", "metrics", "min", "minimum", "mm", "moveaxis",
     "movedim", "msort", "mul", "multinomial", "multiply", "mv", "nansum", "narrow", "ne", "neg", "negative", "nn",
-    "no_grad", "nonzero", "norm", "normal", "not_equal", "numel", "ones", "ones_like", "optim", "outer", "permute",
-    "pow", "prod", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like", "random", "randperm",
-    "ravel", "reciprocal", "relu", "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt", "save",
-    "scatter", "scatter_add", "searchsorted", "seed", "select", "serialization", "set_default_dtype",
+    "no_grad", "nonzero", "norm", "normal", "not_equal", "numel", "ones", "ones_like", "onnx", "optim", "outer",
+    "permute", "pow", "prod", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like", "random",
+    "randperm", "ravel", "reciprocal", "relu", "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt",
+    "save", "scatter", "scatter_add", "searchsorted", "seed", "select", "serialization", "set_default_dtype",
     "set_grad_enabled", "set_num_threads", "set_rng_state", "short", "sigmoid", "sign", "sin", "softmax", "sort",
     "split", "sqrt", "square", "square_", "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "summary",
     "swapaxes", "swapdims", "t", "take_along_dim", "tan", "tanh", "tensor", "tensor_split", "text", "tile", "topk",
