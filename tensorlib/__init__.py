@@ -65,6 +65,9 @@ from .functional.sorting import (
 from .serialization import (
     load, save,
 )
+from ._printing import (
+    set_printoptions,
+)
 from ._compat import (
     accelerator, backends, cuda, get_num_threads, is_tensor, numel, set_num_threads,
 )
@@ -131,7 +134,7 @@ __all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__versio
     "rand_like", "randint", "randint_like", "randn", "randn_like", "random", "randperm", "ravel", "reciprocal",
     "relu", "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt", "save", "scatter", "scatter_add",
     "searchsorted", "seed", "select", "serialization", "set_default_dtype", "set_grad_enabled", "set_num_threads",
-    "set_rng_state", "short", "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "square_",
+    "set_printoptions", "set_rng_state", "short", "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "square_",
     "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "summary", "swapaxes", "swapdims", "t",
     "take_along_dim", "tan", "tanh", "tensor", "tensor_split", "text", "tile", "topk", "transpose", "tril",
     "tril_indices", "triu", "triu_indices", "true_divide", "trunc", "uint8", "unbind", "unflatten", "unique",
