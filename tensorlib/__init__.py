@@ -134,9 +134,10 @@ __all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__versio
     "rand_like", "randint", "randint_like", "randn", "randn_like", "random", "randperm", "ravel", "reciprocal",
     "relu", "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt", "save", "scatter", "scatter_add",
     "searchsorted", "seed", "select", "serialization", "set_default_dtype", "set_grad_enabled", "set_num_threads",
-    "set_printoptions", "set_rng_state", "short", "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "square_",
+    "set_rng_state", "short", "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "square_",
     "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "summary", "swapaxes", "swapdims", "t",
     "take_along_dim", "tan", "tanh", "tensor", "tensor_split", "text", "tile", "topk", "transpose", "tril",
     "tril_indices", "triu", "triu_indices", "true_divide", "trunc", "uint8", "unbind", "unflatten", "unique",
     "unique_consecutive", "unsqueeze", "utils", "var", "var_mean", "vision", "vstack", "where", "zero_", "zeros",
     "zeros_like"]
+__all__ += ["set_printoptions"]
