@@ -6,6 +6,8 @@ deliberate list ``__all__`` (a test keeps ``dir(tensorlib)`` equal to it); the l
 described in the README's architecture section.
 """
 
+import math as _math
+
 # Import order matters and is not alphabetical: dtypes and grad mode, then Tensor, whose module builds the
 # autograd, kernel and functional layers on top of itself; then the rest.
 from .dtypes import (
@@ -71,13 +73,23 @@ from ._printing import (
 from ._compat import (
     accelerator, backends, cuda, get_num_threads, is_tensor, numel, set_num_threads,
 )
-from . import _out, autograd, errors, linalg
+from ._compat import (
+    are_deterministic_algorithms_enabled, get_default_device, is_deterministic_algorithms_warn_only_enabled,
+    set_default_device, use_deterministic_algorithms,
+)
+from ._typeinfo import (
+    finfo, iinfo,
+)
+from . import _out, autograd, errors, linalg, return_types
 from . import random  # noqa: F811  (the module, as torch.random; its functions are imported above)
 
 # the torch.* functions take out= (tensorlib/_out.py lists them); the Tensor methods above call them without it
 globals().update(_out.out_variants(globals()))
 
 __version__ = "0.1.0"
+
+# torch.pi, torch.e, torch.inf, torch.nan: plain Python floats, as in PyTorch
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
 _LAZY_SUBMODULES = ("nn", "optim", "data", "utils", "vision", "text", "datasets", "hub", "metrics", "lightning",
                     "distributed", "jit", "onnx")
@@ -140,4 +152,6 @@ __all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__versio
     "tril_indices", "triu", "triu_indices", "true_divide", "trunc", "uint8", "unbind", "unflatten", "unique",
     "unique_consecutive", "unsqueeze", "utils", "var", "var_mean", "vision", "vstack", "where", "zero_", "zeros",
     "zeros_like"]
-__all__ += ["set_printoptions"]
+__all__ += ["are_deterministic_algorithms_enabled", "e", "finfo", "get_default_device", "iinfo", "inf",
+            "is_deterministic_algorithms_warn_only_enabled", "nan", "pi", "return_types", "set_default_device",
+            "set_printoptions", "use_deterministic_algorithms"]

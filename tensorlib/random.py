@@ -74,7 +74,10 @@ class Generator:
         return "<tensorlib.Generator object>"
 
 
+# As in PyTorch: a new Generator starts from the fixed default seed, the process-wide one from a fresh seed
+# (``initial_seed()`` reports it); ``manual_seed`` makes a run reproducible.
 default_generator = Generator()
+default_generator.seed()
 
 
 def manual_seed(seed: int) -> Generator:
@@ -103,16 +106,11 @@ def np_rng(generator: Optional[Generator] = None):
     return (generator or default_generator).np_rng
 
 
-_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "bool": "Bool"}
-
-
 def _float_dtype(dtype, kernel: str):
     """The NumPy float dtype to sample in; integer dtypes raise as PyTorch's kernels do."""
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype().np
     if np_dtype.kind != "f":
-        raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{_SCALAR_NAMES.get(np_dtype.name, np_dtype.name)}'")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtypes.scalar_type_name(np_dtype)}\'')
     return np_dtype
 
 
