@@ -80,6 +80,9 @@ from ._compat import (
 from ._typeinfo import (
     finfo, iinfo,
 )
+from .autograd.anomaly_mode import (
+    is_anomaly_check_nan_enabled, is_anomaly_enabled,
+)
 from . import _out, autograd, errors, linalg, return_types
 from . import random  # noqa: F811  (the module, as torch.random; its functions are imported above)
 
@@ -153,5 +156,5 @@ __all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__versio
     "unique_consecutive", "unsqueeze", "utils", "var", "var_mean", "vision", "vstack", "where", "zero_", "zeros",
     "zeros_like"]
 __all__ += ["are_deterministic_algorithms_enabled", "e", "finfo", "get_default_device", "iinfo", "inf",
-            "is_deterministic_algorithms_warn_only_enabled", "nan", "pi", "return_types", "set_default_device",
-            "set_printoptions", "use_deterministic_algorithms"]
+            "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_deterministic_algorithms_warn_only_enabled",
+            "nan", "pi", "return_types", "set_default_device", "set_printoptions", "use_deterministic_algorithms"]

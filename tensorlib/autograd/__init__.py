@@ -1,8 +1,8 @@
 """Automatic differentiation: ``backward``, ``grad``, grad modes, custom ``Function`` and ``gradcheck``."""
 
 from .._grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from . import grad_mode
-from .anomaly_mode import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
+from . import anomaly_mode, grad_mode
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .custom import Function
 from .function import FunctionCtx
 from .gradcheck import GradcheckError, gradcheck
@@ -11,4 +11,4 @@ from .variable import Variable
 
 __all__ = ["Function", "FunctionCtx", "backward", "grad", "gradcheck", "GradcheckError", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "grad_mode",
-           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Variable"]
+           "anomaly_mode", "detect_anomaly", "set_detect_anomaly", "Variable"]

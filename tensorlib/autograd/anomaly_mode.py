@@ -7,6 +7,7 @@ While enabled, every op applied in the forward pass records the user's source li
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import warnings
@@ -84,9 +85,14 @@ class detect_anomaly:
         state.set(*self.previous)
 
     def __call__(self, fn):
+        @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__(self.check_nan):
+            previous = (state.enabled, state.check_nan)
+            state.set(True, self.check_nan)
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                state.set(*previous)
         return wrapper
 
 
