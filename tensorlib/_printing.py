@@ -148,15 +148,18 @@ def _nested_str(data, indent: int, summarize: bool, formatter: _Formatter) -> st
 
 
 def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
+    """Append ``, suffix`` items, each on a new line when the line would exceed ``linewidth``. Widths are
+    measured as PyTorch's ``torch.`` prefix would print, so lines break where PyTorch breaks them."""
     pieces = [text]
     last_line_len = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
+        width = len(suffix.replace("tensorlib.", "torch."))
+        if last_line_len + width + 2 > PRINT_OPTS.linewidth:
             pieces.append(",\n" + " " * indent + suffix)
-            last_line_len = indent + len(suffix)
+            last_line_len = indent + width
         else:
             pieces.append(", " + suffix)
-            last_line_len += len(suffix) + 2
+            last_line_len += width + 2
     pieces.append(")")
     return "".join(pieces)
 

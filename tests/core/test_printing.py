@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tensorlib as tl
 
@@ -94,3 +96,25 @@ def test_set_printoptions_matches_pytorch(options, restore_printoptions):
 def test_set_printoptions_rejects_an_unknown_profile(restore_printoptions):
     with pytest.raises(ValueError, match="profile"):
         tl.set_printoptions(profile="verbose")
+
+
+_SCALES = [1e-6, 1e-3, 1.0, 7.5, 1e3, 1e6, 1e9]
+
+
+@given(shape=st.lists(st.integers(0, 6), min_size=0, max_size=3), scale=st.sampled_from(_SCALES),
+       kind=st.sampled_from(["float32", "float64", "int64", "bool", "int_valued_float"]), seed=st.integers(0, 2**16))
+@settings(max_examples=60, deadline=None)
+def test_repr_matches_pytorch_for_random_tensors(shape, scale, kind, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    values = np.asarray(rng.standard_normal(shape) * scale)
+    if kind == "int64":
+        values = np.round(values).astype(np.int64)
+    elif kind == "bool":
+        values = values > 0
+    elif kind == "int_valued_float":
+        values = np.round(values).astype(np.float32)
+    else:
+        values = values.astype(kind)
+    values = np.asarray(values)
+    assert repr(tl.from_numpy(values)) == _torch_repr(torch, repr(torch.from_numpy(values)))
