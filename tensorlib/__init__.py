@@ -80,6 +80,9 @@ from ._compat import (
 from ._typeinfo import (
     finfo, iinfo,
 )
+from .creation import (
+    empty_strided, scalar_tensor,
+)
 from .autograd.anomaly_mode import (
     is_anomaly_check_nan_enabled, is_anomaly_enabled,
 )
@@ -155,6 +158,7 @@ __all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__versio
     "tril_indices", "triu", "triu_indices", "true_divide", "trunc", "uint8", "unbind", "unflatten", "unique",
     "unique_consecutive", "unsqueeze", "utils", "var", "var_mean", "vision", "vstack", "where", "zero_", "zeros",
     "zeros_like"]
-__all__ += ["are_deterministic_algorithms_enabled", "e", "finfo", "get_default_device", "iinfo", "inf",
-            "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "is_deterministic_algorithms_warn_only_enabled",
-            "nan", "pi", "return_types", "set_default_device", "set_printoptions", "use_deterministic_algorithms"]
+__all__ += ["are_deterministic_algorithms_enabled", "e", "empty_strided", "finfo", "get_default_device", "iinfo",
+            "inf", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
+            "is_deterministic_algorithms_warn_only_enabled", "nan", "pi", "return_types", "scalar_tensor",
+            "set_default_device", "set_printoptions", "use_deterministic_algorithms"]

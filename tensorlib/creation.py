@@ -146,6 +146,26 @@ def empty(*args, size=None, dtype=None, layout=None, device=None, requires_grad:
     return _finish(xp.empty(shape_argument(args, size, "empty"), dtype=_dtype(dtype)), requires_grad, device)
 
 
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+                  pin_memory: bool = False) -> Tensor:
+    """An uninitialised tensor of shape ``size`` whose elements are ``stride`` elements apart per dimension."""
+    shape, strides = _size((size,)), tuple(int(s) for s in stride)
+    if len(strides) != len(shape):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(strides)} vs {len(shape)}")
+    np_dtype = xp.dtype(_dtype(dtype))
+    extent = 1 + builtins.sum((n - 1) * st for n, st in zip(shape, strides)) if builtins.all(shape) else 0
+    buffer = xp.empty(extent, dtype=np_dtype)
+    array = xp.lib.stride_tricks.as_strided(buffer, shape, tuple(st * np_dtype.itemsize for st in strides))
+    return _finish(array, requires_grad, device)
+
+
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+                  pin_memory: bool = False) -> Tensor:
+    """A 0-d tensor holding ``s``, in the default float dtype unless ``dtype`` is given (as PyTorch)."""
+    value = s.item() if isinstance(s, Tensor) else s
+    return _finish(xp.asarray(value, dtype=_dtype(dtype)), requires_grad, device)
+
+
 def _fill_dtype(fill_value):
     if isinstance(fill_value, bool):
         return xp.dtype(bool)

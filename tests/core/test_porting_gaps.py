@@ -42,6 +42,13 @@ KEYWORD_CALLS = [
     "T.randint_like(x, 5)", "T.randint_like(x, high=5)", "T.randint_like(x, low=1, high=5)", "T.randint_like(x, 1, 5)",
     "T.randint_like(xi, 5)",
     "T.bernoulli(x, p=0.5)", "T.bernoulli(input=x)", "T.multinomial(input=T.ones(3), num_samples=2)",
+    "x.bernoulli()", "x.bernoulli(p=0.3)", "x.new_zeros((2,))", "x.new_ones(2, 3)", "x.new_zeros(size=(2,))",
+    "x.new_empty(size=[3])", "x.new_full((2,), 3.0)", "xi.new_ones(2)", "T.scalar_tensor(3)",
+    "T.scalar_tensor(2, dtype=T.int64)", "T.empty_strided((2, 3), (3, 1))", "T.empty_strided((2, 3), (1, 2))",
+    # the in-place fills, their keywords and the dtypes they refuse
+    "x.uniform_()", "x.uniform_(-1, 1)", "x.normal_(mean=0.0, std=2.0)", "x.random_(0, 10)", "x.random_(10)",
+    "x.random_(to=5)", "x.bernoulli_(p=0.5)", "x.exponential_(lambd=2.0)", "x.geometric_(0.5)", "x.cauchy_()",
+    "x.log_normal_(mean=1.0, std=2.0)", "xi.random_(0, 5)", "xi.uniform_()", "xi.normal_()", "xi.cauchy_()",
 ]
 
 
@@ -327,3 +334,19 @@ def test_variable_is_the_legacy_no_op_wrapper():
     assert wrapped[0].item() == 5.0
     with pytest.raises(TypeError):
         tl.autograd.Variable([1.0, 2.0])
+
+
+def test_new_random_fills_draw_from_their_distributions():
+    tl.manual_seed(0)
+    geometric = tl.empty(20000).geometric_(0.25)
+    assert geometric.min().item() >= 1 and geometric.mean().item() == pytest.approx(4.0, rel=0.05)
+    log_normal = tl.empty(20000, dtype=tl.float64).log_normal_(mean=0.0, std=0.5)
+    assert log_normal.log().mean().item() == pytest.approx(0.0, abs=0.02)
+    assert log_normal.log().std().item() == pytest.approx(0.5, rel=0.05)
+    cauchy = tl.empty(20000).cauchy_(median=3.0)
+    assert ((cauchy > 2.0) & (cauchy < 4.0)).float().mean().item() == pytest.approx(0.5, abs=0.03)
+
+
+def test_empty_strided_has_the_requested_strides():
+    t = tl.empty_strided((2, 3), (1, 2), dtype=tl.float64)
+    assert t.shape == (2, 3) and t.stride() == (1, 2) and not t.is_contiguous()
