@@ -253,11 +253,13 @@ def triu(input, diagonal: int = 0) -> Tensor:
     return input.masked_fill(Tensor._wrap(~mask), 0)
 
 
-def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None) -> Tensor:
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
+    _check_device(device)
     return Tensor._wrap(xp.stack(xp.tril_indices(row, offset, col)).astype(_dtype(dtype, xp.dtype(xp.int64))))
 
 
-def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None) -> Tensor:
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
+    _check_device(device)
     return Tensor._wrap(xp.stack(xp.triu_indices(row, offset, col)).astype(_dtype(dtype, xp.dtype(xp.int64))))
 
 

@@ -26,7 +26,7 @@ KEYWORD_CALLS = [
     "T.arange(5.0)", "T.arange(0, 1, 0.25)", "T.arange(5, step=2)",
     "T.linspace(start=0, end=1, steps=5)", "T.logspace(start=0, end=1, steps=5, base=2)", "T.eye(n=3, m=2)",
     "T.eye(3, dtype=T.int64)", "T.tensor(data=[1, 2])", "T.as_tensor(data=[1])",
-    "T.tril_indices(row=3, col=3, offset=0)", "T.triu_indices(3, 3, 1)",
+    "T.tril_indices(row=3, col=3, offset=0)", "T.triu_indices(3, 3, 1, device='cpu')",
     "T.zeros_like(input=x)", "T.ones_like(x, dtype=T.int64)", "T.empty_like(x)", "T.full_like(x, fill_value=2)",
     "T.rand(size=(2,))", "T.randn(size=(2,))", "T.rand(2, 3, generator=None)", "T.rand(())", "T.randn(2, 3)",
     "T.rand(2, dtype=T.float64)", "T.rand(2, dtype=T.int64)", "T.randn(2, dtype=T.int64)",
