@@ -24,7 +24,7 @@ class _AnomalyState:
     enabled = False
     check_nan = True
 
-    def record(self, fn, attrs, inputs, out) -> None:
+    def record(self, fn, attrs=None, inputs=None, out=None) -> None:
         fn.forward_site = _user_site()
 
     def set(self, enabled: bool, check_nan: bool) -> None:
@@ -55,8 +55,7 @@ def check_gradients(node, input_grads) -> None:
     for index, grad in enumerate(input_grads):
         if grad is not None and grad.dtype.kind == "f" and bool(xp.isnan(grad).any()):
             site = getattr(node, "forward_site", None)
-            where = (f" The forward call that created it: {site}" if site else
-                     " (its forward ran before anomaly detection was enabled)")
+            where = f" The forward call that created it: {site}" if site else ""
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.{where}")
 
 

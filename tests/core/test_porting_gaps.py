@@ -350,3 +350,22 @@ def test_new_random_fills_draw_from_their_distributions():
 def test_empty_strided_has_the_requested_strides():
     t = tl.empty_strided((2, 3), (1, 2), dtype=tl.float64)
     assert t.shape == (2, 3) and t.stride() == (1, 2) and not t.is_contiguous()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_covers_user_defined_functions():
+    class NanGrad(tl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * float("nan")
+
+    x = tl.tensor([1.0], requires_grad=True)
+    with tl.autograd.set_detect_anomaly(True):
+        y = NanGrad.apply(x)
+        with pytest.raises(RuntimeError, match=r"Function 'NanGradBackward' returned nan values in its 0th output\. "
+                                               r"The forward call that created it: File .*test_porting_gaps\.py"):
+            y.sum().backward()
