@@ -6,6 +6,8 @@ deliberate list ``__all__`` (a test keeps ``dir(tensorlib)`` equal to it); the l
 described in the README's architecture section.
 """
 
+import math as _math
+
 # Import order matters and is not alphabetical: dtypes and grad mode, then Tensor, whose module builds the
 # autograd, kernel and functional layers on top of itself; then the rest.
 from .dtypes import (
@@ -65,16 +67,35 @@ from .functional.sorting import (
 from .serialization import (
     load, save,
 )
+from ._printing import (
+    set_printoptions,
+)
 from ._compat import (
     accelerator, backends, cuda, get_num_threads, is_tensor, numel, set_num_threads,
 )
-from . import _out, autograd, errors, linalg
+from ._compat import (
+    are_deterministic_algorithms_enabled, get_default_device, is_deterministic_algorithms_warn_only_enabled,
+    set_default_device, use_deterministic_algorithms,
+)
+from ._typeinfo import (
+    finfo, iinfo,
+)
+from .creation import (
+    empty_strided, scalar_tensor,
+)
+from .autograd.anomaly_mode import (
+    is_anomaly_check_nan_enabled, is_anomaly_enabled,
+)
+from . import _out, autograd, errors, linalg, return_types
 from . import random  # noqa: F811  (the module, as torch.random; its functions are imported above)
 
 # the torch.* functions take out= (tensorlib/_out.py lists them); the Tensor methods above call them without it
 globals().update(_out.out_variants(globals()))
 
 __version__ = "0.1.0"
+
+# torch.pi, torch.e, torch.inf, torch.nan: plain Python floats, as in PyTorch
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
 _LAZY_SUBMODULES = ("nn", "optim", "data", "utils", "vision", "text", "datasets", "hub", "metrics", "lightning",
                     "distributed", "jit", "onnx", "port")
@@ -110,30 +131,34 @@ def __dir__():
 
 
 __all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__version__", "abs", "absolute",
-    "accelerator", "add", "all", "allclose", "amax", "amin", "aminmax", "any", "arange", "argmax", "argmin",
-    "argsort", "argwhere", "as_tensor", "asarray", "atleast_1d", "atleast_2d", "autograd", "backends", "bernoulli",
-    "bincount", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "bool", "broadcast_shapes",
-    "broadcast_tensors", "broadcast_to", "bucketize", "cat", "ceil", "chunk", "clamp", "clamp_", "clamp_max",
-    "clamp_min", "clip", "clone", "concat", "concatenate", "cos", "count_nonzero", "cuda", "cumprod", "cumsum",
-    "data", "datasets", "default_generator", "device", "diag", "div", "divide", "dot", "double", "dtype", "einsum",
-    "empty", "empty_like", "enable_grad", "eq", "equal", "erf", "errors", "exp", "expm1", "eye", "fill_", "fix",
-    "flatten", "flip", "fliplr", "flipud", "float", "float16", "float32", "float64", "floor", "floor_divide", "fmax",
-    "fmin", "fmod", "frac", "from_numpy", "full", "full_like", "functional", "gather", "ge", "ger",
+    "accelerator", "add", "all", "allclose", "amax", "amin", "aminmax", "any", "arange",
+    "are_deterministic_algorithms_enabled", "argmax", "argmin", "argsort", "argwhere", "as_tensor", "asarray",
+    "atleast_1d", "atleast_2d", "autograd", "backends", "bernoulli", "bincount", "bitwise_and", "bitwise_not",
+    "bitwise_or", "bitwise_xor", "bmm", "bool", "broadcast_shapes", "broadcast_tensors", "broadcast_to", "bucketize",
+    "cat", "ceil", "chunk", "clamp", "clamp_", "clamp_max", "clamp_min", "clip", "clone", "concat", "concatenate",
+    "cos", "count_nonzero", "cuda", "cumprod", "cumsum", "data", "datasets", "default_generator", "device", "diag",
+    "div", "divide", "dot", "double", "dtype", "e", "einsum", "empty", "empty_like", "empty_strided", "enable_grad",
+    "eq", "equal", "erf", "errors", "exp", "expm1", "eye", "fill_", "finfo", "fix", "flatten", "flip", "fliplr",
+    "flipud", "float", "float16", "float32", "float64", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac",
+    "from_numpy", "full", "full_like", "functional", "gather", "ge", "ger", "get_default_device",
     "get_default_dtype", "get_num_threads", "get_rng_state", "greater", "greater_equal", "gt", "half", "histc",
-    "hstack", "hub", "index_add", "index_select", "inference_mode", "initial_seed", "inner", "int", "int16", "int32",
-    "int64", "int8", "is_floating_point", "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "isclose",
-    "isfinite", "isinf", "isnan", "isneginf", "isposinf", "jit", "kthvalue", "le", "lerp", "less", "less_equal",
-    "lightning", "linalg", "linspace", "load", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "logspace", "logsumexp", "long", "lt", "manual_seed", "masked_fill",
-    "masked_select", "matmul", "max", "maximum", "mean", "meshgrid", "metrics", "min", "minimum", "mm", "moveaxis",
-    "movedim", "msort", "mul", "multinomial", "multiply", "mv", "nansum", "narrow", "ne", "neg", "negative", "nn",
-    "no_grad", "nonzero", "norm", "normal", "not_equal", "numel", "ones", "ones_like", "onnx", "optim", "outer",
-    "permute", "pow", "prod", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like", "random",
-    "randperm", "ravel", "reciprocal", "relu", "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt",
-    "save", "scatter", "scatter_add", "searchsorted", "seed", "select", "serialization", "set_default_dtype",
-    "set_grad_enabled", "set_num_threads", "set_rng_state", "short", "sigmoid", "sign", "sin", "softmax", "sort",
-    "split", "sqrt", "square", "square_", "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "summary",
-    "swapaxes", "swapdims", "t", "take_along_dim", "tan", "tanh", "tensor", "tensor_split", "text", "tile", "topk",
-    "transpose", "tril", "tril_indices", "triu", "triu_indices", "true_divide", "trunc", "uint8", "unbind",
-    "unflatten", "unique", "unique_consecutive", "unsqueeze", "utils", "var", "var_mean", "vision", "vstack",
-    "where", "zero_", "zeros", "zeros_like"]
+    "hstack", "hub", "iinfo", "index_add", "index_select", "inf", "inference_mode", "initial_seed", "inner", "int",
+    "int16", "int32", "int64", "int8", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
+    "is_deterministic_algorithms_warn_only_enabled", "is_floating_point", "is_grad_enabled",
+    "is_inference_mode_enabled", "is_tensor", "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "jit",
+    "kthvalue", "le", "lerp", "less", "less_equal", "lightning", "linalg", "linspace", "load", "log", "log10",
+    "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor", "logspace",
+    "logsumexp", "long", "lt", "manual_seed", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
+    "meshgrid", "metrics", "min", "minimum", "mm", "moveaxis", "movedim", "msort", "mul", "multinomial", "multiply",
+    "mv", "nan", "nansum", "narrow", "ne", "neg", "negative", "nn", "no_grad", "nonzero", "norm", "normal",
+    "not_equal", "numel", "ones", "ones_like", "onnx", "optim", "outer", "permute", "pi", "pow", "prod", "rand",
+    "rand_like", "randint", "randint_like", "randn", "randn_like", "random", "randperm", "ravel", "reciprocal",
+    "relu", "remainder", "repeat_interleave", "reshape", "return_types", "roll", "round", "rsqrt", "save",
+    "scalar_tensor", "scatter", "scatter_add", "searchsorted", "seed", "select", "serialization",
+    "set_default_device", "set_default_dtype", "set_grad_enabled", "set_num_threads", "set_printoptions",
+    "set_rng_state", "short", "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "square_",
+    "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "summary", "swapaxes", "swapdims", "t",
+    "take_along_dim", "tan", "tanh", "tensor", "tensor_split", "text", "tile", "topk", "transpose", "tril",
+    "tril_indices", "triu", "triu_indices", "true_divide", "trunc", "uint8", "unbind", "unflatten", "unique",
+    "unique_consecutive", "unsqueeze", "use_deterministic_algorithms", "utils", "var", "var_mean", "vision",
+    "vstack", "where", "zero_", "zeros", "zeros_like"]

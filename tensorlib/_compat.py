@@ -1,11 +1,12 @@
-"""PyTorch spellings a ported script touches on a CPU-only install: ``cuda``, ``backends``, ``accelerator``."""
+"""PyTorch spellings a ported script touches on a CPU-only install: ``cuda``, ``backends``, ``accelerator``, the
+default device and the determinism switch."""
 
 from __future__ import annotations
 
 import types
 
 from .errors import CPU_ONLY_HINT  # noqa: F401  (re-exported for the layers above)
-from .tensor import Tensor
+from .tensor import Tensor, _check_device, device
 
 cuda = types.SimpleNamespace(
     is_available=lambda: False,
@@ -40,3 +41,28 @@ def set_num_threads(n: int) -> None:
 
 def get_num_threads() -> int:
     return _threads[0]
+
+
+def set_default_device(device) -> None:
+    """Accepts ``'cpu'`` (or None), the only device; any other device raises with what to do instead."""
+    _check_device(device)
+
+
+def get_default_device() -> device:
+    return device("cpu")
+
+
+_deterministic = {"enabled": False, "warn_only": False}
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Recorded for compatibility: tensorlib's ops are deterministic already (same inputs and seed, same bits)."""
+    _deterministic.update(enabled=bool(mode), warn_only=bool(warn_only))
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _deterministic["enabled"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _deterministic["warn_only"]

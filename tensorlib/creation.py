@@ -114,22 +114,56 @@ def _size(size) -> tuple:
     return shape
 
 
+def shape_argument(args: tuple, size, fn: str) -> tuple:
+    """The shape of ``fn(*args)`` or ``fn(size=...)`` (PyTorch accepts both, not both at once)."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{fn}() got multiple values for argument 'size'")
+        args = (size,)
+    if not args:
+        raise TypeError(f'{fn}() missing 1 required positional arguments: "size"')
+    return _size(args)
+
+
 def _dtype(dtype, default=None):
     np_dtype = _dtypes.to_numpy_dtype(dtype)
     return np_dtype if np_dtype is not None else (default or _dtypes.get_default_dtype().np)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(xp.zeros(_size(size), dtype=_dtype(dtype)), requires_grad, device)
+def zeros(*args, size=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of shape ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
+    return _finish(xp.zeros(shape_argument(args, size, "zeros"), dtype=_dtype(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _finish(xp.ones(_size(size), dtype=_dtype(dtype)), requires_grad, device)
+def ones(*args, size=None, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of shape ``ones(2, 3)``, ``ones((2, 3))`` or ``ones(size=(2, 3))``."""
+    return _finish(xp.ones(shape_argument(args, size, "ones"), dtype=_dtype(dtype)), requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False, memory_format=None,
+def empty(*args, size=None, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None,
           pin_memory: bool = False) -> Tensor:
-    return _finish(xp.empty(_size(size), dtype=_dtype(dtype)), requires_grad, device)
+    """An uninitialised tensor: ``empty(2, 3)``, ``empty((2, 3))`` or ``empty(size=(2, 3))``."""
+    return _finish(xp.empty(shape_argument(args, size, "empty"), dtype=_dtype(dtype)), requires_grad, device)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+                  pin_memory: bool = False) -> Tensor:
+    """An uninitialised tensor of shape ``size`` whose elements are ``stride`` elements apart per dimension."""
+    shape, strides = _size((size,)), tuple(int(s) for s in stride)
+    if len(strides) != len(shape):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(strides)} vs {len(shape)}")
+    np_dtype = xp.dtype(_dtype(dtype))
+    extent = 1 + builtins.sum((n - 1) * st for n, st in zip(shape, strides)) if builtins.all(shape) else 0
+    buffer = xp.empty(extent, dtype=np_dtype)
+    array = xp.lib.stride_tricks.as_strided(buffer, shape, tuple(st * np_dtype.itemsize for st in strides))
+    return _finish(array, requires_grad, device)
+
+
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+                  pin_memory: bool = False) -> Tensor:
+    """A 0-d tensor holding ``s``, in the default float dtype unless ``dtype`` is given (as PyTorch)."""
+    value = s.item() if isinstance(s, Tensor) else s
+    return _finish(xp.asarray(value, dtype=_dtype(dtype)), requires_grad, device)
 
 
 def _fill_dtype(fill_value):
@@ -140,35 +174,48 @@ def _fill_dtype(fill_value):
     return _dtypes.get_default_dtype().np
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+         pin_memory: bool = False) -> Tensor:
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     np_dtype = _dtypes.to_numpy_dtype(dtype) or _fill_dtype(fill_value)
     return _finish(xp.full(_size((size,)), fill_value, dtype=np_dtype), requires_grad, device)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
     return _finish(xp.zeros(input.shape, dtype=_dtype(dtype, input._data.dtype)), requires_grad, device)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
     return _finish(xp.ones(input.shape, dtype=_dtype(dtype, input._data.dtype)), requires_grad, device)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
     return _finish(xp.empty(input.shape, dtype=_dtype(dtype, input._data.dtype)), requires_grad, device)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
               memory_format=None) -> Tensor:
     return _finish(xp.full(input.shape, fill_value, dtype=_dtype(dtype, input._data.dtype)), requires_grad,
                    device)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Values in ``[start, end)`` by ``step``; int64 for integer arguments, else float32."""
+def arange(start=None, end=None, step=1, *, dtype=None, layout=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Values in ``[start, end)`` by ``step``: ``arange(end)``, ``arange(start, end, step)``, ``arange(end=5)``;
+    int64 for integer arguments, else the default float dtype."""
+    if start is None and end is None:
+        raise TypeError('arange() missing 1 required positional arguments: "end"')
     if end is None:
+        if step != 1:
+            raise TypeError("arange() received an invalid combination of arguments: arange(end, step=...) needs "
+                            "start: arange(0, end, step)")
         start, end = 0, start
+    elif start is None:
+        start = 0
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if step == 0:
         raise RuntimeError("step must be nonzero")
@@ -181,18 +228,18 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     return _finish(data.astype(np_dtype), requires_grad, device)
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, *, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
     data = xp.linspace(float(start), float(end), int(steps))
     return _finish(data.astype(_dtype(dtype)), requires_grad, device)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
     data = xp.logspace(float(start), float(end), int(steps), base=base)
     return _finish(data.astype(_dtype(dtype)), requires_grad, device)
 
 
-def eye(n: int, m=None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m=None, *, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
     return _finish(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad, device)
 
 
@@ -206,11 +253,13 @@ def triu(input, diagonal: int = 0) -> Tensor:
     return input.masked_fill(Tensor._wrap(~mask), 0)
 
 
-def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None) -> Tensor:
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
+    _check_device(device)
     return Tensor._wrap(xp.stack(xp.tril_indices(row, offset, col)).astype(_dtype(dtype, xp.dtype(xp.int64))))
 
 
-def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None) -> Tensor:
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
+    _check_device(device)
     return Tensor._wrap(xp.stack(xp.triu_indices(row, offset, col)).astype(_dtype(dtype, xp.dtype(xp.int64))))
 
 

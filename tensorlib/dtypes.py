@@ -147,3 +147,12 @@ _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "
 def cpp_name(np_dtype) -> str:
     """The C++ scalar type name PyTorch's dtype-mismatch errors print (``float``, ``double``, ``long int``)."""
     return _CPP_NAMES.get(np_dtype.name, np_dtype.name)
+
+
+_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                      "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def scalar_type_name(np_dtype) -> str:
+    """PyTorch's ScalarType name of a dtype, as its dtype errors print it (``Float``, ``Long``, ``Bool``)."""
+    return _SCALAR_TYPE_NAMES.get(np_dtype.name, np_dtype.name)

@@ -12,7 +12,8 @@ from typing import Optional
 
 from . import dtypes as _dtypes
 from ._backend import xp
-from .tensor import Tensor
+from .creation import shape_argument
+from .tensor import Tensor, _check_device
 
 
 class Generator:
@@ -73,7 +74,10 @@ class Generator:
         return "<tensorlib.Generator object>"
 
 
+# As in PyTorch: a new Generator starts from the fixed default seed, the process-wide one from a fresh seed
+# (``initial_seed()`` reports it); ``manual_seed`` makes a run reproducible.
 default_generator = Generator()
+default_generator.seed()
 
 
 def manual_seed(seed: int) -> Generator:
@@ -102,90 +106,128 @@ def np_rng(generator: Optional[Generator] = None):
     return (generator or default_generator).np_rng
 
 
-def _size(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    if len(size) == 1 and hasattr(size[0], "__iter__"):
-        return tuple(size[0])
-    return tuple(int(s) for s in size)
-
-
-def _float_dtype(dtype):
+def _float_dtype(dtype, kernel: str):
+    """The NumPy float dtype to sample in; integer dtypes raise as PyTorch's kernels do."""
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else _dtypes.get_default_dtype().np
     if np_dtype.kind != "f":
-        raise TypeError(f"expected a floating-point dtype, got {dtype}")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtypes.scalar_type_name(np_dtype)}\'')
     return np_dtype
 
 
-def _finish(data, requires_grad: bool):
+def _finish(data, requires_grad: bool, device=None):
+    _check_device(device)
     out = Tensor._wrap(data)
     if requires_grad:
         out.requires_grad_(True)
     return out
 
 
-def rand(*size, generator: Optional[Generator] = None, dtype=None, device=None, requires_grad: bool = False):
-    """Uniform samples on [0, 1) of the given shape."""
-    np_dtype = _float_dtype(dtype)
-    data = np_rng(generator).random(_size(size), dtype=xp.float64 if np_dtype == xp.float16 else np_dtype)
-    return _finish(data.astype(np_dtype, copy=False), requires_grad)
+def rand(*args, size=None, generator: Optional[Generator] = None, dtype=None, layout=None, device=None,
+         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Uniform samples on [0, 1): ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``."""
+    shape = shape_argument(args, size, "rand")
+    np_dtype = _float_dtype(dtype, "check_uniform_bounds")
+    data = np_rng(generator).random(shape, dtype=xp.float64 if np_dtype == xp.float16 else np_dtype)
+    return _finish(data.astype(np_dtype, copy=False), requires_grad, device)
 
 
-def randn(*size, generator: Optional[Generator] = None, dtype=None, device=None, requires_grad: bool = False):
-    """Standard normal samples of the given shape."""
-    np_dtype = _float_dtype(dtype)
+def randn(*args, size=None, generator: Optional[Generator] = None, dtype=None, layout=None, device=None,
+          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Standard normal samples: ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``."""
+    shape = shape_argument(args, size, "randn")
+    np_dtype = _float_dtype(dtype, "normal_kernel_cpu")
     work = xp.float64 if np_dtype == xp.float16 else np_dtype
-    data = np_rng(generator).standard_normal(_size(size), dtype=work)
-    return _finish(data.astype(np_dtype, copy=False), requires_grad)
+    data = np_rng(generator).standard_normal(shape, dtype=work)
+    return _finish(data.astype(np_dtype, copy=False), requires_grad, device)
 
 
-def randint(low, high=None, size=None, *, generator: Optional[Generator] = None, dtype=None, device=None,
-            requires_grad: bool = False):
-    """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
-    if size is None:
-        if not isinstance(high, (tuple, list)):
-            raise TypeError("randint() missing required argument 'size' (a tuple)")
-        low, high, size = 0, low, high
-    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else xp.int64
-    if int(high) <= int(low):
+def _randint_bounds(args: tuple, low, high, size):
+    """(low, high, size) from PyTorch's forms: ``(high, size)``, ``(low, high, size)``, each also by keyword."""
+    args = list(args)
+    if size is None and args and isinstance(args[-1], (tuple, list)):
+        size = args.pop()
+    if len(args) == 2 and low is None and high is None:
+        low, high = args
+    elif len(args) == 1 and high is None:
+        high = args[0]
+    elif len(args) == 1 and low is None:
+        low = args[0]
+    elif args:
+        raise TypeError("randint() received an invalid combination of arguments: expected (high, size) or "
+                        "(low, high, size), each optionally by keyword")
+    if high is None or size is None:
+        missing = [name for name, value in (("high", high), ("size", size)) if value is None]
+        raise TypeError(f"randint() missing {len(missing)} required positional argument: "
+                        + ", ".join(f'"{name}"' for name in missing))
+    return (0 if low is None else low), high, size
+
+
+def randint(*args, low=None, high=None, size=None, generator: Optional[Generator] = None, dtype=None,
+            layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Integers uniform on [low, high): ``randint(high, size)``, ``randint(low, high, size)``, or by keyword
+    (``randint(10, size=(3,))``, ``randint(low=0, high=5, size=(2,))``); int64 unless ``dtype`` says otherwise."""
+    low, high, size = _randint_bounds(args, low, high, size)
+    shape = shape_argument((), size, "randint")
+    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else xp.dtype(xp.int64)
+    return _finish(_integers(generator, low, high, shape, np_dtype), requires_grad, device)
+
+
+def _integers(generator, low, high, shape, np_dtype):
+    low, high = int(low), int(high)
+    if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    data = np_rng(generator).integers(int(low), int(high), size=tuple(size), dtype=xp.int64)
-    return _finish(data.astype(np_dtype, copy=False), requires_grad)
+    return np_rng(generator).integers(low, high, size=shape, dtype=xp.int64).astype(np_dtype, copy=False)
 
 
-def randperm(n: int, *, generator: Optional[Generator] = None, dtype=None, device=None,
-             requires_grad: bool = False):
+def randperm(n: int, *, generator: Optional[Generator] = None, dtype=None, layout=None, device=None,
+             requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of ``0..n-1``."""
     np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else xp.int64
-    return _finish(np_rng(generator).permutation(int(n)).astype(np_dtype, copy=False), requires_grad)
+    return _finish(np_rng(generator).permutation(int(n)).astype(np_dtype, copy=False), requires_grad, device)
 
 
-def rand_like(input, *, dtype=None, generator: Optional[Generator] = None, requires_grad: bool = False, **_):
-    return rand(input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None,
+              generator: Optional[Generator] = None) -> Tensor:
+    """``rand`` of ``input``'s shape and dtype (a float dtype; integer tensors raise as in PyTorch)."""
+    return rand(input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad,
+                device=device)
 
 
-def randn_like(input, *, dtype=None, generator: Optional[Generator] = None, requires_grad: bool = False, **_):
-    return randn(input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad: bool = False, memory_format=None,
+               generator: Optional[Generator] = None) -> Tensor:
+    """``randn`` of ``input``'s shape and dtype (a float dtype; integer tensors raise as in PyTorch)."""
+    return randn(input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad,
+                 device=device)
 
 
-def randint_like(input, low, high=None, *, dtype=None, generator: Optional[Generator] = None, **_):
+def randint_like(input, low=None, high=None, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+                 memory_format=None, generator: Optional[Generator] = None) -> Tensor:
+    """``randint`` of ``input``'s shape and dtype: ``randint_like(x, high)``, ``randint_like(x, low, high)``."""
     if high is None:
+        if low is None:
+            raise TypeError('randint_like() missing 1 required positional argument: "high"')
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator)
+    np_dtype = _dtypes.to_numpy_dtype(dtype) if dtype is not None else input._data.dtype
+    return _finish(_integers(generator, 0 if low is None else low, high, tuple(input.shape), np_dtype),
+                   requires_grad, device)
 
 
-def normal(mean, std, size=None, *, generator: Optional[Generator] = None, dtype=None):
-    """Normal samples with scalar ``mean``/``std`` and the given ``size``, or elementwise tensor mean/std."""
+def normal(mean=0.0, std=1.0, size=None, *, generator: Optional[Generator] = None, dtype=None, layout=None,
+           device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """Normal samples: elementwise for tensor ``mean``/``std`` (``normal(mean, std=1.0)``), or of the given
+    ``size`` for float ``mean``/``std`` (``normal(0.0, 1.0, size=(2,))``)."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         mean_a = mean._data if isinstance(mean, Tensor) else mean
         std_a = std._data if isinstance(std, Tensor) else std
         shape = xp.broadcast_shapes(xp.shape(mean_a), xp.shape(std_a))
         ref = mean_a if isinstance(mean, Tensor) else std_a
         data = np_rng(generator).standard_normal(shape).astype(ref.dtype) * std_a + mean_a
-        return Tensor._wrap(xp.asarray(data, dtype=ref.dtype))
-    np_dtype = _float_dtype(dtype)
-    data = np_rng(generator).normal(mean, std, size=tuple(size)).astype(np_dtype)
-    return Tensor._wrap(data)
+        return _finish(xp.asarray(data, dtype=ref.dtype), requires_grad, device)
+    if size is None:
+        raise TypeError("normal() received an invalid combination of arguments: float mean and std need size=")
+    np_dtype = _float_dtype(dtype, "normal_kernel_cpu")
+    data = np_rng(generator).normal(mean, std, size=shape_argument((), size, "normal")).astype(np_dtype)
+    return _finish(data, requires_grad, device)
 
 
 def bernoulli(input, p=None, *, generator: Optional[Generator] = None):

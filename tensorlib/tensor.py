@@ -216,11 +216,19 @@ class Tensor:
             return self._data.astype(dtype, copy=False)
         return self._data
 
+    def _python_scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.reshape(()).item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._python_scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._python_scalar())
+
+    def __complex__(self) -> complex:
+        return complex(self._python_scalar())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -229,7 +237,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()))
 
     def __len__(self) -> int:
@@ -969,6 +977,15 @@ class Tensor:
     def random_(self, from_=0, to=None, *, generator=None):
         return _F.random_(self, from_, to, generator=generator)
 
+    def geometric_(self, p, *, generator=None):
+        return _F.geometric_(self, p, generator=generator)
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        return _F.cauchy_(self, median, sigma, generator=generator)
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        return _F.log_normal_(self, mean, std, generator=generator)
+
     def exp_(self):
         return _F.unary_(self, _F.exp, "exp_")
 
@@ -1009,24 +1026,24 @@ class Tensor:
         return _F.unary_(self, _F.reciprocal, "reciprocal_")
 
     # random (non in-place)
-    def bernoulli(self, *, generator=None):
-        return _F.bernoulli(self, generator=generator)
+    def bernoulli(self, p=None, *, generator=None):
+        return _F.bernoulli(self, p, generator=generator)
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):
         return _F.multinomial(self, num_samples, replacement, generator=generator)
 
     # new tensors like this one
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return _F.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_zeros(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+        return _F.zeros(*args, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return _F.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_ones(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+        return _F.ones(*args, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         return _F.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return _F.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_empty(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+        return _F.empty(*args, size=size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         return _F.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from .. import _grad_mode as grad_mode
 from ..tensor import Tensor
+from . import anomaly_mode
 from .function import Function as _Node
 from .function import FunctionCtx
 
@@ -72,4 +73,6 @@ class Function:
         out = Tensor._wrap(result._data)
         out.requires_grad = True
         out.grad_fn = node
+        if anomaly_mode.state.enabled:
+            anomaly_mode.state.record(node)
         return out

@@ -7,6 +7,7 @@ import sys
 from .._backend import xp
 from .._graph import AccumulateGrad
 from ..tensor import Tensor
+from . import anomaly_mode
 
 # references to a gradient array that no one else holds, as seen inside _accumulate_leaf
 _UNSHARED_REFS = 3
@@ -140,6 +141,8 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
         input_grads = node.backward(grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
+        if anomaly_mode.state.enabled:
+            anomaly_mode.check_gradients(node, input_grads)
         row_supports = node.grad_row_support
         for k, (parent, g, meta) in enumerate(zip(node.next, input_grads, node.meta)):
             if parent is None or g is None:

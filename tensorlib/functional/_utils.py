@@ -67,3 +67,14 @@ def cast(tensor: Tensor, np_dtype) -> Tensor:
 def float_only(tensor: Tensor, op: str) -> None:
     if tensor._data.dtype.kind != "f":
         raise RuntimeError(f"{op}(): expected a floating point tensor, got {tensor.dtype}")
+
+
+def strided_view(out: Tensor) -> Tensor:
+    """Mark the result of a layout-changing view op (permute, expand, slicing) when it is not contiguous.
+
+    ``view`` refuses to reshape such a tensor when no stride pattern fits, as PyTorch does. Only these results
+    are marked: a kernel that happens to return a non-contiguous array stands for a contiguous PyTorch tensor.
+    """
+    if not out._data.flags.c_contiguous:
+        out._strided_view = True
+    return out

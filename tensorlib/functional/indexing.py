@@ -8,7 +8,7 @@ from ..kernels._utils import normalize_dim
 from ..kernels.indexing import Gather, Index, IndexSelect, Scatter, _check_bounds
 from ..kernels.shape import Slice
 from ..tensor import Tensor
-from ._utils import to_tensor
+from ._utils import strided_view, to_tensor
 from .elementwise import where
 
 __all__ = ["gather", "take_along_dim", "scatter", "scatter_add", "index_select", "index_add", "masked_fill",
@@ -45,7 +45,7 @@ def getitem(input, index):
     index, basic = _convert_index(index)
     _check_bounds(input.shape, index)
     if basic:
-        return Slice.apply(input, index=index)
+        return strided_view(Slice.apply(input, index=index))
     return Index.apply(input, index=index)
 
 

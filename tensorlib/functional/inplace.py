@@ -8,6 +8,7 @@ rebound to the result, as PyTorch's in-place autograd does for non-view tensors.
 from __future__ import annotations
 
 from .. import _grad_mode as grad_mode
+from .. import dtypes as _dtypes
 from .. import random as _random
 from .._backend import xp
 from ..kernels.indexing import CopySlices, _check_bounds
@@ -16,7 +17,7 @@ from .elementwise import add, clamp, clone, div, lerp, mul, sub
 from .indexing import _convert_index, masked_fill
 
 __all__ = ["add_", "sub_", "mul_", "div_", "pow_", "clamp_", "masked_fill_", "lerp_", "zero_", "fill_", "copy_",
-           "uniform_", "normal_", "bernoulli_", "exponential_", "random_"]
+           "uniform_", "normal_", "bernoulli_", "exponential_", "random_", "geometric_", "cauchy_", "log_normal_"]
 
 
 def _category(dtype) -> int:
@@ -126,7 +127,14 @@ def _draw_into(self: Tensor, draw, name: str) -> xp.ndarray:
     return data
 
 
+def _float_only(self: Tensor, kernel: str) -> None:
+    """PyTorch's continuous-distribution fills refuse integer tensors (``NotImplementedError``)."""
+    if self._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtypes.scalar_type_name(self._data.dtype)}\'')
+
+
 def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
+    _float_only(self, "check_uniform_bounds")
     rng = _random.np_rng(generator)
     dtype = self._data.dtype if self._data.dtype in (xp.float32, xp.float64) else xp.float64
     data = _draw_into(self, lambda out: rng.random(self._data.shape, dtype=dtype, out=out), "uniform_")
@@ -137,6 +145,7 @@ def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
 
 
 def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
+    _float_only(self, "normal_kernel_cpu")
     rng = _random.np_rng(generator)
     dtype = self._data.dtype if self._data.dtype in (xp.float32, xp.float64) else xp.float64
     data = _draw_into(self, lambda out: rng.standard_normal(self._data.shape, dtype=dtype, out=out), "normal_")
@@ -155,6 +164,23 @@ def bernoulli_(self, p=0.5, *, generator=None):
 
 def exponential_(self, lambd: float = 1.0, *, generator=None):
     return _write(self, _random.np_rng(generator).exponential(1.0 / lambd, self._data.shape), "exponential_")
+
+
+def geometric_(self, p: float, *, generator=None):
+    """Trials until the first success, each succeeding with probability ``p`` (values 1, 2, ...)."""
+    return _write(self, _random.np_rng(generator).geometric(p, self._data.shape), "geometric_")
+
+
+def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None):
+    _float_only(self, "cauchy_cpu")
+    draws = _random.np_rng(generator).standard_cauchy(self._data.shape)
+    return _write(self, median + sigma * draws, "cauchy_")
+
+
+def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None):
+    """``exp`` of normal samples with the given ``mean`` and ``std`` (PyTorch's defaults 1 and 2)."""
+    _float_only(self, "log_normal_cpu")
+    return _write(self, _random.np_rng(generator).lognormal(mean, std, self._data.shape), "log_normal_")
 
 
 def random_(self, from_: int = 0, to=None, *, generator=None):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 from typing import Optional
 
+from .. import dtypes as _dtypes
 from ..kernels.loss import (
     _REDUCTIONS,
     BinaryCrossEntropy,
@@ -17,6 +18,7 @@ from ..kernels.loss import (
     NllLoss,
 )
 from ..tensor import Tensor
+from ._utils import cast
 from .elementwise import div, mul
 from .reduction import mean, sum
 
@@ -31,9 +33,11 @@ def check_reduction(reduction: str, allowed=_REDUCTIONS) -> None:
 
 def _check_class_target(input: Tensor, target: Tensor, ignore_index: int, op: str) -> int:
     """Validate (N, C, d1, ...) input against an (N, d1, ...) class-index target; returns C."""
-    if target._data.dtype.kind not in "iu":
-        raise RuntimeError(f"{op}: expected target of integer (Long) dtype for class indices, got {target.dtype} "
-                           f"(class-probability targets must have the input's shape {tuple(input.shape)})")
+    if target._data.dtype.name not in ("int64", "uint8"):
+        # PyTorch's message; a float target of the input's shape would be read as class probabilities
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_dtypes.scalar_type_name(target._data.dtype)} ({op}: class-index targets are int64; "
+                           f"class-probability targets are floats of the input's shape {tuple(input.shape)})")
     if input.ndim == 0:
         raise ValueError(f"{op}: input must have at least 1 dimension (C) or (N, C, ...), got shape ()")
     if input.ndim == 1:
@@ -76,10 +80,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
     check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
-    if target._data.dtype.kind == "f":
-        if tuple(target.shape) != tuple(input.shape):
-            raise ValueError(f"cross_entropy: class-probability targets must have the input's shape "
-                             f"{tuple(input.shape)}, got {tuple(target.shape)}")
+    if target._data.dtype.kind == "f" and tuple(target.shape) == tuple(input.shape):
         n_classes = input.shape[1] if input.ndim >= 2 else input.shape[0]
         w = _check_weight(weight, n_classes, "cross_entropy")
         return CrossEntropyProbs.apply(input, target, w, reduction=reduction, label_smoothing=label_smoothing)
@@ -117,6 +118,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor]
     if x.size and (x.min() < 0 or x.max() > 1):
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values in "
                            f"[{float(x.min()):.4g}, {float(x.max()):.4g}] (use BCEWithLogitsLoss for logits)")
+    if target._data.dtype != x.dtype:
+        raise RuntimeError(f"Found dtype {_dtypes.scalar_type_name(target._data.dtype)} but expected "
+                           f"{_dtypes.scalar_type_name(x.dtype)} (binary_cross_entropy: the target must have the "
+                           f"input's dtype; use target.float())")
     return BinaryCrossEntropy.apply(input, target, _array_or_none(weight, x.dtype), reduction=reduction)
 
 
@@ -125,6 +130,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
     """Sigmoid + BCE in one stable op; ``pos_weight`` broadcasts along the last (class) dimension."""
     check_reduction(reduction)
     _check_same_size(input, target, "binary_cross_entropy_with_logits")
+    if target._data.dtype.kind != "f":
+        raise RuntimeError(f"result type {_dtypes.scalar_type_name(input._data.dtype)} can't be cast to the desired "
+                           f"output type {_dtypes.scalar_type_name(target._data.dtype)} "
+                           "(binary_cross_entropy_with_logits: use a float target, target.float())")
+    input, target = _common_float(input, target, "binary_cross_entropy_with_logits")
     dtype = input._data.dtype
     return BinaryCrossEntropyWithLogits.apply(input, target, _array_or_none(weight, dtype),
                                                 _array_or_none(pos_weight, dtype), reduction=reduction)
@@ -146,10 +156,23 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+def _common_float(input: Tensor, target: Tensor, op: str):
+    """``input`` and ``target`` in their promoted dtype (int64 target + float32 input -> float32, as PyTorch)."""
+    dtype = _dtypes.result_dtype(input._data.dtype, target._data.dtype)
+    if dtype.kind != "f":
+        if op == "l1":
+            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                               f"complex dtype. Got: {_dtypes.scalar_type_name(dtype)}")
+        raise NotImplementedError(f'"{op}_cpu" not implemented for \'{_dtypes.scalar_type_name(dtype)}\'')
+    return (input if input._data.dtype == dtype else cast(input, dtype),
+            target if target._data.dtype == dtype else cast(target, dtype))
+
+
 def _regression(kind: str, input: Tensor, target: Tensor, reduction: str, beta: float,
                 weight: Optional[Tensor], weighted_mean: bool) -> Tensor:
     check_reduction(reduction)
     _broadcast_warning(input, target)
+    input, target = _common_float(input, target, kind)
     if weight is None:
         return ElementwiseLoss.apply(input, target, kind=kind, beta=float(beta), reduction=reduction)
     loss = ElementwiseLoss.apply(input, target, kind=kind, beta=float(beta))
@@ -195,6 +218,8 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=3)
+    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     loss = KlDiv.apply(input, target, log_target=log_target)
     if reduction == "batchmean":
         total = sum(loss)

@@ -3,9 +3,8 @@ kernels of ``tensorlib/kernels/reduction.py`` (where the maths, forward beside b
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 from .. import dtypes as _dtypes
+from .. import return_types
 from .._backend import xp
 from ..kernels._utils import normalize_dim, normalize_dims
 from ..kernels.reduction import (
@@ -34,7 +33,6 @@ __all__ = ["sum", "mean", "nansum", "prod", "var", "std", "var_mean", "std_mean"
            "any", "count_nonzero"]
 
 
-values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def _reduce_dtype(input: Tensor, dtype):
@@ -106,7 +104,8 @@ def _max_min(input, dim, keepdim, is_max: bool):
     values = MaxMinDim.apply(input, dim=dim, keepdim=keepdim, is_max=is_max)
     fn = xp.argmax if is_max else xp.argmin
     indices = fn(input._data, axis=dim, keepdims=keepdim) if input.ndim else xp.asarray(0)
-    return values_indices(values, Tensor._wrap(xp.asarray(indices, dtype=xp.int64)))
+    result_type = return_types.max if is_max else return_types.min
+    return result_type(values, Tensor._wrap(xp.asarray(indices, dtype=xp.int64)))
 
 
 def max(input, dim=None, keepdim: bool = False):
@@ -127,8 +126,8 @@ def amin(input, dim=(), keepdim: bool = False):
 
 
 def aminmax(input, *, dim=None, keepdim: bool = False):
-    return namedtuple("aminmax", ["min", "max"])(amin(input, dim if dim is not None else (), keepdim),
-                                                   amax(input, dim if dim is not None else (), keepdim))
+    return return_types.aminmax(amin(input, dim if dim is not None else (), keepdim),
+                                 amax(input, dim if dim is not None else (), keepdim))
 
 
 def argmax(input, dim=None, keepdim: bool = False):

@@ -10,7 +10,7 @@ from ..dtypes import to_numpy_dtype
 from ..kernels._utils import normalize_dim
 from ..kernels.shape import Cat, Expand, Flip, Permute, Repeat, Roll, Slice, Stack, View, _infer_shape, _shape_args
 from ..tensor import Tensor
-from ._utils import prepare
+from ._utils import prepare, strided_view
 from .indexing import index_select
 
 __all__ = ["reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "ravel", "squeeze", "unsqueeze",
@@ -20,26 +20,39 @@ __all__ = ["reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "
            "vstack", "split", "chunk", "tensor_split", "unbind", "atleast_1d", "atleast_2d"]
 
 
-def reshape(input, *shape):
+def _target_shape(input, shape) -> tuple:
     shape = _shape_args(shape)
     try:
-        target = _infer_shape(shape, input._data.size)
+        return _infer_shape(shape, input._data.size)
     except ValueError:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {input._data.size}") from None
+
+
+def reshape(input, *shape):
+    target = _target_shape(input, shape)
     if target == input._data.shape:
         return input
-    return View.apply(input, shape=target)
+    out = View.apply(input, shape=target)
+    return strided_view(out) if getattr(input, "_strided_view", False) else out
 
 
 def view(input, *shape):
-    """``view(*shape)`` (same as reshape here) or ``view(dtype)`` reinterpreting the bytes."""
+    """``view(*shape)``: reshape sharing memory, refused (RuntimeError) for a non-contiguous layout that no strides
+    can express, as in PyTorch; or ``view(dtype)`` reinterpreting the bytes."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
         return Tensor._wrap(input._data.view(to_numpy_dtype(shape[0])))
+    if getattr(input, "_strided_view", False):
+        try:
+            input._data.reshape(_target_shape(input, shape), copy=False)
+        except ValueError:
+            raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                               "dimension spans across two contiguous subspaces). Use .reshape(...) "
+                               "instead.") from None
     return reshape(input, *shape)
 
 
 def view_as(input, other):
-    return reshape(input, other.shape)
+    return view(input, other.shape)
 
 
 def reshape_as(input, other):
@@ -93,7 +106,7 @@ def permute(input, *dims):
     dims = tuple(normalize_dim(d, input.ndim) for d in dims)
     if dims == tuple(range(input.ndim)):
         return input
-    return Permute.apply(input, dims=dims)
+    return strided_view(Permute.apply(input, dims=dims))
 
 
 def transpose(input, dim0: int, dim1: int):
@@ -146,7 +159,7 @@ def expand(input, *sizes):
                                f"Tensor sizes: {list(shape)}")
     if target == tuple(shape):
         return input
-    return Expand.apply(input, shape=target)
+    return strided_view(Expand.apply(input, shape=target))
 
 
 def expand_as(input, other):
@@ -217,7 +230,7 @@ def narrow(input, dim: int, start: int, length: int):
     if start + length > input.shape[dim]:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({input.shape[dim]}).")
     index = (slice(None),) * dim + (slice(start, start + length),)
-    return Slice.apply(input, index=index)
+    return strided_view(Slice.apply(input, index=index))
 
 
 def select(input, dim: int, index: int):
@@ -226,7 +239,7 @@ def select(input, dim: int, index: int):
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
                          f"dimension {dim}")
-    return Slice.apply(input, index=(slice(None),) * dim + (index,))
+    return strided_view(Slice.apply(input, index=(slice(None),) * dim + (index,)))
 
 
 def _same_dtype(tensors):

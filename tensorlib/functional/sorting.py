@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
-
+from .. import return_types
 from .._backend import xp
 from ..kernels._utils import normalize_dim
 from ..tensor import Tensor
@@ -11,12 +10,6 @@ from .indexing import gather
 
 __all__ = ["argsort", "sort", "msort", "topk", "kthvalue", "unique", "unique_consecutive", "bincount",
            "searchsorted", "bucketize", "histc"]
-
-
-_sort_result = namedtuple("sort", ["values", "indices"])
-
-
-_topk_result = namedtuple("topk", ["values", "indices"])
 
 
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -33,9 +26,9 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
 
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     if input.ndim == 0:
-        return _sort_result(input, Tensor._wrap(xp.zeros((), xp.int64)))
+        return return_types.sort(input, Tensor._wrap(xp.zeros((), xp.int64)))
     indices = argsort(input, dim, descending)
-    return _sort_result(gather(input, normalize_dim(dim, input.ndim), indices), indices)
+    return return_types.sort(gather(input, normalize_dim(dim, input.ndim), indices), indices)
 
 
 def msort(input):
@@ -60,7 +53,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         indices = argsort(input, dim, descending=largest)._data
         indices = xp.take(indices, xp.arange(k), axis=dim)
     indices = Tensor._wrap(indices.astype(xp.int64))
-    return _topk_result(gather(input, dim, indices), indices)
+    return return_types.topk(gather(input, dim, indices), indices)
 
 
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
@@ -70,7 +63,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     i = indices.narrow(dim, k - 1, 1)
     if not keepdim:
         v, i = v.squeeze(dim), i.squeeze(dim)
-    return namedtuple("kthvalue", ["values", "indices"])(v, i)
+    return return_types.kthvalue(v, i)
 
 
 def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):

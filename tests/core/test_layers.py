@@ -18,7 +18,7 @@ PACKAGE_DIRS = {"tensorlib": REPO / "tensorlib", "tensorlib.vision": REPO / "vis
 
 LAYER_PREFIXES = [  # (module name or package prefix, layer); the longest match wins
     ("tensorlib._backend", 0), ("tensorlib.dtypes", 0), ("tensorlib.errors", 0), ("tensorlib._printing", 0),
-    ("tensorlib._atomic", 0), ("tensorlib._grad_mode", 0), ("tensorlib._graph", 0),
+    ("tensorlib._atomic", 0), ("tensorlib.return_types", 0), ("tensorlib._grad_mode", 0), ("tensorlib._graph", 0),
     ("tensorlib.tensor", 1),
     ("tensorlib.autograd", 2),
     ("tensorlib.kernels", 3),

@@ -92,7 +92,7 @@ def test_repr_matches_pytorch_format():
     assert repr(tl.tensor([1, 2])) == "tensor([1, 2])"
     assert repr(tl.tensor([1.0, 2.0], dtype=tl.float64)) == "tensor([1., 2.], dtype=tensorlib.float64)"
     assert repr(tl.tensor(3.0)) == "tensor(3.)"
-    assert repr(tl.tensor([True, False])) == "tensor([True, False])"
+    assert repr(tl.tensor([True, False])) == "tensor([ True, False])"
     assert repr(tl.tensor([[1.0, 2.0], [3.0, 4.0]])) == "tensor([[1., 2.],\n        [3., 4.]])"
 
 

@@ -328,9 +328,8 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        from ..._compat import CPU_ONLY_HINT
-
-        raise RuntimeError(f"tensorlib runs on the CPU only (tensorlib.cuda.is_available() is False): {CPU_ONLY_HINT}")
+        """Raises as ``Tensor.cuda`` does: tensorlib runs on the CPU only (the message says what to do)."""
+        _check_device("cuda")
 
     def type(self, dst_type) -> Module:
         return self._apply_to_tensors(lambda t: t.to(dst_type))
