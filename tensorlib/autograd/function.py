@@ -58,6 +58,11 @@ class AccumulateGrad(Node):
     def name(self) -> str:
         return "AccumulateGrad"
 
+    @property
+    def variable(self):
+        """The leaf tensor this node accumulates into (``None`` once it is gone)."""
+        return self.leaf_ref()
+
 
 class Function(Node):
     """Base class of differentiable operations (also the public ``tensorlib.autograd.Function``)."""
