@@ -49,6 +49,7 @@ class MPI:
     """What the ``mpi`` fixture hands a test."""
 
     scripts = SCRIPTS
+    mpirun = staticmethod(find_mpirun)
     run = staticmethod(run_mpi)
     script = staticmethod(mpirun_script)
 
