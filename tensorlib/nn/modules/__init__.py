@@ -15,4 +15,5 @@ from .padding import *
 from .pooling import *
 from .rnn import *
 from .sparse import *
+from .sync_batchnorm import *
 from .upsampling import *

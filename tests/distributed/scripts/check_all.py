@@ -149,7 +149,37 @@ def check_sampler_defaults_to_group():
     assert set(i for part in parts for i in part) == set(range(10))
 
 
+def check_sync_batchnorm_equals_full_batch():
+    tl.manual_seed(1)
+    reference = nn.Sequential(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3))
+    synced = nn.SyncBatchNorm.convert_sync_batchnorm(make_copy(reference))
+    assert isinstance(synced[1], nn.SyncBatchNorm)
+    ddp = DDP(synced)
+    rng = np.random.default_rng(11)
+    x = tl.from_numpy(rng.standard_normal((world * 3, 2, 4, 4)).astype(np.float32))
+    target = tl.from_numpy(rng.standard_normal((world * 3, 3, 4, 4)).astype(np.float32))
+    mine = slice(rank * 3, rank * 3 + 3)
+    x_mine = x[mine].clone().requires_grad_()
+    ((ddp(x_mine) - target[mine]) ** 2).mean().backward()
+    x_all = x.clone().requires_grad_()
+    ((reference(x_all) - target) ** 2).mean().backward()
+    # float32 sums in a different order: equal to a few ulps
+    np.testing.assert_allclose(x_mine.grad.numpy() / world, x_all.grad[mine].numpy(), rtol=1e-5, atol=1e-6)
+    for p, q in zip(ddp.module.parameters(), reference.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=2e-5)  # conv bias: ~0
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(ddp.module[1], name).numpy(), getattr(reference[1], name).numpy(),
+                                   atol=1e-6)
+
+
+def make_copy(module):
+    import copy
+
+    return copy.deepcopy(module)
+
+
 check_collectives()
+check_sync_batchnorm_equals_full_batch()
 check_ddp_equals_full_batch()
 check_no_sync_accumulates_full_batch_gradient()
 check_find_unused_parameters()
