@@ -72,7 +72,8 @@ class Reducer:
         self.next_to_start = 0
         self.globally_used: Optional[np.ndarray] = None
         self.used_work: Optional[Work] = None
-        self.exposed_wait_seconds = 0.0  # time the last backward spent waiting for communication
+        self.exposed_wait_seconds = 0.0  # time the last backward spent waiting for communication (and slower ranks)
+        self.overlapped_fraction = 0.0  # share of gradient bytes whose all-reduce finished before backward ended
         self.handles = [p.register_post_accumulate_grad_hook(self._hook_for(i)) for i, p in enumerate(self.params)]
 
     def prepare_for_backward(self, unused: Sequence[int] = (), find_unused: bool = False) -> None:
@@ -136,6 +137,8 @@ class Reducer:
             bucket.work.is_completed()
 
     def _finish(self, world_size: int) -> None:
+        done = sum(b.flat.nbytes for b in self.buckets[:-1] if b.work.is_completed())
+        self.overlapped_fraction = done / sum(b.flat.nbytes for b in self.buckets)
         start = time.perf_counter()
         for bucket in self.buckets:
             bucket.work.wait()
