@@ -9,7 +9,7 @@ import tensorlib as tl
 import tensorlib.distributed as dist
 from tensorlib.distributed import run as launcher
 from tensorlib.distributed._bootstrap import export_rank_variables
-from tensorlib.nn.parallel._reducer import assign_buckets
+from tensorlib.distributed.reducer import assign_buckets
 
 
 def test_collectives_before_init_say_so():

@@ -7,9 +7,9 @@ from typing import Iterator, List, Optional
 
 from ... import distributed as dist
 from ...autograd import is_grad_enabled
+from ...distributed.reducer import Reducer
 from ...tensor import Tensor
 from ..modules.module import Module
-from ._reducer import Reducer
 
 
 def _output_tensors(output) -> Iterator[Tensor]:

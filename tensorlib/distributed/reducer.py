@@ -15,9 +15,9 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from ...distributed.process_group import current
-from ...distributed.work import Work
-from ...tensor import Tensor
+from ..tensor import Tensor
+from .process_group import current
+from .work import Work
 
 _FIRST_BUCKET_BYTES = 1024 * 1024
 
