@@ -37,10 +37,12 @@ class _Bucket:
         return self.flat[self.offsets[k]:self.offsets[k + 1]]
 
 
-def assign_buckets(params: Sequence[Tensor], cap_bytes: int, first_cap_bytes: int = _FIRST_BUCKET_BYTES):
-    """Lists of parameter indices, one per bucket: reverse order, one dtype per bucket, capped in bytes."""
+def assign_buckets(params: Sequence[Tensor], cap_bytes: int, first_cap_bytes: int = _FIRST_BUCKET_BYTES,
+                   order: Optional[Sequence[int]] = None):
+    """Lists of parameter indices, one per bucket, filled in ``order`` (default: reverse registration order), one
+    dtype per bucket, each closed once it reaches its cap in bytes."""
     buckets, open_by_dtype = [], {}
-    for index in reversed(range(len(params))):
+    for index in reversed(range(len(params))) if order is None else order:
         dtype = params[index].detach().numpy().dtype
         cap = min(first_cap_bytes, cap_bytes) if not buckets else cap_bytes
         current_ = open_by_dtype.get(dtype)
@@ -59,14 +61,9 @@ class Reducer:
     def __init__(self, params: Sequence[Tensor], names: Sequence[str], bucket_cap_bytes: int):
         self.params = list(params)
         self.names = list(names)
-        self.buckets: List[_Bucket] = []
-        self.where = {}  # param index -> (bucket, position in bucket)
-        for indices in assign_buckets(self.params, bucket_cap_bytes):
-            bucket = _Bucket(indices, [self.params[i] for i in indices],
-                             self.params[indices[0]].detach().numpy().dtype)
-            for position, index in enumerate(indices):
-                self.where[index] = (bucket, position)
-            self.buckets.append(bucket)
+        self.bucket_cap_bytes = bucket_cap_bytes
+        self._build_buckets(assign_buckets(self.params, bucket_cap_bytes))
+        self.ready_order: Optional[List[int]] = []  # first backward's order of ready gradients; None once used
         self.armed = False
         self.arrived = np.zeros(len(self.params), dtype=bool)
         self.next_to_start = 0
@@ -75,6 +72,27 @@ class Reducer:
         self.exposed_wait_seconds = 0.0  # time the last backward spent waiting for communication (and slower ranks)
         self.overlapped_fraction = 0.0  # share of gradient bytes whose all-reduce finished before backward ended
         self.handles = [p.register_post_accumulate_grad_hook(self._hook_for(i)) for i, p in enumerate(self.params)]
+
+    def _build_buckets(self, assignment: List[List[int]]) -> None:
+        self.buckets: List[_Bucket] = []
+        self.where = {}  # param index -> (bucket, position in bucket)
+        for indices in assignment:
+            bucket = _Bucket(indices, [self.params[i] for i in indices],
+                             self.params[indices[0]].detach().numpy().dtype)
+            for position, index in enumerate(indices):
+                self.where[index] = (bucket, position)
+            self.buckets.append(bucket)
+
+    def _rebuild_buckets_in_ready_order(self) -> None:
+        """After the first backward, as PyTorch: bucket in the order gradients actually became ready (rank 0's
+        order, so every rank starts the same all-reduces in the same order), so early buckets fill early."""
+        from .collectives import broadcast_object_list
+
+        order = [self.ready_order]
+        broadcast_object_list(order, src=0)
+        self.ready_order = None
+        if sorted(order[0]) == list(range(len(self.params))):
+            self._build_buckets(assign_buckets(self.params, self.bucket_cap_bytes, order=order[0]))
 
     def prepare_for_backward(self, unused: Sequence[int] = (), find_unused: bool = False) -> None:
         """Arm the hooks for the next backward; ``unused`` parameter indices are marked ready right away."""
@@ -115,6 +133,8 @@ class Reducer:
                                "two gradients in one backward (a parameter used in two separate backward passes "
                                "needs no_sync() for the first, or one backward over the summed loss)")
         self.arrived[index] = True
+        if self.ready_order is not None:
+            self.ready_order.append(index)
         bucket.pending -= 1
         if bucket.pending:
             self._progress()
@@ -152,6 +172,8 @@ class Reducer:
                     self._write_grad(param, bucket.slot(position))
         self.armed = False
         self.used_work = None
+        if self.ready_order is not None:
+            self._rebuild_buckets_in_ready_order()
 
     @staticmethod
     def _write_grad(param: Tensor, averaged: np.ndarray) -> None:

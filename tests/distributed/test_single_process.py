@@ -57,6 +57,8 @@ def test_buckets_reverse_order_first_bucket_small_and_one_dtype_each():
     params = [tl.zeros(300_000), tl.zeros(10), tl.zeros(10, dtype=tl.float64), tl.zeros(300_000)]
     # reversed: 3 (1.2 MB closes the 1 MB first bucket), then 2 (float64 alone), 1 and 0 share a float32 bucket
     assert assign_buckets(params, cap_bytes=25 * 2**20) == [[3], [2], [1, 0]]
+    # rebuilt in the order gradients became ready in the first backward
+    assert assign_buckets(params, cap_bytes=25 * 2**20, order=[1, 3, 0, 2]) == [[1, 3], [0], [2]]
 
 
 def test_single_process_group_and_timeout():

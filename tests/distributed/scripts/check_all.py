@@ -86,6 +86,7 @@ def check_ddp_equals_full_batch():
         ref_opt.step()
     for p, q in zip(ddp.module.parameters(), reference.parameters()):
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=0, atol=1e-6)
+    assert ddp.reducer.ready_order is None  # buckets were rebuilt in ready order after the first step
 
 
 def check_no_sync_accumulates_full_batch_gradient():
