@@ -29,7 +29,8 @@ def evaluate(model, loader, metrics: tm.MetricCollection | None = None) -> tuple
         for images, labels in loader:
             outputs = model(images)
             if accuracy is None:
-                accuracy = tm.Accuracy(task="multiclass", num_classes=outputs.shape[1])
+                # one process sees the whole loader here: no reduction across data-parallel ranks
+                accuracy = tm.Accuracy(task="multiclass", num_classes=outputs.shape[1], sync_on_compute=False)
             accuracy.update(outputs, labels)
             if metrics is not None:
                 metrics.update(outputs, labels)

@@ -68,4 +68,9 @@ class AccumulateGrad(Node):
     def name(self) -> str:
         return "AccumulateGrad"
 
+    @property
+    def variable(self):
+        """The leaf tensor this node accumulates into (``None`` once it is gone)."""
+        return self.leaf_ref()
+
 

@@ -390,6 +390,17 @@ class Tensor:
         hooks[handle.id] = hook
         return handle
 
+    def register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(tensor)`` after backward has accumulated this leaf's ``.grad`` (PyTorch's name)."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
     def backward(self, gradient=None, retain_graph: Optional[bool] = None, create_graph: bool = False,
                  inputs=None) -> None:
         """Compute gradients of this tensor with respect to graph leaves (accumulated into ``.grad``)."""

@@ -30,7 +30,14 @@ CONTRACT = {
     "tensorlib.data": "Dataset IterableDataset TensorDataset ConcatDataset ChainDataset Subset random_split Sampler "
                       "SequentialSampler RandomSampler SubsetRandomSampler WeightedRandomSampler BatchSampler "
                       "default_collate default_convert DataLoader get_worker_info PadCollate pad_collate",
-    "tensorlib.utils.data": "DataLoader Dataset",
+    "tensorlib.utils.data": "DataLoader Dataset DistributedSampler",
+    "tensorlib.utils.data.distributed": "DistributedSampler",
+    "tensorlib.distributed": "init_process_group is_available is_initialized get_rank get_world_size "
+                             "destroy_process_group barrier broadcast all_reduce reduce all_gather all_gather_object "
+                             "broadcast_object_list ReduceOp",
+    "tensorlib.distributed.run": "main",
+    "tensorlib.nn.parallel": "DistributedDataParallel",
+    "tensorlib.nn.modules": "SyncBatchNorm",
     "tensorlib.vision.transforms": "Compose ToTensor PILToTensor ToPILImage ConvertImageDtype Normalize Resize "
                                    "CenterCrop RandomCrop RandomResizedCrop RandomHorizontalFlip RandomVerticalFlip "
                                    "RandomRotation RandomAffine ColorJitter Grayscale RandomGrayscale Pad Lambda "

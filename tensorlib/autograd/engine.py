@@ -183,3 +183,6 @@ def _accumulate_leaf(node, grad, rows=None) -> None:
         # in place, as PyTorch: a reference to .grad taken earlier sees the accumulated value
         leaf.grad._data += grad
         leaf.grad._row_support = None
+    post_hooks = leaf.__dict__.get("_post_accumulate_grad_hooks")
+    for hook in list(post_hooks.values()) if post_hooks else ():
+        hook(leaf)

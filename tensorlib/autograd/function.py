@@ -15,7 +15,6 @@ from ..tensor import Tensor
 
 _tracers: list = []  # active jit tracers; each gets (fn, inputs, output) for every op applied
 
-
 class Function(Node):
     """Base class of differentiable operations (also the public ``tensorlib.autograd.Function``)."""
 

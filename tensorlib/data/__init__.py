@@ -16,6 +16,7 @@ from .dataset import (
     TensorDataset,
     random_split,
 )
+from .distributed import DistributedSampler
 from .padding import PadCollate, PaddedBatch, pad_collate
 from .sampler import (
     BatchSampler,
@@ -30,5 +31,5 @@ __all__ = [
     "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "PadCollate",
     "PaddedBatch", "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset",
     "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler", "WorkerInfo", "default_collate",
-    "default_convert", "get_worker_info", "pad_collate", "random_split",
+    "default_convert", "DistributedSampler", "get_worker_info", "pad_collate", "random_split",
 ]

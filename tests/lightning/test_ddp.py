@@ -67,7 +67,8 @@ def test_ddp_two_processes_agree_and_rank_zero_writes(tmp_path):
     _distributed_or_skip()
     script = tmp_path / "ddp_run.py"
     script.write_text(SCRIPT)
-    done = subprocess.run(["mpirun", "--oversubscribe", "-n", "2", sys.executable, str(script), str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "tensorlib.distributed.run", "--nproc-per-node", "2", str(script),
+                           str(tmp_path)],
                           capture_output=True, text=True, timeout=300, cwd=str(__import__("pathlib").Path(
                               __file__).resolve().parents[2]))
     assert done.returncode == 0, done.stderr
