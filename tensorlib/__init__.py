@@ -62,6 +62,28 @@ from .functional.shape import (
 from .functional.sorting import (
     argsort, bincount, bucketize, histc, kthvalue, msort, searchsorted, sort, topk, unique, unique_consecutive,
 )
+from .functional.comparison import (
+    isin,
+)
+from .functional.elementwise import (
+    acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan, atan2, atanh, cosh,
+    deg2rad, hypot, logaddexp, nan_to_num, rad2deg, sinh,
+)
+from .functional.linalg import (
+    addmm, addmv, baddbmm, cdist, cross, tensordot, trace,
+)
+from .functional.linalg_decomp import (
+    cholesky, det, inverse, logdet, pinverse, qr, slogdet, svd,
+)
+from .functional.shape import (
+    diagonal,
+)
+from .functional.sorting import (
+    median, nanmedian,
+)
+from ._legacy_types import (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
+)
 from .serialization import (
     load, save,
 )
@@ -78,16 +100,6 @@ __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = ("nn", "optim", "data", "utils", "vision", "text", "datasets", "hub", "metrics", "lightning",
                     "distributed", "jit", "onnx")
-
-
-def FloatTensor(*args) -> Tensor:
-    """Legacy constructor ``torch.FloatTensor(data)`` / ``FloatTensor(2, 3)``: a float32 tensor."""
-    return Tensor(*args, dtype=float32)
-
-
-def LongTensor(*args) -> Tensor:
-    """Legacy constructor ``torch.LongTensor(data)``: an int64 tensor."""
-    return Tensor(*args, dtype=int64)
 
 
 def is_floating_point(input) -> bool:
@@ -137,3 +149,9 @@ __all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__versio
     "tril_indices", "triu", "triu_indices", "true_divide", "trunc", "uint8", "unbind", "unflatten", "unique",
     "unique_consecutive", "unsqueeze", "utils", "var", "var_mean", "vision", "vstack", "where", "zero_", "zeros",
     "zeros_like"]
+# linear algebra, inverse trig/hyperbolic, median, isin, nan_to_num, legacy tensor types
+__all__ += ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "HalfTensor", "IntTensor", "ShortTensor", "acos",
+    "acosh", "addmm", "addmv", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin",
+    "asinh", "atan", "atan2", "atanh", "baddbmm", "cdist", "cholesky", "cosh", "cross", "deg2rad", "det", "diagonal",
+    "hypot", "inverse", "isin", "logaddexp", "logdet", "median", "nan_to_num", "nanmedian", "pinverse", "qr",
+    "rad2deg", "sinh", "slogdet", "svd", "tensordot", "trace"]

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from .errors import LinAlgError
+from .functional.linalg import linalg_cross as cross
 from .functional.linalg import matmul
+from .functional.linalg_decomp import det, eigh, eigvalsh, inv, matrix_rank, pinv, solve, svdvals
+from .functional.linalg_decomp import linalg_cholesky as cholesky
+from .functional.linalg_decomp import linalg_qr as qr
+from .functional.linalg_decomp import linalg_slogdet as slogdet
+from .functional.linalg_decomp import linalg_svd as svd
 from .functional.reduction import norm as _norm
 
-__all__ = ["matmul", "matrix_norm", "norm", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cross", "det", "eigh", "eigvalsh", "inv", "matmul", "matrix_norm",
+           "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "vector_norm"]
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):

@@ -1,4 +1,4 @@
-"""Matrix products: matmul (1-D, 2-D, batched, broadcast), mm, bmm, dot, outer, einsum."""
+"""Matrix products: matmul (1-D, 2-D, batched, broadcast), mm, bmm, dot, outer, einsum, addmm; cross."""
 
 from __future__ import annotations
 
@@ -72,3 +72,47 @@ class Einsum(Function):
             partial = xp.transpose(partial, order) if partial.ndim else partial
             grads.append(xp.broadcast_to(partial.reshape(expand_shape), shape))
         return tuple(grads)
+
+
+class Addmm(Function):
+    """``beta * input + alpha * (mat1 @ mat2)``; also ``addmv`` (``mat2`` a vector) and ``baddbmm`` (batched)."""
+
+    def name(self) -> str:
+        return self.grad_name
+
+    def forward(self, x, mat1, mat2):
+        self.mat1, self.mat2 = mat1, mat2
+        product = xp.matmul(mat1, mat2)
+        if self.alpha != 1:
+            product = product * self.alpha
+        if self.beta == 0:  # PyTorch ignores input (even NaN/inf in it) when beta is 0
+            return product
+        return (x * self.beta if self.beta != 1 else x) + product
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        gx = (g * self.beta if self.beta != 1 else g) if need[0] else None
+        ga = gb = None
+        if self.alpha != 1:
+            g = g * self.alpha
+        if need[1]:
+            ga = xp.matmul(g, xp.swapaxes(self.mat2, -1, -2)) if self.mat2.ndim > 1 else xp.multiply.outer(g, self.mat2)
+        if need[2]:
+            gb = xp.matmul(xp.swapaxes(self.mat1, -1, -2), g)
+        return gx, ga, gb
+
+
+class Cross(Function):
+    """The cross product of 3-vectors along ``dim``."""
+
+    def name(self) -> str:
+        return "LinalgCrossBackward0"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return xp.cross(a, b, axis=self.dim)
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        return (xp.cross(self.b, g, axis=self.dim) if need[0] else None,
+                xp.cross(g, self.a, axis=self.dim) if need[1] else None)

@@ -134,3 +134,26 @@ def _infer_shape(shape, size) -> tuple:
     elif known != size:
         raise ValueError("bad shape")
     return shape
+
+
+class Diagonal(Function):
+    """The ``offset`` diagonal of the planes ``(dim1, dim2)``, moved to the last axis (a view, as PyTorch's)."""
+
+    saves_inputs = False
+
+    def forward(self, x):
+        self.in_shape, self.in_dtype = x.shape, x.dtype
+        return xp.diagonal(x, self.offset, self.dim1, self.dim2)
+
+    def backward(self, g):
+        grad = xp.zeros(self.in_shape, dtype=g.dtype)
+        # a writable view of the same diagonal (xp.diagonal's view is read-only)
+        plane = xp.moveaxis(grad, (self.dim1, self.dim2), (-2, -1))
+        rows, cols = plane.shape[-2:]
+        start = (0, self.offset) if self.offset >= 0 else (-self.offset, 0)
+        n = g.shape[-1]
+        r = xp.arange(n) + start[0]
+        c = xp.arange(n) + start[1]
+        if n and r[-1] < rows and c[-1] < cols:
+            plane[..., r, c] = g
+        return grad
