@@ -6,6 +6,7 @@ re-exported by ``tensorlib.linalg`` under their PyTorch names; ``__all__`` here 
 
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 
 from .._backend import xp
@@ -188,6 +189,9 @@ def slogdet(input):
 
 def cholesky(input, upper: bool = False):
     """Legacy ``torch.cholesky`` (``upper`` may be positional)."""
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
+                  "PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = torch.linalg.cholesky(A)",
+                  UserWarning, stacklevel=2)
     return linalg_cholesky(input, upper=upper)
 
 
@@ -206,6 +210,10 @@ def svd(input, some: bool = True, compute_uv: bool = True):
 
 def qr(input, some: bool = True):
     """Legacy ``torch.qr``: reduced (``some=True``) or complete QR."""
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+                  "release.\nThe boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = "
+                  "torch.qr(A, some)\nshould be replaced with\nQ, R = torch.linalg.qr(A, 'reduced' if some else "
+                  "'complete')", UserWarning, stacklevel=2)
     Q, R = linalg_qr(input, "reduced" if some else "complete")
     return qr_result(Q, R)
 

@@ -206,7 +206,8 @@ class EighPart(Function):
         if self.part == "L":
             return (v * g[..., None, :]) @ _mT(v)
         inner = (_mT(v) @ g) * _offdiag_inverse_gaps(self.values)
-        return v @ inner @ _mT(v)
+        grad = v @ inner @ _mT(v)
+        return 0.5 * (grad + _mT(grad))  # the symmetric part, as PyTorch returns
 
 
 class QrPart(Function):
