@@ -8,9 +8,8 @@ import warnings
 from .._backend import xp
 from ..dtypes import cpp_name, from_numpy_dtype, result_dtype
 from ..kernels._utils import normalize_dim
-from ..kernels.linalg import Addmm, Cross, Einsum, Mm
+from ..kernels.linalg import Addmm, Cdist, Cross, Einsum, Mm
 from ..tensor import Tensor
-from .reduction import norm as _norm
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "einsum", "addmm", "addmv", "baddbmm",
            "tensordot", "cross", "trace", "cdist"]
@@ -206,9 +205,15 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
                            != "f" else f"cdist only supports floating-point dtypes, X2 got: {x2.dtype}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
-    diff = (x1.unsqueeze(-2) - x2.unsqueeze(-3)).abs()
+    if x1.dtype != x2.dtype:
+        raise RuntimeError(f"cdist: X1 and X2 must have the same dtype, but got {x1.dtype} and {x2.dtype}")
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+    if compute_mode not in modes:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     if p == 2:
-        return _norm(diff, 2, dim=-1)
+        use_mm = compute_mode == modes[1] or (compute_mode == modes[0] and (x1.shape[-2] > 25 or x2.shape[-2] > 25))
+        return Cdist.apply(x1, x2, use_mm=use_mm)
+    diff = (x1.unsqueeze(-2) - x2.unsqueeze(-3)).abs()
     if p == float("inf"):
         return diff.amax(dim=-1)
     if p == 0:

@@ -116,3 +116,33 @@ class Cross(Function):
         need = self.needs_input_grad
         return (xp.cross(self.b, g, axis=self.dim) if need[0] else None,
                 xp.cross(g, self.a, axis=self.dim) if need[1] else None)
+
+
+class Cdist(Function):
+    """Euclidean distances between the rows of ``x1`` (*, P, M) and ``x2`` (*, R, M): (*, P, R).
+
+    ``use_mm`` computes ``|a|^2 + |b|^2 - 2 a.b`` with one matrix product (fast, PyTorch's choice for more than
+    25 rows) instead of the exact pairwise differences. The gradient at a zero distance is 0, as PyTorch's."""
+
+    def name(self) -> str:
+        return "CdistBackward0"
+
+    def forward(self, x1, x2):
+        self.x1, self.x2 = x1, x2
+        if self.use_mm:
+            squared = (x1 * x1).sum(-1)[..., :, None] + (x2 * x2).sum(-1)[..., None, :] \
+                - 2 * xp.matmul(x1, xp.swapaxes(x2, -1, -2))
+            self.out = xp.sqrt(xp.maximum(squared, 0))
+        else:
+            diff = x1[..., :, None, :] - x2[..., None, :, :]
+            self.out = xp.sqrt((diff * diff).sum(-1))
+        return self.out
+
+    def backward(self, g):
+        zero = self.out == 0
+        weight = xp.where(zero, 0, g / xp.where(zero, 1, self.out))  # d out / d diff = diff / out
+        need = self.needs_input_grad
+        g1 = self.x1 * weight.sum(-1)[..., None] - xp.matmul(weight, self.x2) if need[0] else None
+        g2 = self.x2 * weight.sum(-2)[..., None] - xp.matmul(xp.swapaxes(weight, -1, -2), self.x1) \
+            if need[1] else None
+        return g1, g2

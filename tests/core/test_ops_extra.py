@@ -78,6 +78,12 @@ def test_cdist_gradcheck_and_zero_distance_subgradient():
     x1, x2 = _f64(2, 4, 3), _f64(2, 5, 3, seed=1)
     for p in (1.0, 2.0, 3.0, float("inf")):
         assert gradcheck(lambda a, b, p=p: tl.cdist(a, b, p=p), (x1, x2))
+    for mode in ("use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
+        assert gradcheck(lambda a, b, mode=mode: tl.cdist(a, b, compute_mode=mode), (x1, x2))
+    big1, big2 = _f64(30, 3, seed=2), _f64(2, 1, 3, seed=3)  # > 25 rows: the matrix-product path, broadcast batch
+    np.testing.assert_allclose(tl.cdist(big1, big2).detach().numpy(),
+                               tl.cdist(big1, big2, compute_mode="donot_use_mm_for_euclid_dist").detach().numpy())
+    assert gradcheck(tl.cdist, (big1, big2))
     same = tl.tensor([[1.0, 2.0]], dtype=tl.float64, requires_grad=True)
     tl.cdist(same, same.detach()).sum().backward()
     assert same.grad.tolist() == [[0.0, 0.0]]
@@ -182,6 +188,7 @@ TORCH_CASES = [
     ("trace", lambda m, x: m.trace(x), [MATRIX]),
     ("cdist", lambda m, a, b: m.cdist(a, b), [MATRIX, MATRIX[::-1].copy()]),
     ("cdist_p1_batched", lambda m, a, b: m.cdist(a, b, p=1), [MATRIX[None], MATRIX[None, :2]]),
+    ("cdist_mm", lambda m, a, b: m.cdist(a, b, compute_mode="use_mm_for_euclid_dist"), [MATRIX, MATRIX[:2] + 1]),
     ("cdist_p_half", lambda m, a, b: m.cdist(a, b, p=0.5), [MATRIX, MATRIX[:1] + 1]),
     ("isin", lambda m, a, b: m.isin(a, b), [np.array([1, 2, 3, 4]), np.array([2, 4, 9])]),
     ("isin_invert_scalar", lambda m, a: m.isin(a, 2, invert=True), [np.array([[1, 2], [2, 3]])]),
@@ -235,6 +242,8 @@ ERROR_CASES = [
     ("diagonal_same_dims", lambda m: m.ones(2, 2).diagonal(0, 1, 1)),
     ("cdist_columns", lambda m: m.cdist(m.ones(2, 3), m.ones(2, 4))),
     ("cdist_int", lambda m: m.cdist(m.ones(2, 3, dtype=m.int64), m.ones(2, 3, dtype=m.int64))),
+    ("cdist_mode", lambda m: m.cdist(m.ones(2, 3), m.ones(2, 3), compute_mode="fast")),
+    ("cdist_dtypes", lambda m: m.cdist(m.ones(2, 3), m.ones(2, 3, dtype=m.float64))),
     ("median_empty_dim", lambda m: m.median(m.ones(2, 0), 1)),
     ("median_dim_range", lambda m: m.median(m.ones(2, 3), 2)),
     ("hypot_int", lambda m: m.hypot(m.tensor([1]), m.tensor([2]))),
