@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from . import _out
 from .errors import LinAlgError
-from .functional.linalg import linalg_cross as cross
+from .functional import linalg as _products
+from .functional import linalg_decomp as _decomp
 from .functional.linalg import matmul
-from .functional.linalg_decomp import det, eigh, eigvalsh, inv, matrix_rank, pinv, solve, svdvals
-from .functional.linalg_decomp import linalg_cholesky as cholesky
-from .functional.linalg_decomp import linalg_qr as qr
-from .functional.linalg_decomp import linalg_slogdet as slogdet
-from .functional.linalg_decomp import linalg_svd as svd
 from .functional.reduction import norm as _norm
 
 __all__ = ["LinAlgError", "cholesky", "cross", "det", "eigh", "eigvalsh", "inv", "matmul", "matrix_norm",
            "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "vector_norm"]
+
+# the decompositions and solvers take out= as PyTorch's (a tuple of tensors for several results)
+cholesky = _out.supports_out(_decomp.linalg_cholesky)
+cross = _out.supports_out(_products.linalg_cross)
+det = _out.supports_out(_decomp.det)
+eigh = _out.supports_out(_decomp.eigh)
+eigvalsh = _out.supports_out(_decomp.eigvalsh)
+inv = _out.supports_out(_decomp.inv)
+matrix_rank = _out.supports_out(_decomp.matrix_rank)
+pinv = _out.supports_out(_decomp.pinv)
+qr = _out.supports_out(_decomp.linalg_qr)
+slogdet = _out.supports_out(_decomp.linalg_slogdet)
+solve = _out.supports_out(_decomp.solve)
+svd = _out.supports_out(_decomp.linalg_svd)
+svdvals = _out.supports_out(_decomp.svdvals)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):

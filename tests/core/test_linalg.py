@@ -108,6 +108,11 @@ def test_out_writes_decompositions_into_given_tensors():
     sign, logabsdet = tl.empty(()), tl.empty(())
     tl.slogdet(a, out=(sign, logabsdet))
     assert sign.item() == 1.0 and logabsdet.item() == pytest.approx(np.log(8.0))
+    U, S, Vh = tl.empty(0), tl.empty(0), tl.empty(0)
+    result = tl.linalg.svd(a, out=(U, S, Vh))
+    assert result.S is S and S.tolist() == [4.0, 2.0] and U.shape == (2, 2)
+    with pytest.raises(RuntimeError, match="out="):
+        tl.linalg.inv(a.requires_grad_(), out=out)
 
 
 def test_matrix_rank_and_errors():

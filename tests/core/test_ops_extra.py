@@ -144,6 +144,8 @@ def test_out_writes_into_the_given_tensor():
     values, indices = tl.empty(2), tl.empty(2, dtype=tl.int64)
     tl.median(tl.tensor([[1.0, 3.0, 2.0], [6.0, 5.0, 4.0]]), 1, out=(values, indices))
     assert values.tolist() == [2.0, 5.0] and indices.tolist() == [2, 1]
+    found = tl.empty(3, dtype=tl.bool)
+    assert tl.isin(tl.tensor([1, 2, 3]), 2, out=found) is found and found.tolist() == [False, True, False]
 
 
 # ---------------------------------------------------------------------------------------------- against PyTorch
