@@ -135,14 +135,14 @@ _nanmedian_result = namedtuple("nanmedian", ["values", "indices"])
 
 def _median_indices(data, dim: int, skip_nan: bool):
     """Index along ``dim`` of the lower median (NaN rows: the first NaN, unless ``skip_nan``), keepdim shape."""
-    order = xp.argsort(data, axis=dim, kind="stable")  # NaN sorts last
     nan = xp.isnan(data) if data.dtype.kind == "f" else xp.zeros(data.shape, dtype=bool)
-    if skip_nan:
+    if skip_nan:  # a different rank per row: a full sort (NaN sorts last)
+        order = xp.argsort(data, axis=dim, kind="stable")
         valid = data.shape[dim] - nan.sum(axis=dim, keepdims=True)
-        k = xp.maximum(valid - 1, 0) // 2
-    else:
-        k = xp.full(order.shape[:dim] + (1,) + order.shape[dim + 1:], (data.shape[dim] - 1) // 2)
-    index = xp.take_along_axis(order, k, axis=dim)
+        index = xp.take_along_axis(order, xp.maximum(valid - 1, 0) // 2, axis=dim)
+    else:  # one rank for all rows: selection, O(n) per row
+        k = (data.shape[dim] - 1) // 2
+        index = xp.take(xp.argpartition(data, k, axis=dim), [k], axis=dim)
     if not skip_nan and nan.any():
         has_nan = nan.any(axis=dim, keepdims=True)
         index = xp.where(has_nan, xp.argmax(nan, axis=dim, keepdims=True), index)
