@@ -211,32 +211,46 @@ class EighPart(Function):
 
 
 class QrPart(Function):
-    """``Q`` or ``R`` of ``linalg.qr`` (``part``); differentiable for ``m >= n`` as PyTorch's formula."""
-
-    saves_inputs = False
+    """``Q`` or ``R`` of ``linalg.qr`` (``part``); ``cache`` holds the shared factorisation. Differentiable as
+    PyTorch's: not for ``mode='complete'`` with more rows than columns."""
 
     def name(self) -> str:
         return "LinalgQrBackward0"
 
     def forward(self, x):
-        self.m, self.n = x.shape[-2:]
+        self.x = x
         self.q, self.r = self.cache.get(x, lambda a: _qr(a, self.mode))
         return self.q if self.part == "Q" else self.r
 
     def backward(self, g):
-        if self.m < self.n or (self.mode == "complete" and self.m > self.n):
-            raise NotImplementedError("The derivative of linalg.qr is only implemented for inputs with at least as "
-                                      "many rows as columns, and not for mode='complete' with more rows than "
-                                      "columns (as PyTorch)")
-        q, r = self.q, self.r
-        if self.part == "R":
-            inner = xp.triu(g @ _mT(r))
-            grad = q @ _syminvadj(inner)
-        else:
-            inner = xp.triu(-(_mT(q) @ g))
-            grad = q @ _syminvadj(inner) + g
-        # grad @ R^-T, solved rather than inverted
-        return _mT(xp.linalg.solve(r, _mT(grad)))
+        m, n = self.x.shape[-2:]
+        if self.mode == "r" or (self.mode == "complete" and m > n):
+            raise NotImplementedError("The derivative of linalg.qr depends on Q, which is not computed when mode='r', "
+                                      "and is not defined for mode='complete' with more rows than columns (as "
+                                      "PyTorch). Use mode='reduced'.")
+        gq, gr = (g, None) if self.part == "Q" else (None, g)
+        if m >= n:
+            return _qr_backward_tall(self.q, self.r, gq, gr)
+        # A = Q [R1 | R2] = [X | Y]: X = Q R1 is a square QR and Y = Q R2 (PyTorch's reduction)
+        if gr is None:
+            return xp.concatenate([_qr_backward_tall(self.q, self.r[..., :m], gq, None),
+                                   xp.zeros(self.x.shape[:-1] + (n - m,), dtype=g.dtype)], axis=-1)
+        g_r2 = gr[..., m:]
+        gx = _qr_backward_tall(self.q, self.r[..., :m], self.x[..., m:] @ _mT(g_r2), gr[..., :m])
+        return xp.concatenate([gx, self.q @ g_r2], axis=-1)
+
+
+def _qr_backward_tall(q, r, gq, gr):
+    """PyTorch's QR backward for ``m >= n``: ``gA = (gQ + Q syminvadj(triu(gR R^T - Q^T gQ))) R^-T``."""
+    inner = xp.zeros(r.shape[:-2] + (r.shape[-1], r.shape[-1]), dtype=r.dtype)
+    if gr is not None:
+        inner = inner + gr @ _mT(r)
+    if gq is not None:
+        inner = inner - _mT(q) @ gq
+    grad = q @ _syminvadj(xp.triu(inner))
+    if gq is not None:
+        grad = grad + gq
+    return _mT(xp.linalg.solve(r, _mT(grad)))  # grad @ R^-T, solved rather than inverted
 
 
 def _syminvadj(a):

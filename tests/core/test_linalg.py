@@ -69,11 +69,19 @@ def test_eigh_gradcheck():
     assert gradcheck(lambda t: tl.linalg.eigvalsh(_sym(t), UPLO="U"), (x,))
 
 
-@pytest.mark.parametrize("shape", [(3, 3), (5, 3), (2, 4, 2)])
+@pytest.mark.parametrize("shape", [(3, 3), (5, 3), (2, 4, 2), (2, 5), (2, 3, 4)])
 def test_qr_gradcheck(shape):
     x = _f64(*shape)
     assert gradcheck(lambda t: tl.linalg.qr(t).Q, (x,))
     assert gradcheck(lambda t: tl.linalg.qr(t).R, (x,))
+    if x.shape[-2] <= x.shape[-1]:  # complete is differentiable where it equals reduced
+        assert gradcheck(lambda t: tl.linalg.qr(t, mode="complete").Q, (x,))
+
+
+def test_qr_backward_refused_where_pytorch_refuses():
+    x = _f64(4, 2)
+    with pytest.raises(NotImplementedError, match="mode='complete'"):
+        tl.linalg.qr(x, mode="complete").Q.sum().backward()
 
 
 def test_decompositions_reconstruct_their_input():
@@ -192,6 +200,7 @@ GRAD_CASES = [
     ("svd_wide", lambda m, a: (m.linalg.svd(a.mT, full_matrices=False).U ** 4).sum()
      + (m.linalg.svd(a.mT, full_matrices=False).Vh ** 2 * 2).sum(), TALL),
     ("qr", lambda m, a: (m.linalg.qr(a).Q ** 3).sum() + (m.linalg.qr(a).R ** 2 * 0.5).sum(), TALL),
+    ("qr_wide", lambda m, a: (m.linalg.qr(a.mT).Q ** 3).sum() + (m.linalg.qr(a.mT).R ** 2 * 0.5).sum(), TALL),
     ("eigh", lambda m, a: (m.linalg.eigh(a + a.mT).eigenvectors ** 4).sum()
      + m.linalg.eigvalsh(a + a.mT).pow(3).sum(), SQUARE),
     ("eigh_raw_input", lambda m, a: (m.linalg.eigh(a).eigenvectors ** 4).sum() + m.linalg.eigh(a)[0].sum(), SPD),
