@@ -224,10 +224,11 @@ class QrPart(Function):
 
     def backward(self, g):
         m, n = self.x.shape[-2:]
-        if self.mode == "r" or (self.mode == "complete" and m > n):
-            raise NotImplementedError("The derivative of linalg.qr depends on Q, which is not computed when mode='r', "
-                                      "and is not defined for mode='complete' with more rows than columns (as "
-                                      "PyTorch). Use mode='reduced'.")
+        if self.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please "
+                               "use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.")
+        if self.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
         gq, gr = (g, None) if self.part == "Q" else (None, g)
         if m >= n:
             return _qr_backward_tall(self.q, self.r, gq, gr)

@@ -80,8 +80,10 @@ def test_qr_gradcheck(shape):
 
 def test_qr_backward_refused_where_pytorch_refuses():
     x = _f64(4, 2)
-    with pytest.raises(NotImplementedError, match="mode='complete'"):
+    with pytest.raises(RuntimeError, match="mode='complete'"):
         tl.linalg.qr(x, mode="complete").Q.sum().backward()
+    with pytest.raises(RuntimeError, match="mode='r'"):
+        tl.linalg.qr(x, mode="r").R.sum().backward()
 
 
 def test_decompositions_reconstruct_their_input():
