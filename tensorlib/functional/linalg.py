@@ -6,7 +6,7 @@ from __future__ import annotations
 import warnings
 
 from .._backend import xp
-from ..dtypes import cpp_name, from_numpy_dtype, result_dtype
+from ..dtypes import cpp_name
 from ..kernels._utils import normalize_dim
 from ..kernels.linalg import Addmm, Cdist, Cross, Einsum, Mm
 from ..tensor import Tensor
@@ -179,8 +179,8 @@ def linalg_cross(input, other, *, dim: int = -1):
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[dim]} and "
                            f"{other.shape[dim]}")
     if input.dtype != other.dtype:
-        target = result_dtype(input._data.dtype, other._data.dtype)
-        input, other = input.to(from_numpy_dtype(target)), other.to(from_numpy_dtype(target))
+        raise RuntimeError(f"linalg.cross: expected both inputs to have the same dtype, but got {input.dtype} and "
+                           f"{other.dtype}. Convert one, e.g. `a.to(b.dtype)`.")
     return Cross.apply(input, other, dim=dim)
 
 

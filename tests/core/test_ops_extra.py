@@ -9,6 +9,9 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tensorlib as tl
 from tensorlib.autograd import gradcheck
@@ -184,6 +187,7 @@ TORCH_CASES = [
     ("tensordot_lists", lambda m, a, b: m.tensordot(a, b, dims=([1], [1])), [MATRIX, MATRIX]),
     ("tensordot_zero", lambda m, a, b: m.tensordot(a, b, dims=0), [MATRIX[0], MATRIX[1]]),
     ("cross", lambda m, a, b: m.cross(a, b, dim=0), [MATRIX[:, :2].copy(), MATRIX[:, 2:].copy()]),
+    ("cross_int", lambda m, a, b: m.linalg.cross(a, b), [np.array([1, 0, 0]), np.array([0, 1, 0])]),
     ("linalg_cross_broadcast", lambda m, a, b: m.linalg.cross(a, b), [MATRIX[:, :3].copy(), MATRIX[:1, 1:].copy()]),
     ("diagonal", lambda m, x: x.diagonal(1) + m.diagonal(x, -1)[:2].sum(), [MATRIX]),
     ("diagonal_3d", lambda m, x: m.diagonal(x.reshape(2, 2, 3), 1, 2, 0), [MATRIX]),
@@ -237,6 +241,8 @@ def test_gradients_match_torch(name, fn):
 ERROR_CASES = [
     ("cross_no_size_3", lambda m: m.cross(m.ones(2, 4), m.ones(2, 4))),
     ("linalg_cross_wrong_size", lambda m: m.linalg.cross(m.ones(2, 4), m.ones(2, 4))),
+    ("cross_dtypes", lambda m: m.linalg.cross(m.ones(3), m.ones(3, dtype=m.float64))),
+    ("cross_ndim", lambda m: m.linalg.cross(m.ones(2, 3), m.ones(3))),
     ("trace_3d", lambda m: m.trace(m.ones(2, 3, 3))),
     ("addmm_shapes", lambda m: m.addmm(m.ones(2, 2), m.ones(2, 3), m.ones(2, 3))),
     ("addmm_dtype", lambda m: m.addmm(m.ones(2, 2, dtype=m.float64), m.ones(2, 2), m.ones(2, 2))),
@@ -270,3 +276,29 @@ def test_cross_without_dim_warns_as_torch():
     with pytest.warns(UserWarning, match="without specifying the dim"):
         out = tl.cross(tl.tensor([[1.0, 0, 0]]), tl.tensor([[0.0, 1, 0]]))
     assert out.tolist() == [[0.0, 0.0, 1.0]]
+
+
+# ---------------------------------------------------------------------------------------------- properties
+@settings(max_examples=30, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=5), data=st.data())
+def test_median_over_any_dim_is_the_lower_middle_of_the_sorted_values(shape, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = np.random.default_rng(len(shape)).permutation(np.prod(shape)).reshape(shape).astype(np.float64)
+    values, indices = tl.median(tl.from_numpy(x), dim)
+    expected = np.take(np.sort(x, axis=dim), (x.shape[dim] - 1) // 2, axis=dim)
+    np.testing.assert_array_equal(values.numpy(), expected)
+    np.testing.assert_array_equal(np.take_along_axis(x, np.expand_dims(indices.numpy(), dim), dim).squeeze(dim),
+                                  expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=2, max_dims=4, max_side=4), data=st.data())
+def test_diagonal_and_its_gradient_for_any_planes(shape, data):
+    ndim = len(shape)
+    dim1, dim2 = data.draw(st.lists(st.integers(0, ndim - 1), min_size=2, max_size=2, unique=True))
+    offset = data.draw(st.integers(-4, 4))
+    x = np.random.default_rng(0).standard_normal(shape)
+    t = tl.tensor(x, dtype=tl.float64, requires_grad=True)
+    np.testing.assert_array_equal(t.diagonal(offset, dim1, dim2).detach().numpy(),
+                                  np.diagonal(x, offset, dim1, dim2))
+    assert gradcheck(lambda a: a.diagonal(offset, dim1, dim2), (t,))
