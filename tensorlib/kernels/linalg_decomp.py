@@ -4,7 +4,8 @@ Batched over leading dims (``(*, m, n)``), real floating point. Backward formula
 matrix-calculus ones; svd/eigh assume distinct singular values/eigenvalues, as PyTorch's do).
 A decomposition with several outputs is one kernel per output (``part``), each giving its own term of the
 input's gradient (the terms are linear in the output gradients, so the engine's sum is the full gradient);
-the parts of one call share the factorisation through ``cache`` instead of factoring once per part.
+the parts of one call share the factorisation through ``cache`` instead of factoring once per part (each
+output is a copy, so an in-place change to one cannot corrupt another's backward).
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ class DecompositionCache:
 
 
 class Inv(Function):
+
     saves_inputs = False
+    saves_output = True  # backward reads the inverse
 
     def name(self) -> str:
         return "LinalgInvExBackward0"
@@ -77,8 +80,6 @@ class Det(Function):
 class Logabsdet(Function):
     """The ``logabsdet`` output of ``slogdet``; its ``sign`` output has no gradient."""
 
-    saves_inputs = False
-
     def name(self) -> str:
         return "LinalgSlogdetBackward0"
 
@@ -93,6 +94,8 @@ class Logabsdet(Function):
 
 class Solve(Function):
     """``X`` with ``A @ X = B``; ``vector`` when ``B`` is a (batch of) vector(s)."""
+
+    saves_output = True  # backward reads the solution
 
     def name(self) -> str:
         return "LinalgSolveExBackward0"
@@ -114,7 +117,9 @@ class Solve(Function):
 
 
 class Cholesky(Function):
+
     saves_inputs = False
+    saves_output = True  # backward reads the factor
 
     def name(self) -> str:
         return "LinalgCholeskyExBackward0"
@@ -153,7 +158,7 @@ def _offdiag_inverse_gaps(values):
 class SvdPart(Function):
     """One of ``U``, ``S``, ``Vh`` of ``linalg.svd`` (``part``); ``cache`` holds the shared factorisation."""
 
-    saves_inputs = False
+    saves_inputs = False  # backward reads the factorisation only, kept private (the outputs are copies)
 
     def name(self) -> str:
         return "LinalgSvdBackward0"
@@ -161,7 +166,7 @@ class SvdPart(Function):
     def forward(self, x):
         self.m, self.n = x.shape[-2:]
         self.u, self.s, self.vh = self.cache.get(x, lambda a: xp.linalg.svd(a, full_matrices=self.full_matrices))
-        return {"U": self.u, "S": self.s, "Vh": self.vh}[self.part]
+        return {"U": self.u, "S": self.s, "Vh": self.vh}[self.part].copy()
 
     def backward(self, g):
         m, n = self.m, self.n
@@ -192,14 +197,14 @@ class SvdPart(Function):
 class EighPart(Function):
     """``eigenvalues`` (``part='L'``) or ``eigenvectors`` (``part='V'``) of a symmetric matrix."""
 
-    saves_inputs = False
+    saves_inputs = False  # backward reads the factorisation only, kept private (the outputs are copies)
 
     def name(self) -> str:
         return "LinalgEighBackward0"
 
     def forward(self, x):
         self.values, self.vectors = self.cache.get(x, lambda a: xp.linalg.eigh(a, UPLO=self.uplo))
-        return self.values if self.part == "L" else self.vectors
+        return (self.values if self.part == "L" else self.vectors).copy()
 
     def backward(self, g):
         v = self.vectors
@@ -220,7 +225,7 @@ class QrPart(Function):
     def forward(self, x):
         self.x = x
         self.q, self.r = self.cache.get(x, lambda a: _qr(a, self.mode))
-        return self.q if self.part == "Q" else self.r
+        return (self.q if self.part == "Q" else self.r).copy()
 
     def backward(self, g):
         m, n = self.x.shape[-2:]
