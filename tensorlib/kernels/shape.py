@@ -137,23 +137,24 @@ def _infer_shape(shape, size) -> tuple:
 
 
 class Diagonal(Function):
-    """The ``offset`` diagonal of the planes ``(dim1, dim2)``, moved to the last axis (a view, as PyTorch's)."""
+    """The ``offset`` diagonal of the planes ``(dim1, dim2)``, moved to the last axis: a writable view, as
+    PyTorch's (``x.diagonal().fill_(1)`` sets the diagonal of ``x``)."""
 
     saves_inputs = False
 
     def forward(self, x):
-        self.in_shape, self.in_dtype = x.shape, x.dtype
-        return xp.diagonal(x, self.offset, self.dim1, self.dim2)
+        self.in_shape = x.shape
+        return _diagonal_view(x, self.offset, self.dim1, self.dim2)
 
     def backward(self, g):
         grad = xp.zeros(self.in_shape, dtype=g.dtype)
-        # a writable view of the same diagonal (xp.diagonal's view is read-only)
-        plane = xp.moveaxis(grad, (self.dim1, self.dim2), (-2, -1))
-        rows, cols = plane.shape[-2:]
-        start = (0, self.offset) if self.offset >= 0 else (-self.offset, 0)
-        n = g.shape[-1]
-        r = xp.arange(n) + start[0]
-        c = xp.arange(n) + start[1]
-        if n and r[-1] < rows and c[-1] < cols:
-            plane[..., r, c] = g
+        _diagonal_view(grad, self.offset, self.dim1, self.dim2)[...] = g
         return grad
+
+
+def _diagonal_view(x, offset: int, dim1: int, dim2: int):
+    plane = xp.moveaxis(x, (dim1, dim2), (-2, -1))
+    corner = plane[..., max(-offset, 0):, max(offset, 0):]  # the diagonal starts at this corner's (0, 0)
+    n = min(corner.shape[-2:])
+    return xp.lib.stride_tricks.as_strided(corner, shape=corner.shape[:-2] + (n,),
+                                           strides=corner.strides[:-2] + (corner.strides[-2] + corner.strides[-1],))

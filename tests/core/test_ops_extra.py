@@ -302,3 +302,14 @@ def test_diagonal_and_its_gradient_for_any_planes(shape, data):
     np.testing.assert_array_equal(t.diagonal(offset, dim1, dim2).detach().numpy(),
                                   np.diagonal(x, offset, dim1, dim2))
     assert gradcheck(lambda a: a.diagonal(offset, dim1, dim2), (t,))
+
+
+def test_diagonal_is_a_writable_view_as_in_pytorch():
+    x = tl.zeros(2, 3, 4)
+    x.diagonal(1, 2, 1).fill_(5.0)
+    expected = np.zeros((2, 3, 4))
+    expected[:, [1, 2], [0, 1]] = 5.0
+    np.testing.assert_array_equal(x.numpy(), expected)
+    eye = tl.zeros(3, 3)
+    eye.diagonal().fill_(1.0)
+    assert eye.tolist() == tl.eye(3).tolist()
