@@ -380,7 +380,8 @@ class Round(NoGradOp):
 class Asin(Function):
     def forward(self, x):
         self.x = x
-        return xp.arcsin(x)
+        with xp.errstate(invalid="ignore", divide="ignore"):  # NaN/inf outside the domain, silently
+            return xp.arcsin(x)
 
     def backward(self, g):
         return g / xp.sqrt(1 - self.x * self.x)
@@ -389,7 +390,8 @@ class Asin(Function):
 class Acos(Function):
     def forward(self, x):
         self.x = x
-        return xp.arccos(x)
+        with xp.errstate(invalid="ignore", divide="ignore"):  # NaN/inf outside the domain, silently
+            return xp.arccos(x)
 
     def backward(self, g):
         return -g / xp.sqrt(1 - self.x * self.x)
@@ -434,7 +436,8 @@ class Asinh(Function):
 class Acosh(Function):
     def forward(self, x):
         self.x = x
-        return xp.arccosh(x)
+        with xp.errstate(invalid="ignore", divide="ignore"):  # NaN/inf outside the domain, silently
+            return xp.arccosh(x)
 
     def backward(self, g):
         return g / xp.sqrt(self.x * self.x - 1)
@@ -443,7 +446,8 @@ class Acosh(Function):
 class Atanh(Function):
     def forward(self, x):
         self.x = x
-        return xp.arctanh(x)
+        with xp.errstate(invalid="ignore", divide="ignore"):  # NaN/inf outside the domain, silently
+            return xp.arctanh(x)
 
     def backward(self, g):
         return g / (1 - self.x * self.x)

@@ -130,6 +130,12 @@ def test_legacy_tensor_types():
         x.type("torch.cuda.FloatTensor")
 
 
+@pytest.mark.filterwarnings("error")
+def test_outside_the_domain_gives_nan_or_inf_silently_as_pytorch():
+    assert math.isnan(tl.asin(tl.tensor([2.0])).item()) and math.isnan(tl.acos(tl.tensor([-3.0])).item())
+    assert math.isnan(tl.acosh(tl.tensor([0.0])).item()) and tl.atanh(tl.tensor([1.0])).item() == math.inf
+
+
 def test_integer_inputs_follow_pytorch_dtype_rules():
     assert tl.asin(tl.tensor([0, 1])).dtype == tl.float32
     assert tl.atan2(tl.tensor([1]), tl.tensor([2])).dtype == tl.float32
