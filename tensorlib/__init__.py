@@ -73,7 +73,7 @@ from .functional.linalg import (
     addmm, addmv, baddbmm, cdist, cross, tensordot, trace,
 )
 from .functional.linalg_decomp import (
-    cholesky, det, inverse, logdet, pinverse, qr, slogdet, svd,
+    cholesky, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
 )
 from .functional.shape import (
     diagonal,
@@ -153,5 +153,5 @@ __all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__versio
 __all__ += ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "HalfTensor", "IntTensor", "ShortTensor", "acos",
     "acosh", "addmm", "addmv", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "asin",
     "asinh", "atan", "atan2", "atanh", "baddbmm", "cdist", "cholesky", "cosh", "cross", "deg2rad", "det", "diagonal",
-    "hypot", "inverse", "isin", "logaddexp", "logdet", "median", "nan_to_num", "nanmedian", "pinverse", "qr",
-    "rad2deg", "sinh", "slogdet", "svd", "tensordot", "trace"]
+    "hypot", "inverse", "isin", "logaddexp", "logdet", "matrix_power", "median", "nan_to_num", "nanmedian",
+    "pinverse", "qr", "rad2deg", "sinh", "slogdet", "svd", "tensordot", "trace"]

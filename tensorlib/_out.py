@@ -31,7 +31,8 @@ OUT_FUNCTIONS = ("abs", "absolute", "add", "all", "amax", "amin", "any", "argmax
     # linear algebra, inverse trig/hyperbolic, median and friends
     "acos", "acosh", "addmm", "addmv", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
     "asin", "asinh", "atan", "atan2", "atanh", "baddbmm", "cholesky", "cosh", "cross", "deg2rad", "hypot", "inverse",
-    "isin", "logaddexp", "median", "nan_to_num", "nanmedian", "qr", "rad2deg", "sinh", "slogdet", "svd", "tensordot")
+    "isin", "logaddexp", "matrix_power", "median", "nan_to_num", "nanmedian", "qr", "rad2deg", "sinh", "slogdet",
+    "svd", "tensordot")
 OUT_FACTORIES = ("arange", "empty", "eye", "full", "linspace", "logspace", "normal", "ones", "rand", "randint",
     "randn", "randperm", "zeros")
 

@@ -613,6 +613,9 @@ class Tensor:
     def pinverse(self, rcond=1e-15):
         return _F.pinverse(self, rcond)
 
+    def matrix_power(self, n):
+        return _F.matrix_power(self, n)
+
     # unary math
     def exp(self):
         return _F.exp(self)

@@ -23,7 +23,7 @@ from ..kernels.linalg_decomp import (
 )
 from ..tensor import Tensor
 
-__all__ = ["det", "logdet", "slogdet", "inverse", "svd", "cholesky", "pinverse", "qr"]
+__all__ = ["det", "logdet", "slogdet", "inverse", "svd", "cholesky", "pinverse", "qr", "matrix_power"]
 
 _TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
                "float16": "Half"}
@@ -37,7 +37,7 @@ qr_result = namedtuple("qr", ["Q", "R"])
 linalg_eigh_result = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
 
 
-def _check_matrix(A, op: str, square: bool = True) -> None:
+def check_matrix(A, op: str, square: bool = True) -> None:
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument 'A' (position 1) must be Tensor, not {type(A).__name__}")
     if A.ndim < 2:
@@ -54,20 +54,20 @@ def _check_matrix(A, op: str, square: bool = True) -> None:
 # ---------------------------------------------------------------------------------------------- torch.linalg
 def inv(A):
     """The inverse of each square matrix; ``LinAlgError`` (a ``RuntimeError``) for a singular one."""
-    _check_matrix(A, "linalg.inv")
+    check_matrix(A, "linalg.inv")
     return Inv.apply(A)
 
 
 def det(A):
     """The determinant of each square matrix (differentiable also where ``A`` is singular)."""
-    _check_matrix(A, "linalg.det")
+    check_matrix(A, "linalg.det")
     return Det.apply(A)
 
 
 def linalg_slogdet(A):
     """``(sign, logabsdet)`` of each square matrix's determinant; ``sign`` is 0 and ``logabsdet`` -inf where
     ``A`` is singular."""
-    _check_matrix(A, "linalg.slogdet")
+    check_matrix(A, "linalg.slogdet")
     sign = Tensor._wrap(xp.linalg.slogdet(A._data)[0])
     return linalg_slogdet_result(sign, Logabsdet.apply(A))
 
@@ -75,7 +75,7 @@ def linalg_slogdet(A):
 def solve(A, B, *, left: bool = True):
     """``X`` with ``A @ X = B`` (``left=False``: ``X @ A = B``). ``B`` is a batch of vectors when it is 1-D or
     has the shape of ``A`` without its last dim; the batch dims broadcast."""
-    _check_matrix(A, "linalg.solve")
+    check_matrix(A, "linalg.solve")
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg.solve(): argument 'B' (position 2) must be Tensor, not {type(B).__name__}")
     if A.dtype != B.dtype:
@@ -95,14 +95,14 @@ def solve(A, B, *, left: bool = True):
 def linalg_cholesky(A, *, upper: bool = False):
     """The lower (or ``upper``) triangular ``L`` with ``A = L @ L.mT``, for symmetric positive-definite ``A``
     (only the lower triangle of ``A`` is read)."""
-    _check_matrix(A, "linalg.cholesky")
+    check_matrix(A, "linalg.cholesky")
     return Cholesky.apply(A, upper=upper)
 
 
 def linalg_svd(A, full_matrices: bool = True, *, driver=None):
     """``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``, singular values descending; ``full_matrices=False`` gives
     the reduced ``U`` (m, k) and ``Vh`` (k, n), ``k = min(m, n)``."""
-    _check_matrix(A, "linalg.svd", square=False)
+    check_matrix(A, "linalg.svd", square=False)
     cache = DecompositionCache()
     parts = (SvdPart.apply(A, part=p, full_matrices=full_matrices, cache=cache) for p in ("U", "S", "Vh"))
     return linalg_svd_result(*parts)
@@ -110,14 +110,14 @@ def linalg_svd(A, full_matrices: bool = True, *, driver=None):
 
 def svdvals(A, *, driver=None):
     """The singular values of each matrix, descending."""
-    _check_matrix(A, "linalg.svdvals", square=False)
+    check_matrix(A, "linalg.svdvals", square=False)
     return SvdPart.apply(A, part="S", full_matrices=False, cache=DecompositionCache())
 
 
 def linalg_qr(A, mode: str = "reduced"):
     """``(Q, R)`` with ``A = Q @ R``: ``mode`` ``'reduced'`` (Q (m, k)), ``'complete'`` (Q (m, m)) or ``'r'``
     (``Q`` empty)."""
-    _check_matrix(A, "linalg.qr", square=False)
+    check_matrix(A, "linalg.qr", square=False)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
                            "or 'complete'")
@@ -128,7 +128,7 @@ def linalg_qr(A, mode: str = "reduced"):
 def eigh(A, UPLO: str = "L"):
     """``(eigenvalues, eigenvectors)`` of symmetric matrices (eigenvalues ascending), reading the ``UPLO``
     triangle."""
-    _check_matrix(A, "linalg.eigh")
+    check_matrix(A, "linalg.eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     cache = DecompositionCache()
@@ -137,7 +137,7 @@ def eigh(A, UPLO: str = "L"):
 
 def eigvalsh(A, UPLO: str = "L"):
     """The eigenvalues of symmetric matrices, ascending."""
-    _check_matrix(A, "linalg.eigvalsh")
+    check_matrix(A, "linalg.eigvalsh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     return EighPart.apply(A, part="L", uplo=UPLO, cache=DecompositionCache())
@@ -156,7 +156,7 @@ def _tolerance(S, m: int, n: int, atol, rtol, dtype):
 def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
     """The Moore-Penrose pseudo-inverse ``V diag(1/S) U^T`` of each matrix, dropping singular values at or
     below the tolerance (see ``matrix_rank``)."""
-    _check_matrix(A, "linalg.pinv", square=False)
+    check_matrix(A, "linalg.pinv", square=False)
     U, S, Vh = linalg_svd(A, full_matrices=False)
     keep = S > _tolerance(S.detach(), A.shape[-2], A.shape[-1], atol, rtol, A._data.dtype)
     inverse_s = (S.where(keep, S.new_ones(())).reciprocal()).where(keep, S.new_zeros(()))
@@ -165,7 +165,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False):
     """The number of singular values above ``max(atol, rtol * largest)`` (int64)."""
-    _check_matrix(A, "linalg.matrix_rank", square=False)
+    check_matrix(A, "linalg.matrix_rank", square=False)
     S = svdvals(A.detach())
     tol = _tolerance(S, A.shape[-2], A.shape[-1], atol, rtol, A._data.dtype)
     return (S > tol).sum(dim=-1)
@@ -220,3 +220,43 @@ def qr(input, some: bool = True):
 
 def pinverse(input, rcond: float = 1e-15):
     return pinv(input, rtol=rcond)
+
+
+def matrix_power(A, n: int):
+    """``A`` multiplied by itself ``n`` times (by squaring); ``n = 0`` gives the identity, ``n < 0`` powers of
+    the inverse."""
+    check_matrix(A, "linalg.matrix_power")
+    if n == 0:  # the identity, still connected to A (a zero gradient), as PyTorch's
+        return eye_like(A).where(Tensor._wrap(xp.ones((), dtype=bool)), A)
+    if n < 0:
+        A, n = inv(A), -n
+    result, square = None, A
+    while n:
+        if n & 1:
+            result = square if result is None else result @ square
+        n >>= 1
+        if n:
+            square = square @ square
+    return result
+
+
+def eye_like(A):
+    """Identity matrices of ``A``'s shape and dtype."""
+    return Tensor._wrap(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A._data.dtype), A.shape).copy())
+
+
+def failure_info(A, kind: str):
+    """PyTorch's ``info`` of the ``*_ex`` functions, per matrix (int32, 0 = success), without factoring twice:
+    ``'singular'`` (inv, solve) marks a zero determinant (the LU factorisation's zero pivot) with the order of
+    the first singular leading minor (``n`` when only pivoting meets it); ``'not_pd'`` (cholesky) the order of
+    the first leading minor that is not positive (Sylvester's criterion)."""
+    data = A._data
+    n = data.shape[-1]
+    bad = (lambda minor: minor == 0) if kind == "singular" else (lambda minor: ~(minor > 0))
+    info = xp.zeros(data.shape[:-2], dtype=xp.int32)
+    for k in range(n, 0, -1):  # descending, so the smallest failing order is written last
+        info = xp.where(bad(xp.linalg.det(data[..., :k, :k])), k, info).astype(xp.int32)
+    if kind == "singular":
+        singular = xp.linalg.det(data) == 0
+        info = xp.where(singular, xp.where(info > 0, info, n), 0).astype(xp.int32)
+    return Tensor._wrap(info)

@@ -86,6 +86,34 @@ def test_qr_backward_refused_where_pytorch_refuses():
         tl.linalg.qr(x, mode="r").R.sum().backward()
 
 
+def test_compositions_gradcheck():
+    a, b = _f64(2, 3, 3), _f64(2, 3, 2, seed=1)
+    for n in (-2, 0, 1, 3):
+        assert gradcheck(lambda t, n=n: tl.linalg.matrix_power(t, n), (a,))
+    assert gradcheck(lambda a, b: tl.linalg.solve_triangular(a, b, upper=True), (a, b))
+    assert gradcheck(lambda a, b: tl.linalg.solve_triangular(a, b.mT, upper=False, left=False, unitriangular=True),
+                     (a, b))
+    assert gradcheck(lambda x, y: tl.linalg.multi_dot([x[0, 0], x[1], y[0], y[1, :2, 0]]), (a, b))
+    assert gradcheck(tl.linalg.cond, (a,))
+    assert gradcheck(lambda t: tl.linalg.matrix_norm(t, "nuc"), (a,))
+    assert gradcheck(lambda t: tl.linalg.matrix_norm(t, -2, dim=(0, 2), keepdim=True), (a,))
+    assert gradcheck(lambda x, y: tl.linalg.vecdot(x, y, dim=-2), (a, b[..., :1]))
+
+
+def test_ex_variants_report_failures_per_matrix():
+    a = tl.tensor([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 0.0], [0.0, 4.0]]], dtype=tl.float64, requires_grad=True)
+    inverse, info = tl.linalg.inv_ex(a)
+    assert info.tolist() == [2, 0] and info.dtype == tl.int32
+    assert np.isnan(inverse[0].detach().numpy()).all() and inverse[1].tolist() == [[0.5, 0.0], [0.0, 0.25]]
+    inverse[1].sum().backward()  # the good matrix stays differentiable
+    np.testing.assert_allclose(a.grad[1].numpy(), [[-0.25, -0.125], [-0.125, -0.0625]])
+    assert a.grad[0].abs().sum().item() == 0
+    assert tl.linalg.cholesky_ex(tl.stack([-tl.eye(2), tl.eye(2)])).info.tolist() == [1, 0]
+    assert tl.linalg.solve_ex(a.detach(), tl.ones(2, dtype=tl.float64)).info.tolist() == [2, 0]
+    with pytest.raises(tl.linalg.LinAlgError):
+        tl.linalg.inv_ex(a, check_errors=True)
+
+
 def test_decompositions_reconstruct_their_input():
     a = _f64(2, 4, 3).detach()
     U, S, Vh = tl.linalg.svd(a)
@@ -176,6 +204,18 @@ VALUE_CASES = [
     ("methods", lambda m, a: (a.inverse(), a.slogdet()[1], a.logdet(), a.pinverse(), a.svd()[1],
                               a.qr()[1].abs(), (a @ a.mT).cholesky()), SPD),
     ("matrix_rank", lambda m, a: m.linalg.matrix_rank(a[:, :1] @ a[:1, :]), TALL),
+    ("matrix_power", lambda m, a: (m.linalg.matrix_power(a, 3), m.matrix_power(a, -2), a.matrix_power(0)), SQUARE),
+    ("solve_triangular", lambda m, a: (m.linalg.solve_triangular(a, a[..., :2], upper=True),
+                                       m.linalg.solve_triangular(a, a[..., :2, :], upper=False, left=False,
+                                                                 unitriangular=True)), SQUARE),
+    ("multi_dot", lambda m, a: m.linalg.multi_dot([a[0, 0], a[1], a[0], a[1, :, 1]]), SQUARE),
+    ("cond", lambda m, a: tuple(m.linalg.cond(a, p) for p in (None, 2, -2, "fro", "nuc", 1, float("inf"))), SQUARE),
+    ("matrix_norm_spectral", lambda m, a: (m.linalg.matrix_norm(a, 2), m.linalg.matrix_norm(a, "nuc", keepdim=True),
+                                           m.linalg.norm(a[0], -2)), SQUARE),
+    ("vecdot_diagonal", lambda m, a: (m.linalg.vecdot(a, a[0]), m.linalg.diagonal(a, offset=-1)), SQUARE),
+    ("ex_success", lambda m, a: (*m.linalg.inv_ex(a), *m.linalg.cholesky_ex(a), *m.linalg.solve_ex(a, a[0])), SPD),
+    ("ex_info", lambda m, a: (m.linalg.inv_ex(a[..., :1, :].expand(a.shape)).info,
+                              m.linalg.cholesky_ex(-a).info, m.linalg.solve_ex(a * 0, a).info), SPD),
     ("matrix_rank_atol", lambda m, a: m.linalg.matrix_rank(a, atol=1.0, rtol=0.0), TALL),
 ]
 
@@ -247,6 +287,11 @@ ERROR_CASES = [
     ("qr_mode", lambda m: m.linalg.qr(m.eye(2), mode="full")),
     ("eigh_uplo", lambda m: m.linalg.eigh(m.eye(2), UPLO="X")),
     ("svd_int", lambda m: m.linalg.svd(m.ones(2, 2, dtype=m.int64))),
+    ("matrix_power_not_square", lambda m: m.linalg.matrix_power(m.ones(2, 3), 2)),
+    ("multi_dot_one", lambda m: m.linalg.multi_dot([m.ones(2, 2)])),
+    ("multi_dot_3d", lambda m: m.linalg.multi_dot([m.ones(2, 2), m.ones(1, 2, 2)])),
+    ("inv_ex_check_errors", lambda m: m.linalg.inv_ex(m.zeros(2, 2), check_errors=True)),
+    ("matrix_norm_order", lambda m: m.linalg.matrix_norm(m.ones(2, 2), 3)),
 ]
 
 
