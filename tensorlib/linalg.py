@@ -14,7 +14,7 @@ from .functional.shape import diagonal as _diagonal
 from .tensor import Tensor
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
-           "inv_ex", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
+           "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
            "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
 
 # the decompositions and solvers take out= as PyTorch's (a tuple of tensors for several results)
@@ -172,3 +172,30 @@ def solve_ex(A, B, *, left: bool = True, check_errors: bool = False):
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     return _ex(lambda a: _decomp.solve(a, B, left=left), A, "singular", check_errors, _solve_ex_result,
                trailing=1 if vector else 2)
+
+
+_lstsq_result = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution ``X`` minimising ``||A @ X - B||`` (through the pseudo-inverse, so also for
+    rank-deficient ``A``), differentiable. As PyTorch's drivers: ``rank`` except for ``'gels'``; ``residuals``
+    (for full-rank ``A`` with more rows than columns) and ``singular_values`` only for ``'gelsd'``/``'gelss'``."""
+    _decomp.check_matrix(A, "linalg.lstsq", square=False)
+    if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(f"parameter `driver` should be one of (gels, gelsy, gelsd, gelss), but got {driver}")
+    vector = B.ndim == A.ndim - 1
+    matrix = B.unsqueeze(-1) if vector else B
+    if matrix.shape[-2] != A.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), but got "
+                           f"{A.shape[-2]} and {matrix.shape[-2]}")
+    solution = pinv(A, rtol=rcond) @ matrix
+    empty = Tensor._wrap(A._data[..., :0, 0].reshape(-1)[:0])
+    rank = matrix_rank(A.detach(), rtol=rcond) if driver != "gels" else Tensor._wrap(empty._data.astype("int64"))
+    residuals, singular_values = empty, empty
+    if driver in ("gelsd", "gelss"):
+        singular_values = svdvals(A.detach())
+        m, n = A.shape[-2:]
+        if m > n and bool((rank._data == n).all()):
+            residuals = (A @ solution - matrix).pow(2).sum(-2)
+    return _lstsq_result(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)

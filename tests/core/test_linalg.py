@@ -98,6 +98,8 @@ def test_compositions_gradcheck():
     assert gradcheck(lambda t: tl.linalg.matrix_norm(t, "nuc"), (a,))
     assert gradcheck(lambda t: tl.linalg.matrix_norm(t, -2, dim=(0, 2), keepdim=True), (a,))
     assert gradcheck(lambda x, y: tl.linalg.vecdot(x, y, dim=-2), (a, b[..., :1]))
+    tall, rhs = _f64(2, 5, 3, seed=2), _f64(2, 5, 2, seed=3)
+    assert gradcheck(lambda x, y: tl.linalg.lstsq(x, y).solution, (tall, rhs))
 
 
 def test_ex_variants_report_failures_per_matrix():
@@ -216,6 +218,10 @@ VALUE_CASES = [
     ("ex_success", lambda m, a: (*m.linalg.inv_ex(a), *m.linalg.cholesky_ex(a), *m.linalg.solve_ex(a, a[0])), SPD),
     ("ex_info", lambda m, a: (m.linalg.inv_ex(a[..., :1, :].expand(a.shape)).info,
                               m.linalg.cholesky_ex(-a).info, m.linalg.solve_ex(a * 0, a).info), SPD),
+    ("lstsq", lambda m, a: tuple(m.linalg.lstsq(a, a[:, :2] + 1)), TALL),
+    ("lstsq_gelsd_vector", lambda m, a: tuple(m.linalg.lstsq(a, a[:, 0] + 1, driver="gelsd")), TALL),
+    ("lstsq_gelss_rank_deficient", lambda m, a: m.linalg.lstsq(a[:, :1] * a[:1, :], a[:, :2], driver="gelss")
+     .solution, TALL),
     ("matrix_rank_atol", lambda m, a: m.linalg.matrix_rank(a, atol=1.0, rtol=0.0), TALL),
 ]
 
