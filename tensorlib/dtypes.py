@@ -159,6 +159,11 @@ def legacy_type_name(np_dtype) -> str:
     return "torch." + _LEGACY_NAMES[xp.dtype(np_dtype).name]
 
 
+def scalar_type_name(np_dtype) -> str:
+    """PyTorch's C++ scalar type name used in its error messages: ``'Float'``, ``'Long'``, ``'Bool'``..."""
+    return _LEGACY_NAMES[xp.dtype(np_dtype).name][:-len("Tensor")]
+
+
 def from_legacy_type(value) -> dtype:
     """The dtype ``Tensor.type(value)`` converts to: a dtype, a legacy type (``tensorlib.FloatTensor``) or its
     name (``'torch.FloatTensor'``, ``'tensorlib.LongTensor'``)."""

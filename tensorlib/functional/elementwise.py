@@ -281,11 +281,8 @@ def _binary_float_only(fn_cls, name, input, other):
     a, b = prepare(input, other)
     if not (_is_float(a) or _is_float(b)):
         dtype = _raw(a).dtype if isinstance(a, Tensor) else _raw(b).dtype
-        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_TYPE_NAMES.get(dtype.name, dtype.name)}\'')
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_dtypes.scalar_type_name(dtype)}\'')
     return fn_cls.apply(a, b)
-
-
-_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def hypot(input, other):

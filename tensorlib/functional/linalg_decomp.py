@@ -10,6 +10,7 @@ import warnings
 from collections import namedtuple
 
 from .._backend import xp
+from ..dtypes import scalar_type_name
 from ..kernels.linalg_decomp import (
     Cholesky,
     DecompositionCache,
@@ -24,9 +25,6 @@ from ..kernels.linalg_decomp import (
 from ..tensor import Tensor
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "svd", "cholesky", "pinverse", "qr", "matrix_power"]
-
-_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-               "float16": "Half"}
 
 linalg_slogdet_result = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 slogdet_result = namedtuple("slogdet", ["sign", "logabsdet"])
@@ -45,7 +43,7 @@ def check_matrix(A, op: str, square: bool = True) -> None:
     dtype = A._data.dtype
     if dtype.kind != "f" or dtype == xp.float16:
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
-                           f"{_TYPE_NAMES.get(dtype.name, dtype.name)}")
+                           f"{scalar_type_name(dtype)}")
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{op}: A must be batches of square matrices, but they are {A.shape[-2]} by "
                            f"{A.shape[-1]} matrices")
@@ -80,8 +78,8 @@ def solve(A, B, *, left: bool = True):
         raise TypeError(f"linalg.solve(): argument 'B' (position 2) must be Tensor, not {type(B).__name__}")
     if A.dtype != B.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
-                           f"{_TYPE_NAMES.get(A._data.dtype.name, A.dtype)} and B of type "
-                           f"{_TYPE_NAMES.get(B._data.dtype.name, B.dtype)} instead")
+                           f"{scalar_type_name(A._data.dtype)} and B of type "
+                           f"{scalar_type_name(B._data.dtype)} instead")
     if not left:
         return solve(A.mT, B.mT).mT
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
