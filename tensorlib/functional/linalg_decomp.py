@@ -195,13 +195,12 @@ def cholesky(input, upper: bool = False):
 
 def svd(input, some: bool = True, compute_uv: bool = True):
     """Legacy ``torch.svd``: ``(U, S, V)`` (``V``, not ``Vh``), reduced unless ``some=False``;
-    ``compute_uv=False`` gives zero-filled ``U`` and ``V`` as PyTorch does."""
+    ``compute_uv=False`` gives zero-filled ``U`` (m, m) and ``V`` (n, n) as PyTorch does."""
     if not compute_uv:
         m, n = input.shape[-2:]
-        S = svdvals(input)
-        zeros = Tensor._wrap(xp.zeros(input.shape[:-2] + (m, m if not some else min(m, n)), input._data.dtype))
-        zeros_v = Tensor._wrap(xp.zeros(input.shape[:-2] + (n, n if not some else min(m, n)), input._data.dtype))
-        return svd_result(zeros, S, zeros_v)
+        batch, dtype = tuple(input.shape[:-2]), input._data.dtype
+        return svd_result(Tensor._wrap(xp.zeros(batch + (m, m), dtype)), svdvals(input),
+                          Tensor._wrap(xp.zeros(batch + (n, n), dtype)))
     U, S, Vh = linalg_svd(input, full_matrices=not some)
     return svd_result(U, S, Vh.mT)
 

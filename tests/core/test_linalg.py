@@ -195,6 +195,7 @@ VALUE_CASES = [
     ("svd_abs_Vh", lambda m, a: m.linalg.svd(a).Vh.abs(), TALL),
     ("svd_legacy_abs_V", lambda m, a: m.svd(a).V.abs(), TALL),
     ("svd_legacy_some_false_shapes", lambda m, a: m.svd(a, some=False).U.abs(), TALL),
+    ("svd_legacy_no_uv", lambda m, a: tuple(m.svd(a, compute_uv=False)), TALL),
     ("qr_abs", lambda m, a: tuple(t.abs() for t in m.linalg.qr(a)), TALL),
     ("qr_r_mode", lambda m, a: m.linalg.qr(a, mode="r").R.abs(), TALL),
     ("eigh_values", lambda m, a: m.linalg.eigh(a).eigenvalues, SPD),
