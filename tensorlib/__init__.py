@@ -64,6 +64,28 @@ from .functional.shape import (
 from .functional.sorting import (
     argsort, bincount, bucketize, histc, kthvalue, msort, searchsorted, sort, topk, unique, unique_consecutive,
 )
+from .functional.comparison import (
+    isin,
+)
+from .functional.elementwise import (
+    acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan, atan2, atanh, cosh,
+    deg2rad, hypot, logaddexp, nan_to_num, rad2deg, sinh,
+)
+from .functional.linalg import (
+    addmm, addmv, baddbmm, cdist, cross, tensordot, trace,
+)
+from .functional.linalg_decomp import (
+    cholesky, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
+)
+from .functional.shape import (
+    diagonal,
+)
+from .functional.sorting import (
+    median, nanmedian,
+)
+from ._legacy_types import (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
+)
 from .serialization import (
     load, save,
 )
@@ -101,16 +123,6 @@ _LAZY_SUBMODULES = ("nn", "optim", "data", "utils", "vision", "text", "datasets"
                     "distributed", "jit", "onnx", "port")
 
 
-def FloatTensor(*args) -> Tensor:
-    """Legacy constructor ``torch.FloatTensor(data)`` / ``FloatTensor(2, 3)``: a float32 tensor."""
-    return Tensor(*args, dtype=float32)
-
-
-def LongTensor(*args) -> Tensor:
-    """Legacy constructor ``torch.LongTensor(data)``: an int64 tensor."""
-    return Tensor(*args, dtype=int64)
-
-
 def is_floating_point(input) -> bool:
     return input.is_floating_point()
 
@@ -130,35 +142,39 @@ def __dir__():
     return sorted(__all__)
 
 
-__all__ = ["FloatTensor", "Generator", "LongTensor", "Size", "Tensor", "__version__", "abs", "absolute",
-    "accelerator", "add", "all", "allclose", "amax", "amin", "aminmax", "any", "arange",
-    "are_deterministic_algorithms_enabled", "argmax", "argmin", "argsort", "argwhere", "as_tensor", "asarray",
-    "atleast_1d", "atleast_2d", "autograd", "backends", "bernoulli", "bincount", "bitwise_and", "bitwise_not",
-    "bitwise_or", "bitwise_xor", "bmm", "bool", "broadcast_shapes", "broadcast_tensors", "broadcast_to", "bucketize",
-    "cat", "ceil", "chunk", "clamp", "clamp_", "clamp_max", "clamp_min", "clip", "clone", "concat", "concatenate",
-    "cos", "count_nonzero", "cuda", "cumprod", "cumsum", "data", "datasets", "default_generator", "device", "diag",
+__all__ = ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "Generator", "HalfTensor",
+    "IntTensor", "LongTensor", "ShortTensor", "Size", "Tensor", "__version__", "abs", "absolute", "accelerator",
+    "acos", "acosh", "add", "addmm", "addmv", "all", "allclose", "amax", "amin", "aminmax", "any", "arange",
+    "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "are_deterministic_algorithms_enabled",
+    "argmax", "argmin", "argsort", "argwhere", "as_tensor", "asarray", "asin", "asinh", "atan", "atan2", "atanh",
+    "atleast_1d", "atleast_2d", "autograd", "backends", "baddbmm", "bernoulli", "bincount", "bitwise_and",
+    "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "bool", "broadcast_shapes", "broadcast_tensors",
+    "broadcast_to", "bucketize", "cat", "cdist", "ceil", "cholesky", "chunk", "clamp", "clamp_", "clamp_max",
+    "clamp_min", "clip", "clone", "concat", "concatenate", "cos", "cosh", "count_nonzero", "cross", "cuda",
+    "cumprod", "cumsum", "data", "datasets", "default_generator", "deg2rad", "det", "device", "diag", "diagonal",
     "distributed", "div", "divide", "dot", "double", "dtype", "e", "einsum", "empty", "empty_like", "empty_strided",
     "enable_grad", "eq", "equal", "erf", "errors", "exp", "expm1", "eye", "fill_", "finfo", "fix", "flatten", "flip",
     "fliplr", "flipud", "float", "float16", "float32", "float64", "floor", "floor_divide", "fmax", "fmin", "fmod",
     "frac", "from_numpy", "full", "full_like", "functional", "gather", "ge", "ger", "get_default_device",
     "get_default_dtype", "get_num_threads", "get_rng_state", "greater", "greater_equal", "gt", "half", "histc",
-    "hstack", "hub", "iinfo", "index_add", "index_select", "inf", "inference_mode", "initial_seed", "inner", "int",
-    "int16", "int32", "int64", "int8", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
+    "hstack", "hub", "hypot", "iinfo", "index_add", "index_select", "inf", "inference_mode", "initial_seed", "inner",
+    "int", "int16", "int32", "int64", "int8", "inverse", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "is_floating_point", "is_grad_enabled",
-    "is_inference_mode_enabled", "is_tensor", "isclose", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "jit",
-    "kthvalue", "le", "lerp", "less", "less_equal", "lightning", "linalg", "linspace", "load", "log", "log10",
-    "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor", "logspace",
-    "logsumexp", "long", "lt", "manual_seed", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
-    "meshgrid", "metrics", "min", "minimum", "mm", "moveaxis", "movedim", "msort", "mul", "multinomial", "multiply",
-    "mv", "nan", "nansum", "narrow", "ne", "neg", "negative", "nn", "no_grad", "nonzero", "norm", "normal",
-    "not_equal", "numel", "ones", "ones_like", "onnx", "optim", "outer", "permute", "pi", "pow", "prod", "rand",
-    "rand_like", "randint", "randint_like", "randn", "randn_like", "random", "randperm", "ravel", "reciprocal",
-    "relu", "remainder", "repeat_interleave", "reshape", "return_types", "roll", "round", "rsqrt", "save",
-    "scalar_tensor", "scatter", "scatter_add", "searchsorted", "seed", "select", "serialization",
+    "is_inference_mode_enabled", "is_tensor", "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf",
+    "isposinf", "jit", "kthvalue", "le", "lerp", "less", "less_equal", "lightning", "linalg", "linspace", "load",
+    "log", "log10", "log1p", "log2", "log_softmax", "logaddexp", "logdet", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "logspace", "logsumexp", "long", "lt", "manual_seed", "masked_fill",
+    "masked_select", "matmul", "matrix_power", "max", "maximum", "mean", "median", "meshgrid", "metrics", "min",
+    "minimum", "mm", "moveaxis", "movedim", "msort", "mul", "multinomial", "multiply", "mv", "nan", "nan_to_num",
+    "nanmedian", "nansum", "narrow", "ne", "neg", "negative", "nn", "no_grad", "nonzero", "norm", "normal",
+    "not_equal", "numel", "ones", "ones_like", "onnx", "optim", "outer", "permute", "pi", "pinverse", "pow", "prod",
+    "qr", "rad2deg", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like", "random", "randperm",
+    "ravel", "reciprocal", "relu", "remainder", "repeat_interleave", "reshape", "return_types", "roll", "round",
+    "rsqrt", "save", "scalar_tensor", "scatter", "scatter_add", "searchsorted", "seed", "select", "serialization",
     "set_default_device", "set_default_dtype", "set_grad_enabled", "set_num_threads", "set_printoptions",
-    "set_rng_state", "short", "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "square_",
-    "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "summary", "swapaxes", "swapdims", "t",
-    "take_along_dim", "tan", "tanh", "tensor", "tensor_split", "text", "tile", "topk", "transpose", "tril",
-    "tril_indices", "triu", "triu_indices", "true_divide", "trunc", "uint8", "unbind", "unflatten", "unique",
-    "unique_consecutive", "unsqueeze", "use_deterministic_algorithms", "utils", "var", "var_mean", "vision",
-    "vstack", "where", "zero_", "zeros", "zeros_like"]
+    "set_rng_state", "short", "sigmoid", "sign", "sin", "sinh", "slogdet", "softmax", "sort", "split", "sqrt",
+    "square", "square_", "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "summary", "svd",
+    "swapaxes", "swapdims", "t", "take_along_dim", "tan", "tanh", "tensor", "tensor_split", "tensordot", "text",
+    "tile", "topk", "trace", "transpose", "tril", "tril_indices", "triu", "triu_indices", "true_divide", "trunc",
+    "uint8", "unbind", "unflatten", "unique", "unique_consecutive", "unsqueeze", "use_deterministic_algorithms",
+    "utils", "var", "var_mean", "vision", "vstack", "where", "zero_", "zeros", "zeros_like"]

@@ -27,7 +27,12 @@ OUT_FUNCTIONS = ("abs", "absolute", "add", "all", "amax", "amin", "any", "argmax
     "logical_xor", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "multiply",
     "mv", "nansum", "ne", "neg", "negative", "norm", "not_equal", "outer", "pow", "prod", "reciprocal", "remainder",
     "round", "rsqrt", "sigmoid", "sign", "sin", "sort", "sqrt", "square", "stack", "std", "sub", "subtract", "sum",
-    "tan", "tanh", "topk", "true_divide", "trunc", "var", "vstack", "where")
+    "tan", "tanh", "topk", "true_divide", "trunc", "var", "vstack", "where",
+    # linear algebra, inverse trig/hyperbolic, median and friends
+    "acos", "acosh", "addmm", "addmv", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+    "asin", "asinh", "atan", "atan2", "atanh", "baddbmm", "cholesky", "cosh", "cross", "deg2rad", "hypot", "inverse",
+    "isin", "logaddexp", "matrix_power", "median", "nan_to_num", "nanmedian", "qr", "rad2deg", "sinh", "slogdet",
+    "svd", "tensordot")
 OUT_FACTORIES = ("arange", "empty", "eye", "full", "linspace", "logspace", "normal", "ones", "rand", "randint",
     "randn", "randperm", "zeros")
 

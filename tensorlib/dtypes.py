@@ -149,10 +149,36 @@ def cpp_name(np_dtype) -> str:
     return _CPP_NAMES.get(np_dtype.name, np_dtype.name)
 
 
-_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-                      "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+                 "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+                 "bool": "BoolTensor"}
+
+
+def legacy_type_name(np_dtype) -> str:
+    """PyTorch's legacy type name for a tensor of this dtype, e.g. ``'torch.FloatTensor'`` (``Tensor.type()``)."""
+    return "torch." + _LEGACY_NAMES[xp.dtype(np_dtype).name]
 
 
 def scalar_type_name(np_dtype) -> str:
-    """PyTorch's ScalarType name of a dtype, as its dtype errors print it (``Float``, ``Long``, ``Bool``)."""
-    return _SCALAR_TYPE_NAMES.get(np_dtype.name, np_dtype.name)
+    """PyTorch's C++ scalar type name used in its error messages: ``'Float'``, ``'Long'``, ``'Bool'``..."""
+    return _LEGACY_NAMES[xp.dtype(np_dtype).name][:-len("Tensor")]
+
+
+def from_legacy_type(value) -> dtype:
+    """The dtype ``Tensor.type(value)`` converts to: a dtype, a legacy type (``tensorlib.FloatTensor``) or its
+    name (``'torch.FloatTensor'``, ``'tensorlib.LongTensor'``)."""
+    if isinstance(value, dtype):
+        return value
+    if isinstance(getattr(value, "dtype", None), dtype):  # the legacy type classes carry their dtype
+        return value.dtype
+    if isinstance(value, str):
+        prefix, _, name = value.rpartition(".")
+        if prefix.endswith("cuda"):
+            from .errors import CPU_ONLY_HINT
+
+            raise RuntimeError(f"tensorlib runs on the CPU only, so '{value}' is not available: {CPU_ONLY_HINT}")
+        by_legacy = {legacy: _BY_NAME[np_name] for np_name, legacy in _LEGACY_NAMES.items()}
+        if prefix in ("torch", "tensorlib") and name in by_legacy:
+            return by_legacy[name]
+        raise ValueError(f"invalid type: '{value}'")
+    return from_numpy_dtype(to_numpy_dtype(value))

@@ -1,7 +1,7 @@
 """The library's public error types, in one place. Each is a ``RuntimeError`` subclass, as PyTorch raises
 ``RuntimeError`` for the same faults, so code that catches PyTorch's errors catches these too."""
 
-__all__ = ["CorruptFileError", "GradcheckError", "InputShapeError", "ModuleShapeError"]
+__all__ = ["CorruptFileError", "GradcheckError", "InputShapeError", "LinAlgError", "ModuleShapeError"]
 
 # What a CUDA request should do instead; the end of every "CPU only" error.
 CPU_ONLY_HINT = ("use device='cpu' (the default) or drop the .cuda() call; a script that should run on both picks "
@@ -25,3 +25,8 @@ class CorruptFileError(RuntimeError):
 
 class GradcheckError(RuntimeError):
     """``gradcheck`` found analytic and numerical gradients that disagree."""
+
+
+class LinAlgError(RuntimeError):
+    """A linear-algebra routine failed on its input (a singular matrix, one that is not positive-definite);
+    ``tensorlib.linalg.LinAlgError``, as ``torch.linalg.LinAlgError``."""

@@ -291,11 +291,12 @@ class Tensor:
             return self.clone() if copy else self
         return _F.cast(self, _dtypes.to_numpy_dtype(dtype))
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """With no argument, PyTorch's legacy type name (``'torch.FloatTensor'``); else this tensor converted to
+        a dtype, a legacy type (``tensorlib.LongTensor``) or its name (``'torch.DoubleTensor'``)."""
         if dtype is None:
-            return "tensorlib." + {"f": "Float", "i": "Long", "u": "Byte", "b": "Bool"}[self._data.dtype.kind] \
-                + "Tensor"
-        return self.to(dtype)
+            return _dtypes.legacy_type_name(self._data.dtype)
+        return self.to(_dtypes.from_legacy_type(dtype))
 
     def float(self) -> Tensor:
         return self.to(_dtypes.float32)
@@ -589,6 +590,51 @@ class Tensor:
     def outer(self, other):
         return _F.outer(self, other)
 
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _F.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _F.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _F.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def cross(self, other, dim=None):
+        return _F.cross(self, other, dim)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _F.diagonal(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _F.trace(self)
+
+    def det(self):
+        return _F.det(self)
+
+    def logdet(self):
+        return _F.logdet(self)
+
+    def slogdet(self):
+        return _F.slogdet(self)
+
+    def inverse(self):
+        return _F.inverse(self)
+
+    def svd(self, some=True, compute_uv=True):
+        return _F.svd(self, some, compute_uv)
+
+    def qr(self, some=True):
+        return _F.qr(self, some)
+
+    def cholesky(self, upper=False):
+        return _F.cholesky(self, upper)
+
+    def pinverse(self, rcond=1e-15):
+        return _F.pinverse(self, rcond)
+
+    def matrix_power(self, n):
+        return _F.matrix_power(self, n)
+
     # unary math
     def exp(self):
         return _F.exp(self)
@@ -645,6 +691,58 @@ class Tensor:
 
     def erf(self):
         return _F.erf(self)
+
+    def asin(self):
+        return _F.asin(self)
+
+    def acos(self):
+        return _F.acos(self)
+
+    def atan(self):
+        return _F.atan(self)
+
+    def sinh(self):
+        return _F.sinh(self)
+
+    def cosh(self):
+        return _F.cosh(self)
+
+    def asinh(self):
+        return _F.asinh(self)
+
+    def acosh(self):
+        return _F.acosh(self)
+
+    def atanh(self):
+        return _F.atanh(self)
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+    def atan2(self, other):
+        return _F.atan2(self, other)
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        return _F.hypot(self, other)
+
+    def logaddexp(self, other):
+        return _F.logaddexp(self, other)
+
+    def deg2rad(self):
+        return _F.deg2rad(self)
+
+    def rad2deg(self):
+        return _F.rad2deg(self)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _F.nan_to_num(self, nan, posinf, neginf)
+
+    def median(self, dim=None, keepdim=False):
+        return _F.median(self, dim, keepdim)
+
+    def nanmedian(self, dim=None, keepdim=False):
+        return _F.nanmedian(self, dim, keepdim)
 
     def floor(self):
         return _F.floor(self)

@@ -20,6 +20,7 @@ from .indexing import getitem
 from .inplace import *
 from .inplace import setitem_, unary_
 from .linalg import *
+from .linalg_decomp import *
 from .linear import *
 from .loss import *
 from .normalization import *

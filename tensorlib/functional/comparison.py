@@ -8,7 +8,7 @@ from ._utils import prepare, to_tensor
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "less", "less_equal", "greater", "greater_equal", "not_equal",
            "equal", "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isposinf",
-           "isneginf", "isfinite", "isclose", "allclose"]
+           "isneginf", "isfinite", "isclose", "allclose", "isin"]
 
 
 def _raw(value):
@@ -95,3 +95,14 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: b
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
+    """Whether each element of ``elements`` occurs in ``test_elements`` (either may be a scalar): a bool
+    tensor of ``elements``' shape."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() received an invalid combination of arguments: at least one of elements and "
+                        "test_elements must be a Tensor")
+    data = _raw(elements) if isinstance(elements, Tensor) else xp.asarray(elements)
+    tests = _raw(test_elements) if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return Tensor._wrap(xp.isin(data, tests, assume_unique=assume_unique, invert=invert))

@@ -7,24 +7,35 @@ from .. import dtypes as _dtypes
 from .._backend import xp
 from ..kernels.elementwise import (
     Abs,
+    Acos,
+    Acosh,
     Add,
+    Asin,
+    Asinh,
+    Atan,
+    Atan2,
+    Atanh,
     Ceil,
     Clamp,
     Clone,
     Cos,
+    Cosh,
     Div,
     Erf,
     Exp,
     Expm1,
     Floor,
+    Hypot,
     Lerp,
     Log,
     Log1p,
     Log2,
     Log10,
+    Logaddexp,
     Maximum,
     Minimum,
     Mul,
+    NanToNum,
     Neg,
     Pow,
     Reciprocal,
@@ -32,6 +43,7 @@ from ..kernels.elementwise import (
     Rsqrt,
     Sign,
     Sin,
+    Sinh,
     Sqrt,
     Sub,
     Tan,
@@ -45,7 +57,9 @@ __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_d
            "fmod", "neg", "negative", "pow", "square", "exp", "expm1", "log", "log2", "log10", "log1p", "sqrt",
            "rsqrt", "sin", "cos", "tan", "erf", "reciprocal", "abs", "absolute", "sign", "floor", "ceil", "trunc",
            "fix", "round", "frac", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "fmax", "fmin",
-           "where", "lerp", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "clone", "contiguous"]
+           "where", "lerp", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "clone", "contiguous",
+           "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan",
+           "arctan2", "arcsinh", "arccosh", "arctanh", "hypot", "logaddexp", "nan_to_num", "deg2rad", "rad2deg"]
 
 
 # ---------------------------------------------------------------------------------------------- public API
@@ -210,6 +224,92 @@ def tan(input):
 
 def erf(input):
     return _unary_float(Erf, input)
+
+
+def asin(input):
+    return _unary_float(Asin, input)
+
+
+def acos(input):
+    return _unary_float(Acos, input)
+
+
+def atan(input):
+    return _unary_float(Atan, input)
+
+
+def sinh(input):
+    return _unary_float(Sinh, input)
+
+
+def cosh(input):
+    return _unary_float(Cosh, input)
+
+
+def asinh(input):
+    return _unary_float(Asinh, input)
+
+
+def acosh(input):
+    return _unary_float(Acosh, input)
+
+
+def atanh(input):
+    return _unary_float(Atanh, input)
+
+
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+
+def atan2(input, other):
+    """The angle of ``(other, input)`` elementwise; integer operands give the default float dtype."""
+    a, b = prepare(input, other)
+    if not (_is_float(a) or _is_float(b)):
+        default = _dtypes.get_default_dtype().np
+        a = cast(a, default) if isinstance(a, Tensor) else xp.asarray(a, dtype=default)
+        b = cast(b, default) if isinstance(b, Tensor) else xp.asarray(b, dtype=default)
+    return Atan2.apply(a, b)
+
+
+arctan2 = atan2
+
+
+def _binary_float_only(fn_cls, name, input, other):
+    a, b = prepare(input, other)
+    if not (_is_float(a) or _is_float(b)):
+        dtype = _raw(a).dtype if isinstance(a, Tensor) else _raw(b).dtype
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_dtypes.scalar_type_name(dtype)}\'')
+    return fn_cls.apply(a, b)
+
+
+def hypot(input, other):
+    """``sqrt(input**2 + other**2)`` without overflow; floating point only, as in PyTorch."""
+    return _binary_float_only(Hypot, "hypot", input, other)
+
+
+def logaddexp(input, other):
+    """``log(exp(input) + exp(other))`` computed stably; floating point only, as in PyTorch."""
+    return _binary_float_only(Logaddexp, "logaddexp", input, other)
+
+
+def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None):
+    """NaN -> ``nan``, +inf -> ``posinf`` (default: the dtype's largest value), -inf -> ``neginf`` (its
+    lowest); integer and bool tensors come back unchanged (as a copy)."""
+    if input._data.dtype.kind != "f":
+        return input.clone()
+    return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def deg2rad(input):
+    return mul(_to_float(input), 3.141592653589793 / 180.0)
+
+
+def rad2deg(input):
+    return mul(_to_float(input), 180.0 / 3.141592653589793)
+
+
+def _to_float(input):
+    return input if input._data.dtype.kind == "f" else cast(input, _dtypes.get_default_dtype().np)
 
 
 def reciprocal(input):

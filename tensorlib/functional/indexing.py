@@ -81,6 +81,12 @@ def take_along_dim(input, indices, dim=None):
 def _scatter(input, dim, index, src, add):
     dim = normalize_dim(dim, input.ndim)
     idx = (index._data if isinstance(index, Tensor) else xp.asarray(index)).astype(xp.intp, copy=False)
+    if idx.ndim == 0 and input.ndim <= 1:  # a 0-d index scatters one element, as PyTorch's
+        idx = idx.reshape((1,) * max(input.ndim, 1))
+        if isinstance(src, Tensor) and src.ndim == 0:
+            src = src.reshape(idx.shape)
+    if idx.ndim != max(input.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     if idx.size and (idx.max() >= input.shape[dim] or idx.min() < -input.shape[dim]):
         raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {dim} with size "
                            f"{input.shape[dim]}")

@@ -8,7 +8,20 @@ import builtins
 from .._backend import xp
 from ..dtypes import to_numpy_dtype
 from ..kernels._utils import normalize_dim
-from ..kernels.shape import Cat, Expand, Flip, Permute, Repeat, Roll, Slice, Stack, View, _infer_shape, _shape_args
+from ..kernels.shape import (
+    Cat,
+    Diagonal,
+    Expand,
+    Flip,
+    Permute,
+    Repeat,
+    Roll,
+    Slice,
+    Stack,
+    View,
+    _infer_shape,
+    _shape_args,
+)
 from ..tensor import Tensor
 from ._utils import prepare, strided_view
 from .indexing import index_select
@@ -17,7 +30,7 @@ __all__ = ["reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "
            "permute", "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "expand", "expand_as",
            "broadcast_to", "broadcast_tensors", "broadcast_shapes", "repeat", "tile", "repeat_interleave", "flip",
            "fliplr", "flipud", "roll", "narrow", "select", "cat", "concat", "concatenate", "stack", "hstack",
-           "vstack", "split", "chunk", "tensor_split", "unbind", "atleast_1d", "atleast_2d"]
+           "vstack", "split", "chunk", "tensor_split", "unbind", "atleast_1d", "atleast_2d", "diagonal"]
 
 
 def _target_shape(input, shape) -> tuple:
@@ -348,3 +361,11 @@ def atleast_1d(input):
 
 def atleast_2d(input):
     return reshape(input, (1,) * (2 - input.ndim) + tuple(input.shape)) if input.ndim < 2 else input
+
+
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """The ``offset`` diagonal of the planes ``(dim1, dim2)``, as a new last dim (``torch.diagonal``)."""
+    d1, d2 = normalize_dim(dim1, input.ndim), normalize_dim(dim2, input.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal.apply(input, offset=int(offset), dim1=d1, dim2=d2)

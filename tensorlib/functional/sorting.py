@@ -1,4 +1,4 @@
-"""Sorting and selection: sort, argsort, topk, kthvalue, unique, msort."""
+"""Sorting and selection: sort, argsort, topk, kthvalue, median, nanmedian, unique, msort."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ..tensor import Tensor
 from .indexing import gather
 
 __all__ = ["argsort", "sort", "msort", "topk", "kthvalue", "unique", "unique_consecutive", "bincount",
-           "searchsorted", "bucketize", "histc"]
+           "searchsorted", "bucketize", "histc", "median", "nanmedian"]
 
 
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -120,3 +120,52 @@ def histc(input, bins: int = 100, min: float = 0, max: float = 0):
     lo, hi = (data.min(), data.max()) if min == 0 and max == 0 else (min, max)
     counts, _ = xp.histogram(data, bins=bins, range=(float(lo), float(hi)))
     return Tensor._wrap(counts.astype(data.dtype))
+
+
+
+
+def _median_indices(data, dim: int, skip_nan: bool):
+    """Index along ``dim`` of the lower median (NaN rows: the first NaN, unless ``skip_nan``), keepdim shape."""
+    nan = xp.isnan(data) if data.dtype.kind == "f" else xp.zeros(data.shape, dtype=bool)
+    if skip_nan:  # a different rank per row: a full sort (NaN sorts last)
+        order = xp.argsort(data, axis=dim, kind="stable")
+        valid = data.shape[dim] - nan.sum(axis=dim, keepdims=True)
+        index = xp.take_along_axis(order, xp.maximum(valid - 1, 0) // 2, axis=dim)
+    else:  # one rank for all rows: selection, O(n) per row
+        k = (data.shape[dim] - 1) // 2
+        index = xp.take(xp.argpartition(data, k, axis=dim), [k], axis=dim)
+    if not skip_nan and nan.any():
+        has_nan = nan.any(axis=dim, keepdims=True)
+        index = xp.where(has_nan, xp.argmax(nan, axis=dim, keepdims=True), index)
+    return index.astype(xp.int64)
+
+
+def _median(input, dim, keepdim: bool, skip_nan: bool, name: str):
+    if dim is None:
+        if input.numel() == 0:
+            return Tensor._wrap(xp.asarray(xp.nan, dtype=input._data.dtype))
+        flat = input.reshape(-1)
+        index = _median_indices(flat._data, 0, skip_nan)
+        return gather(flat, 0, Tensor._wrap(index)).reshape(())
+    if input.ndim == 0:
+        result = return_types.nanmedian if skip_nan else return_types.median
+        return result(input.clone(), Tensor._wrap(xp.zeros((), xp.int64)))
+    dim = normalize_dim(dim, input.ndim)
+    if input.shape[dim] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
+    index = Tensor._wrap(_median_indices(input._data, dim, skip_nan))
+    values = gather(input, dim, index)
+    if not keepdim:
+        values, index = values.squeeze(dim), index.squeeze(dim)
+    return (return_types.nanmedian if skip_nan else return_types.median)(values, index)
+
+
+def median(input, dim=None, keepdim: bool = False):
+    """The lower median: of all elements (a 0-d tensor) or along ``dim`` (``(values, indices)``); NaN if any
+    element considered is NaN. The gradient goes to the selected element."""
+    return _median(input, dim, keepdim, skip_nan=False, name="median")
+
+
+def nanmedian(input, dim=None, keepdim: bool = False):
+    """``median`` ignoring NaN (NaN only where every element considered is NaN)."""
+    return _median(input, dim, keepdim, skip_nan=True, name="nanmedian")

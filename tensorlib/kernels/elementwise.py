@@ -378,3 +378,133 @@ class Round(NoGradOp):
     def forward(self, x):
         # NumPy rounds half to even, like PyTorch
         return xp.round(x, self.decimals)
+
+
+# ------------------------------------------------------------------------------ inverse trig, hyperbolic
+class Asin(Function):
+    def forward(self, x):
+        self.x = x
+        with xp.errstate(invalid="ignore", divide="ignore"):  # NaN/inf outside the domain, silently
+            return xp.arcsin(x)
+
+    def backward(self, g):
+        return g / xp.sqrt(1 - self.x * self.x)
+
+
+class Acos(Function):
+    def forward(self, x):
+        self.x = x
+        with xp.errstate(invalid="ignore", divide="ignore"):  # NaN/inf outside the domain, silently
+            return xp.arccos(x)
+
+    def backward(self, g):
+        return -g / xp.sqrt(1 - self.x * self.x)
+
+
+class Atan(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.arctan(x)
+
+    def backward(self, g):
+        return g / (1 + self.x * self.x)
+
+
+class Sinh(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.sinh(x)
+
+    def backward(self, g):
+        return g * xp.cosh(self.x)
+
+
+class Cosh(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.cosh(x)
+
+    def backward(self, g):
+        return g * xp.sinh(self.x)
+
+
+class Asinh(Function):
+    def forward(self, x):
+        self.x = x
+        return xp.arcsinh(x)
+
+    def backward(self, g):
+        return g / xp.sqrt(self.x * self.x + 1)
+
+
+class Acosh(Function):
+    def forward(self, x):
+        self.x = x
+        with xp.errstate(invalid="ignore", divide="ignore"):  # NaN/inf outside the domain, silently
+            return xp.arccosh(x)
+
+    def backward(self, g):
+        return g / xp.sqrt(self.x * self.x - 1)
+
+
+class Atanh(Function):
+    def forward(self, x):
+        self.x = x
+        with xp.errstate(invalid="ignore", divide="ignore"):  # NaN/inf outside the domain, silently
+            return xp.arctanh(x)
+
+    def backward(self, g):
+        return g / (1 - self.x * self.x)
+
+
+class Atan2(Function):
+    """``atan2(a, b)``: the angle of the point ``(b, a)``."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return xp.arctan2(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        scale = g / (a * a + b * b)
+        need = self.needs_input_grad
+        return (scale * b if need[0] else None), (-scale * a if need[1] else None)
+
+
+class Hypot(Function):
+    saves_output = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = xp.hypot(a, b)
+        return self.out
+
+    def backward(self, g):
+        scale = g / self.out
+        need = self.needs_input_grad
+        return (scale * self.a if need[0] else None), (scale * self.b if need[1] else None)
+
+
+class Logaddexp(Function):
+    saves_output = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = xp.logaddexp(a, b)
+        return self.out
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        return (g * xp.exp(self.a - self.out) if need[0] else None,
+                g * xp.exp(self.b - self.out) if need[1] else None)
+
+
+class NanToNum(Function):
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf``, ``neginf``; the gradient is 0 where one was replaced."""
+
+    def forward(self, x):
+        self.x = x
+        return xp.nan_to_num(x, nan=self.nan, posinf=self.posinf, neginf=self.neginf)
+
+    def backward(self, g):
+        return g * xp.isfinite(self.x)

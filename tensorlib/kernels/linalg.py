@@ -1,4 +1,4 @@
-"""Matrix products: matmul (1-D, 2-D, batched, broadcast), mm, bmm, dot, outer, einsum."""
+"""Matrix products: matmul (1-D, 2-D, batched, broadcast), mm, bmm, dot, outer, einsum, addmm; cross."""
 
 from __future__ import annotations
 
@@ -74,3 +74,77 @@ class Einsum(Function):
             partial = xp.transpose(partial, order) if partial.ndim else partial
             grads.append(xp.broadcast_to(partial.reshape(expand_shape), shape))
         return tuple(grads)
+
+
+class Addmm(Function):
+    """``beta * input + alpha * (mat1 @ mat2)``; also ``addmv`` (``mat2`` a vector) and ``baddbmm`` (batched)."""
+
+    def name(self) -> str:
+        return self.grad_name
+
+    def forward(self, x, mat1, mat2):
+        self.mat1, self.mat2 = mat1, mat2
+        product = xp.matmul(mat1, mat2)
+        if self.alpha != 1:
+            product = product * self.alpha
+        if self.beta == 0:  # PyTorch ignores input (even NaN/inf in it) when beta is 0
+            return product
+        return (x * self.beta if self.beta != 1 else x) + product
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        gx = (g * self.beta if self.beta != 1 else g) if need[0] else None
+        ga = gb = None
+        if self.alpha != 1:
+            g = g * self.alpha
+        if need[1]:
+            ga = xp.matmul(g, xp.swapaxes(self.mat2, -1, -2)) if self.mat2.ndim > 1 else xp.multiply.outer(g, self.mat2)
+        if need[2]:
+            gb = xp.matmul(xp.swapaxes(self.mat1, -1, -2), g)
+        return gx, ga, gb
+
+
+class Cross(Function):
+    """The cross product of 3-vectors along ``dim``."""
+
+    def name(self) -> str:
+        return "LinalgCrossBackward0"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return xp.cross(a, b, axis=self.dim)
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        return (xp.cross(self.b, g, axis=self.dim) if need[0] else None,
+                xp.cross(g, self.a, axis=self.dim) if need[1] else None)
+
+
+class Cdist(Function):
+    """Euclidean distances between the rows of ``x1`` (*, P, M) and ``x2`` (*, R, M): (*, P, R).
+
+    ``use_mm`` computes ``|a|^2 + |b|^2 - 2 a.b`` with one matrix product (fast, PyTorch's choice for more than
+    25 rows) instead of the exact pairwise differences. The gradient at a zero distance is 0, as PyTorch's."""
+
+    def name(self) -> str:
+        return "CdistBackward0"
+
+    def forward(self, x1, x2):
+        self.x1, self.x2 = x1, x2
+        if self.use_mm:
+            squared = (x1 * x1).sum(-1)[..., :, None] + (x2 * x2).sum(-1)[..., None, :] \
+                - 2 * xp.matmul(x1, xp.swapaxes(x2, -1, -2))
+            self.out = xp.sqrt(xp.maximum(squared, 0))
+        else:
+            diff = x1[..., :, None, :] - x2[..., None, :, :]
+            self.out = xp.sqrt((diff * diff).sum(-1))
+        return self.out
+
+    def backward(self, g):
+        zero = self.out == 0
+        weight = xp.where(zero, 0, g / xp.where(zero, 1, self.out))  # d out / d diff = diff / out
+        need = self.needs_input_grad
+        g1 = self.x1 * weight.sum(-1)[..., None] - xp.matmul(weight, self.x2) if need[0] else None
+        g2 = self.x2 * weight.sum(-2)[..., None] - xp.matmul(xp.swapaxes(weight, -1, -2), self.x1) \
+            if need[1] else None
+        return g1, g2

@@ -136,3 +136,27 @@ def _infer_shape(shape, size) -> tuple:
     elif known != size:
         raise ValueError("bad shape")
     return shape
+
+
+class Diagonal(Function):
+    """The ``offset`` diagonal of the planes ``(dim1, dim2)``, moved to the last axis: a writable view, as
+    PyTorch's (``x.diagonal().fill_(1)`` sets the diagonal of ``x``)."""
+
+    saves_inputs = False
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return _diagonal_view(x, self.offset, self.dim1, self.dim2)
+
+    def backward(self, g):
+        grad = xp.zeros(self.in_shape, dtype=g.dtype)
+        _diagonal_view(grad, self.offset, self.dim1, self.dim2)[...] = g
+        return grad
+
+
+def _diagonal_view(x, offset: int, dim1: int, dim2: int):
+    plane = xp.moveaxis(x, (dim1, dim2), (-2, -1))
+    corner = plane[..., max(-offset, 0):, max(offset, 0):]  # the diagonal starts at this corner's (0, 0)
+    n = min(corner.shape[-2:])
+    return xp.lib.stride_tricks.as_strided(corner, shape=corner.shape[:-2] + (n,),
+                                           strides=corner.strides[:-2] + (corner.strides[-2] + corner.strides[-1],))
