@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from operator import attrgetter
 from typing import Optional
 
 from . import dtypes as _dtypes
@@ -56,8 +57,10 @@ class Tensor:
     one of shape (2, 3). Prefer ``tensorlib.tensor(...)``.
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "_accum", "_hooks", "_retains_grad",
-                 "__weakref__", "__dict__")
+    # ``_view`` is None, or (base, ops) for a view: the root tensor whose memory it shares and the view kernels
+    # (class, attrs) that recreate it from that base (see autograd.function.ViewFunction)
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "_accum", "_hooks", "_retains_grad",
+                 "_view", "__weakref__", "__dict__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False):
@@ -75,13 +78,14 @@ class Tensor:
 
     def _init(self, data) -> None:
         self._data = data
-        self.requires_grad = False
+        self._requires_grad = False
         self.grad = None
         self.grad_fn = None
         self._version = VersionCounter()
         self._accum = None
         self._hooks = None
         self._retains_grad = False
+        self._view = None
 
     @classmethod
     def _wrap(cls, data) -> Tensor:
@@ -90,13 +94,14 @@ class Tensor:
             data = xp.asarray(data)
         t = object.__new__(Tensor)
         t._data = data
-        t.requires_grad = False
+        t._requires_grad = False
         t.grad = None
         t.grad_fn = None
         t._version = VersionCounter()
         t._accum = None
         t._hooks = None
         t._retains_grad = False
+        t._view = None
         return t
 
     def _grad_node(self):
@@ -108,6 +113,27 @@ class Tensor:
         return self._accum
 
     # ------------------------------------------------------------------ properties
+    def _set_requires_grad(self, value: bool) -> None:
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        self._requires_grad = bool(value)
+
+    # the getter is a C-level attrgetter so reading the flag stays nearly as cheap as a plain slot
+    requires_grad = property(attrgetter("_requires_grad"), _set_requires_grad,
+                             doc="Whether autograd records operations on this tensor (floating point only).")
+
+    @property
+    def _base(self) -> Optional[Tensor]:
+        """The tensor whose memory this view shares (``None`` when this tensor is not a view)."""
+        return None if self._view is None else self._view[0]
+
+    def _is_view(self) -> bool:
+        return self._view is not None
+
     @property
     def shape(self):
         return Size(self._data.shape)
@@ -341,7 +367,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     # ------------------------------------------------------------------ autograd
@@ -352,7 +378,7 @@ class Tensor:
                                "var_no_grad = var.detach().")
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         return self
 
     def retain_grad(self) -> None:
@@ -1055,7 +1081,7 @@ class Size(tuple):
 def _rebuild_tensor(data, requires_grad):
     t = Tensor._wrap(data)
     if requires_grad:
-        t.requires_grad = True
+        t._requires_grad = True
     return t
 
 

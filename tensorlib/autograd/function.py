@@ -8,6 +8,8 @@ engine reduces broadcast dimensions and casts to each input's dtype, so ops only
 
 from __future__ import annotations
 
+import weakref
+
 from .._backend import ndarray
 from .._grad_mode import _state
 from .._graph import Node
@@ -51,7 +53,7 @@ class Function(Node):
         if _state.enabled:
             needs, nodes, meta, graph = [], [], [], False
             for t in inputs:  # one pass: which inputs need grad, their graph nodes and shapes/dtypes
-                if isinstance(t, Tensor) and t.requires_grad:
+                if isinstance(t, Tensor) and t._requires_grad:
                     graph = True
                     needs.append(True)
                     nodes.append(t.grad_fn or t._grad_node())
@@ -69,12 +71,53 @@ class Function(Node):
                     fn.versions = [(t._version, t._version.value) for t in inputs if isinstance(t, Tensor)]
                 if cls.saves_output:
                     fn.out_version = (out._version, 0)
-                out.requires_grad = True
+                out._requires_grad = True
                 out.grad_fn = fn
         if _tracers:
             for tracer in _tracers:
                 tracer.record(fn, attrs, inputs, out)
         return out
+
+
+class ViewFunction(Function):
+    """A kernel whose forward returns a NumPy view of its single input (slicing, reshape, permute, expand ...).
+
+    When the result really shares the input's memory, ``apply`` records it as a view as PyTorch does: it
+    shares its base's version counter, and ``_view`` holds the root base plus the (kernel, attrs) chain that
+    recreates it from that base, which the in-place machinery replays (functional/inplace.py)."""
+
+    @classmethod
+    def apply(cls, input, **attrs):
+        out = super().apply(input, **attrs)
+        owner = out._data.base
+        if owner is not None and (owner is input._data or owner is input._data.base):
+            parent = input._view
+            if parent is None:
+                out._view = (input, ((cls, attrs),))
+            else:
+                out._view = (parent[0], parent[1] + ((cls, attrs),))
+            out._version = input._version
+            if out._requires_grad:
+                register_view(out)
+        return out
+
+
+def register_view(view: Tensor) -> None:
+    """Remember ``view`` (weakly) on its base so an in-place op that changes the base's graph can refresh it."""
+    base = view._view[0]
+    views = base.__dict__.get("_live_views")
+    if views is None:
+        views = base.__dict__["_live_views"] = {}  # id -> weakref (Tensor.__eq__ is elementwise: no WeakSet)
+    views[id(view)] = weakref.ref(view)
+
+
+def replay_view(array, ops):
+    """Apply a recorded view chain to a raw array (e.g. a gradient of the base's shape); returns the view."""
+    for cls, attrs in ops:
+        fn = object.__new__(cls)
+        fn.__dict__.update(attrs)
+        array = fn.forward(array)
+    return array
 
 
 class FunctionCtx:

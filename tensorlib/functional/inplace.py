@@ -1,19 +1,31 @@
-"""In-place operations (``add_``, ``mul_``, ``fill_``, ``uniform_`` ...).
+"""In-place operations (``add_``, ``mul_``, ``fill_``, ``uniform_`` ...), with PyTorch's view semantics.
 
-Without a graph they write into the tensor's memory and bump its version counter, so a backward that needs
-the old values raises a clear error instead of computing wrong gradients. When the graph is involved (the
-tensor or the other operand requires grad), the op is recorded as the out-of-place op and the tensor is
-rebound to the result, as PyTorch's in-place autograd does for non-view tensors."""
+An in-place op always writes into the tensor's existing array, so the base it views and every other view of
+that memory see the new values, and it bumps the version counter that a base shares with its views (a
+backward that needs the old values then raises instead of computing wrong gradients).
+
+When autograd is involved (the tensor, its base or another operand requires grad) the op is computed
+out-of-place on a snapshot of the old values and recorded:
+- on a tensor that is not a view, the tensor's ``grad_fn`` becomes the op's node (PyTorch's rebase);
+- on a view, the base's ``grad_fn`` becomes ``CopySlices`` (the base with the view's region replaced by the
+  op's result) and the view's, and every live view's, ``grad_fn`` is regenerated from the base by replaying
+  its view ops, as PyTorch's ``CopySlices``/``AsStridedBackward`` pair does.
+In-place on a leaf that requires grad, or on a view of one, raises PyTorch's errors.
+"""
 
 from __future__ import annotations
 
-from .. import _grad_mode as grad_mode
+import weakref
+
 from .. import random as _random
 from .._backend import xp
-from ..kernels.indexing import CopySlices, _check_bounds
+from .._grad_mode import _state
+from ..autograd.function import Function, register_view, replay_view
+from ..kernels.indexing import CopySlices as IndexPut
+from ..kernels.indexing import _check_bounds
 from ..tensor import Tensor
-from .elementwise import add, clamp, clone, div, lerp, mul, sub
-from .indexing import _convert_index, masked_fill
+from .elementwise import add, clamp, clone, div, lerp, mul, sub, where
+from .indexing import _convert_index, getitem, masked_fill
 
 __all__ = ["add_", "sub_", "mul_", "div_", "pow_", "clamp_", "masked_fill_", "lerp_", "zero_", "fill_", "copy_",
            "uniform_", "normal_", "bernoulli_", "exponential_", "random_"]
@@ -23,66 +35,167 @@ def _category(dtype) -> int:
     return 0 if dtype.kind == "b" else (2 if dtype.kind == "f" else 1)
 
 
-def apply_inplace(self: Tensor, compute, name: str) -> Tensor:
-    """Run ``compute()`` (an out-of-place op on ``self``) and store the result into ``self``."""
-    check_inplace(self, name)
-    out = compute()
+class CopySlices(Function):
+    """The base's node after an in-place op on one of its views: ``base`` with the view's region set to
+    ``src``. Backward: the base's gradient with that region zeroed, and the region itself for ``src``."""
+
+    saves_inputs = False
+
+    def forward(self, base, src):
+        return self.target  # the write already happened in place; the result is the base's own array
+
+    def backward(self, g):
+        grad_base = g.copy()
+        region = replay_view(grad_base, self.ops)
+        grad_src = region.copy()
+        region[...] = 0
+        return grad_base, grad_src
+
+    def name(self) -> str:
+        return "CopySlices"
+
+
+def _needs_graph(self: Tensor, others) -> bool:
+    if not _state.enabled:
+        return False
+    if self._requires_grad or (self._view is not None and self._view[0]._requires_grad):
+        return True
+    return any(isinstance(o, Tensor) and o._requires_grad for o in others)
+
+
+def _snapshot(t: Tensor) -> Tensor:
+    """A copy of ``t``'s current values standing for ``t`` in the graph (same node), so what an op saves for
+    backward is not overwritten by the in-place write that follows."""
+    snap = Tensor._wrap(t._data.copy())
+    snap._requires_grad = t._requires_grad
+    snap.grad_fn = t.grad_fn
+    return snap
+
+
+def _store(self: Tensor, values, name: str) -> None:
+    """Write ``values`` into ``self``'s memory (seen by its base and views) and bump the shared version."""
+    try:
+        self._data[...] = values
+    except ValueError as exc:
+        if not self._data.flags.writeable:
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the "
+                               "operation.") from None
+        raise RuntimeError(f"{exc} in {name}") from None
+    self._version.bump(name)
+
+
+def _check_result(self: Tensor, out: Tensor, name: str) -> Tensor:
     if _category(out._data.dtype) > _category(self._data.dtype):
         raise RuntimeError(f"result type {out.dtype.name.capitalize()} can't be cast to the desired output type "
                            f"{self.dtype.name.capitalize()} in {name}")
     if out._data.shape != self._data.shape:
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                            f"{list(out.shape)} in {name}")
-    if out.requires_grad:
+    return out
+
+
+def apply_inplace(self: Tensor, compute, name: str, *others) -> Tensor:
+    """Store ``compute(self)`` (an out-of-place op; ``others`` are its other operands) into ``self``."""
+    if not _needs_graph(self, others):
+        _store(self, _check_result(self, compute(self), name)._data, name)
+        return self
+    check_inplace(self, name)
+    if self._view is None:
+        out = _check_result(self, compute(_snapshot(self)), name)
         if out._data.dtype != self._data.dtype:
             out = out.to(self.dtype)
-        rebind_inplace(self, out)
-    else:
-        self._data[...] = out._data
-        self._version.bump(name)
+        _store(self, out._data, name)
+        _set_node(self, out.grad_fn, out._requires_grad)
+        _refresh_views(self)
+        return self
+    base, ops = self._view
+    old = _snapshot(base)
+    out = _check_result(self, compute(_view_of(old, ops)), name)
+    if out._data.dtype != self._data.dtype:
+        out = out.to(self.dtype)
+    _store(self, out._data, name)
+    node = CopySlices.apply(old, out, target=base._data, ops=ops).grad_fn
+    if node is not None:
+        _set_node(base, node, True)
+    if node is not None:
+        register_view(self)
+    _refresh_views(base)
     return self
 
 
+def _view_of(base: Tensor, ops) -> Tensor:
+    for cls, attrs in ops:
+        base = cls.apply(base, **attrs)
+    return base
+
+
+def _set_node(t: Tensor, node, requires_grad: bool) -> None:
+    t.grad_fn = node
+    t._requires_grad = requires_grad
+    if t._retains_grad and node is not None:
+        node.retained = weakref.ref(t)
+
+
+def _refresh_views(base: Tensor) -> None:
+    """Give every live view of ``base`` a node regenerated from the base's (new) node."""
+    views = base.__dict__.get("_live_views")
+    if not views:
+        return
+    for key, ref in list(views.items()):
+        view = ref()
+        if view is None or view._view is None or view._view[0] is not base:
+            del views[key]
+            continue
+        regen = _view_of(base, view._view[1])
+        _set_node(view, regen.grad_fn, regen._requires_grad)
+
+
 def add_(self, other, *, alpha=1):
-    return apply_inplace(self, lambda: add(self, other, alpha=alpha), "add_")
+    return apply_inplace(self, lambda s: add(s, other, alpha=alpha), "add_", other)
 
 
 def sub_(self, other, *, alpha=1):
-    return apply_inplace(self, lambda: sub(self, other, alpha=alpha), "sub_")
+    return apply_inplace(self, lambda s: sub(s, other, alpha=alpha), "sub_", other)
 
 
 def mul_(self, other):
-    return apply_inplace(self, lambda: mul(self, other), "mul_")
+    return apply_inplace(self, lambda s: mul(s, other), "mul_", other)
 
 
 def div_(self, other, *, rounding_mode=None):
-    return apply_inplace(self, lambda: div(self, other, rounding_mode=rounding_mode), "div_")
+    return apply_inplace(self, lambda s: div(s, other, rounding_mode=rounding_mode), "div_", other)
 
 
 def pow_(self, exponent):
-    return apply_inplace(self, lambda: pow(self, exponent), "pow_")
+    return apply_inplace(self, lambda s: s ** exponent, "pow_", exponent)
 
 
 def clamp_(self, min=None, max=None):
-    return apply_inplace(self, lambda: clamp(self, min, max), "clamp_")
+    return apply_inplace(self, lambda s: clamp(s, min, max), "clamp_", min, max)
 
 
 def masked_fill_(self, mask, value):
-    return apply_inplace(self, lambda: masked_fill(self, mask, value), "masked_fill_")
+    return apply_inplace(self, lambda s: masked_fill(s, mask, value), "masked_fill_", value)
 
 
 def lerp_(self, end, weight):
-    return apply_inplace(self, lambda: lerp(self, end, weight), "lerp_")
+    return apply_inplace(self, lambda s: lerp(s, end, weight), "lerp_", end, weight)
 
 
 def unary_(self, fn, name: str):
-    return apply_inplace(self, lambda: fn(self), name)
+    """``fn(self)`` stored into ``self`` (the in-place twin of a one-tensor op such as ``exp``)."""
+    return apply_inplace(self, fn, name)
 
 
 def _write(self: Tensor, values, name: str) -> Tensor:
-    check_inplace(self, name)
-    self._data[...] = values
-    self._version.bump(name)
+    """Store constant ``values`` (no gradient) into ``self``; recorded (zero gradient) when in a graph."""
+    if _needs_graph(self, ()):
+        def constant(s):
+            keep = Tensor._wrap(xp.zeros(s._data.shape, dtype=bool))
+            return where(keep, s, Tensor._wrap(xp.asarray(values, dtype=s._data.dtype)))
+        return apply_inplace(self, constant, name)
+    _store(self, values, name)
     return self
 
 
@@ -93,36 +206,35 @@ def zero_(self):
 def fill_(self, value):
     if isinstance(value, Tensor):
         if value.requires_grad:
-            return apply_inplace(self, lambda: value.expand(self.shape).to(self.dtype) + 0, "fill_")
+            return apply_inplace(self, lambda s: clone(value.to(self.dtype).expand(self.shape)), "fill_", value)
         value = value._data
     return _write(self, value, "fill_")
 
 
 def copy_(self, src, non_blocking: bool = False):
     """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
-    if isinstance(src, Tensor) and src.requires_grad:
-        def compute():
-            out = src.to(self.dtype).expand(self.shape)
-            return clone(out)
-        return apply_inplace(self, compute, "copy_")
     data = src._data if isinstance(src, Tensor) else xp.asarray(src)
     try:
         broadcast = xp.broadcast_to(data, self._data.shape)
     except ValueError:
         raise RuntimeError(f"The size of tensor a ({list(self.shape)}) must match the size of tensor b "
                            f"({list(data.shape)}) in copy_") from None
+    if isinstance(src, Tensor) and src._requires_grad and _state.enabled:
+        return apply_inplace(self, lambda s: clone(src.to(self.dtype).expand(self.shape)), "copy_", src)
     return _write(self, broadcast, "copy_")
 
 
 def _draw_into(self: Tensor, draw, name: str) -> xp.ndarray:
     """Run ``draw(out=...)`` straight into float32/float64 storage (no temporaries); returns the target."""
-    check_inplace(self, name)
     data = self._data
+    if _needs_graph(self, ()):
+        _write(self, draw(out=None), name)
+        return data
     if data.dtype in (xp.float32, xp.float64) and data.flags.c_contiguous:
         draw(out=data)
+        self._version.bump(name)
     else:
-        data[...] = draw(out=None)
-    self._version.bump(name)
+        _store(self, draw(out=None), name)
     return data
 
 
@@ -163,37 +275,35 @@ def random_(self, from_: int = 0, to=None, *, generator=None):
 
 
 def setitem_(input, index, value) -> None:
-    """``input[index] = value`` in place; recorded in the graph when either side requires grad."""
-    index, _ = _convert_index(index)
+    """``input[index] = value`` in place: a copy into the view ``input[index]`` for basic indices (PyTorch's
+    semantics, CopySlices in a graph), an index_put for advanced ones."""
+    index, basic = _convert_index(index)
     _check_bounds(input.shape, index)
-    value_data = value._data if isinstance(value, Tensor) else value
-    graph = grad_mode.is_grad_enabled() and (input.requires_grad or (isinstance(value, Tensor)
-                                                                      and value.requires_grad))
-    if graph:
-        check_inplace(input, "setitem")
-        if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
-            value = value.to(input.dtype)
-        out = CopySlices.apply(input, value, index=index)
-        rebind_inplace(input, out)
+    if not _needs_graph(input, (value,)):
+        try:
+            input._data[index] = value._data if isinstance(value, Tensor) else value
+        except ValueError:
+            if not input._data.flags.writeable:
+                _store(input, 0, "setitem")  # raises PyTorch's overlapping-memory error
+            raise
+        input._version.bump("setitem (x[...] = v)")
         return
-    input._data[index] = value_data
-    input._version.bump("setitem (x[...] = v)")
+    if basic:
+        copy_(getitem(input, index), value)
+        return
+    if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
+        value = value.to(input.dtype)
+    apply_inplace(input, lambda s: IndexPut.apply(s, value, index=index), "index_put_", value)
 
 
 def check_inplace(input: Tensor, op_name: str) -> None:
-    if input.requires_grad and input.is_leaf and grad_mode.is_grad_enabled():
+    """PyTorch's errors for in-place ops on leaves that require grad and on views of such leaves."""
+    if not _state.enabled:
+        return
+    if input._requires_grad and input.grad_fn is None:
         raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
                            f"({op_name}). Wrap it in `with tensorlib.no_grad():` (e.g. for initialisation or an "
                            "optimizer step) or use the out-of-place form.")
-
-
-def rebind_inplace(input: Tensor, out: Tensor) -> None:
-    """Make ``input`` the result of a recorded in-place op: new data, the op's graph node, a fresh version."""
-    input._data = out._data
-    input.grad_fn = out.grad_fn
-    input.requires_grad = out.requires_grad
-    input._version = out._version
-    if input._retains_grad and input.grad_fn is not None:
-        import weakref
-
-        input.grad_fn.retained = weakref.ref(input)
+    view = input._view
+    if view is not None and view[0]._requires_grad and view[0].grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")

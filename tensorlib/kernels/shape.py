@@ -4,7 +4,7 @@ cat/stack/split/chunk/unbind. Views share memory where NumPy can (as PyTorch vie
 from __future__ import annotations
 
 from .._backend import xp
-from ..autograd.function import Function
+from ..autograd.function import Function, ViewFunction
 
 
 def _shape_args(args) -> tuple:
@@ -13,7 +13,7 @@ def _shape_args(args) -> tuple:
     return tuple(args)
 
 
-class View(Function):
+class View(ViewFunction):
     saves_inputs = False
 
     def forward(self, x):
@@ -24,7 +24,7 @@ class View(Function):
         return g.reshape(self.in_shape)
 
 
-class Permute(Function):
+class Permute(ViewFunction):
     saves_inputs = False
 
     def forward(self, x):
@@ -34,7 +34,7 @@ class Permute(Function):
         return g.transpose(xp.argsort(self.dims))
 
 
-class Expand(Function):
+class Expand(ViewFunction):
     saves_inputs = False
 
     def forward(self, x):
@@ -82,14 +82,17 @@ class Roll(Function):
         return xp.roll(g, negated, self.dims)
 
 
-class Slice(Function):
+class Slice(ViewFunction):
     """Basic slicing (ints, slices, None, Ellipsis): a view; backward scatters into zeros."""
 
     saves_inputs = False
 
     def forward(self, x):
         self.in_shape, self.in_dtype = x.shape, x.dtype
-        return x[self.index]
+        out = x[self.index]
+        if out.__class__ is not xp.ndarray and Ellipsis not in self.index:
+            out = x[self.index + (Ellipsis,)]  # a 0-d view rather than a scalar copy, so writes reach x
+        return out
 
     def backward(self, g):
         grad = xp.zeros(self.in_shape, dtype=g.dtype)
