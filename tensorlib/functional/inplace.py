@@ -96,13 +96,16 @@ def _check_result(self: Tensor, out: Tensor, name: str) -> Tensor:
 
 
 def apply_inplace(self: Tensor, compute, name: str, *others) -> Tensor:
-    """Store ``compute(self)`` (an out-of-place op; ``others`` are its other operands) into ``self``."""
+    """Store ``compute(self, *others)`` (an out-of-place op and its other operands) into ``self``."""
     if not _needs_graph(self, others):
-        _store(self, _check_result(self, compute(self), name)._data, name)
+        _store(self, _check_result(self, compute(self, *others), name)._data, name)
         return self
     check_inplace(self, name)
+    # operands that alias self's memory are read from copies too, so the op's saved values stay intact
+    root = _root(self)
+    others = tuple(_snapshot(o) if isinstance(o, Tensor) and _root(o) is root else o for o in others)
     if self._view is None:
-        out = _check_result(self, compute(_snapshot(self)), name)
+        out = _check_result(self, compute(_snapshot(self), *others), name)
         if out._data.dtype != self._data.dtype:
             out = out.to(self.dtype)
         _store(self, out._data, name)
@@ -111,7 +114,7 @@ def apply_inplace(self: Tensor, compute, name: str, *others) -> Tensor:
         return self
     base, ops = self._view
     old = _snapshot(base)
-    out = _check_result(self, compute(_view_of(old, ops)), name)
+    out = _check_result(self, compute(_view_of(old, ops), *others), name)
     if out._data.dtype != self._data.dtype:
         out = out.to(self.dtype)
     _store(self, out._data, name)
@@ -122,6 +125,10 @@ def apply_inplace(self: Tensor, compute, name: str, *others) -> Tensor:
         register_view(self)
     _refresh_views(base)
     return self
+
+
+def _root(t: Tensor) -> Tensor:
+    return t if t._view is None else t._view[0]
 
 
 def _view_of(base: Tensor, ops) -> Tensor:
@@ -152,35 +159,35 @@ def _refresh_views(base: Tensor) -> None:
 
 
 def add_(self, other, *, alpha=1):
-    return apply_inplace(self, lambda s: add(s, other, alpha=alpha), "add_", other)
+    return apply_inplace(self, lambda s, o: add(s, o, alpha=alpha), "add_", other)
 
 
 def sub_(self, other, *, alpha=1):
-    return apply_inplace(self, lambda s: sub(s, other, alpha=alpha), "sub_", other)
+    return apply_inplace(self, lambda s, o: sub(s, o, alpha=alpha), "sub_", other)
 
 
 def mul_(self, other):
-    return apply_inplace(self, lambda s: mul(s, other), "mul_", other)
+    return apply_inplace(self, lambda s, o: mul(s, o), "mul_", other)
 
 
 def div_(self, other, *, rounding_mode=None):
-    return apply_inplace(self, lambda s: div(s, other, rounding_mode=rounding_mode), "div_", other)
+    return apply_inplace(self, lambda s, o: div(s, o, rounding_mode=rounding_mode), "div_", other)
 
 
 def pow_(self, exponent):
-    return apply_inplace(self, lambda s: s ** exponent, "pow_", exponent)
+    return apply_inplace(self, lambda s, e: s ** e, "pow_", exponent)
 
 
 def clamp_(self, min=None, max=None):
-    return apply_inplace(self, lambda s: clamp(s, min, max), "clamp_", min, max)
+    return apply_inplace(self, lambda s, lo, hi: clamp(s, lo, hi), "clamp_", min, max)
 
 
 def masked_fill_(self, mask, value):
-    return apply_inplace(self, lambda s: masked_fill(s, mask, value), "masked_fill_", value)
+    return apply_inplace(self, lambda s, v: masked_fill(s, mask, v), "masked_fill_", value)
 
 
 def lerp_(self, end, weight):
-    return apply_inplace(self, lambda s: lerp(s, end, weight), "lerp_", end, weight)
+    return apply_inplace(self, lambda s, e, w: lerp(s, e, w), "lerp_", end, weight)
 
 
 def unary_(self, fn, name: str):
@@ -206,7 +213,7 @@ def zero_(self):
 def fill_(self, value):
     if isinstance(value, Tensor):
         if value.requires_grad:
-            return apply_inplace(self, lambda s: clone(value.to(self.dtype).expand(self.shape)), "fill_", value)
+            return apply_inplace(self, lambda s, v: clone(v.to(self.dtype).expand(self.shape)), "fill_", value)
         value = value._data
     return _write(self, value, "fill_")
 
@@ -220,7 +227,7 @@ def copy_(self, src, non_blocking: bool = False):
         raise RuntimeError(f"The size of tensor a ({list(self.shape)}) must match the size of tensor b "
                            f"({list(data.shape)}) in copy_") from None
     if isinstance(src, Tensor) and src._requires_grad and _state.enabled:
-        return apply_inplace(self, lambda s: clone(src.to(self.dtype).expand(self.shape)), "copy_", src)
+        return apply_inplace(self, lambda s, v: clone(v.to(self.dtype).expand(self.shape)), "copy_", src)
     return _write(self, broadcast, "copy_")
 
 
@@ -293,7 +300,7 @@ def setitem_(input, index, value) -> None:
         return
     if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
         value = value.to(input.dtype)
-    apply_inplace(input, lambda s: IndexPut.apply(s, value, index=index), "index_put_", value)
+    apply_inplace(input, lambda s, v: IndexPut.apply(s, v, index=index), "index_put_", value)
 
 
 def check_inplace(input: Tensor, op_name: str) -> None:
