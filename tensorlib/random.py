@@ -120,7 +120,7 @@ def _float_dtype(dtype):
 def _finish(data, requires_grad: bool):
     out = Tensor._wrap(data)
     if requires_grad:
-        out.requires_grad_(True)
+        out._make_leaf_requiring_grad()
     return out
 
 

@@ -122,6 +122,13 @@ class Tensor:
                                "var_no_grad = var.detach().")
         self._requires_grad = bool(value)
 
+    def _make_leaf_requiring_grad(self) -> Tensor:
+        """``requires_grad=True`` given to a factory or ``Parameter`` (PyTorch's capitalised message)."""
+        if self._data.dtype.kind != "f":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = True
+        return self
+
     # the getter is a C-level attrgetter so reading the flag stays nearly as cheap as a plain slot
     requires_grad = property(attrgetter("_requires_grad"), _set_requires_grad,
                              doc="Whether autograd records operations on this tensor (floating point only).")
