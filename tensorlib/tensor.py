@@ -1041,6 +1041,177 @@ class Tensor:
     def reciprocal_(self):
         return _F.unary_(self, _F.reciprocal, "reciprocal_")
 
+    def ceil_(self):
+        return _F.unary_(self, _F.ceil, "ceil_")
+
+    def cos_(self):
+        return _F.unary_(self, _F.cos, "cos_")
+
+    def sin_(self):
+        return _F.unary_(self, _F.sin, "sin_")
+
+    def tan_(self):
+        return _F.unary_(self, _F.tan, "tan_")
+
+    def erf_(self):
+        return _F.unary_(self, _F.erf, "erf_")
+
+    def expm1_(self):
+        return _F.unary_(self, _F.expm1, "expm1_")
+
+    def log2_(self):
+        return _F.unary_(self, _F.log2, "log2_")
+
+    def log10_(self):
+        return _F.unary_(self, _F.log10, "log10_")
+
+    def log1p_(self):
+        return _F.unary_(self, _F.log1p, "log1p_")
+
+    def rsqrt_(self):
+        return _F.unary_(self, _F.rsqrt, "rsqrt_")
+
+    def trunc_(self):
+        return _F.unary_(self, _F.trunc, "trunc_")
+
+    def frac_(self):
+        return _F.unary_(self, _F.frac, "frac_")
+
+    def fix_(self):
+        return _F.unary_(self, _F.fix, "fix_")
+
+    def logical_not_(self):
+        return _F.unary_(self, _F.logical_not, "logical_not_")
+
+    def bitwise_not_(self):
+        return _F.unary_(self, _F.bitwise_not, "bitwise_not_")
+
+    absolute_ = abs_
+    negative_ = neg_
+
+    def floor_divide_(self, other):
+        return _F.binary_(self, _F.floor_divide, other, "floor_divide_")
+
+    def fmod_(self, other):
+        return _F.binary_(self, _F.fmod, other, "fmod_")
+
+    def remainder_(self, other):
+        return _F.binary_(self, _F.remainder, other, "remainder_")
+
+    def eq_(self, other):
+        return _F.binary_(self, _F.eq, other, "eq_")
+
+    def ne_(self, other):
+        return _F.binary_(self, _F.ne, other, "ne_")
+
+    def lt_(self, other):
+        return _F.binary_(self, _F.lt, other, "lt_")
+
+    def le_(self, other):
+        return _F.binary_(self, _F.le, other, "le_")
+
+    def gt_(self, other):
+        return _F.binary_(self, _F.gt, other, "gt_")
+
+    def ge_(self, other):
+        return _F.binary_(self, _F.ge, other, "ge_")
+
+    def logical_and_(self, other):
+        return _F.binary_(self, _F.logical_and, other, "logical_and_")
+
+    def logical_or_(self, other):
+        return _F.binary_(self, _F.logical_or, other, "logical_or_")
+
+    def logical_xor_(self, other):
+        return _F.binary_(self, _F.logical_xor, other, "logical_xor_")
+
+    def bitwise_and_(self, other):
+        return _F.binary_(self, _F.bitwise_and, other, "bitwise_and_")
+
+    def bitwise_or_(self, other):
+        return _F.binary_(self, _F.bitwise_or, other, "bitwise_or_")
+
+    def bitwise_xor_(self, other):
+        return _F.binary_(self, _F.bitwise_xor, other, "bitwise_xor_")
+
+    greater_, greater_equal_, less_, less_equal_, not_equal_ = gt_, ge_, lt_, le_, ne_
+    subtract_ = sub_
+    multiply_ = mul_
+    divide_ = div_
+    true_divide_ = div_
+
+    def clamp_min_(self, min):
+        return _F.clamp_(self, min=min)
+
+    def clamp_max_(self, max):
+        return _F.clamp_(self, max=max)
+
+    def cumsum_(self, dim, *, dtype=None):
+        return _F.unary_(self, lambda s: _F.cumsum(s, dim, dtype=dtype), "cumsum_")
+
+    def cumprod_(self, dim, *, dtype=None):
+        return _F.unary_(self, lambda s: _F.cumprod(s, dim, dtype=dtype), "cumprod_")
+
+    def tril_(self, diagonal=0):
+        return _F.unary_(self, lambda s: _F.tril(s, diagonal), "tril_")
+
+    def triu_(self, diagonal=0):
+        return _F.unary_(self, lambda s: _F.triu(s, diagonal), "triu_")
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return _F.scatter_(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add_(self, dim, index, src):
+        return _F.scatter_add_(self, dim, index, src)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return _F.index_add_(self, dim, index, source, alpha=alpha)
+
+    def index_fill_(self, dim, index, value):
+        return _F.index_fill_(self, dim, index, value)
+
+    def index_fill(self, dim, index, value):
+        return _F.index_fill_(self.clone(), dim, index, value)
+
+    def index_copy_(self, dim, index, source):
+        return _F.index_copy_(self, dim, index, source)
+
+    def index_copy(self, dim, index, source):
+        return _F.index_copy_(self.clone(), dim, index, source)
+
+    def masked_scatter_(self, mask, source):
+        return _F.masked_scatter_(self, mask, source)
+
+    def masked_scatter(self, mask, source):
+        return _F.masked_scatter_(self.clone(), mask, source)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        return _F.fill_diagonal_(self, fill_value, wrap)
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return _F.addmm_(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def t_(self):
+        return _F.view_inplace(self, _F.t, "t_")
+
+    def transpose_(self, dim0, dim1):
+        return _F.view_inplace(self, lambda s: _F.transpose(s, dim0, dim1), "transpose_")
+
+    swapaxes_ = transpose_
+    swapdims_ = transpose_
+
+    def unsqueeze_(self, dim):
+        return _F.view_inplace(self, lambda s: _F.unsqueeze(s, dim), "unsqueeze_")
+
+    def squeeze_(self, dim=None):
+        return _F.view_inplace(self, lambda s: _F.squeeze(s, dim), "squeeze_")
+
+    def resize_(self, *sizes, memory_format=None):
+        return _F.resize_(self, *sizes)
+
+    def resize_as_(self, other, memory_format=None):
+        return _F.resize_(self, other.shape)
+
     # random (non in-place)
     def bernoulli(self, *, generator=None):
         return _F.bernoulli(self, generator=generator)
