@@ -147,6 +147,8 @@ def _view_of(base: Tensor, ops) -> Tensor:
 
 
 def _set_node(t: Tensor, node, requires_grad: bool) -> None:
+    if t._retains_grad and t.grad_fn is not None and getattr(t.grad_fn, "retained", None) is not None:
+        t.grad_fn.retained = None  # .grad is the gradient of the tensor's latest value, as in PyTorch
     t.grad_fn = node
     t._requires_grad = requires_grad
     if t._retains_grad and node is not None:
