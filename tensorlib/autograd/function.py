@@ -23,6 +23,7 @@ class Function(Node):
 
     saves_inputs = True  # False for ops whose backward never reads input values (in-place check skipped)
     saves_output = False  # True when backward reads the forward result (e.g. exp, tanh, sigmoid)
+    is_view = False  # True for ViewFunction kernels
 
     def __init__(self, **attrs):
         self.__dict__.update(attrs)
@@ -73,6 +74,8 @@ class Function(Node):
                     fn.out_version = (out._version, 0)
                 out._requires_grad = True
                 out.grad_fn = fn
+        if cls.is_view:
+            record_view(out, inputs[0], cls, attrs)
         if _tracers:
             for tracer in _tracers:
                 tracer.record(fn, attrs, inputs, out)
@@ -86,29 +89,32 @@ class ViewFunction(Function):
     shares its base's version counter, and ``_view`` holds the root base plus the (kernel, attrs) chain that
     recreates it from that base, which the in-place machinery replays (functional/inplace.py)."""
 
-    @classmethod
-    def apply(cls, input, **attrs):
-        out = super().apply(input, **attrs)
-        owner = out._data.base
-        if owner is not None and (owner is input._data or owner is input._data.base):
-            parent = input._view
-            if parent is None:
-                out._view = (input, ((cls, attrs),))
-            else:
-                out._view = (parent[0], parent[1] + ((cls, attrs),))
-            out._version = input._version
-            if out._requires_grad:
-                register_view(out)
-        return out
+    is_view = True
+
+
+def record_view(out: Tensor, input: Tensor, cls, attrs: dict) -> None:
+    """Mark ``out`` (the result of view kernel ``cls`` on ``input``) as a view when it shares the memory."""
+    owner = out._data.base
+    if owner is not None and (owner is input._data or owner is input._data.base):
+        parent = input._view
+        out._view = (input, ((cls, attrs),)) if parent is None else (parent[0], parent[1] + ((cls, attrs),))
+        out._version = input._version
+        if out._requires_grad:
+            register_view(out)
 
 
 def register_view(view: Tensor) -> None:
-    """Remember ``view`` (weakly) on its base so an in-place op that changes the base's graph can refresh it."""
+    """Remember ``view`` (weakly) on its base so an in-place op that changes the base's graph can refresh it.
+
+    Views of leaves are not kept: a leaf that requires grad refuses in-place ops in grad mode, so its graph
+    never changes under its views (and a parameter sliced every step would collect entries)."""
     base = view._view[0]
+    if base.grad_fn is None:
+        return
     views = base.__dict__.get("_live_views")
-    if views is None:
-        views = base.__dict__["_live_views"] = {}  # id -> weakref (Tensor.__eq__ is elementwise: no WeakSet)
-    views[id(view)] = weakref.ref(view)
+    if views is None:  # id -> view, dropped when the view dies (Tensor.__eq__ is elementwise: no WeakSet)
+        views = base.__dict__["_live_views"] = weakref.WeakValueDictionary()
+    views[id(view)] = view
 
 
 def replay_view(array, ops):

@@ -61,7 +61,11 @@ def _needs_graph(self: Tensor, others) -> bool:
         return False
     if self._requires_grad or (self._view is not None and self._view[0]._requires_grad):
         return True
-    return any(isinstance(o, Tensor) and o._requires_grad for o in others)
+    for o in others:  # a loop, not any(<generator>): this runs on every in-place op
+        if o.__class__ is Tensor or isinstance(o, Tensor):
+            if o._requires_grad:
+                return True
+    return False
 
 
 def _snapshot(t: Tensor) -> Tensor:
@@ -99,7 +103,11 @@ def _check_result(self: Tensor, out: Tensor, name: str) -> Tensor:
 def apply_inplace(self: Tensor, compute, name: str, *others) -> Tensor:
     """Store ``compute(self, *others)`` (an out-of-place op and its other operands) into ``self``."""
     if not _needs_graph(self, others):
-        _store(self, _check_result(self, compute(self, *others), name)._data, name)
+        out = compute(self, *others)
+        data = out._data
+        if data.shape != self._data.shape or data.dtype.kind != self._data.dtype.kind:
+            _check_result(self, out, name)
+        _store(self, data, name)
         return self
     check_inplace(self, name)
     # operands that alias self's memory are read from copies too, so the op's saved values stay intact
@@ -160,10 +168,9 @@ def _refresh_views(base: Tensor) -> None:
     views = base.__dict__.get("_live_views")
     if not views:
         return
-    for key, ref in list(views.items()):
-        view = ref()
-        if view is None or view._view is None or view._view[0] is not base:
-            del views[key]
+    for key, view in list(views.items()):
+        if view._view is None or view._view[0] is not base:
+            views.pop(key, None)
             continue
         regen = _view_of(base, view._view[1])
         _set_node(view, regen.grad_fn, regen._requires_grad)
@@ -208,7 +215,7 @@ def unary_(self, fn, name: str):
 
 def _write(self: Tensor, values, name: str) -> Tensor:
     """Store constant ``values`` (no gradient) into ``self``; recorded (zero gradient) when in a graph."""
-    if _needs_graph(self, ()):
+    if _state.enabled and (self._requires_grad or self._view is not None) and _needs_graph(self, ()):
         return apply_inplace(self, lambda s: Tensor._wrap(xp.broadcast_to(xp.asarray(values, s._data.dtype),
                                                                           s._data.shape)), name)
     _store(self, values, name)
