@@ -20,6 +20,7 @@ import weakref
 from .. import random as _random
 from .._backend import xp
 from .._grad_mode import _state
+from .._graph import VersionCounter
 from ..autograd.function import Function, register_view, replay_view
 from ..kernels.indexing import CopySlices as IndexPut
 from ..kernels.indexing import _check_bounds
@@ -68,10 +69,10 @@ def _needs_graph(self: Tensor, others) -> bool:
     return False
 
 
-def _snapshot(t: Tensor) -> Tensor:
+def _snapshot(t: Tensor, copy: bool = True) -> Tensor:
     """A copy of ``t``'s current values standing for ``t`` in the graph (same node), so what an op saves for
-    backward is not overwritten by the in-place write that follows."""
-    snap = Tensor._wrap(t._data.copy())
+    backward is not overwritten by the in-place write that follows (``copy=False``: same array, new wrapper)."""
+    snap = Tensor._wrap(t._data.copy() if copy else t._data)
     snap._requires_grad = t._requires_grad
     snap.grad_fn = t.grad_fn
     return snap
@@ -121,14 +122,14 @@ def apply_inplace(self: Tensor, compute, name: str, *others) -> Tensor:
         _refresh_views(self)
         return self
     base, ops = self._view
-    old = _snapshot(base)
-    src = _view_of(old, ops)
+    old = _snapshot(base, copy=False)  # the base before the write: its node, read only by the view ops below
+    src = _view_of(old, ops)  # the view's old values, differentiable back to the base's old node
+    src._data, src._version, src._view = src._data.copy(), VersionCounter(), None  # only the region is copied
     out = _differentiable(_check_result(self, compute(src, *others), name), src, self)
     _store(self, out._data, name)
     node = CopySlices.apply(old, out, target=base._data, ops=ops).grad_fn
     if node is not None:
         _set_node(base, node, True)
-    if node is not None:
         register_view(self)
     _refresh_views(base)
     return self

@@ -102,7 +102,17 @@ def inplace_with_self_operand(lib, x):
     return (y,)
 
 
-PATTERNS = [slice_mul, select_add, view_then_inplace, transpose_inplace, narrow_sub, chained_views,
+def buffer_filled_row_by_row(lib, x):
+    out = lib.zeros(3, 4, dtype=x.dtype)  # a plain buffer that joins the graph through the writes
+    h = x[0]
+    for t in range(3):
+        h = (h * x[t]).tanh()
+        out[t] = h
+    out[1:, 1].mul_(x[0, :2])
+    return (out,)
+
+
+PATTERNS = [buffer_filled_row_by_row, slice_mul, select_add, view_then_inplace, transpose_inplace, narrow_sub, chained_views,
             base_then_view, view_then_other_view, setitem_on_view, unary_on_view, zero_on_view, copy_into_view]
 
 
