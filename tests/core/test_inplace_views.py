@@ -132,7 +132,7 @@ def test_pattern_matches_torch(pattern):
     theirs, their_grad = _run(torch, pattern, torch.float64)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-12)
-    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-12)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-10, atol=1e-13)
 
 
 @pytest.mark.parametrize("pattern", [*PATTERNS, inplace_with_self_operand], ids=lambda p: p.__name__)
