@@ -112,8 +112,9 @@ def buffer_filled_row_by_row(lib, x):
     return (out,)
 
 
-PATTERNS = [buffer_filled_row_by_row, slice_mul, select_add, view_then_inplace, transpose_inplace, narrow_sub, chained_views,
-            base_then_view, view_then_other_view, setitem_on_view, unary_on_view, zero_on_view, copy_into_view]
+PATTERNS = [buffer_filled_row_by_row, slice_mul, select_add, view_then_inplace, transpose_inplace, narrow_sub,
+            chained_views, base_then_view, view_then_other_view, setitem_on_view, unary_on_view, zero_on_view,
+            copy_into_view]
 
 
 def _run(lib, pattern, dtype):
