@@ -18,20 +18,18 @@ from .embedding import *
 from .indexing import *
 from .indexing import getitem
 from .inplace import *
-from .inplace import (
-                      addmm_,
-                      binary_,
-                      fill_diagonal_,
-                      index_add_,
-                      index_copy_,
-                      index_fill_,
-                      masked_scatter_,
-                      resize_,
-                      scatter_,
-                      scatter_add_,
-                      setitem_,
-                      unary_,
-                      view_inplace,
+from .inplace import binary_, setitem_, unary_
+from .inplace_twins import (
+                            addmm_,
+                            fill_diagonal_,
+                            index_add_,
+                            index_copy_,
+                            index_fill_,
+                            masked_scatter_,
+                            resize_,
+                            scatter_,
+                            scatter_add_,
+                            view_inplace,
 )
 from .linalg import *
 from .linear import *

@@ -41,7 +41,9 @@ class Index(Function):
         return grad
 
 
-class CopySlices(Function):
+class IndexPut(Function):
+    """``x[index] = value`` with an advanced index (PyTorch's ``IndexPutBackward0``)."""
+
     saves_inputs = False
 
     def forward(self, x, value):

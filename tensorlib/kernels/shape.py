@@ -4,7 +4,7 @@ cat/stack/split/chunk/unbind. Views share memory where NumPy can (as PyTorch vie
 from __future__ import annotations
 
 from .._backend import xp
-from ..autograd.function import Function, ViewFunction
+from ..autograd.function import Function, ViewFunction, replay_view
 
 
 def _shape_args(args) -> tuple:
@@ -137,3 +137,23 @@ def _infer_shape(shape, size) -> tuple:
     elif known != size:
         raise ValueError("bad shape")
     return shape
+
+
+class CopySlices(Function):
+    """The base's node after an in-place op on one of its views: ``base`` with the view's region set to
+    ``src``. Backward: the base's gradient with that region zeroed, and the region itself for ``src``."""
+
+    saves_inputs = False
+
+    def forward(self, base, src):
+        return self.target  # the write already happened in place; the result is the base's own array
+
+    def backward(self, g):
+        grad_base = g.copy()
+        region = replay_view(grad_base, self.ops)
+        grad_src = region.copy()
+        region[...] = 0
+        return grad_base, grad_src
+
+    def name(self) -> str:
+        return "CopySlices"
