@@ -357,3 +357,55 @@ def test_view_inplace_ops_change_shape_in_place():
     z = (x * 2).t_()
     z.sum().backward()
     assert z.shape == (3, 2) and x.grad.tolist() == [[2.0] * 3] * 2
+
+
+# ----------------------------------------------------------------------------- property: any basic view, any write
+hypothesis = pytest.importorskip("hypothesis")
+st = hypothesis.strategies
+
+
+@st.composite
+def _view_chain(draw):
+    """A sequence of view steps on a (4, 5) array: slices with steps, integer selects and transposes."""
+    steps = []
+    ndim = 2
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["slice", "select", "t"] if ndim else ["t"]))
+        if kind == "t" and ndim == 2:
+            steps.append(("t",))
+        elif kind == "select" and ndim:
+            steps.append(("select", draw(st.integers(0, 1))))
+            ndim -= 1
+        elif kind == "slice" and ndim:
+            start = draw(st.integers(0, 2))
+            steps.append(("slice", start, draw(st.integers(1, 2))))
+    return steps
+
+
+def _apply_chain(t, steps):
+    for step in steps:
+        if step[0] == "t":
+            t = t.T
+        elif step[0] == "select":
+            t = t[step[1], ...]  # a 0-d view, not a scalar, at the end of a NumPy chain
+        else:
+            t = t[step[1]::step[2]]
+    return t
+
+
+@hypothesis.settings(max_examples=40, deadline=None)
+@hypothesis.given(steps=_view_chain(), scale=st.floats(-3, 3, allow_nan=False))
+def test_any_view_chain_writes_through_to_the_base(steps, scale):
+    reference = np.arange(20.0).reshape(4, 5)
+    _apply_chain(reference, steps)[...] *= scale  # NumPy's views are the oracle for which elements change
+    base = tl.tensor(np.arange(20.0).reshape(4, 5), dtype=tl.float64)
+    view = _apply_chain(base, steps)
+    view.mul_(scale)
+    np.testing.assert_array_equal(base.numpy(), reference)
+    x = tl.tensor(np.arange(20.0).reshape(4, 5), dtype=tl.float64, requires_grad=True)
+    y = x * 1
+    _apply_chain(y, steps).mul_(scale)
+    y.sum().backward()
+    expected = np.ones((4, 5))
+    _apply_chain(expected, steps)[...] *= scale
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
