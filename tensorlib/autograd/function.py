@@ -85,7 +85,7 @@ class Function(Node):
 class ViewFunction(Function):
     """A kernel whose forward returns a NumPy view of its single input (slicing, reshape, permute, expand ...).
 
-    When the result really shares the input's memory, ``apply`` records it as a view as PyTorch does: it
+    When the result really shares the input's memory, ``Function.apply`` records it as a view as PyTorch does: it
     shares its base's version counter, and ``_view`` holds the root base plus the (kernel, attrs) chain that
     recreates it from that base, which the in-place machinery replays (functional/inplace.py)."""
 
