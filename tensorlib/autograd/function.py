@@ -112,9 +112,14 @@ def register_view(view: Tensor) -> None:
     if base.grad_fn is None:
         return
     views = base.__dict__.get("_live_views")
-    if views is None:  # id -> view, dropped when the view dies (Tensor.__eq__ is elementwise: no WeakSet)
-        views = base.__dict__["_live_views"] = weakref.WeakValueDictionary()
-    views[id(view)] = view
+    if views is None:  # id -> weakref (Tensor.__eq__ is elementwise: no WeakSet; WeakValueDictionary is slow)
+        views = base.__dict__["_live_views"] = {}
+    else:
+        count = len(views)
+        if count >= 32 and count & (count - 1) == 0:  # drop dead entries at powers of two: amortised O(1)
+            for key in [key for key, ref in views.items() if ref() is None]:
+                del views[key]
+    views[id(view)] = weakref.ref(view)
 
 
 def replay_view(array, ops):

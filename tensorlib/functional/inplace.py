@@ -148,8 +148,9 @@ def _refresh_views(base: Tensor) -> None:
     views = base.__dict__.get("_live_views")
     if not views:
         return
-    for key, view in list(views.items()):
-        if view._view is None or view._view[0] is not base:
+    for key, ref in list(views.items()):
+        view = ref()
+        if view is None or view._view is None or view._view[0] is not base:
             views.pop(key, None)
             continue
         regen = _view_of(base, view._view[1])

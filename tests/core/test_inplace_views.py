@@ -367,18 +367,19 @@ st = hypothesis.strategies
 @st.composite
 def _view_chain(draw):
     """A sequence of view steps on a (4, 5) array: slices with steps, integer selects and transposes."""
-    steps = []
-    ndim = 2
+    steps, shape = [], [4, 5]
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["slice", "select", "t"] if ndim else ["t"]))
-        if kind == "t" and ndim == 2:
+        kind = draw(st.sampled_from(["slice", "select", "t"] if shape else ["t"]))
+        if kind == "t":
             steps.append(("t",))
-        elif kind == "select" and ndim:
-            steps.append(("select", draw(st.integers(0, 1))))
-            ndim -= 1
-        elif kind == "slice" and ndim:
-            start = draw(st.integers(0, 2))
-            steps.append(("slice", start, draw(st.integers(1, 2))))
+            shape.reverse()
+        elif kind == "select":
+            steps.append(("select", draw(st.integers(0, shape[0] - 1))))
+            shape.pop(0)
+        else:
+            start, step = draw(st.integers(0, shape[0] - 1)), draw(st.integers(1, 2))
+            steps.append(("slice", start, step))
+            shape[0] = len(range(start, shape[0], step))
     return steps
 
 
