@@ -58,7 +58,7 @@ class Tensor:
     """
 
     # ``_view`` is None, or (base, ops) for a view: the root tensor whose memory it shares and the view kernels
-    # (class, attrs) that recreate it from that base (see autograd.function.record_view)
+    # (class, attrs) that recreate it from that base (recorded in autograd.function.Function.apply)
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "_accum", "_hooks", "_retains_grad",
                  "_view", "__weakref__", "__dict__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators

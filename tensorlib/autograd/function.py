@@ -74,8 +74,16 @@ class Function(Node):
                     fn.out_version = (out._version, 0)
                 out._requires_grad = True
                 out.grad_fn = fn
-        if cls.is_view:
-            record_view(out, inputs[0], cls, attrs)
+        if cls.is_view:  # a result sharing the input's memory is a view: it shares the version counter and
+            # ``_view`` = (root base, ((kernel, attrs), ...)) recreates it from the base (functional/inplace.py)
+            owner = out._data.base
+            src = inputs[0]
+            if owner is not None and (owner is src._data or owner is src._data.base):
+                parent = src._view
+                out._view = (src, ((cls, attrs),)) if parent is None else (parent[0], parent[1] + ((cls, attrs),))
+                out._version = src._version
+                if out._requires_grad:
+                    register_view(out)
         if _tracers:
             for tracer in _tracers:
                 tracer.record(fn, attrs, inputs, out)
@@ -90,17 +98,6 @@ class ViewFunction(Function):
     recreates it from that base, which the in-place machinery replays (functional/inplace.py)."""
 
     is_view = True
-
-
-def record_view(out: Tensor, input: Tensor, cls, attrs: dict) -> None:
-    """Mark ``out`` (the result of view kernel ``cls`` on ``input``) as a view when it shares the memory."""
-    owner = out._data.base
-    if owner is not None and (owner is input._data or owner is input._data.base):
-        parent = input._view
-        out._view = (input, ((cls, attrs),)) if parent is None else (parent[0], parent[1] + ((cls, attrs),))
-        out._version = input._version
-        if out._requires_grad:
-            register_view(out)
 
 
 def register_view(view: Tensor) -> None:

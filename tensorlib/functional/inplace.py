@@ -199,7 +199,11 @@ def _write(self: Tensor, values, name: str) -> Tensor:
     if _state.enabled and (self._requires_grad or self._view is not None) and _needs_graph(self, ()):
         return apply_inplace(self, lambda s: Tensor._wrap(xp.broadcast_to(xp.asarray(values, s._data.dtype),
                                                                           s._data.shape)), name)
-    _store(self, values, name)
+    try:  # _store inlined: zero_/fill_ are hot in optimizers and initialisers
+        self._data[...] = values
+    except ValueError:
+        _store(self, values, name)  # raises the right error
+    self._version.bump(name)
     return self
 
 
