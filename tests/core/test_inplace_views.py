@@ -410,3 +410,17 @@ def test_any_view_chain_writes_through_to_the_base(steps, scale):
     expected = np.ones((4, 5))
     _apply_chain(expected, steps)[...] *= scale
     np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+@pytest.mark.parametrize("name", ["bitwise_and_", "bitwise_or_", "bitwise_xor_", "bitwise_not_", "floor_divide_",
+                                  "remainder_", "logical_not_", "eq_"])
+def test_integer_inplace_twins_match_torch(name):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tl, torch):
+        target = lib.tensor([[5, -3, 12], [7, 0, -8]])
+        args = () if name in ("bitwise_not_", "logical_not_") else (lib.tensor([[3, 6, 5], [2, 9, 3]]),)
+        getattr(target, name)(*args)
+        results.append(target.numpy())
+    assert results[0].dtype == results[1].dtype
+    np.testing.assert_array_equal(*results)
