@@ -57,8 +57,9 @@ class Tensor:
     one of shape (2, 3). Prefer ``tensorlib.tensor(...)``.
     """
 
-    # ``_view`` is None, or (base, ops) for a view: the root tensor whose memory it shares and the view kernels
-    # (class, attrs) that recreate it from that base (recorded in autograd.function.Function.apply)
+    # ``_view`` is None, or (base, ops, base_node) for a view: the root tensor whose memory it shares, the view
+    # kernels (class, attrs) that recreate it from that base, and the base's grad_fn its own node was built from
+    # (recorded in autograd.function.Function.apply; a changed base node means "regenerate before use")
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "_accum", "_hooks", "_retains_grad",
                  "_view", "__weakref__", "__dict__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators

@@ -54,16 +54,20 @@ class Function(Node):
         if _state.enabled:
             needs, nodes, meta, graph = [], [], [], False
             for t in inputs:  # one pass: which inputs need grad, their graph nodes and shapes/dtypes
-                if isinstance(t, Tensor) and t._requires_grad:
-                    graph = True
-                    needs.append(True)
-                    nodes.append(t.grad_fn or t._grad_node())
-                    data = t._data
-                    meta.append((data.shape, data.dtype))
-                else:
-                    needs.append(False)
-                    nodes.append(None)
-                    meta.append(None)
+                if isinstance(t, Tensor):
+                    view = t._view
+                    if view is not None and view[2] is not view[0].grad_fn:
+                        refresh_view(t)  # its base's node changed in place since this view's node was made
+                    if t._requires_grad:
+                        graph = True
+                        needs.append(True)
+                        nodes.append(t.grad_fn or t._grad_node())
+                        data = t._data
+                        meta.append((data.shape, data.dtype))
+                        continue
+                needs.append(False)
+                nodes.append(None)
+                meta.append(None)
             if graph:
                 fn.needs_input_grad = needs
                 fn.next = nodes
@@ -74,16 +78,17 @@ class Function(Node):
                     fn.out_version = (out._version, 0)
                 out._requires_grad = True
                 out.grad_fn = fn
-        if cls.is_view:  # a result sharing the input's memory is a view: it shares the version counter and
-            # ``_view`` = (root base, ((kernel, attrs), ...)) recreates it from the base (functional/inplace.py)
+        if cls.is_view:  # a result sharing the input's memory is a view: it shares the version counter, and
+            # ``_view`` = (root base, ((kernel, attrs), ...), the root's grad_fn its node was built from)
             owner = out._data.base
             src = inputs[0]
             if owner is not None and (owner is src._data or owner is src._data.base):
                 parent = src._view
-                out._view = (src, ((cls, attrs),)) if parent is None else (parent[0], parent[1] + ((cls, attrs),))
+                if parent is None:
+                    out._view = (src, ((cls, attrs),), src.grad_fn)
+                else:
+                    out._view = (parent[0], parent[1] + ((cls, attrs),), parent[0].grad_fn)
                 out._version = src._version
-                if out._requires_grad:
-                    register_view(out)
         if _tracers:
             for tracer in _tracers:
                 tracer.record(fn, attrs, inputs, out)
@@ -100,23 +105,27 @@ class ViewFunction(Function):
     is_view = True
 
 
-def register_view(view: Tensor) -> None:
-    """Remember ``view`` (weakly) on its base so an in-place op that changes the base's graph can refresh it.
+def refresh_view(view: Tensor) -> None:
+    """Rebuild ``view``'s graph node from its base's current node by replaying its view kernels (PyTorch
+    regenerates a view's grad_fn the same way after an in-place op changed the base's)."""
+    root, ops, _ = view._view
+    regen = root
+    for cls, attrs in ops:
+        regen = cls.apply(regen, **attrs)
+    if view._retains_grad and getattr(view.grad_fn, "retained", None) is not None:
+        view.grad_fn.retained = None
+    view.grad_fn = regen.grad_fn
+    view._requires_grad = regen._requires_grad
+    if view._retains_grad and regen.grad_fn is not None:
+        regen.grad_fn.retained = weakref.ref(view)
+    view._view = (root, ops, root.grad_fn)
 
-    Views of leaves are not kept: a leaf that requires grad refuses in-place ops in grad mode, so its graph
-    never changes under its views (and a parameter sliced every step would collect entries)."""
-    base = view._view[0]
-    if base.grad_fn is None:
-        return
-    views = base.__dict__.get("_live_views")
-    if views is None:  # id -> weakref (Tensor.__eq__ is elementwise: no WeakSet; WeakValueDictionary is slow)
-        views = base.__dict__["_live_views"] = {}
-    else:
-        count = len(views)
-        if count >= 32 and count & (count - 1) == 0:  # drop dead entries at powers of two: amortised O(1)
-            for key in [key for key, ref in views.items() if ref() is None]:
-                del views[key]
-    views[id(view)] = weakref.ref(view)
+
+def graph_node(t: Tensor):
+    """``t``'s node for a backward root or a ``grad`` input, refreshed first if ``t`` is a stale view."""
+    if t._view is not None and t._view[2] is not t._view[0].grad_fn:
+        refresh_view(t)
+    return t._grad_node()
 
 
 def replay_view(array, ops):

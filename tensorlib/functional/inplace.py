@@ -21,7 +21,7 @@ from .. import random as _random
 from .._backend import xp
 from .._grad_mode import _state
 from .._graph import VersionCounter
-from ..autograd.function import register_view
+from ..autograd.function import refresh_view
 from ..kernels.indexing import IndexPut, _check_bounds
 from ..kernels.shape import CopySlices
 from ..tensor import Tensor
@@ -97,10 +97,9 @@ def apply_inplace(self: Tensor, compute, name: str, *others) -> Tensor:
         src = _snapshot(self)
         out = _differentiable(_check_result(self, compute(src, *others), name), src, self)
         _store(self, out._data, name)
-        _set_node(self, out.grad_fn, out._requires_grad)
-        _refresh_views(self)
+        _set_node(self, out.grad_fn, out._requires_grad)  # views of self now see a new base node: refreshed on use
         return self
-    base, ops = self._view
+    base, ops, _ = self._view
     old = _snapshot(base, copy=False)  # the base before the write: its node, read only by the view ops below
     src = _view_of(old, ops)  # the view's old values, differentiable back to the base's old node
     src._data, src._version, src._view = src._data.copy(), VersionCounter(), None  # only the region is copied
@@ -109,8 +108,7 @@ def apply_inplace(self: Tensor, compute, name: str, *others) -> Tensor:
     node = CopySlices.apply(old, out, target=base._data, ops=ops).grad_fn
     if node is not None:
         _set_node(base, node, True)
-        register_view(self)
-    _refresh_views(base)
+        refresh_view(self)  # now; the base's other views are refreshed when next used
     return self
 
 
@@ -141,20 +139,6 @@ def _set_node(t: Tensor, node, requires_grad: bool) -> None:
     t._requires_grad = requires_grad
     if t._retains_grad and node is not None:
         node.retained = weakref.ref(t)
-
-
-def _refresh_views(base: Tensor) -> None:
-    """Give every live view of ``base`` a node regenerated from the base's (new) node."""
-    views = base.__dict__.get("_live_views")
-    if not views:
-        return
-    for key, ref in list(views.items()):
-        view = ref()
-        if view is None or view._view is None or view._view[0] is not base:
-            views.pop(key, None)
-            continue
-        regen = _view_of(base, view._view[1])
-        _set_node(view, regen.grad_fn, regen._requires_grad)
 
 
 def add_(self, other, *, alpha=1):

@@ -168,6 +168,20 @@ def test_base_write_is_seen_by_existing_views_without_grad():
     assert y[0, 1].item() == -1
 
 
+def test_view_taken_before_its_base_joined_a_graph_follows_the_base():
+    z = tl.zeros(4)
+    v = z[:2]
+    w = tl.ones(4, requires_grad=True)
+    z.add_(w * 2)  # z joins the graph after v was taken
+    (v * 3).sum().backward()
+    assert w.grad.tolist() == [6.0, 6.0, 0.0, 0.0]
+    y = w * 1
+    rows = [y[i] for i in range(4)]  # many live views: none is rebuilt until it is used
+    rows[0].mul_(5)
+    sum(r * 1 for r in rows).backward()
+    assert w.grad.tolist() == [11.0, 7.0, 1.0, 1.0]
+
+
 def test_views_share_the_version_counter():
     x = tl.ones(3, requires_grad=True)
     y = x.exp()
