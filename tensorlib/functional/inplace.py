@@ -8,8 +8,10 @@ When autograd is involved (the tensor, its base or another operand requires grad
 out-of-place on a snapshot of the old values and recorded:
 - on a tensor that is not a view, the tensor's ``grad_fn`` becomes the op's node (PyTorch's rebase);
 - on a view, the base's ``grad_fn`` becomes ``CopySlices`` (the base with the view's region replaced by the
-  op's result) and the view's, and every live view's, ``grad_fn`` is regenerated from the base by replaying
-  its view ops, as PyTorch's ``CopySlices``/``AsStridedBackward`` pair does.
+  op's result) and the view's ``grad_fn`` is regenerated from the base by replaying its view ops, as
+  PyTorch's ``CopySlices``/``AsStridedBackward`` pair does.
+Any other view whose base node changed is regenerated the same way when next used
+(``autograd.function.refresh_view``).
 In-place on a leaf that requires grad, or on a view of one, raises PyTorch's errors.
 """
 
