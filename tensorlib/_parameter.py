@@ -16,7 +16,8 @@ class Parameter(Tensor):
         if not isinstance(source, Tensor):
             raise TypeError(f"Parameter expects a Tensor, got {type(source).__name__}")
         Tensor._init(self, source._data)
-        self.requires_grad = requires_grad
+        if requires_grad:
+            self._make_leaf_requiring_grad()
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -68,7 +68,7 @@ def _finish(array, requires_grad: bool, device=None) -> Tensor:
     _check_device(device)
     out = Tensor._wrap(array)
     if requires_grad:
-        out.requires_grad_(True)
+        out._make_leaf_requiring_grad()
     return out
 
 

@@ -118,7 +118,7 @@ def _finish(data, requires_grad: bool, device=None):
     _check_device(device)
     out = Tensor._wrap(data)
     if requires_grad:
-        out.requires_grad_(True)
+        out._make_leaf_requiring_grad()
     return out
 
 

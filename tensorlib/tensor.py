@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from operator import attrgetter
 from typing import Optional
 
 from . import dtypes as _dtypes
@@ -56,8 +57,11 @@ class Tensor:
     one of shape (2, 3). Prefer ``tensorlib.tensor(...)``.
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version", "_accum", "_hooks", "_retains_grad",
-                 "__weakref__", "__dict__")
+    # ``_view`` is None, or (base, ops, base_node) for a view: the root tensor whose memory it shares, the view
+    # kernels (class, attrs) that recreate it from that base, and the base's grad_fn its own node was built from
+    # (recorded in autograd.function.Function.apply; a changed base node means "regenerate before use")
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "_accum", "_hooks", "_retains_grad",
+                 "_view", "__weakref__", "__dict__")
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False):
@@ -75,13 +79,14 @@ class Tensor:
 
     def _init(self, data) -> None:
         self._data = data
-        self.requires_grad = False
+        self._requires_grad = False
         self.grad = None
         self.grad_fn = None
         self._version = VersionCounter()
         self._accum = None
         self._hooks = None
         self._retains_grad = False
+        self._view = None
 
     @classmethod
     def _wrap(cls, data) -> Tensor:
@@ -90,13 +95,14 @@ class Tensor:
             data = xp.asarray(data)
         t = object.__new__(Tensor)
         t._data = data
-        t.requires_grad = False
+        t._requires_grad = False
         t.grad = None
         t.grad_fn = None
         t._version = VersionCounter()
         t._accum = None
         t._hooks = None
         t._retains_grad = False
+        t._view = None
         return t
 
     def _grad_node(self):
@@ -108,6 +114,34 @@ class Tensor:
         return self._accum
 
     # ------------------------------------------------------------------ properties
+    def _set_requires_grad(self, value: bool) -> None:
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        self._requires_grad = bool(value)
+
+    def _make_leaf_requiring_grad(self) -> Tensor:
+        """``requires_grad=True`` given to a factory or ``Parameter`` (PyTorch's capitalised message)."""
+        if self._data.dtype.kind != "f":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = True
+        return self
+
+    # the getter is a C-level attrgetter so reading the flag stays nearly as cheap as a plain slot
+    requires_grad = property(attrgetter("_requires_grad"), _set_requires_grad,
+                             doc="Whether autograd records operations on this tensor (floating point only).")
+
+    @property
+    def _base(self) -> Optional[Tensor]:
+        """The tensor whose memory this view shares (``None`` when this tensor is not a view)."""
+        return None if self._view is None else self._view[0]
+
+    def _is_view(self) -> bool:
+        return self._view is not None
+
     @property
     def shape(self):
         return Size(self._data.shape)
@@ -350,7 +384,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     # ------------------------------------------------------------------ autograd
@@ -361,7 +395,7 @@ class Tensor:
                                "var_no_grad = var.detach().")
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         return self
 
     def retain_grad(self) -> None:
@@ -1134,6 +1168,230 @@ class Tensor:
     def reciprocal_(self):
         return _F.unary_(self, _F.reciprocal, "reciprocal_")
 
+    def ceil_(self):
+        return _F.unary_(self, _F.ceil, "ceil_")
+
+    def cos_(self):
+        return _F.unary_(self, _F.cos, "cos_")
+
+    def sin_(self):
+        return _F.unary_(self, _F.sin, "sin_")
+
+    def tan_(self):
+        return _F.unary_(self, _F.tan, "tan_")
+
+    def erf_(self):
+        return _F.unary_(self, _F.erf, "erf_")
+
+    def expm1_(self):
+        return _F.unary_(self, _F.expm1, "expm1_")
+
+    def log2_(self):
+        return _F.unary_(self, _F.log2, "log2_")
+
+    def log10_(self):
+        return _F.unary_(self, _F.log10, "log10_")
+
+    def log1p_(self):
+        return _F.unary_(self, _F.log1p, "log1p_")
+
+    def rsqrt_(self):
+        return _F.unary_(self, _F.rsqrt, "rsqrt_")
+
+    def trunc_(self):
+        return _F.unary_(self, _F.trunc, "trunc_")
+
+    def frac_(self):
+        return _F.unary_(self, _F.frac, "frac_")
+
+    def fix_(self):
+        return _F.unary_(self, _F.fix, "fix_")
+
+    def logical_not_(self):
+        return _F.unary_(self, _F.logical_not, "logical_not_")
+
+    def bitwise_not_(self):
+        return _F.unary_(self, _F.bitwise_not, "bitwise_not_")
+
+    absolute_ = abs_
+    negative_ = neg_
+
+    def floor_divide_(self, other):
+        return _F.binary_(self, _F.floor_divide, other, "floor_divide_")
+
+    def fmod_(self, other):
+        return _F.binary_(self, _F.fmod, other, "fmod_")
+
+    def remainder_(self, other):
+        return _F.binary_(self, _F.remainder, other, "remainder_")
+
+    def eq_(self, other):
+        return _F.binary_(self, _F.eq, other, "eq_")
+
+    def ne_(self, other):
+        return _F.binary_(self, _F.ne, other, "ne_")
+
+    def lt_(self, other):
+        return _F.binary_(self, _F.lt, other, "lt_")
+
+    def le_(self, other):
+        return _F.binary_(self, _F.le, other, "le_")
+
+    def gt_(self, other):
+        return _F.binary_(self, _F.gt, other, "gt_")
+
+    def ge_(self, other):
+        return _F.binary_(self, _F.ge, other, "ge_")
+
+    def logical_and_(self, other):
+        return _F.binary_(self, _F.logical_and, other, "logical_and_")
+
+    def logical_or_(self, other):
+        return _F.binary_(self, _F.logical_or, other, "logical_or_")
+
+    def logical_xor_(self, other):
+        return _F.binary_(self, _F.logical_xor, other, "logical_xor_")
+
+    def bitwise_and_(self, other):
+        return _F.binary_(self, _F.bitwise_and, other, "bitwise_and_")
+
+    def bitwise_or_(self, other):
+        return _F.binary_(self, _F.bitwise_or, other, "bitwise_or_")
+
+    def bitwise_xor_(self, other):
+        return _F.binary_(self, _F.bitwise_xor, other, "bitwise_xor_")
+
+    greater_, greater_equal_, less_, less_equal_, not_equal_ = gt_, ge_, lt_, le_, ne_
+    subtract_ = sub_
+    multiply_ = mul_
+    divide_ = div_
+    true_divide_ = div_
+
+    def clamp_min_(self, min):
+        return _F.clamp_(self, min=min)
+
+    def clamp_max_(self, max):
+        return _F.clamp_(self, max=max)
+
+    def cumsum_(self, dim, *, dtype=None):
+        return _F.unary_(self, lambda s: _F.cumsum(s, dim, dtype=dtype), "cumsum_")
+
+    def cumprod_(self, dim, *, dtype=None):
+        return _F.unary_(self, lambda s: _F.cumprod(s, dim, dtype=dtype), "cumprod_")
+
+    def tril_(self, diagonal=0):
+        return _F.unary_(self, lambda s: _F.tril(s, diagonal), "tril_")
+
+    def triu_(self, diagonal=0):
+        return _F.unary_(self, lambda s: _F.triu(s, diagonal), "triu_")
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return _F.scatter_(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add_(self, dim, index, src):
+        return _F.scatter_add_(self, dim, index, src)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return _F.index_add_(self, dim, index, source, alpha=alpha)
+
+    def index_fill_(self, dim, index, value):
+        return _F.index_fill_(self, dim, index, value)
+
+    def index_fill(self, dim, index, value):
+        return _F.index_fill_(self.clone(), dim, index, value)
+
+    def index_copy_(self, dim, index, source):
+        return _F.index_copy_(self, dim, index, source)
+
+    def index_copy(self, dim, index, source):
+        return _F.index_copy_(self.clone(), dim, index, source)
+
+    def masked_scatter_(self, mask, source):
+        return _F.masked_scatter_(self, mask, source)
+
+    def masked_scatter(self, mask, source):
+        return _F.masked_scatter_(self.clone(), mask, source)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        return _F.fill_diagonal_(self, fill_value, wrap)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return _F.addmv_(self, mat, vec, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _F.baddbmm_(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def atan2_(self, other):
+        return _F.atan2_(self, other)
+
+    def hypot_(self, other):
+        return _F.hypot_(self, other)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return _F.nan_to_num_(self, nan, posinf, neginf)
+
+    def asin_(self):
+        return _F.unary_(self, _F.asin, "asin_")
+
+    def acos_(self):
+        return _F.unary_(self, _F.acos, "acos_")
+
+    def atan_(self):
+        return _F.unary_(self, _F.atan, "atan_")
+
+    def sinh_(self):
+        return _F.unary_(self, _F.sinh, "sinh_")
+
+    def cosh_(self):
+        return _F.unary_(self, _F.cosh, "cosh_")
+
+    def asinh_(self):
+        return _F.unary_(self, _F.asinh, "asinh_")
+
+    def acosh_(self):
+        return _F.unary_(self, _F.acosh, "acosh_")
+
+    def atanh_(self):
+        return _F.unary_(self, _F.atanh, "atanh_")
+
+    def deg2rad_(self):
+        return _F.unary_(self, _F.deg2rad, "deg2rad_")
+
+    def rad2deg_(self):
+        return _F.unary_(self, _F.rad2deg, "rad2deg_")
+
+    arcsin_ = asin_
+    arccos_ = acos_
+    arctan_ = atan_
+    arcsinh_ = asinh_
+    arccosh_ = acosh_
+    arctanh_ = atanh_
+    arctan2_ = atan2_
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return _F.addmm_(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def t_(self):
+        return _F.view_inplace(self, _F.t, "t_")
+
+    def transpose_(self, dim0, dim1):
+        return _F.view_inplace(self, lambda s: _F.transpose(s, dim0, dim1), "transpose_")
+
+    swapaxes_ = transpose_
+    swapdims_ = transpose_
+
+    def unsqueeze_(self, dim):
+        return _F.view_inplace(self, lambda s: _F.unsqueeze(s, dim), "unsqueeze_")
+
+    def squeeze_(self, dim=None):
+        return _F.view_inplace(self, lambda s: _F.squeeze(s, dim), "squeeze_")
+
+    def resize_(self, *sizes, memory_format=None):
+        return _F.resize_(self, *sizes)
+
+    def resize_as_(self, other, memory_format=None):
+        return _F.resize_(self, other.shape)
+
     # random (non in-place)
     def bernoulli(self, p=None, *, generator=None):
         return _F.bernoulli(self, p, generator=generator)
@@ -1181,7 +1439,7 @@ class Size(tuple):
 def _rebuild_tensor(data, requires_grad):
     t = Tensor._wrap(data)
     if requires_grad:
-        t.requires_grad = True
+        t._requires_grad = True
     return t
 
 

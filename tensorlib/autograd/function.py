@@ -8,6 +8,8 @@ engine reduces broadcast dimensions and casts to each input's dtype, so ops only
 
 from __future__ import annotations
 
+import weakref
+
 from .._backend import ndarray
 from .._grad_mode import _state
 from .._graph import Node
@@ -20,6 +22,7 @@ class Function(Node):
 
     saves_inputs = True  # False for ops whose backward never reads input values (in-place check skipped)
     saves_output = False  # True when backward reads the forward result (e.g. exp, tanh, sigmoid)
+    is_view = False  # True for ViewFunction kernels
 
     def __init__(self, **attrs):
         self.__dict__.update(attrs)
@@ -50,16 +53,20 @@ class Function(Node):
         if _state.enabled:
             needs, nodes, meta, graph = [], [], [], False
             for t in inputs:  # one pass: which inputs need grad, their graph nodes and shapes/dtypes
-                if isinstance(t, Tensor) and t.requires_grad:
-                    graph = True
-                    needs.append(True)
-                    nodes.append(t.grad_fn or t._grad_node())
-                    data = t._data
-                    meta.append((data.shape, data.dtype))
-                else:
-                    needs.append(False)
-                    nodes.append(None)
-                    meta.append(None)
+                if isinstance(t, Tensor):
+                    view = t._view
+                    if view is not None and view[2] is not view[0].grad_fn:
+                        refresh_view(t)  # its base's node changed in place since this view's node was made
+                    if t._requires_grad:
+                        graph = True
+                        needs.append(True)
+                        nodes.append(t.grad_fn or t._grad_node())
+                        data = t._data
+                        meta.append((data.shape, data.dtype))
+                        continue
+                needs.append(False)
+                nodes.append(None)
+                meta.append(None)
             if graph:
                 fn.needs_input_grad = needs
                 fn.next = nodes
@@ -68,12 +75,65 @@ class Function(Node):
                     fn.versions = [(t._version, t._version.value) for t in inputs if isinstance(t, Tensor)]
                 if cls.saves_output:
                     fn.out_version = (out._version, 0)
-                out.requires_grad = True
+                out._requires_grad = True
                 out.grad_fn = fn
+        if cls.is_view:  # a result sharing the input's memory is a view: it shares the version counter, and
+            # ``_view`` = (root base, ((kernel, attrs), ...), the root's grad_fn its node was built from)
+            owner = out._data.base
+            src = inputs[0]
+            if owner is not None and (owner is src._data or owner is src._data.base):
+                parent = src._view
+                if parent is None:
+                    out._view = (src, ((cls, attrs),), src.grad_fn)
+                else:
+                    out._view = (parent[0], parent[1] + ((cls, attrs),), parent[0].grad_fn)
+                out._version = src._version
         if _tracers:
             for tracer in _tracers:
                 tracer.record(fn, attrs, inputs, out)
         return out
+
+
+class ViewFunction(Function):
+    """A kernel whose forward returns a NumPy view of its single input (slicing, reshape, permute, expand ...).
+
+    When the result really shares the input's memory, ``Function.apply`` records it as a view as PyTorch does: it
+    shares its base's version counter, and ``_view`` holds the root base plus the (kernel, attrs) chain that
+    recreates it from that base, which the in-place machinery replays (functional/inplace.py)."""
+
+    is_view = True
+
+
+def refresh_view(view: Tensor) -> None:
+    """Rebuild ``view``'s graph node from its base's current node by replaying its view kernels (PyTorch
+    regenerates a view's grad_fn the same way after an in-place op changed the base's)."""
+    root, ops, _ = view._view
+    regen = root
+    for cls, attrs in ops:
+        regen = cls.apply(regen, **attrs)
+    if view._retains_grad and getattr(view.grad_fn, "retained", None) is not None:
+        view.grad_fn.retained = None
+    view.grad_fn = regen.grad_fn
+    view._requires_grad = regen._requires_grad
+    if view._retains_grad and regen.grad_fn is not None:
+        regen.grad_fn.retained = weakref.ref(view)
+    view._view = (root, ops, root.grad_fn)
+
+
+def graph_node(t: Tensor):
+    """``t``'s node for a backward root or a ``grad`` input, refreshed first if ``t`` is a stale view."""
+    if t._view is not None and t._view[2] is not t._view[0].grad_fn:
+        refresh_view(t)
+    return t._grad_node()
+
+
+def replay_view(array, ops):
+    """Apply a recorded view chain to a raw array (e.g. a gradient of the base's shape); returns the view."""
+    for cls, attrs in ops:
+        fn = object.__new__(cls)
+        fn.__dict__.update(attrs)
+        array = fn.forward(array)
+    return array
 
 
 class FunctionCtx:

@@ -7,6 +7,7 @@ from typing import Optional
 from .._backend import xp
 from ..tensor import Tensor
 from .engine import run_backward
+from .function import graph_node
 
 
 def _root_grads(tensors, grad_tensors):
@@ -51,7 +52,7 @@ def backward(tensors, grad_tensors=None, retain_graph: Optional[bool] = None, cr
             if g is not None:
                 leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
-    run_backward([t._grad_node() for t in tensors], grads, retain_graph=retain)
+    run_backward([graph_node(t) for t in tensors], grads, retain_graph=retain)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: Optional[bool] = None, create_graph: bool = False,
@@ -65,9 +66,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: Optional[bool] = None
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
-    nodes = [t._grad_node() for t in inputs]
+    nodes = [graph_node(t) for t in inputs]
     capture = {node: None for node in nodes}
-    run_backward([t._grad_node() for t in outputs], _root_grads(outputs, grad_outputs),
+    run_backward([graph_node(t) for t in outputs], _root_grads(outputs, grad_outputs),
                  retain_graph=bool(retain_graph), capture=capture)
     result = []
     for t, node in zip(inputs, nodes):

@@ -18,7 +18,24 @@ from .embedding import *
 from .indexing import *
 from .indexing import getitem
 from .inplace import *
-from .inplace import setitem_, unary_
+from .inplace import binary_, setitem_, unary_
+from .inplace_twins import (
+    addmm_,
+    addmv_,
+    atan2_,
+    baddbmm_,
+    fill_diagonal_,
+    hypot_,
+    index_add_,
+    index_copy_,
+    index_fill_,
+    masked_scatter_,
+    nan_to_num_,
+    resize_,
+    scatter_,
+    scatter_add_,
+    view_inplace,
+)
 from .linalg import *
 from .linalg_decomp import *
 from .linear import *

@@ -7,7 +7,7 @@ from __future__ import annotations
 from .._backend import xp
 from ..autograd.function import Function
 
-__all__ = ["Index", "CopySlices", "Gather", "Scatter", "IndexSelect"]
+__all__ = ["Index", "IndexPut", "Gather", "Scatter", "IndexSelect"]
 
 
 def _check_bounds(shape, index) -> None:
@@ -43,7 +43,9 @@ class Index(Function):
         return grad
 
 
-class CopySlices(Function):
+class IndexPut(Function):
+    """``x[index] = value`` with an advanced index (PyTorch's ``IndexPutBackward0``)."""
+
     saves_inputs = False
 
     def forward(self, x, value):

@@ -4,9 +4,9 @@ cat/stack/split/chunk/unbind. Views share memory where NumPy can (as PyTorch vie
 from __future__ import annotations
 
 from .._backend import xp
-from ..autograd.function import Function
+from ..autograd.function import Function, ViewFunction, replay_view
 
-__all__ = ["View", "Permute", "Expand", "Repeat", "Flip", "Roll", "Slice", "Cat", "Stack"]
+__all__ = ["View", "Permute", "Expand", "Repeat", "Flip", "Roll", "Slice", "Cat", "Stack", "Diagonal", "CopySlices"]
 
 
 def _shape_args(args) -> tuple:
@@ -15,7 +15,7 @@ def _shape_args(args) -> tuple:
     return tuple(args)
 
 
-class View(Function):
+class View(ViewFunction):
     saves_inputs = False
 
     def forward(self, x):
@@ -26,7 +26,7 @@ class View(Function):
         return g.reshape(self.in_shape)
 
 
-class Permute(Function):
+class Permute(ViewFunction):
     saves_inputs = False
 
     def forward(self, x):
@@ -36,7 +36,7 @@ class Permute(Function):
         return g.transpose(xp.argsort(self.dims))
 
 
-class Expand(Function):
+class Expand(ViewFunction):
     saves_inputs = False
 
     def forward(self, x):
@@ -84,14 +84,17 @@ class Roll(Function):
         return xp.roll(g, negated, self.dims)
 
 
-class Slice(Function):
+class Slice(ViewFunction):
     """Basic slicing (ints, slices, None, Ellipsis): a view; backward scatters into zeros."""
 
     saves_inputs = False
 
     def forward(self, x):
         self.in_shape, self.in_dtype = x.shape, x.dtype
-        return x[self.index]
+        out = x[self.index]
+        if out.__class__ is not xp.ndarray and Ellipsis not in self.index:
+            out = x[self.index + (Ellipsis,)]  # a 0-d view rather than a scalar copy, so writes reach x
+        return out
 
     def backward(self, g):
         grad = xp.zeros(self.in_shape, dtype=g.dtype)
@@ -160,3 +163,23 @@ def _diagonal_view(x, offset: int, dim1: int, dim2: int):
     n = min(corner.shape[-2:])
     return xp.lib.stride_tricks.as_strided(corner, shape=corner.shape[:-2] + (n,),
                                            strides=corner.strides[:-2] + (corner.strides[-2] + corner.strides[-1],))
+
+
+class CopySlices(Function):
+    """The base's node after an in-place op on one of its views: ``base`` with the view's region set to
+    ``src``. Backward: the base's gradient with that region zeroed, and the region itself for ``src``."""
+
+    saves_inputs = False
+
+    def forward(self, base, src):
+        return self.target  # the write already happened in place; the result is the base's own array
+
+    def backward(self, g):
+        grad_base = g.copy()
+        region = replay_view(grad_base, self.ops)
+        grad_src = region.copy()
+        region[...] = 0
+        return grad_base, grad_src
+
+    def name(self) -> str:
+        return "CopySlices"
