@@ -31,6 +31,10 @@ class Function(Node):
     def backward(self, grad):
         raise NotImplementedError
 
+    # Subclasses may define ``backward_tensors(self, grad) -> tuple of Tensor|None``: the same calculus written
+    # with Tensor operations (``self.inputs`` are the forward's input Tensors), run by the engine when
+    # ``create_graph=True`` so the gradient is itself differentiable.
+
     def name(self) -> str:
         return type(self).__name__ + "Backward0"
 
@@ -65,6 +69,7 @@ class Function(Node):
                 fn.needs_input_grad = needs
                 fn.next = nodes
                 fn.meta = meta
+                fn.inputs = inputs  # the input Tensors, for the differentiable backward (create_graph=True)
                 if cls.saves_inputs:
                     fn.versions = [(t._version, t._version.value) for t in inputs if isinstance(t, Tensor)]
                 if cls.saves_output:

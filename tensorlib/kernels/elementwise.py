@@ -10,6 +10,7 @@ import math
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._utils import const
 
 
 class Cast(Function):
@@ -26,6 +27,9 @@ class Cast(Function):
     def backward(self, g):
         return g.astype(self.in_dtype) if self.in_dtype.kind == "f" else None
 
+    def backward_tensors(self, g):
+        return g.to(self.in_dtype) if self.in_dtype.kind == "f" else None
+
 
 # ---------------------------------------------------------------------------------------------- arithmetic
 class Add(Function):
@@ -35,6 +39,9 @@ class Add(Function):
         return a + b
 
     def backward(self, g):
+        return g, g
+
+    def backward_tensors(self, g):
         return g, g
 
 
@@ -47,6 +54,9 @@ class Sub(Function):
     def backward(self, g):
         return g, (-g if self.needs_input_grad[1] else None)
 
+    def backward_tensors(self, g):
+        return g, (-g if self.needs_input_grad[1] else None)
+
 
 class Mul(Function):
     def forward(self, a, b):
@@ -56,6 +66,11 @@ class Mul(Function):
     def backward(self, g):
         need = self.needs_input_grad
         return (g * self.b if need[0] else None), (g * self.a if need[1] else None)
+
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        need = self.needs_input_grad
+        return (g * b if need[0] else None), (g * a if need[1] else None)
 
 
 class Div(Function):
@@ -69,6 +84,11 @@ class Div(Function):
         gb = -g * self.a / (self.b * self.b) if need[1] else None
         return ga, gb
 
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        need = self.needs_input_grad
+        return (g / b if need[0] else None), (-g * a / (b * b) if need[1] else None)
+
 
 class Neg(Function):
     saves_inputs = False
@@ -77,6 +97,9 @@ class Neg(Function):
         return -x
 
     def backward(self, g):
+        return -g
+
+    def backward_tensors(self, g):
         return -g
 
 
@@ -100,6 +123,20 @@ class Pow(Function):
             gb = g * self.out * log_a
         return ga, gb
 
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        need = self.needs_input_grad
+        ga = gb = None
+        if need[0]:
+            ga = g * b * a ** (b - 1) if not isinstance(b, (int, float)) or b != 0 else g * 0
+        if need[1]:
+            if isinstance(a, (int, float)):
+                gb = g * a ** b * (math.log(a) if a > 0 else 0.0)
+            else:
+                positive = const(g, a._data > 0)
+                gb = g * a ** b * (a * positive + (1 - positive)).log()
+        return ga, gb
+
 
 class Maximum(Function):
     def forward(self, a, b):
@@ -112,6 +149,10 @@ class Maximum(Function):
         mask = (a > b) + 0.5 * (a == b)
         return g * mask.astype(g.dtype), g * (1 - mask).astype(g.dtype)
 
+    def backward_tensors(self, g):
+        mask = const(g, (self.a > self.b) + 0.5 * (self.a == self.b))
+        return g * mask, g * (1 - mask)
+
 
 class Minimum(Function):
     def forward(self, a, b):
@@ -122,6 +163,10 @@ class Minimum(Function):
         a, b = self.a, self.b
         mask = (a < b) + 0.5 * (a == b)
         return g * mask.astype(g.dtype), g * (1 - mask).astype(g.dtype)
+
+    def backward_tensors(self, g):
+        mask = const(g, (self.a < self.b) + 0.5 * (self.a == self.b))
+        return g * mask, g * (1 - mask)
 
 
 class Where(Function):
@@ -136,6 +181,11 @@ class Where(Function):
                 xp.where(self.condition, g, zero) if need[1] else None,
                 xp.where(self.condition, zero, g) if need[2] else None)
 
+    def backward_tensors(self, g):
+        mask = const(g, self.condition)
+        need = self.needs_input_grad
+        return None, (g * mask if need[1] else None), (g * (1 - mask) if need[2] else None)
+
 
 class Lerp(Function):
     def forward(self, start, end, weight):
@@ -147,6 +197,12 @@ class Lerp(Function):
         return (g * (1 - self.weight) if need[0] else None,
                 g * self.weight if need[1] else None,
                 g * (self.end - self.start) if need[2] else None)
+
+    def backward_tensors(self, g):
+        start, end, weight = self.inputs
+        need = self.needs_input_grad
+        return (g * (1 - weight) if need[0] else None, g * weight if need[1] else None,
+                g * (end - start) if need[2] else None)
 
 
 # ---------------------------------------------------------------------------------------------- unary math
@@ -161,6 +217,9 @@ class Exp(Function):
     def backward(self, g):
         return g * self.y
 
+    def backward_tensors(self, g):
+        return g * self.inputs[0].exp()
+
 
 class Expm1(Function):
     saves_inputs = False
@@ -173,6 +232,9 @@ class Expm1(Function):
     def backward(self, g):
         return g * (self.y + 1)
 
+    def backward_tensors(self, g):
+        return g * self.inputs[0].exp()
+
 
 class Log(Function):
     def forward(self, x):
@@ -181,6 +243,9 @@ class Log(Function):
 
     def backward(self, g):
         return g / self.x
+
+    def backward_tensors(self, g):
+        return g / self.inputs[0]
 
 
 class Log2(Function):
@@ -191,6 +256,9 @@ class Log2(Function):
     def backward(self, g):
         return g / (self.x * math.log(2.0))
 
+    def backward_tensors(self, g):
+        return g / (self.inputs[0] * math.log(2.0))
+
 
 class Log10(Function):
     def forward(self, x):
@@ -200,6 +268,9 @@ class Log10(Function):
     def backward(self, g):
         return g / (self.x * math.log(10.0))
 
+    def backward_tensors(self, g):
+        return g / (self.inputs[0] * math.log(10.0))
+
 
 class Log1p(Function):
     def forward(self, x):
@@ -208,6 +279,9 @@ class Log1p(Function):
 
     def backward(self, g):
         return g / (1 + self.x)
+
+    def backward_tensors(self, g):
+        return g / (1 + self.inputs[0])
 
 
 class Sqrt(Function):
@@ -221,6 +295,9 @@ class Sqrt(Function):
     def backward(self, g):
         return g / (2 * self.y)
 
+    def backward_tensors(self, g):
+        return g / (2 * self.inputs[0].sqrt())
+
 
 class Rsqrt(Function):
     saves_inputs = False
@@ -233,6 +310,9 @@ class Rsqrt(Function):
     def backward(self, g):
         return -0.5 * g * self.y ** 3
 
+    def backward_tensors(self, g):
+        return -0.5 * g * self.inputs[0].rsqrt() ** 3
+
 
 class Abs(Function):
     def forward(self, x):
@@ -241,6 +321,9 @@ class Abs(Function):
 
     def backward(self, g):
         return g * xp.sign(self.x)
+
+    def backward_tensors(self, g):
+        return g * const(g, xp.sign(self.x))
 
 
 class Sin(Function):
@@ -251,6 +334,9 @@ class Sin(Function):
     def backward(self, g):
         return g * xp.cos(self.x)
 
+    def backward_tensors(self, g):
+        return g * self.inputs[0].cos()
+
 
 class Cos(Function):
     def forward(self, x):
@@ -259,6 +345,9 @@ class Cos(Function):
 
     def backward(self, g):
         return -g * xp.sin(self.x)
+
+    def backward_tensors(self, g):
+        return -g * self.inputs[0].sin()
 
 
 class Tan(Function):
@@ -272,6 +361,10 @@ class Tan(Function):
     def backward(self, g):
         return g * (1 + self.y * self.y)
 
+    def backward_tensors(self, g):
+        y = self.inputs[0].tan()
+        return g * (1 + y * y)
+
 
 class Erf(Function):
     def forward(self, x):
@@ -280,6 +373,10 @@ class Erf(Function):
 
     def backward(self, g):
         return g * ((2.0 / math.sqrt(math.pi)) * xp.exp(-self.x * self.x))
+
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        return g * ((2.0 / math.sqrt(math.pi)) * (-x * x).exp())
 
 
 def erf_array(x):
@@ -307,6 +404,10 @@ class Reciprocal(Function):
     def backward(self, g):
         return -g * self.y * self.y
 
+    def backward_tensors(self, g):
+        y = self.inputs[0].reciprocal()
+        return -g * y * y
+
 
 class Clamp(Function):
     def forward(self, x, min, max):
@@ -328,6 +429,19 @@ class Clamp(Function):
         gmax = xp.where(x > self.max, g, zero) if len(need) > 2 and need[2] else None
         return gx, gmin, gmax
 
+    def backward_tensors(self, g):
+        x = self.x
+        keep = xp.ones(x.shape, dtype=bool)
+        if self.min is not None:
+            keep &= x >= self.min
+        if self.max is not None:
+            keep &= x <= self.max
+        need = self.needs_input_grad
+        gx = g * const(g, keep) if need[0] else None
+        gmin = g * const(g, x < self.min) if len(need) > 1 and need[1] else None
+        gmax = g * const(g, x > self.max) if len(need) > 2 and need[2] else None
+        return gx, gmin, gmax
+
 
 class Clone(Function):
     """A differentiable copy (``clone``/``contiguous``)."""
@@ -338,6 +452,9 @@ class Clone(Function):
         return xp.array(x, order="C", copy=self.copy or None)  # (ascontiguousarray would make 0-d 1-d)
 
     def backward(self, g):
+        return g
+
+    def backward_tensors(self, g):
         return g
 
 
@@ -352,6 +469,9 @@ class NoGradOp(Function):
 
     def backward(self, g):
         return xp.zeros_like(g)
+
+    def backward_tensors(self, g):
+        return g * 0
 
 
 class Floor(NoGradOp):

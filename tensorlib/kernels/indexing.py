@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import Adjoint, adjoint
+from ._utils import const
+from .shape import Slice
 
 
 def _check_bounds(shape, index) -> None:
@@ -40,6 +43,9 @@ class Index(Function):
         xp.add.at(grad, self.index, g)
         return grad
 
+    def backward_tensors(self, g):
+        return adjoint(self, g)
+
 
 class CopySlices(Function):
     saves_inputs = False
@@ -58,6 +64,15 @@ class CopySlices(Function):
         g_value = g[self.index] if need[1] else None
         return g_x, g_value
 
+    def backward_tensors(self, g):
+        need = self.needs_input_grad
+        g_x = None
+        if need[0]:
+            keep = xp.ones(g.shape, dtype=bool)
+            keep[self.index] = False
+            g_x = g * const(g, keep)
+        return g_x, (Index.apply(g, index=self.index) if need[1] else None)
+
 
 class Gather(Function):
     saves_inputs = False
@@ -70,6 +85,9 @@ class Gather(Function):
         grad = xp.zeros(self.in_shape, dtype=g.dtype)
         _scatter_add_into(grad, self.dim, self.index, g)
         return grad
+
+    def backward_tensors(self, g):
+        return adjoint(self, g)
 
 
 def _scatter_add_into(target, dim, index, src) -> None:
@@ -112,6 +130,23 @@ class Scatter(Function):
             g_src[tuple(slice(0, s) for s in self.index.shape)] = g_src_part
         return g_x, g_src
 
+    def backward_tensors(self, g):
+        need = self.needs_input_grad
+        g_x = g_src = None
+        if need[0]:
+            g_x = g
+            if not self.add:
+                keep = xp.ones(g.shape, dtype=bool)
+                keep[self.full] = False
+                g_x = g * const(g, keep)
+        if len(need) > 1 and need[1]:
+            g_src = Index.apply(g, index=self.full)
+            if tuple(self.src_shape) != tuple(self.index.shape):
+                pad = object.__new__(Slice)
+                pad.in_shape, pad.index = self.src_shape, tuple(slice(0, s) for s in self.index.shape)
+                g_src = Adjoint.apply(g_src, op=pad)
+        return g_x, g_src
+
 
 class IndexSelect(Function):
     saves_inputs = False
@@ -125,3 +160,6 @@ class IndexSelect(Function):
         moved = xp.moveaxis(grad, self.dim, 0)
         xp.add.at(moved, self.index, xp.moveaxis(g, self.dim, 0))
         return grad
+
+    def backward_tensors(self, g):
+        return adjoint(self, g)

@@ -46,6 +46,26 @@ class Mm(Function):
                     gb = gb.reshape(-1, b.shape[0]).sum(axis=0)
         return ga, gb
 
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        need = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (g * b if need[0] else None), (g * a if need[1] else None)
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        if a.ndim == 1:
+            g = g.unsqueeze(-2)
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        ga = gb = None
+        if need[0]:
+            ga = g.matmul(b2.transpose(-1, -2))
+            ga = ga.squeeze(-2) if a.ndim == 1 else ga
+        if need[1]:
+            gb = a2.transpose(-1, -2).matmul(g)
+            gb = gb.squeeze(-1) if b.ndim == 1 else gb
+        return ga, gb
+
 
 class Einsum(Function):
     def forward(self, *arrays):
@@ -71,4 +91,24 @@ class Einsum(Function):
             order = [kept.index(c) for c in spec if c in kept]
             partial = xp.transpose(partial, order) if partial.ndim else partial
             grads.append(xp.broadcast_to(partial.reshape(expand_shape), shape))
+        return tuple(grads)
+
+    def backward_tensors(self, g):
+        inputs, output = self.equation.replace(" ", "").split("->")
+        specs = inputs.split(",")
+        grads = []
+        for i, spec in enumerate(specs):
+            if not self.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [s for j, s in enumerate(specs) if j != i]
+            tensors = [t for j, t in enumerate(self.inputs) if j != i]
+            kept = [c for c in spec if c in output + "".join(others)]
+            eq = ",".join([output] + others) + "->" + "".join(kept)
+            partial = Einsum.apply(g, *tensors, equation=eq)
+            order = [kept.index(c) for c in spec if c in kept]
+            partial = partial.permute(*order) if partial.ndim else partial
+            shape = self.arrays[i].shape
+            expand_shape = tuple(shape[k] if c in kept else 1 for k, c in enumerate(spec))
+            grads.append(partial.reshape(expand_shape).expand(*shape))
         return tuple(grads)

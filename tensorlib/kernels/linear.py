@@ -27,6 +27,15 @@ class Linear(Function):
         gb = g2.sum(axis=0) if len(need) > 2 and need[2] else None
         return gx, gw, gb
 
+    def backward_tensors(self, g):
+        need = self.needs_input_grad
+        x, w = self.inputs[0], self.inputs[1]
+        g2 = g.reshape(-1, w.shape[0])
+        gx = g2.matmul(w).reshape(tuple(x.shape)) if need[0] else None
+        gw = g2.t().matmul(x.reshape(-1, x.shape[-1])) if need[1] else None
+        gb = g2.sum(dim=0) if len(need) > 2 and need[2] else None
+        return gx, gw, gb
+
 
 class Bilinear(Function):
     """``y[n, o] = x1[n] @ W[o] @ x2[n] + b[o]`` for 2-D ``x1 (N, I)``, ``x2 (N, J)``, ``W (O, I, J)``."""

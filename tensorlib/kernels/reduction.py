@@ -10,7 +10,7 @@ import builtins
 
 from .._backend import xp
 from ..autograd.function import Function
-from ._utils import expand_reduced
+from ._utils import const, expand_reduced, expand_reduced_tensor
 
 
 class Sum(Function):
@@ -22,6 +22,9 @@ class Sum(Function):
 
     def backward(self, g):
         return expand_reduced(g, self.shape, self.axes, self.keepdim)
+
+    def backward_tensors(self, g):
+        return expand_reduced_tensor(g, self.shape, self.axes, self.keepdim)
 
 
 class Mean(Function):
@@ -35,6 +38,9 @@ class Mean(Function):
 
     def backward(self, g):
         return expand_reduced(g / self.count, self.shape, self.axes, self.keepdim)
+
+    def backward_tensors(self, g):
+        return expand_reduced_tensor(g / self.count, self.shape, self.axes, self.keepdim)
 
 
 class Prod(Function):
@@ -59,6 +65,14 @@ class Prod(Function):
         others = others.reshape(x.shape) if axis is None else xp.moveaxis(others, -1, axis)
         return g_full * others
 
+    def backward_tensors(self, g):
+        x, axis = self.inputs[0], self.axis
+        if (self.x == 0).any():
+            raise RuntimeError("ProdBackward0 with create_graph=True is not supported when the input has zeros")
+        axes = None if axis is None else (axis,)
+        out = x.prod() if axis is None else x.prod(axis, keepdim=self.keepdim)
+        return expand_reduced_tensor(g * out, self.x.shape, axes, self.keepdim) / x
+
 
 class Var(Function):
     def forward(self, x):
@@ -73,6 +87,12 @@ class Var(Function):
     def backward(self, g):
         g = expand_reduced(g, self.x.shape, self.axes, self.keepdim)
         return g * (2.0 / self.denominator) * (self.x - self.mean)
+
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        g = expand_reduced_tensor(g, self.x.shape, self.axes, self.keepdim)
+        mean = x.mean(dim=self.axes, keepdim=True) if self.axes is not None else x.mean()
+        return g * (2.0 / self.denominator) * (x - mean)
 
 
 class MaxMinAll(Function):
@@ -89,6 +109,10 @@ class MaxMinAll(Function):
     def backward(self, g):
         mask = self.x == self.out
         return mask * (g / mask.sum())
+
+    def backward_tensors(self, g):
+        mask = self.x == self.out
+        return g * const(g, mask / mask.sum())
 
 
 class AmaxAmin(Function):
@@ -107,6 +131,11 @@ class AmaxAmin(Function):
         count = mask.sum(axis=self.axes, keepdims=True)
         g = expand_reduced(g, self.x.shape, self.axes, self.keepdim)
         return g * mask / count
+
+    def backward_tensors(self, g):
+        mask = self.x == self.out
+        g = expand_reduced_tensor(g, self.x.shape, self.axes, self.keepdim)
+        return g * const(g, mask / mask.sum(axis=self.axes, keepdims=True))
 
 
 class MaxMinDim(Function):
@@ -132,6 +161,12 @@ class MaxMinDim(Function):
         xp.put_along_axis(grad, self.indices, g, axis=self.dim)
         return grad
 
+    def backward_tensors(self, g):
+        if not self.keepdim:
+            g = g.unsqueeze(self.dim)
+        zeros = const(g, xp.zeros(self.shape))
+        return zeros.scatter(self.dim, g._wrap(self.indices), g)
+
 
 class Logsumexp(Function):
     def forward(self, x):
@@ -145,6 +180,12 @@ class Logsumexp(Function):
         g = expand_reduced(g, self.x.shape, self.axes, self.keepdim)
         return g * xp.exp(self.x - self.out)
 
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        out = x.logsumexp(self.axes if self.axes is not None else tuple(range(x.ndim)), keepdim=True)
+        g = expand_reduced_tensor(g, self.x.shape, self.axes, self.keepdim)
+        return g * (x - out).exp()
+
 
 class Cumsum(Function):
     saves_inputs = False
@@ -154,6 +195,9 @@ class Cumsum(Function):
 
     def backward(self, g):
         return xp.flip(xp.cumsum(xp.flip(g, self.dim), axis=self.dim), self.dim)
+
+    def backward_tensors(self, g):
+        return g.flip((self.dim,)).cumsum(self.dim).flip((self.dim,))
 
 
 class Cumprod(Function):
@@ -190,6 +234,13 @@ class Norm(Function):
         safe = xp.where(self.out == 0, 1, self.out)
         return g * self.x / safe
 
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        g = expand_reduced_tensor(g, self.x.shape, self.axes, self.keepdim)
+        out = (x * x).sum(dim=self.axes, keepdim=True) if self.axes is not None else (x * x).sum()
+        safe = out + const(g, self.out == 0)
+        return g * x / safe.sqrt()
+
 
 class Softmax(Function):
     saves_inputs = False
@@ -204,6 +255,10 @@ class Softmax(Function):
         y = self.y
         return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
 
+    def backward_tensors(self, g):
+        y = self.inputs[0].softmax(self.dim)
+        return y * (g - (g * y).sum(dim=self.dim, keepdim=True))
+
 
 class LogSoftmax(Function):
     saves_inputs = False
@@ -216,6 +271,10 @@ class LogSoftmax(Function):
 
     def backward(self, g):
         return g - xp.exp(self.y) * g.sum(axis=self.dim, keepdims=True)
+
+    def backward_tensors(self, g):
+        y = self.inputs[0].softmax(self.dim)
+        return g - y * g.sum(dim=self.dim, keepdim=True)
 
 
 def _drop(shape, axes):

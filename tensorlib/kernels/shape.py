@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import adjoint
 
 
 def _shape_args(args) -> tuple:
@@ -23,6 +24,9 @@ class View(Function):
     def backward(self, g):
         return g.reshape(self.in_shape)
 
+    def backward_tensors(self, g):
+        return g.reshape(self.in_shape)
+
 
 class Permute(Function):
     saves_inputs = False
@@ -33,6 +37,9 @@ class Permute(Function):
     def backward(self, g):
         return g.transpose(xp.argsort(self.dims))
 
+    def backward_tensors(self, g):
+        return g.permute(*(int(d) for d in xp.argsort(self.dims)))
+
 
 class Expand(Function):
     saves_inputs = False
@@ -42,6 +49,9 @@ class Expand(Function):
 
     def backward(self, g):
         return g  # the engine sums the broadcast dimensions back to the input shape
+
+    def backward_tensors(self, g):
+        return g
 
 
 class Repeat(Function):
@@ -60,6 +70,13 @@ class Repeat(Function):
         summed = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
         return summed.reshape(self.in_shape)
 
+    def backward_tensors(self, g):
+        in_shape = (1,) * (len(self.reps) - len(self.in_shape)) + tuple(self.in_shape)
+        split = []
+        for r, s in zip(self.reps, in_shape):
+            split += [r, s]
+        return g.reshape(split).sum(dim=tuple(range(0, len(split), 2))).reshape(self.in_shape)
+
 
 class Flip(Function):
     saves_inputs = False
@@ -69,6 +86,9 @@ class Flip(Function):
 
     def backward(self, g):
         return xp.flip(g, self.dims)
+
+    def backward_tensors(self, g):
+        return g.flip(self.dims)
 
 
 class Roll(Function):
@@ -80,6 +100,10 @@ class Roll(Function):
     def backward(self, g):
         negated = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
         return xp.roll(g, negated, self.dims)
+
+    def backward_tensors(self, g):
+        negated = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return g.roll(negated, self.dims)
 
 
 class Slice(Function):
@@ -96,6 +120,9 @@ class Slice(Function):
         grad[self.index] = g
         return grad
 
+    def backward_tensors(self, g):
+        return adjoint(self, g)
+
 
 class Cat(Function):
     saves_inputs = False
@@ -108,6 +135,9 @@ class Cat(Function):
         bounds = xp.cumsum(self.sizes)[:-1]
         return tuple(xp.split(g, bounds, axis=self.dim))
 
+    def backward_tensors(self, g):
+        return tuple(g.split([int(s) for s in self.sizes], self.dim))
+
 
 class Stack(Function):
     saves_inputs = False
@@ -117,6 +147,9 @@ class Stack(Function):
 
     def backward(self, g):
         return tuple(xp.moveaxis(g, self.dim, 0))
+
+    def backward_tensors(self, g):
+        return tuple(g.unbind(self.dim))
 
 
 def _infer_shape(shape, size) -> tuple:

@@ -1,0 +1,106 @@
+"""The differentiable backward pass (``create_graph=True``): the same traversal as ``engine.run_backward``, but
+gradients are Tensors and every node runs its Tensor-level ``backward_tensors``, so the gradient computation is
+itself recorded and can be differentiated again (to any order).
+
+The first-order engine stays on raw arrays; this module only runs when ``create_graph=True`` is asked for.
+"""
+
+from __future__ import annotations
+
+from .._graph import AccumulateGrad
+from ..tensor import Tensor
+from .engine import _check_versions, topological_order
+
+
+def unbroadcast_tensor(grad: Tensor, shape) -> Tensor:
+    """Sum the Tensor ``grad`` down to ``shape`` (the differentiable twin of ``engine.unbroadcast``)."""
+    if tuple(grad.shape) == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(dim=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(dim=axes, keepdim=True)
+    if tuple(grad.shape) != tuple(shape):
+        grad = grad.reshape(tuple(shape))
+    return grad
+
+
+def _node_backward(node, grad: Tensor):
+    backward_tensors = getattr(type(node), "backward_tensors", None)
+    if backward_tensors is None:
+        raise RuntimeError(
+            f"{node.name()} does not support create_graph=True (higher-order gradients): its backward has no "
+            f"differentiable (Tensor-level) form yet. Compute this gradient with create_graph=False, or use "
+            f"tensorlib.autograd.gradcheck for a numeric check.")
+    result = backward_tensors(node, grad)
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _add(old, new):
+    return new if old is None else old + new
+
+
+def run_backward_graph(roots, root_grads, retain_graph: bool = True, capture=None) -> None:
+    """Propagate the Tensor gradients ``root_grads`` from ``roots``, recording the computation.
+
+    Same accumulation, hook, retain_grad and graph-freeing rules as ``engine.run_backward``; leaves receive
+    ``.grad`` Tensors with a ``grad_fn`` (accumulated out of place, as PyTorch does under ``create_graph``).
+    """
+    grads = {}
+    for node, grad in zip(roots, root_grads):
+        if node is not None:
+            grads[node] = _add(grads.get(node), grad)
+    for node in topological_order(list(grads)):
+        grad = grads.pop(node, None)
+        if grad is None:
+            continue
+        hooks = getattr(node, "tensor_hooks", None)
+        if hooks:
+            for hook in hooks.values():
+                result = hook(grad)
+                if result is not None:
+                    grad = result
+        if capture is not None and node in capture:
+            capture[node] = _add(capture[node], grad)
+        retained = getattr(node, "retained", None)
+        if retained is not None and retained() is not None and capture is None:
+            tensor = retained()
+            tensor.grad = _add(tensor.grad, grad)
+        if isinstance(node, AccumulateGrad):
+            if capture is None:
+                _accumulate_leaf(node, grad)
+            continue
+        _check_versions(node)
+        input_grads = _node_backward(node, grad)
+        for parent, g, meta in zip(node.next, input_grads, node.meta):
+            if parent is None or g is None:
+                continue
+            if not isinstance(g, Tensor):
+                g = Tensor._wrap(g)
+            shape, dtype = meta
+            if tuple(g.shape) != tuple(shape):
+                g = unbroadcast_tensor(g, shape)
+            if g._data.dtype != dtype:
+                g = g.to(dtype)
+            grads[parent] = _add(grads.get(parent), g)
+        if not retain_graph:
+            node.__dict__.clear()
+            node.next = ()
+            node._freed = True
+
+
+def _accumulate_leaf(node, grad: Tensor) -> None:
+    leaf = node.leaf_ref()
+    if leaf is None:
+        return
+    for hook in leaf._hooks.values() if leaf._hooks else ():
+        result = hook(grad)
+        if result is not None:
+            grad = result
+    if grad._data.dtype != leaf._data.dtype:
+        grad = grad.to(leaf._data.dtype)
+    if tuple(grad.shape) != tuple(leaf.shape):
+        grad = grad.expand(*leaf.shape)
+    leaf.grad = grad if leaf.grad is None else leaf.grad + grad
