@@ -60,3 +60,36 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     return True
 
 
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                  gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True, seed: int = 0) -> bool:
+    """Check second derivatives: ``gradcheck`` of the map ``(inputs, v) -> grad(func(inputs), inputs, v)``.
+
+    ``v`` (the first-level upstream gradient, float64, itself differentiated) is random unless ``grad_outputs``
+    is given; ``gradcheck`` then draws a second random upstream gradient for the gradient's outputs, so both
+    levels are checked against transposed or mis-ordered terms.
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    rng = xp.random.default_rng(seed + 1)
+    outs = func(*inputs)
+    outs = [o for o in (outs if isinstance(outs, (tuple, list)) else (outs,)) if isinstance(o, Tensor)
+            and o.requires_grad]
+    if grad_outputs is None:
+        grad_outputs = [Tensor._wrap(rng.standard_normal(o.shape)) for o in outs]
+    else:
+        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else [grad_outputs]
+    vs = [Tensor._wrap(xp.array(v._data, dtype=xp.float64)).requires_grad_() for v in grad_outputs]
+    positions = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    count = len(inputs)
+
+    def first_gradients(*args):
+        primal, upstream = args[:count], args[count:]
+        results = func(*primal)
+        results = [o for o in (results if isinstance(results, (tuple, list)) else (results,))
+                   if isinstance(o, Tensor) and o.requires_grad]
+        grads = autograd_grad(results, [primal[i] for i in positions], grad_outputs=list(upstream),
+                              create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None and g.requires_grad)
+
+    return gradcheck(first_gradients, (*inputs, *vs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, seed=seed)

@@ -220,6 +220,12 @@ class Cumprod(Function):
             grad[..., i] = (g_last[..., i:] * partial[..., i:]).sum(axis=-1)
         return xp.moveaxis(grad, -1, dim)
 
+    def backward_tensors(self, g):
+        if (self.x == 0).any():
+            raise RuntimeError("CumprodBackward0 with create_graph=True is not supported when the input has zeros")
+        x, dim = self.inputs[0], self.dim
+        return (g * x.cumprod(dim)).flip((dim,)).cumsum(dim).flip((dim,)) / x
+
 
 class Norm(Function):
     """Euclidean norm; gradient 0 at the origin (PyTorch's subgradient)."""
