@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._backend import xp
 from ..autograd.function import Function
 
 
@@ -19,6 +20,9 @@ class NativeDropout(Function):
 
     def backward(self, g):
         return g * self.mask
+
+    def backward_tensors(self, g):
+        return g * g._wrap(xp.asarray(self.mask, dtype=g._data.dtype))
 
 
 _SELU_ALPHA_PRIME = 1.7580993408473766  # -scale * alpha of SELU

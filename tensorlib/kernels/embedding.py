@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import adjoint
 
 _SCATTER_LEVELS = 4  # most repeats of one index handled by per-occurrence fancy writes; beyond, a sorted reduceat
 
@@ -61,6 +62,9 @@ class Embedding(Function):
             grad[self.padding_idx] = 0
         self.grad_row_support = (touched,)
         return grad
+
+    def backward_tensors(self, g):
+        return adjoint(self, g)
 
 
 def _weighted_bag_sum(weight, idx, coef, bag_of, starts, lengths, num_bags: int):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import adjoint
 
 # ---------------------------------------------------------------------------------------------- pad
 _NP_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -31,6 +32,9 @@ class ConstantPadNd(Function):
             inner[axis] = slice(max(before, 0), g.shape[axis] - max(after, 0))
             widths[axis] = (max(-before, 0), max(-after, 0))
         return xp.pad(g[tuple(inner)], widths)
+
+    def backward_tensors(self, g):
+        return adjoint(self, g, value=0)
 
 
 class ModePad(Function):
@@ -73,6 +77,9 @@ class ModePad(Function):
                 grad += moved[..., border] @ scatter
             g = xp.moveaxis(grad, -1, axis)
         return g
+
+    def backward_tensors(self, g):
+        return adjoint(self, g)
 
 
 def _source_indices(n: int, before: int, after: int, mode: str, axis: int, shape):

@@ -13,6 +13,7 @@ from typing import Sequence, Union
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import adjoint
 
 IntOrPair = Union[int, Sequence[int]]
 
@@ -137,6 +138,12 @@ class MaxPool2DWithIndices(Function):
                 xp.bitwise_and(grad_bits, mask, out=target.view(bits))
         return _unpad(_swap_nc(gpad, self.channels_first), self.x_shape, geo)
 
+    def backward_tensors(self, g):
+        n, c = self.x_shape[:2]
+        index = g._wrap(self.indices().reshape(n, c, -1))
+        zeros = g._wrap(xp.zeros((n, c, self.x_shape[2] * self.x_shape[3]), dtype=g._data.dtype))
+        return zeros.scatter_add(2, index, g.reshape(n, c, -1)).reshape(self.x_shape)
+
 
 class AvgPool2D(Function):
     saves_inputs = False
@@ -183,6 +190,9 @@ class AvgPool2D(Function):
                 target[...] = scaled
         return _unpad(gpad, self.x_shape, geo)
 
+    def backward_tensors(self, g):
+        return adjoint(self, g)
+
 
 # ----------------------------------------------------------------------------------------- adaptive pooling
 def _adaptive_bins(size: int, out: int):
@@ -224,6 +234,9 @@ class AdaptiveAvgPool2D(Function):
             g = grad.reshape(n, c, oh, 1, ow, 1) / ((h // oh) * (w // ow))
             return xp.broadcast_to(g, (n, c, oh, h // oh, ow, w // ow)).reshape(self.x_shape)
         return xp.matmul(xp.matmul(self.a_h.T, grad), self.a_w)
+
+    def backward_tensors(self, g):
+        return adjoint(self, g)
 
 
 class AdaptiveMaxPool2D(Function):
