@@ -42,3 +42,182 @@ def test_gradgradcheck_binary(name, fn, ref, domain, shapes):
 def test_gradgradcheck_with_dims(name, fn, ref, shape):
     x = _input(shape, "nonzero" if name.startswith(("prod", "cumprod")) else "distinct")
     assert gradgradcheck(fn, _f64([x]))
+
+
+# ---------------------------------------------------------------------------------------------- nn layers
+def _layer_cases():
+    nn = tl.nn
+    return {
+        "linear": (nn.Linear(4, 3), (2, 4)),
+        "conv1d": (nn.Conv1d(2, 3, 3, padding=1), (2, 2, 5)),
+        "conv2d": (nn.Conv2d(2, 3, 3, stride=2, padding=1), (2, 2, 5, 5)),
+        "conv_transpose2d": (nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1), (1, 2, 3, 3)),
+        "batch_norm2d": (nn.BatchNorm2d(3), (4, 3, 2, 2)),
+        "layer_norm": (nn.LayerNorm(4), (3, 4)),
+        "group_norm": (nn.GroupNorm(2, 4), (2, 4, 3)),
+        "prelu": (nn.PReLU(3), (2, 3, 4)),
+        "embedding": (nn.Embedding(5, 3), None),
+    }
+
+
+@pytest.mark.parametrize("name", list(_layer_cases()))
+def test_gradgradcheck_nn_layers_with_parameters(name):
+    module, shape = _layer_cases()[name]
+    module = module.double()
+    params = [p for p in module.parameters()]
+    rng = np.random.default_rng(3)
+    if shape is None:  # embedding: only the weight is differentiable
+        index = tl.tensor([[0, 4], [2, 2]])
+        assert gradgradcheck(lambda *p: module(index) ** 2, tuple(params))
+        return
+    x = tl.tensor(rng.standard_normal(shape), dtype=tl.float64, requires_grad=True)
+    assert gradgradcheck(lambda x, *p: module(x), (x, *params))
+
+
+def test_loss_and_pooling_second_derivatives():
+    F = tl.nn.functional
+    rng = np.random.default_rng(4)
+    x = tl.tensor(rng.standard_normal((3, 4)), dtype=tl.float64, requires_grad=True)
+    y = tl.tensor(rng.standard_normal((3, 4)), dtype=tl.float64, requires_grad=True)
+    target = tl.tensor([1, 0, 3])
+    assert gradgradcheck(lambda x: F.cross_entropy(x, target, label_smoothing=0.1), (x,))
+    assert gradgradcheck(lambda x: F.nll_loss(x.log_softmax(1), target), (x,))
+    assert gradgradcheck(lambda x, y: F.mse_loss(x, y) + F.smooth_l1_loss(x, y, beta=0.5), (x, y))
+    assert gradgradcheck(lambda x, y: F.binary_cross_entropy_with_logits(x, y.sigmoid()), (x, y))
+    assert gradgradcheck(lambda x, y: F.kl_div(x.log_softmax(1), y.softmax(1), reduction="batchmean"), (x, y))
+    image = tl.tensor(rng.standard_normal((2, 2, 4, 4)), dtype=tl.float64, requires_grad=True)
+    assert gradgradcheck(lambda z: F.max_pool2d(z * z, 2), (image,))
+    assert gradgradcheck(lambda z: F.avg_pool2d(z * z, 2), (image,))
+    assert gradgradcheck(lambda z: F.gelu(z) * F.silu(z), (image,))
+
+
+# ----------------------------------------------------------------------------------- third-order closed forms
+@pytest.mark.parametrize("fn,third", [
+    (lambda x: x ** 4, lambda x: 24 * x),
+    (lambda x: x.sin(), lambda x: -np.cos(x)),
+    (lambda x: (2 * x).exp(), lambda x: 8 * np.exp(2 * x)),
+    (lambda x: x.log(), lambda x: 2 / x ** 3),
+    (lambda x: x.tanh(), lambda x: (1 - np.tanh(x) ** 2) * (6 * np.tanh(x) ** 2 - 2)),
+    (lambda x: x.sigmoid() * x, None),
+], ids=["pow4", "sin", "exp2x", "log", "tanh", "silu_numeric"])
+def test_third_derivative_matches_closed_form(fn, third):
+    values = np.array([0.3, 0.7, 1.9])
+    x = tl.tensor(values, dtype=tl.float64, requires_grad=True)
+    (g1,) = tl.autograd.grad(fn(x).sum(), x, create_graph=True)
+    (g2,) = tl.autograd.grad(g1.sum(), x, create_graph=True)
+    (g3,) = tl.autograd.grad(g2.sum(), x)
+    if third is None:  # central difference of the analytic second derivative
+        eps = 1e-5
+
+        def second(v):
+            t = tl.tensor(v, dtype=tl.float64, requires_grad=True)
+            (a,) = tl.autograd.grad(fn(t).sum(), t, create_graph=True)
+            return tl.autograd.grad(a.sum(), t)[0].numpy()
+
+        expected = (second(values + eps) - second(values - eps)) / (2 * eps)
+    else:
+        expected = third(values)
+    np.testing.assert_allclose(g3.numpy(), expected, rtol=1e-6, atol=1e-8)
+
+
+# ------------------------------------------------------------------------------------ engine behaviour
+def test_backward_create_graph_gives_differentiable_leaf_grad_and_retains_graph():
+    x = tl.tensor([1.0, 2.0], dtype=tl.float64, requires_grad=True)
+    y = (x ** 3).sum()
+    y.backward(create_graph=True)
+    assert x.grad.grad_fn is not None
+    np.testing.assert_allclose(x.grad.detach().numpy(), [3.0, 12.0])
+    first = x.grad
+    x.grad = None
+    first.sum().backward()  # d/dx sum(3 x^2) = 6 x
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])
+    y.backward()  # create_graph implies retain_graph: the forward graph is still there
+    np.testing.assert_allclose(x.grad.numpy(), [9.0, 24.0])
+
+
+def test_hooks_see_tensor_gradients_under_create_graph():
+    x = tl.tensor([1.0, -2.0], dtype=tl.float64, requires_grad=True)
+    h = x * x
+    seen = []
+    h.register_hook(lambda g: seen.append(g.requires_grad) or g * 2)
+    (g,) = tl.autograd.grad((h * x).sum(), x, create_graph=True)
+    assert seen == [True]
+    # d/dx [2 x * x (from the hooked path, doubled) ... ]: h*x = x^3 with the h-path gradient doubled
+    np.testing.assert_allclose(g.detach().numpy(), 2 * 2 * np.array([1.0, -2.0]) ** 2 + np.array([1.0, 4.0]))
+
+
+def test_differentiating_a_gradient_computed_without_create_graph_raises_with_hint():
+    x = tl.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = tl.autograd.grad((x * x).sum(), x)
+    assert g.grad_fn is None and not g.requires_grad
+    with pytest.raises(RuntimeError, match="does not require grad and does not have a grad_fn.*create_graph=True"):
+        g.sum().backward()
+
+
+def test_allow_unused_false_names_the_unused_input():
+    x = tl.tensor([1.0], requires_grad=True)
+    unused = tl.tensor([2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"input 1, shape \[2\]"):
+        tl.autograd.grad((x * 2).sum(), [x, unused], create_graph=True)
+
+
+def test_kernel_without_differentiable_backward_is_named():
+    from tensorlib.autograd.function import Function
+
+    class Opaque(Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, g):
+            return g * 2
+
+    x = tl.tensor([1.0], requires_grad=True)
+    y = Opaque.apply(x).sum()
+    assert tl.autograd.grad(y, x, retain_graph=True)[0].item() == 2.0  # first order unaffected
+    with pytest.raises(RuntimeError, match="OpaqueBackward0 does not support create_graph=True"):
+        tl.autograd.grad(y, x, create_graph=True)
+
+
+# --------------------------------------------------------------------------------- custom autograd.Function
+class _MyExp(tl.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+
+class _OnceCube(tl.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    @tl.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 3 * x ** 2
+
+
+def test_custom_function_double_backward_through_saved_output():
+    x = tl.tensor([0.3, -0.5], dtype=tl.float64, requires_grad=True)
+    assert gradgradcheck(_MyExp.apply, (x,))
+    (g,) = tl.autograd.grad(_MyExp.apply(x).sum(), x, create_graph=True)
+    (h,) = tl.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), np.exp([0.3, -0.5]))
+
+
+def test_once_differentiable_first_order_works_and_second_order_names_the_function():
+    x = tl.tensor([0.5, 2.0], dtype=tl.float64, requires_grad=True)
+    (g,) = tl.autograd.grad(_OnceCube.apply(x).sum(), x)
+    np.testing.assert_allclose(g.numpy(), 3 * np.array([0.5, 2.0]) ** 2)
+    y = _OnceCube.apply(x)
+    (g,) = tl.autograd.grad((y * y).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable.*_OnceCube"):
+        g.sum().backward()
