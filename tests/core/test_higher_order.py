@@ -221,3 +221,31 @@ def test_once_differentiable_first_order_works_and_second_order_names_the_functi
     (g,) = tl.autograd.grad((y * y).sum(), x, create_graph=True)
     with pytest.raises(RuntimeError, match="once_differentiable.*_OnceCube"):
         g.sum().backward()
+
+
+# ------------------------------------------------------------------------------------ WGAN-GP against PyTorch
+def test_wgan_gp_critic_step_gradients_match_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    real, fake = rng.standard_normal((6, 10)), rng.standard_normal((6, 10))
+    alpha = rng.uniform(size=(6, 1))
+    weights = [rng.standard_normal((16, 10)) * 0.3, rng.standard_normal(16) * 0.1,
+               rng.standard_normal((1, 16)) * 0.3, rng.standard_normal(1) * 0.1]
+
+    def critic_loss(lib, params, F):
+        def critic(x):
+            hidden = F.leaky_relu(F.linear(x, params[0], params[1]), 0.2)
+            return F.linear(hidden.tanh() * hidden, params[2], params[3])
+
+        r, f, a = (lib.tensor(v, dtype=lib.float64) for v in (real, fake, alpha))
+        interpolates = (a * r + (1 - a) * f).requires_grad_(True)
+        (grads,) = lib.autograd.grad(critic(interpolates).sum(), interpolates, create_graph=True)
+        penalty = ((grads.norm(2, dim=1) - 1) ** 2).mean()
+        return -(critic(r).mean() - critic(f).mean()) + 10 * penalty
+
+    ours = [tl.tensor(w, dtype=tl.float64, requires_grad=True) for w in weights]
+    critic_loss(tl, ours, tl.nn.functional).backward()
+    theirs = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
+    critic_loss(torch, theirs, torch.nn.functional).backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12)
