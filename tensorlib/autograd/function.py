@@ -23,6 +23,9 @@ class Function(Node):
 
     saves_inputs = True  # False for ops whose backward never reads input values (in-place check skipped)
     saves_output = False  # True when backward reads the forward result (e.g. exp, tanh, sigmoid)
+    # False for ops whose differentiable backward (``backward_tensors``) never reads ``self.inputs``: linear
+    # ops (add, views, indexing, sums) then do not keep their input tensors alive until backward
+    keeps_inputs = True
 
     def __init__(self, **attrs):
         self.__dict__.update(attrs)
@@ -71,7 +74,8 @@ class Function(Node):
                 fn.needs_input_grad = needs
                 fn.next = nodes
                 fn.meta = meta
-                fn.inputs = inputs  # the input Tensors, for the differentiable backward (create_graph=True)
+                if cls.keeps_inputs:
+                    fn.inputs = inputs  # the input Tensors, for the differentiable backward (create_graph=True)
                 if cls.saves_inputs:
                     fn.versions = [(t._version, t._version.value) for t in inputs if isinstance(t, Tensor)]
                 if cls.saves_output:

@@ -31,6 +31,7 @@ def adjoint(node, g, **overrides):
 
 class Adjoint(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def name(self) -> str:
         return self.op.name().replace("Backward0", "BackwardBackward0")
@@ -47,6 +48,7 @@ class Adjoint(Function):
 
 class Reapply(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def name(self) -> str:
         return self.op.name()

@@ -11,6 +11,7 @@ class NativeDropout(Function):
     """``x * mask + shift``: dropout variants with a precomputed (already scaled) mask."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         out = x * self.mask

@@ -19,6 +19,7 @@ class Cast(Function):
         return "ToCopyBackward0"
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_dtype = x.dtype
@@ -34,6 +35,7 @@ class Cast(Function):
 # ---------------------------------------------------------------------------------------------- arithmetic
 class Add(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, a, b):
         return a + b
@@ -47,6 +49,7 @@ class Add(Function):
 
 class Sub(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, a, b):
         return a - b
@@ -92,6 +95,7 @@ class Div(Function):
 
 class Neg(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return -x
@@ -447,6 +451,7 @@ class Clone(Function):
     """A differentiable copy (``clone``/``contiguous``)."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return xp.array(x, order="C", copy=self.copy or None)  # (ascontiguousarray would make 0-d 1-d)
@@ -462,6 +467,7 @@ class NoGradOp(Function):
     """Base for rounding-type ops: forward only, zero gradient (PyTorch returns zeros for them)."""
 
     saves_inputs = False
+    keeps_inputs = False
     ufunc = None
 
     def forward(self, x):

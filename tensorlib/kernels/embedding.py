@@ -46,6 +46,7 @@ def scatter_rows(num_rows: int, indices, rows):
 
 class Embedding(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, weight):
         self.num, self.dim = weight.shape

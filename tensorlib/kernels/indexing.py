@@ -33,6 +33,7 @@ def _check_bounds(shape, index) -> None:
 
 class Index(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -49,6 +50,7 @@ class Index(Function):
 
 class CopySlices(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x, value):
         out = x.copy()
@@ -76,6 +78,7 @@ class CopySlices(Function):
 
 class Gather(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -101,6 +104,7 @@ class Scatter(Function):
     """``out = input`` with ``src`` values written (or added, ``reduce='add'``) at ``index`` along ``dim``."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x, src):
         out = x.copy()
@@ -150,6 +154,7 @@ class Scatter(Function):
 
 class IndexSelect(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape

@@ -378,7 +378,8 @@ class ElementwiseLoss(Function):
         else:
             small = xp.abs(self.diff) < beta
             outside = const(g, xp.sign(self.diff) * ~small)
-            d = diff / beta * const(g, small) + outside if kind == "smooth_l1" else diff * const(g, small) + beta * outside
+            inside = diff * const(g, small)
+            d = inside / beta + outside if kind == "smooth_l1" else inside + beta * outside
         grad = g * d
         return (grad if self.needs_input_grad[0] else None), (-grad if self.needs_input_grad[1] else None)
 

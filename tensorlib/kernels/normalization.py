@@ -249,7 +249,8 @@ class NativeGroupNorm(Function):
         g3 = g.reshape(n, c, -1)
         need_x, need_w, need_b = self.needs_input_grad
         gy = g3 if weight is None else g3 * weight.reshape(c, 1)
-        grad_x2, xhat = _rows_backward_tensors(x.reshape(n * self.groups, -1), gy.reshape(n * self.groups, -1), self.eps)
+        rows = n * self.groups
+        grad_x2, xhat = _rows_backward_tensors(x.reshape(rows, -1), gy.reshape(rows, -1), self.eps)
         grad_w = (g3 * xhat.reshape(n, c, -1)).sum(dim=(0, 2)) if need_w else None
         grad_b = g3.sum(dim=(0, 2)) if need_b else None
         return (grad_x2.reshape(self.shape) if need_x else None), grad_w, grad_b

@@ -14,6 +14,7 @@ class ConstantPadNd(Function):
     """Constant padding (negative amounts crop); backward crops the gradient back (and zero-pads cropped parts)."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -45,6 +46,7 @@ class ModePad(Function):
     """
 
     saves_inputs = False
+    keeps_inputs = False
     _NAMES = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
 
     def name(self) -> str:

@@ -74,6 +74,7 @@ def _swap_nc(x, swap: bool):
 
 class MaxPool2DWithIndices(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         geo = self.geo
@@ -147,6 +148,7 @@ class MaxPool2DWithIndices(Function):
 
 class AvgPool2D(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         geo = self.geo
@@ -213,6 +215,7 @@ class AdaptiveAvgPool2D(Function):
     """``A_h @ x @ A_w^T`` with the bins' averaging matrices (exact, two small matmuls)."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         h, w = x.shape[2:]

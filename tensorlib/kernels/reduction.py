@@ -15,6 +15,7 @@ from ._utils import const, expand_reduced, expand_reduced_tensor
 
 class Sum(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.shape = x.shape
@@ -29,6 +30,7 @@ class Sum(Function):
 
 class Mean(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.shape = x.shape
@@ -146,6 +148,7 @@ class MaxMinDim(Function):
 
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.shape = x.shape
@@ -189,6 +192,7 @@ class Logsumexp(Function):
 
 class Cumsum(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return xp.cumsum(x, axis=self.dim, dtype=self.dtype)

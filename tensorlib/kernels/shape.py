@@ -16,6 +16,7 @@ def _shape_args(args) -> tuple:
 
 class View(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -30,6 +31,7 @@ class View(Function):
 
 class Permute(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return x.transpose(self.dims)
@@ -43,6 +45,7 @@ class Permute(Function):
 
 class Expand(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return xp.broadcast_to(x, self.shape)
@@ -56,6 +59,7 @@ class Expand(Function):
 
 class Repeat(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -80,6 +84,7 @@ class Repeat(Function):
 
 class Flip(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return xp.flip(x, self.dims)
@@ -93,6 +98,7 @@ class Flip(Function):
 
 class Roll(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return xp.roll(x, self.shifts, self.dims)
@@ -110,6 +116,7 @@ class Slice(Function):
     """Basic slicing (ints, slices, None, Ellipsis): a view; backward scatters into zeros."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape, self.in_dtype = x.shape, x.dtype
@@ -126,6 +133,7 @@ class Slice(Function):
 
 class Cat(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, *arrays):
         self.sizes = [a.shape[self.dim] for a in arrays]
@@ -141,6 +149,7 @@ class Cat(Function):
 
 class Stack(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, *arrays):
         return xp.stack(arrays, axis=self.dim)

@@ -3,19 +3,12 @@ third derivatives against closed forms, and the errors of differentiating a grad
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
+from test_ops_table import BINARY, BINARY_SHAPES, UNARY, UNARY_SHAPES, WITH_DIMS, _input
 
 import tensorlib as tl
 from tensorlib.autograd import gradgradcheck
-
-from test_ops_table import BINARY, BINARY_SHAPES, UNARY, UNARY_SHAPES, WITH_DIMS, _input
-
-# second derivatives that do not exist as functions (order statistics re-sorted under perturbation) or whose
-# first-order kernel is itself piecewise (norm with p != 2 is composed of abs/pow: covered by those)
-_SKIP = {}
 
 
 def _f64(arrays):
