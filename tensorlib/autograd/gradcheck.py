@@ -91,5 +91,19 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
                               create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None and g.requires_grad)
 
+    # the recorded backward (create_graph=True) is a second implementation of each op's gradient: it must give
+    # the same first derivative as the array backward that gradcheck verifies, or its own derivative means nothing
+    recorded = first_gradients(*inputs, *vs)
+    results = func(*inputs)
+    results = [o for o in (results if isinstance(results, (tuple, list)) else (results,))
+               if isinstance(o, Tensor) and o.requires_grad]
+    plain = [g for g in autograd_grad(results, [inputs[i] for i in positions], grad_outputs=vs, allow_unused=True)
+             if g is not None]
+    for index, (a, b) in enumerate(zip(recorded, plain)):
+        if not xp.allclose(a._data, b._data, atol=atol, rtol=rtol):
+            if raise_exception:
+                raise GradcheckError(f"first derivative of input {index} with create_graph=True differs from the "
+                                     f"one without (max abs difference {xp.abs(a._data - b._data).max():.3g})")
+            return False
     return gradcheck(first_gradients, (*inputs, *vs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception, seed=seed)

@@ -275,6 +275,12 @@ class AdaptiveMaxPool2D(Function):
         flat = xp.bincount((self.index + plane).ravel(), weights=grad.ravel(), minlength=n * c * h * w)
         return flat.astype(grad.dtype).reshape(self.x_shape)
 
+    def backward_tensors(self, g):
+        n, c, h, w = self.x_shape
+        index = g._wrap(self.index.reshape(n, c, -1))
+        zeros = g._wrap(xp.zeros((n, c, h * w), dtype=g._data.dtype))
+        return zeros.scatter_add(2, index, g.reshape(n, c, -1)).reshape(self.x_shape)
+
 
 class MaxUnpool2D(Function):
     saves_inputs = False
@@ -291,6 +297,11 @@ class MaxUnpool2D(Function):
         n, c = grad.shape[:2]
         picked = xp.take_along_axis(grad.reshape(n, c, -1), self.index, axis=2)
         return picked.reshape(self.index.shape[:2] + self.x_hw), None
+
+    def backward_tensors(self, g):
+        n, c = g.shape[:2]
+        picked = g.reshape(n, c, -1).gather(2, g._wrap(self.index))
+        return picked.reshape(tuple(self.index.shape[:2]) + tuple(self.x_hw)), None
 
 
 def _empty(stride) -> bool:

@@ -242,3 +242,69 @@ def test_wgan_gp_critic_step_gradients_match_pytorch():
     critic_loss(torch, theirs, torch.nn.functional).backward()
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------ nn.functional ops, one by one
+def _functional_cases():
+    F = tl.nn.functional
+    rng = np.random.default_rng(5)
+
+    def t(*shape):
+        return tl.tensor(rng.standard_normal(shape), dtype=tl.float64, requires_grad=True)
+
+    def dropout(x):
+        tl.manual_seed(0)  # the same mask on every evaluation
+        return F.dropout(x, 0.5, training=True)
+
+    return {
+        "conv2d_groups_stride": (lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=2),
+                                 (t(1, 4, 5, 5), t(4, 2, 3, 3))),
+        "conv_transpose2d": (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1),
+                             (t(1, 2, 3, 3), t(2, 3, 3, 3), t(3))),
+        "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x * x, (2, 3)), (t(1, 2, 5, 6),)),
+        "adaptive_max_pool2d": (lambda x: F.adaptive_max_pool2d(x * x, (2, 2)), (t(1, 2, 5, 5),)),
+        "attention": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v), (t(2, 3, 4), t(2, 5, 4), t(2, 5, 3))),
+        "attention_mask": (lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
+                           (t(1, 3, 4), t(1, 3, 4), t(1, 3, 3), t(3, 3))),
+        "attention_causal": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                             (t(1, 3, 4), t(1, 3, 4), t(1, 3, 2))),
+        "unfold": (lambda x: F.unfold(x * x, 2, padding=1), (t(1, 2, 3, 3),)),
+        "fold": (lambda x: F.fold(x * x, (3, 3), 2), (t(1, 8, 4),)),
+        "interpolate_bilinear": (lambda x: F.interpolate(x * x, scale_factor=2, mode="bilinear"), (t(1, 1, 3, 3),)),
+        "bilinear": (F.bilinear, (t(3, 2), t(3, 4), t(5, 2, 4), t(5))),
+        "pad_constant": (lambda x: F.pad(x * x, (1, 2), value=3.0), (t(2, 3),)),
+        "pad_reflect": (lambda x: F.pad(x * x, (1, 2), mode="reflect"), (t(1, 2, 4),)),
+        "dropout": (lambda x: dropout(x * x), (t(3, 4),)),
+        "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"), (t(3, 4),)),
+        "mish_softplus_elu": (lambda x: F.mish(x) + F.softplus(x, beta=2.0) + F.elu(x) + F.selu(x), (t(3, 4),)),
+        "logsigmoid_softsign": (lambda x: F.logsigmoid(x) * F.softsign(x) + F.tanhshrink(x), (t(3, 4),)),
+        "hardswish_leaky": (lambda x: F.hardswish(x) * F.leaky_relu(x, 0.1), (t(3, 4),)),
+        "l1_huber_bce": (lambda x, y: F.l1_loss(x * x, y) + F.huber_loss(x, y, delta=0.5)
+                         + F.binary_cross_entropy(x.sigmoid(), y.sigmoid()), (t(3, 4), t(3, 4))),
+        "cross_entropy_soft_targets": (lambda x, y: F.cross_entropy(x, y.softmax(1)), (t(3, 4), t(3, 4))),
+        "kl_div_log_target": (lambda x, y: F.kl_div(x, y, reduction="sum", log_target=True), (t(3, 4), t(3, 4))),
+    }
+
+
+@pytest.mark.parametrize("name", list(_functional_cases()))
+def test_gradgradcheck_functional_ops(name):
+    fn, inputs = _functional_cases()[name]
+    assert gradgradcheck(fn, inputs)
+
+
+def test_third_order_through_conv_pooling_and_indexing_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    x0, w0 = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3)) * 0.5
+
+    def third(lib, F):
+        x = lib.tensor(x0, dtype=lib.float64, requires_grad=True)
+        w = lib.tensor(w0, dtype=lib.float64, requires_grad=True)
+        y = F.avg_pool2d(F.conv2d(x, w, padding=1) ** 3, 2)[:, 1:, :, ::2].tanh()
+        (gx,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        (gw,) = lib.autograd.grad((gx * gx).sum(), w, create_graph=True)
+        (gx3,) = lib.autograd.grad((gw ** 2).sum(), x)
+        return gx3.numpy()
+
+    np.testing.assert_allclose(third(tl, tl.nn.functional), third(torch, torch.nn.functional), rtol=1e-8,
+                               atol=1e-10)
