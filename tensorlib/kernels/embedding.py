@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._backend import xp
 from ..autograd.function import Function
 from ._adjoint import adjoint
+from ._utils import const
 
 _SCATTER_LEVELS = 4  # most repeats of one index handled by per-occurrence fancy writes; beyond, a sorted reduceat
 
@@ -166,3 +167,25 @@ class EmbeddingBag(Function):
         gw, touched = scatter_rows(shape[0], idx, rows)
         self.grad_row_support = (touched, None)
         return gw
+
+    def backward_tensors(self, g):
+        if self.mode == "max":
+            raise RuntimeError("EmbeddingBagBackward0 with mode='max' does not support create_graph=True")
+        weight, psw = self.inputs
+        need = self.needs_input_grad
+        gw = gpsw = None
+        scale = self.valid.astype(g._data.dtype)
+        if self.bag_scale is not None:
+            scale = scale * self.bag_scale[self.bag_of]
+        rows = g.index_select(0, g._wrap(self.bag_of)) if self.idx.size else None
+        if need[0]:
+            zeros = const(g, xp.zeros(self.weight.shape))
+            if rows is None:
+                gw = zeros
+            else:
+                coef = const(g, scale) if psw is None else const(g, scale) * psw
+                gw = zeros.index_add(0, g._wrap(self.idx), rows * coef.unsqueeze(1))
+        if len(need) > 1 and need[1]:
+            gpsw = const(g, xp.zeros(0)) if rows is None else (
+                (rows * weight.index_select(0, g._wrap(self.idx))).sum(dim=1) * const(g, self.valid))
+        return gw, gpsw

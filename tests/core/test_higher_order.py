@@ -282,6 +282,10 @@ def _functional_cases():
         "l1_huber_bce": (lambda x, y: F.l1_loss(x * x, y) + F.huber_loss(x, y, delta=0.5)
                          + F.binary_cross_entropy(x.sigmoid(), y.sigmoid()), (t(3, 4), t(3, 4))),
         "cross_entropy_soft_targets": (lambda x, y: F.cross_entropy(x, y.softmax(1)), (t(3, 4), t(3, 4))),
+        "embedding_bag_mean": (lambda w: F.embedding_bag(tl.tensor([0, 2, 4, 4, 1]), w * w, tl.tensor([0, 2]),
+                                                          mode="mean"), (t(5, 3),)),
+        "embedding_bag_weights": (lambda w, p: F.embedding_bag(tl.tensor([[0, 2], [1, 1]]), w * w, mode="sum",
+                                                               per_sample_weights=p * p), (t(5, 3), t(2, 2))),
         "kl_div_log_target": (lambda x, y: F.kl_div(x, y, reduction="sum", log_target=True), (t(3, 4), t(3, 4))),
     }
 
