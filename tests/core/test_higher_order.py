@@ -312,3 +312,21 @@ def test_third_order_through_conv_pooling_and_indexing_matches_pytorch():
 
     np.testing.assert_allclose(third(tl, tl.nn.functional), third(torch, torch.nn.functional), rtol=1e-8,
                                atol=1e-10)
+
+
+def test_gradgradcheck_attention_layers_with_parameters():
+    tl.manual_seed(0)
+    rng = np.random.default_rng(6)
+    x = tl.tensor(rng.standard_normal((2, 3, 4)), dtype=tl.float64, requires_grad=True)
+    attention = tl.nn.MultiheadAttention(4, 2, batch_first=True).double()
+    assert gradgradcheck(lambda x, *p: attention(x, x, x)[0], (x, *attention.parameters()))
+    encoder = tl.nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0, batch_first=True).double()
+    assert gradgradcheck(lambda x: encoder(x), (x,))
+
+
+def test_recurrent_layers_say_create_graph_is_unsupported():
+    lstm = tl.nn.LSTM(3, 2)
+    x = tl.ones(2, 1, 3, requires_grad=True)
+    assert tl.autograd.grad(lstm(x)[0].sum(), x, retain_graph=True)[0].shape == (2, 1, 3)
+    with pytest.raises(RuntimeError, match="RecurrentSequenceBackward0 does not support create_graph=True"):
+        tl.autograd.grad(lstm(x)[0].sum(), x, create_graph=True)
