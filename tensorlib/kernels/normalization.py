@@ -289,6 +289,20 @@ class LocalResponseNorm(Function):
         grad -= self.x3 * self._window_sum(inner, transpose=True) * (2.0 * self.alpha * self.beta / self.size)
         return grad.reshape(shape)
 
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        n, c = x.shape[0], x.shape[1]
+        before, after = self.size // 2, (self.size - 1) // 2
+        # the window sum over channels as a (C, C) band matrix: row c sums columns c - before .. c + after
+        offset = xp.arange(c)[None, :] - xp.arange(c)[:, None]
+        band = const(g, (offset >= -before) & (offset <= after))
+        x3, g3 = x.reshape(n, c, -1), g.reshape(n, c, -1)
+        denom = band.matmul(x3 * x3) * (self.alpha / self.size) + self.k
+        scale = denom ** -self.beta
+        inner = g3 * x3 * scale / denom
+        grad = g3 * scale - x3 * band.t().matmul(inner) * (2.0 * self.alpha * self.beta / self.size)
+        return grad.reshape(tuple(g.shape))
+
 
 def _rows_backward_tensors(x2, gy2, eps: float):
     """Tensor twin of ``_normalize_rows`` + ``_rows_backward``: ``(grad_x2, xhat2)`` recomputed from the input
