@@ -7,6 +7,7 @@ The first-order engine stays on raw arrays; this module only runs when ``create_
 
 from __future__ import annotations
 
+from .. import _grad_mode as grad_mode
 from .._graph import AccumulateGrad
 from ..tensor import Tensor
 from .engine import _check_versions, topological_order
@@ -42,7 +43,7 @@ def _add(old, new):
     return new if old is None else old + new
 
 
-def run_backward_graph(roots, root_grads, retain_graph: bool = True, capture=None) -> None:
+def run_backward_graph(roots, root_grads, retain_graph: bool = True, capture=None, stop=None) -> None:
     """Propagate the Tensor gradients ``root_grads`` from ``roots``, recording the computation.
 
     Same accumulation, hook, retain_grad and graph-freeing rules as ``engine.run_backward``; leaves receive
@@ -52,7 +53,7 @@ def run_backward_graph(roots, root_grads, retain_graph: bool = True, capture=Non
     for node, grad in zip(roots, root_grads):
         if node is not None:
             grads[node] = _add(grads.get(node), grad)
-    for node in topological_order(list(grads)):
+    for node in topological_order(list(grads), stop):
         grad = grads.pop(node, None)
         if grad is None:
             continue
@@ -71,6 +72,8 @@ def run_backward_graph(roots, root_grads, retain_graph: bool = True, capture=Non
         if isinstance(node, AccumulateGrad):
             if capture is None:
                 _accumulate_leaf(node, grad)
+            continue
+        if stop is not None and node in stop:
             continue
         _check_versions(node)
         input_grads = _node_backward(node, grad)
@@ -104,3 +107,27 @@ def _accumulate_leaf(node, grad: Tensor) -> None:
     if tuple(grad.shape) != tuple(leaf.shape):
         grad = grad.expand(*leaf.shape)
     leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+
+
+def composite_vjp(build, inputs, grad_outputs):
+    """Differentiable vector-Jacobian product of a Tensor-level recomputation, for fused kernels whose backward
+    has no hand-written Tensor form (the recurrent sequence kernel).
+
+    ``build(*aliases)`` recomputes the kernel's outputs from aliases of its ``inputs`` (Tensors, or ``None``/
+    constants passed through); ``grad_outputs`` holds one gradient (Tensor or ``None``) per output. Returns one
+    gradient per input. The recorded graph reaches the original inputs through the aliases, and the traversal
+    stops at them, so nothing upstream of the kernel runs twice.
+    """
+    with grad_mode.enable_grad():
+        aliases = [t.clone() if isinstance(t, Tensor) and t.requires_grad else t for t in inputs]
+        outputs = build(*aliases)
+    stops = {a.grad_fn: None for a, t in zip(aliases, inputs) if a is not t}
+    roots, root_grads = [], []
+    for out, g in zip(outputs, grad_outputs):
+        if out is not None and g is not None and out.requires_grad:
+            roots.append(out._grad_node())
+            root_grads.append(g if isinstance(g, Tensor) else Tensor._wrap(g))
+    if roots:
+        with grad_mode.enable_grad():
+            run_backward_graph(roots, root_grads, retain_graph=True, capture=stops, stop=set(stops))
+    return tuple(stops.get(a.grad_fn) if a is not t else None for a, t in zip(aliases, inputs))

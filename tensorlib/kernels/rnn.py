@@ -25,6 +25,9 @@ from typing import Optional
 
 from .._backend import xp
 from ..autograd.function import Function
+from ..autograd.graph_engine import composite_vjp
+from ._adjoint import adjoint
+from .shape import Stack
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -357,6 +360,48 @@ class RecurrentSequence(Function):
             dht += rec
         return dgi, dgh
 
+    def backward_tensors(self, grad):
+        if self.batch_sizes is not None:
+            raise RuntimeError("RecurrentSequenceBackward0 does not support create_graph=True for packed sequences "
+                               "(PackedSequence input); pass padded tensors to differentiate twice.")
+        state_grads, self.box.grads = self.box.grads, {}
+        grads = (grad, state_grads.get("h"), state_grads.get("c"))
+        return composite_vjp(self._composite, self.inputs, grads)
+
+    def _composite(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
+        """The layer recomputed with Tensor operations: ``(out (T, N, P), h_T, c_T or None)``."""
+        steps, batch, hidden, out_size = self.layout
+        lstm, gru = self.mode == "LSTM", self.mode == "GRU"
+        h = h0 if h0 is not None else x._wrap(xp.zeros((batch, out_size), dtype=x._data.dtype))
+        c = None
+        if lstm:
+            c = c0 if c0 is not None else x._wrap(xp.zeros((batch, hidden), dtype=x._data.dtype))
+        xw = x.matmul(w_ih.t())
+        if b_ih is not None:
+            xw = xw + b_ih if gru else xw + b_ih + b_hh
+        outs = [None] * steps
+        for t in self._order():
+            if gru:
+                gh = h.matmul(w_hh.t())
+                if b_hh is not None:
+                    gh = gh + b_hh
+                r = (xw[t, :, :hidden] + gh[:, :hidden]).sigmoid()
+                z = (xw[t, :, hidden:2 * hidden] + gh[:, hidden:2 * hidden]).sigmoid()
+                n = (xw[t, :, 2 * hidden:] + r * gh[:, 2 * hidden:]).tanh()
+                h = (h - n) * z + n
+            elif lstm:
+                gates = xw[t] + h.matmul(w_hh.t())
+                cell = gates[:, 2 * hidden:3 * hidden].tanh()
+                c = gates[:, hidden:2 * hidden].sigmoid() * c + gates[:, :hidden].sigmoid() * cell
+                h = gates[:, 3 * hidden:].sigmoid() * c.tanh()
+                if w_hr is not None:
+                    h = h.matmul(w_hr.t())
+            else:
+                a = xw[t] + h.matmul(w_hh.t())
+                h = a.relu() if self.mode == "RNN_RELU" else a.tanh()
+            outs[t] = h
+        return Stack.apply(*outs, dim=0), h, c
+
 
 class _StateBox:
     """Links a ``RecurrentSequence`` to the ``_FinalState`` nodes that expose its final states."""
@@ -386,6 +431,11 @@ class _FinalState(Function):
         grads[self.which] = grad if self.which not in grads else grads[self.which] + grad
         return xp.broadcast_to(xp.zeros((), self.prev_dtype), self.prev_shape)
 
+    def backward_tensors(self, grad):
+        grads = self.box.grads
+        grads[self.which] = grad if self.which not in grads else grads[self.which] + grad
+        return grad._wrap(xp.zeros((), dtype=self.prev_dtype)).expand(*self.prev_shape)
+
 
 def _is_broadcast_zero(array) -> bool:
     return array.ndim > 0 and not any(array.strides) and not array.flat[0]
@@ -412,6 +462,9 @@ class _ScatterRows(Function):
     def backward(self, grad):
         return grad[self.index]
 
+    def backward_tensors(self, grad):
+        return adjoint(self, grad, fill=0)
+
 
 class _GatherRows(Function):
     """``out = x[index]`` along dim 0 (index unique); backward scatters into zeros."""
@@ -426,3 +479,6 @@ class _GatherRows(Function):
         out = xp.zeros(self.in_shape, dtype=grad.dtype)
         out[self.index] = grad
         return out
+
+    def backward_tensors(self, grad):
+        return adjoint(self, grad)

@@ -325,9 +325,28 @@ def test_gradgradcheck_attention_layers_with_parameters():
     assert gradgradcheck(lambda x: encoder(x), (x,))
 
 
-def test_recurrent_layers_say_create_graph_is_unsupported():
+@pytest.mark.parametrize("name", ["rnn_tanh_2_layers", "rnn_relu", "lstm_bidirectional", "lstm_proj", "gru"])
+def test_gradgradcheck_recurrent_layers(name):
+    nn = tl.nn
+    tl.manual_seed(0)
+    module = {"rnn_tanh_2_layers": lambda: nn.RNN(3, 2, num_layers=2),
+              "rnn_relu": lambda: nn.RNN(3, 2, nonlinearity="relu"),
+              "lstm_bidirectional": lambda: nn.LSTM(3, 2, bidirectional=True),
+              "lstm_proj": lambda: nn.LSTM(3, 3, proj_size=2, batch_first=True),
+              "gru": lambda: nn.GRU(3, 2, num_layers=2, bidirectional=True)}[name]().double()
+    x = tl.tensor(np.random.default_rng(8).standard_normal((3, 2, 3)), dtype=tl.float64, requires_grad=True)
+
+    def final_hidden(x):
+        state = module(x)[1]
+        return state[0] if isinstance(state, tuple) else state
+
+    assert gradgradcheck(lambda x, *p: module(x)[0], (x, *module.parameters()))
+    assert gradgradcheck(final_hidden, (x,))
+
+
+def test_packed_sequences_say_create_graph_is_unsupported():
     lstm = tl.nn.LSTM(3, 2)
-    x = tl.ones(2, 1, 3, requires_grad=True)
-    assert tl.autograd.grad(lstm(x)[0].sum(), x, retain_graph=True)[0].shape == (2, 1, 3)
-    with pytest.raises(RuntimeError, match="RecurrentSequenceBackward0 does not support create_graph=True"):
-        tl.autograd.grad(lstm(x)[0].sum(), x, create_graph=True)
+    x = tl.ones(3, 2, 3, requires_grad=True)
+    packed = tl.nn.utils.rnn.pack_padded_sequence(x, [3, 2])
+    with pytest.raises(RuntimeError, match="RecurrentSequenceBackward0 does not support create_graph=True for packed"):
+        tl.autograd.grad(lstm(packed)[1][0].sum(), x, create_graph=True)
