@@ -344,9 +344,16 @@ def test_gradgradcheck_recurrent_layers(name):
     assert gradgradcheck(final_hidden, (x,))
 
 
-def test_packed_sequences_say_create_graph_is_unsupported():
-    lstm = tl.nn.LSTM(3, 2)
-    x = tl.ones(3, 2, 3, requires_grad=True)
-    packed = tl.nn.utils.rnn.pack_padded_sequence(x, [3, 2])
-    with pytest.raises(RuntimeError, match="RecurrentSequenceBackward0 does not support create_graph=True for packed"):
-        tl.autograd.grad(lstm(packed)[1][0].sum(), x, create_graph=True)
+@pytest.mark.parametrize("name", ["lstm_bidirectional", "gru_2_layers"])
+def test_gradgradcheck_recurrent_layers_on_packed_sequences(name):
+    nn = tl.nn
+    tl.manual_seed(0)
+    module = {"lstm_bidirectional": lambda: nn.LSTM(3, 2, bidirectional=True),
+              "gru_2_layers": lambda: nn.GRU(3, 2, num_layers=2)}[name]().double()
+    x = tl.tensor(np.random.default_rng(8).standard_normal((4, 3, 3)), dtype=tl.float64, requires_grad=True)
+
+    def run(x, *params):
+        out, state = module(nn.utils.rnn.pack_padded_sequence(x, [4, 2, 1]))
+        return nn.utils.rnn.pad_packed_sequence(out)[0], state[0] if isinstance(state, tuple) else state
+
+    assert gradgradcheck(run, (x, *module.parameters()))
