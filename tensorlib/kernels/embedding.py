@@ -144,6 +144,20 @@ class EmbeddingBag(Function):
             gpsw = xp.zeros(0, dtype=g.dtype)
         return gw, gpsw
 
+    def _max_backward_tensors(self, g):
+        """Each bag's maximum row entries get the gradient, as a differentiable scatter (index_add) of ``g``."""
+        shape = self.weight.shape
+        zeros = const(g, xp.zeros(shape[0] * shape[1]))
+        if self.idx.size == 0:
+            return zeros.reshape(shape)
+        pos = self.argmax
+        found = (pos < self.idx.size).reshape(-1)
+        cols = xp.broadcast_to(xp.arange(shape[1]), pos.shape).reshape(-1)
+        target = self.idx[xp.minimum(pos, self.idx.size - 1)].reshape(-1) * shape[1] + cols
+        rows = g.index_select(0, g._wrap(xp.flatnonzero(self.nonempty))).reshape(-1)
+        picked = xp.flatnonzero(found)
+        return zeros.index_add(0, g._wrap(target[picked]), rows.index_select(0, g._wrap(picked))).reshape(shape)
+
     def _weight_grad(self, g, shape):
         idx = self.idx
         if idx.size == 0:
@@ -170,7 +184,7 @@ class EmbeddingBag(Function):
 
     def backward_tensors(self, g):
         if self.mode == "max":
-            raise RuntimeError("EmbeddingBagBackward0 with mode='max' does not support create_graph=True")
+            return self._max_backward_tensors(g), None
         weight, psw = self.inputs
         need = self.needs_input_grad
         gw = gpsw = None

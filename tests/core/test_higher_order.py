@@ -286,6 +286,8 @@ def _functional_cases():
                                                           mode="mean"), (t(5, 3),)),
         "embedding_bag_weights": (lambda w, p: F.embedding_bag(tl.tensor([[0, 2], [1, 1]]), w * w, mode="sum",
                                                                per_sample_weights=p * p), (t(5, 3), t(2, 2))),
+        "embedding_bag_max_empty_bag": (lambda w: F.embedding_bag(tl.tensor([0, 2, 4, 4, 1]), w * w * w,
+                                                                  tl.tensor([0, 2, 2]), mode="max"), (t(5, 3),)),
         "local_response_norm": (lambda x: F.local_response_norm(x, 2, alpha=0.5, beta=0.75, k=1.0), (t(2, 5, 3),)),
         "kl_div_log_target": (lambda x, y: F.kl_div(x, y, reduction="sum", log_target=True), (t(3, 4), t(3, 4))),
     }
