@@ -11,6 +11,7 @@ import builtins
 from .._backend import xp
 from ..autograd.function import Function
 from ._utils import const, expand_reduced, expand_reduced_tensor
+from .shape import Cat, Stack
 
 
 class Sum(Function):
@@ -69,11 +70,19 @@ class Prod(Function):
 
     def backward_tensors(self, g):
         x, axis = self.inputs[0], self.axis
-        if (self.x == 0).any():
-            raise RuntimeError("ProdBackward0 with create_graph=True is not supported when the input has zeros")
         axes = None if axis is None else (axis,)
-        out = x.prod() if axis is None else x.prod(axis, keepdim=self.keepdim)
-        return expand_reduced_tensor(g * out, self.x.shape, axes, self.keepdim) / x
+        g_full = expand_reduced_tensor(g, self.x.shape, axes, self.keepdim)
+        if not (self.x == 0).any():
+            out = x.prod() if axis is None else x.prod(axis, keepdim=self.keepdim)
+            return g_full * expand_reduced_tensor(out, self.x.shape, axes, self.keepdim) / x
+        # with zeros: product of all the other elements, from exclusive cumulative products on both sides
+        flat = x.reshape(-1) if axis is None else x.movedim(axis, -1)
+        ones = const(g, xp.ones(tuple(flat.shape[:-1]) + (1,)))
+        left = Cat.apply(ones, flat[..., :-1], dim=-1).cumprod(-1)
+        right = Cat.apply(ones, flat.flip((-1,))[..., :-1], dim=-1).cumprod(-1).flip((-1,))
+        others = left * right
+        others = others.reshape(self.x.shape) if axis is None else others.movedim(-1, axis)
+        return g_full * others
 
 
 class Var(Function):
@@ -225,10 +234,19 @@ class Cumprod(Function):
         return xp.moveaxis(grad, -1, dim)
 
     def backward_tensors(self, g):
-        if (self.x == 0).any():
-            raise RuntimeError("CumprodBackward0 with create_graph=True is not supported when the input has zeros")
         x, dim = self.inputs[0], self.dim
-        return (g * x.cumprod(dim)).flip((dim,)).cumsum(dim).flip((dim,)) / x
+        if not (self.x == 0).any():
+            return (g * x.cumprod(dim)).flip((dim,)).cumsum(dim).flip((dim,)) / x
+        # rare path with zeros: d out_k / d x_i = prod_{j<=k, j!=i} x_j, one position at a time
+        x_last, g_last = x.movedim(dim, -1), g.movedim(dim, -1)
+        length = x_last.shape[-1]
+        columns = []
+        for i in range(length):
+            hole = xp.zeros(length)
+            hole[i] = 1
+            partial = (x_last * const(g, 1 - hole) + const(g, hole)).cumprod(-1)
+            columns.append((g_last[..., i:] * partial[..., i:]).sum(dim=-1))
+        return Stack.apply(*columns, dim=-1).movedim(-1, dim)
 
 
 class Norm(Function):

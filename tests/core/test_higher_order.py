@@ -359,3 +359,12 @@ def test_gradgradcheck_recurrent_layers_on_packed_sequences(name):
         return nn.utils.rnn.pad_packed_sequence(out)[0], state[0] if isinstance(state, tuple) else state
 
     assert gradgradcheck(run, (x, *module.parameters()))
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.prod(1), lambda x: x.prod(0, keepdim=True), lambda x: x.prod(),
+                                lambda x: x.cumprod(1), lambda x: x.cumprod(0)],
+                         ids=["prod_dim", "prod_keepdim", "prod_all", "cumprod_dim1", "cumprod_dim0"])
+def test_gradgradcheck_products_with_zeros(fn):
+    x = tl.tensor([[1.5, 0.0, 2.0, -0.7], [0.3, 0.8, 0.0, 0.0], [1.1, -0.4, 0.6, 0.9]], dtype=tl.float64,
+                  requires_grad=True)
+    assert gradgradcheck(fn, (x,))
