@@ -35,9 +35,8 @@ def unbroadcast(grad, shape):
     return grad
 
 
-def topological_order(roots, stop=None):
-    """Nodes reachable from ``roots`` such that every node comes before all of its parents (no recursion);
-    the parents of nodes in ``stop`` are not visited."""
+def topological_order(roots):
+    """Nodes reachable from ``roots`` such that every node comes before all of its parents (no recursion)."""
     order = []
     visited = set()
     stack = [(node, False) for node in roots if node is not None]
@@ -52,8 +51,6 @@ def topological_order(roots, stop=None):
         stack.append((node, True))
         if node._freed:
             raise RuntimeError(_SECOND_BACKWARD)
-        if stop is not None and node in stop:
-            continue
         for parent in node.next:
             if parent is not None and parent not in visited:
                 stack.append((parent, False))
