@@ -44,6 +44,16 @@ class _CustomNode(_Node):
             out.append(None if grad is None else (grad._data if isinstance(grad, Tensor) else grad))
         return tuple(out)
 
+    def backward_tensors(self, g):
+        # create_graph=True: the user's backward runs under grad mode, so its tensor ops are recorded (tensors
+        # saved in forward are the real inputs/outputs, so second derivatives reach them)
+        self.ctx._function_name = self.user_cls.__name__
+        with grad_mode.enable_grad():
+            grads = self.user_cls.backward(self.ctx, g)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        return tuple(grad for grad, is_tensor in zip(grads, self.tensor_positions) if is_tensor)
+
 
 class Function:
     """Base class for user-defined ops: static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``."""
@@ -70,7 +80,10 @@ class Function:
         node.needs_input_grad = needs
         node.next = tuple(t._grad_node() if need else None for t, need in zip(tensors, needs))
         node.meta = tuple((t._data.shape, t._data.dtype) if need else None for t, need in zip(tensors, needs))
-        out = Tensor._wrap(result._data)
+        # the forward's own result becomes the output (unless it is an input passed through), so a tensor saved
+        # for backward is the graph's output and a differentiable backward reaches this node again
+        passthrough = any(result is a for a in args)
+        out = Tensor._wrap(result._data) if passthrough or result.grad_fn is not None else result
         out.requires_grad = True
         out.grad_fn = node
         if anomaly_mode.state.enabled:

@@ -8,10 +8,11 @@ engine reduces broadcast dimensions and casts to each input's dtype, so ops only
 
 from __future__ import annotations
 
+import functools
 import weakref
 
 from .._backend import ndarray
-from .._grad_mode import _state
+from .._grad_mode import _state, no_grad
 from .._graph import Node
 from ..tensor import Tensor
 
@@ -23,6 +24,9 @@ class Function(Node):
     saves_inputs = True  # False for ops whose backward never reads input values (in-place check skipped)
     saves_output = False  # True when backward reads the forward result (e.g. exp, tanh, sigmoid)
     is_view = False  # True for ViewFunction kernels
+    # False for ops whose differentiable backward (``backward_tensors``) never reads ``self.inputs``: linear
+    # ops (add, views, indexing, sums) then do not keep their input tensors alive until backward
+    keeps_inputs = True
 
     def __init__(self, **attrs):
         self.__dict__.update(attrs)
@@ -32,6 +36,10 @@ class Function(Node):
 
     def backward(self, grad):
         raise NotImplementedError
+
+    # Subclasses may define ``backward_tensors(self, grad) -> tuple of Tensor|None``: the same calculus written
+    # with Tensor operations (``self.inputs`` are the forward's input Tensors), run by the engine when
+    # ``create_graph=True`` so the gradient is itself differentiable.
 
     def name(self) -> str:
         return type(self).__name__ + "Backward0"
@@ -71,6 +79,8 @@ class Function(Node):
                 fn.needs_input_grad = needs
                 fn.next = nodes
                 fn.meta = meta
+                if cls.keeps_inputs:
+                    fn.inputs = inputs  # the input Tensors, for the differentiable backward (create_graph=True)
                 if cls.saves_inputs:
                     fn.versions = [(t._version, t._version.value) for t in inputs if isinstance(t, Tensor)]
                 if cls.saves_output:
@@ -152,3 +162,55 @@ class FunctionCtx:
 
 def is_array(value) -> bool:
     return isinstance(value, ndarray)
+
+
+class DelayedError(Function):
+    """Identity whose backward raises: marks the results of a ``once_differentiable`` backward."""
+
+    saves_inputs = False
+
+    def name(self) -> str:
+        return "DelayedError"
+
+    def forward(self, x):
+        return x
+
+    def backward(self, g):
+        raise RuntimeError(self.message)
+
+    def backward_tensors(self, g):
+        raise RuntimeError(self.message)
+
+
+def once_differentiable(backward):
+    """Decorate a custom ``Function.backward`` that is not itself differentiable (it runs without recording a
+    graph); differentiating its results again raises an error naming the Function instead of silently giving
+    a zero second derivative."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        with no_grad():
+            outputs = backward(ctx, *grad_outputs)
+        if not (_state.enabled and any(isinstance(g, Tensor) and g.requires_grad for g in grad_outputs)):
+            return outputs
+        name = getattr(ctx, "_function_name", backward.__qualname__.rsplit(".", 1)[0])
+        message = (f"trying to differentiate twice a function that was marked with @once_differentiable: "
+                   f"{name}.backward runs without recording a graph, so its second derivative is not available. "
+                   f"Write {name}.backward with differentiable tensor operations (and remove "
+                   f"@once_differentiable) to support double backward.")
+        single = not isinstance(outputs, tuple)
+        wrapped = tuple(_delayed_error(o, message) if isinstance(o, Tensor) else o
+                        for o in ((outputs,) if single else outputs))
+        return wrapped[0] if single else wrapped
+
+    return wrapper
+
+
+def _delayed_error(tensor, message: str):
+    """``tensor`` behind a ``DelayedError`` node (a root of its own when ``tensor`` has no graph)."""
+    out = Tensor._wrap(tensor._data)
+    fn = object.__new__(DelayedError)
+    fn.message, fn.needs_input_grad = message, [False]
+    fn.next, fn.meta, fn.inputs = (None,), (None,), (tensor,)
+    out.requires_grad, out.grad_fn = True, fn
+    return out

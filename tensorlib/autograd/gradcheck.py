@@ -60,3 +60,50 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     return True
 
 
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                  gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True, seed: int = 0) -> bool:
+    """Check second derivatives: ``gradcheck`` of the map ``(inputs, v) -> grad(func(inputs), inputs, v)``.
+
+    ``v`` (the first-level upstream gradient, float64, itself differentiated) is random unless ``grad_outputs``
+    is given; ``gradcheck`` then draws a second random upstream gradient for the gradient's outputs, so both
+    levels are checked against transposed or mis-ordered terms.
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    rng = xp.random.default_rng(seed + 1)
+    outs = func(*inputs)
+    outs = [o for o in (outs if isinstance(outs, (tuple, list)) else (outs,)) if isinstance(o, Tensor)
+            and o.requires_grad]
+    if grad_outputs is None:
+        grad_outputs = [Tensor._wrap(rng.standard_normal(o.shape)) for o in outs]
+    else:
+        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else [grad_outputs]
+    vs = [Tensor._wrap(xp.array(v._data, dtype=xp.float64)).requires_grad_() for v in grad_outputs]
+    positions = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    count = len(inputs)
+
+    def first_gradients(*args):
+        primal, upstream = args[:count], args[count:]
+        results = func(*primal)
+        results = [o for o in (results if isinstance(results, (tuple, list)) else (results,))
+                   if isinstance(o, Tensor) and o.requires_grad]
+        grads = autograd_grad(results, [primal[i] for i in positions], grad_outputs=list(upstream),
+                              create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None and g.requires_grad)
+
+    # the recorded backward (create_graph=True) is a second implementation of each op's gradient: it must give
+    # the same first derivative as the array backward that gradcheck verifies, or its own derivative means nothing
+    recorded = first_gradients(*inputs, *vs)
+    results = func(*inputs)
+    results = [o for o in (results if isinstance(results, (tuple, list)) else (results,))
+               if isinstance(o, Tensor) and o.requires_grad]
+    plain = [g for g in autograd_grad(results, [inputs[i] for i in positions], grad_outputs=vs, allow_unused=True)
+             if g is not None]
+    for index, (a, b) in enumerate(zip(recorded, plain)):
+        if not xp.allclose(a._data, b._data, atol=atol, rtol=rtol):
+            if raise_exception:
+                raise GradcheckError(f"first derivative of input {index} with create_graph=True differs from the "
+                                     f"one without (max abs difference {xp.abs(a._data - b._data).max():.3g})")
+            return False
+    return gradcheck(first_gradients, (*inputs, *vs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, seed=seed)

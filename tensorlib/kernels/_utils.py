@@ -52,3 +52,17 @@ def _ntuple(value, n: int, name: str = "argument") -> tuple:
 
 def _pair(value, name: str = "argument") -> Tuple[int, int]:
     return _ntuple(value, 2, name)
+
+
+def const(like, array):
+    """``array`` as a constant Tensor (no graph) of ``like``'s dtype, for Tensor-level backwards (``like`` is a
+    Tensor; kernels may not import ``Tensor``, so its class is reached through the instance)."""
+    return like._wrap(xp.asarray(array, dtype=like._data.dtype))
+
+
+def expand_reduced_tensor(g, shape, axes, keepdim: bool):
+    """The Tensor twin of ``expand_reduced``: broadcast a reduced gradient Tensor back to ``shape``."""
+    if not keepdim:
+        kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+        g = g.reshape(kept)
+    return g.expand(*shape) if shape else g.reshape(())

@@ -10,6 +10,7 @@ import math
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._utils import const
 from .elementwise import erf_array
 
 __all__ = ["Gelu", "Silu", "Mish", "Softplus", "Elu", "LeakyRelu", "Hardtanh", "Hardsigmoid", "Hardswish",
@@ -116,6 +117,15 @@ class Gelu(Function):
         pdf = _scalar(_INV_SQRT_2PI, x) * xp.exp(-0.5 * x * x)
         return g * (self.cdf + x * pdf)
 
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        if self.approximate == "tanh":
+            t = (_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)).tanh()
+            inner_grad = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_grad)
+        cdf = 0.5 * (1 + (x * (1 / math.sqrt(2.0))).erf())
+        return g * (cdf + x * (_INV_SQRT_2PI * (-0.5 * x * x).exp()))
+
 
 class Silu(Function):
     def forward(self, x):
@@ -126,6 +136,11 @@ class Silu(Function):
     def backward(self, g):
         s = self.s
         return g * (s * (1 + self.x * (1 - s)))
+
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        s = x.sigmoid()
+        return g * (s * (1 + x * (1 - s)))
 
 
 class Mish(Function):
@@ -140,6 +155,11 @@ class Mish(Function):
         t = self.t
         return g * (t + self.x * _sigmoid(self.x) * (1 - t * t))
 
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        t = Softplus.apply(x, beta=1.0, threshold=20.0).tanh()
+        return g * (t + x * x.sigmoid() * (1 - t * t))
+
 
 class Softplus(Function):
     """``log(1 + exp(beta x)) / beta``; linear where ``beta x > threshold`` (PyTorch's switch)."""
@@ -153,6 +173,10 @@ class Softplus(Function):
     def backward(self, g):
         bx = self.x * _scalar(self.beta, self.x)
         return g * xp.where(self.linear, _scalar(1, g), _sigmoid(bx))
+
+    def backward_tensors(self, g):
+        linear = const(g, self.linear)
+        return g * (linear + (1 - linear) * (self.inputs[0] * self.beta).sigmoid())
 
 
 class Elu(Function):
@@ -172,6 +196,12 @@ class Elu(Function):
         neg_grad = _scalar(self.alpha * self.input_scale, g) * self.neg_exp
         return g * _scalar(self.scale, g) * xp.where(self.x > 0, _scalar(1, g), neg_grad)
 
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        positive = const(g, self.x > 0)
+        neg_grad = (self.alpha * self.input_scale) * (x.clamp(max=0) * self.input_scale).exp()
+        return g * self.scale * (positive + (1 - positive) * neg_grad)
+
 
 class LeakyRelu(Function):
     def forward(self, x):
@@ -180,6 +210,9 @@ class LeakyRelu(Function):
 
     def backward(self, g):
         return xp.where(self.positive, g, g * _scalar(self.negative_slope, g))
+
+    def backward_tensors(self, g):
+        return g * const(g, xp.where(self.positive, 1.0, self.negative_slope))
 
 
 class Hardtanh(Function):
@@ -192,6 +225,9 @@ class Hardtanh(Function):
     def backward(self, g):
         return xp.where(self.inside, g, _scalar(0, g))
 
+    def backward_tensors(self, g):
+        return g * const(g, self.inside)
+
 
 class Hardsigmoid(Function):
     def forward(self, x):
@@ -200,6 +236,9 @@ class Hardsigmoid(Function):
 
     def backward(self, g):
         return xp.where(self.inside, g / _scalar(6, g), _scalar(0, g))
+
+    def backward_tensors(self, g):
+        return g * const(g, self.inside / 6)
 
 
 class Hardswish(Function):
@@ -213,6 +252,11 @@ class Hardswish(Function):
                                                          _scalar(1, g)))
         return g * slope
 
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        middle = const(g, (self.x >= -3) & (self.x <= 3))
+        return g * (middle * (x / 3 + 0.5) + const(g, self.x > 3))
+
 
 class LogSigmoid(Function):
     def forward(self, x):
@@ -221,6 +265,9 @@ class LogSigmoid(Function):
 
     def backward(self, g):
         return g * _sigmoid(-self.x)
+
+    def backward_tensors(self, g):
+        return g * (-self.inputs[0]).sigmoid()
 
 
 class Softsign(Function):
@@ -232,6 +279,10 @@ class Softsign(Function):
         d = 1 + xp.abs(self.x)
         return g / (d * d)
 
+    def backward_tensors(self, g):
+        d = 1 + self.inputs[0].abs()
+        return g / (d * d)
+
 
 class Tanhshrink(Function):
     def forward(self, x):
@@ -240,6 +291,10 @@ class Tanhshrink(Function):
 
     def backward(self, g):
         return g * self.t * self.t
+
+    def backward_tensors(self, g):
+        t = self.inputs[0].tanh()
+        return g * t * t
 
 
 class Shrink(Function):
@@ -254,6 +309,9 @@ class Shrink(Function):
     def backward(self, g):
         return xp.where(self.keep, g, _scalar(0, g))
 
+    def backward_tensors(self, g):
+        return g * const(g, self.keep)
+
 
 class Threshold(Function):
     def forward(self, x):
@@ -262,6 +320,9 @@ class Threshold(Function):
 
     def backward(self, g):
         return xp.where(self.keep, g, _scalar(0, g))
+
+    def backward_tensors(self, g):
+        return g * const(g, self.keep)
 
 
 class Prelu(Function):
@@ -294,6 +355,22 @@ class Prelu(Function):
                 gw = contrib.sum(axis=axes).reshape(self.w.shape)
         return gx, gw
 
+    def backward_tensors(self, g):
+        x, w = self.inputs
+        positive = const(g, self.x > 0)
+        wb = w.reshape(()) if self.w.size == 1 else (w if x.ndim < 2 else w.reshape((1, -1) + (1,) * (x.ndim - 2)))
+        gx = g * (positive + (1 - positive) * wb) if self.needs_input_grad[0] else None
+        gw = None
+        if self.needs_input_grad[1]:
+            contrib = g * x * (1 - positive)
+            if self.w.size == 1:
+                gw = contrib.sum().reshape(tuple(self.w.shape))
+            elif x.ndim < 2:
+                gw = contrib
+            else:
+                gw = contrib.sum(dim=(0,) + tuple(range(2, x.ndim))).reshape(tuple(self.w.shape))
+        return gx, gw
+
 
 class Tanh(Function):
     saves_inputs = False
@@ -305,6 +382,10 @@ class Tanh(Function):
 
     def backward(self, g):
         return g * (1 - self.y * self.y)
+
+    def backward_tensors(self, g):
+        y = self.inputs[0].tanh()
+        return g * (1 - y * y)
 
 
 class Sigmoid(Function):
@@ -319,6 +400,10 @@ class Sigmoid(Function):
     def backward(self, g):
         return g * self.y * (1 - self.y)
 
+    def backward_tensors(self, g):
+        y = self.inputs[0].sigmoid()
+        return g * y * (1 - y)
+
 
 class Relu(Function):
     saves_inputs = False
@@ -331,3 +416,6 @@ class Relu(Function):
     def backward(self, g):
         # relu'(0) = 0, PyTorch's convention
         return g * (self.y > 0)
+
+    def backward_tensors(self, g):
+        return g * const(g, self.y > 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._utils import const
 
 __all__ = ["ScaledDotProductAttention"]
 
@@ -127,6 +128,34 @@ class ScaledDotProductAttention(Function):
             g_mask = g_mask.reshape(lead + g_mask.shape[-2:])
         return gq, gk, gv, g_mask
 
+    def backward_tensors(self, grad):
+        """The same calculus on Tensors, with the forward recomputed from the inputs so second derivatives reach
+        q, k, v and the mask (fully masked rows give NaN here rather than zeros)."""
+        q, k, v, mask = self.inputs
+        need = self.needs_input_grad
+        groups = self.groups
+        k_all = k if groups == 1 else k.repeat_interleave(groups, dim=-3)
+        v_all = v if groups == 1 else v.repeat_interleave(groups, dim=-3)
+        scores = (q * self.scale).matmul(k_all.transpose(-1, -2))
+        if mask is not None:
+            scores = scores + mask
+        if self.causal:
+            scores = scores + const(grad, _causal_mask(q.shape[-2], k.shape[-2], q._data.dtype))
+        probs = scores.softmax(-1)
+        keep = None if self.keep is None else const(grad, self.keep * self.keep_scale)
+        weights = probs if keep is None else probs * keep
+        d_probs = grad.matmul(v_all.transpose(-1, -2))
+        if keep is not None:
+            d_probs = d_probs * keep
+        d_scores = probs * (d_probs - (d_probs * probs).sum(dim=-1, keepdim=True))
+        gq = d_scores.matmul(k_all) * self.scale if need[0] else None
+        gk = gv = None
+        if need[1]:
+            gk = _sum_head_groups_tensor(d_scores.transpose(-1, -2).matmul(q) * self.scale, groups)
+        if need[2]:
+            gv = _sum_head_groups_tensor(weights.transpose(-1, -2).matmul(grad), groups)
+        return gq, gk, gv, (d_scores if need[3] else None)
+
 
 _BLOCK_BYTES = 1 << 24  # (L, S) scores handled per block of the backward: bounds its temporaries to ~16 MB
 
@@ -167,3 +196,11 @@ def _softmax_inplace(scores):
 
 
 
+
+
+def _sum_head_groups_tensor(grad, groups: int):
+    """Tensor twin of ``_sum_head_groups``."""
+    if groups == 1:
+        return grad
+    shape = tuple(grad.shape)
+    return grad.reshape(shape[:-3] + (shape[-3] // groups, groups) + shape[-2:]).sum(dim=-3)

@@ -14,6 +14,7 @@ from typing import Sequence, Union
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import bilinear_backward
 
 __all__ = ["Convolution"]
 
@@ -326,6 +327,11 @@ class Convolution(Function):
             for j in range(kw):
                 out[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
         return out[:, :, top:hp - bottom, left:wp - right]
+
+    def backward_tensors(self, g):
+        gx, gw = bilinear_backward(self, g)
+        need = self.needs_input_grad
+        return gx, gw, (g.sum(dim=(0, 2, 3)) if len(need) > 2 and need[2] else None)
 
 
 # --------------------------------------------------------------------------------------------- public API

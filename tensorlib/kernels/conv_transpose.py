@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import bilinear_backward
 from .im2col import col2im, im2col
 
 __all__ = ["ConvolutionTranspose"]
@@ -54,3 +55,8 @@ class ConvolutionTranspose(Function):
         if len(need) > 2 and need[2]:
             gb = grad.sum(axis=(0, 2, 3))
         return gx, gw, gb
+
+    def backward_tensors(self, g):
+        gx, gw = bilinear_backward(self, g)
+        need = self.needs_input_grad
+        return gx, gw, (g.sum(dim=(0, 2, 3)) if len(need) > 2 and need[2] else None)

@@ -10,6 +10,7 @@ import math
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._utils import const
 
 __all__ = ["Cast", "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Maximum", "Minimum", "Where", "Lerp", "Exp", "Expm1",
            "Log", "Log2", "Log10", "Log1p", "Sqrt", "Rsqrt", "Abs", "Sin", "Cos", "Tan", "Erf", "Reciprocal",
@@ -22,6 +23,7 @@ class Cast(Function):
         return "ToCopyBackward0"
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_dtype = x.dtype
@@ -30,10 +32,14 @@ class Cast(Function):
     def backward(self, g):
         return g.astype(self.in_dtype) if self.in_dtype.kind == "f" else None
 
+    def backward_tensors(self, g):
+        return g.to(self.in_dtype) if self.in_dtype.kind == "f" else None
+
 
 # ---------------------------------------------------------------------------------------------- arithmetic
 class Add(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, a, b):
         return a + b
@@ -41,14 +47,21 @@ class Add(Function):
     def backward(self, g):
         return g, g
 
+    def backward_tensors(self, g):
+        return g, g
+
 
 class Sub(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, a, b):
         return a - b
 
     def backward(self, g):
+        return g, (-g if self.needs_input_grad[1] else None)
+
+    def backward_tensors(self, g):
         return g, (-g if self.needs_input_grad[1] else None)
 
 
@@ -60,6 +73,11 @@ class Mul(Function):
     def backward(self, g):
         need = self.needs_input_grad
         return (g * self.b if need[0] else None), (g * self.a if need[1] else None)
+
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        need = self.needs_input_grad
+        return (g * b if need[0] else None), (g * a if need[1] else None)
 
 
 class Div(Function):
@@ -73,14 +91,23 @@ class Div(Function):
         gb = -g * self.a / (self.b * self.b) if need[1] else None
         return ga, gb
 
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        need = self.needs_input_grad
+        return (g / b if need[0] else None), (-g * a / (b * b) if need[1] else None)
+
 
 class Neg(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return -x
 
     def backward(self, g):
+        return -g
+
+    def backward_tensors(self, g):
         return -g
 
 
@@ -104,6 +131,20 @@ class Pow(Function):
             gb = g * self.out * log_a
         return ga, gb
 
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        need = self.needs_input_grad
+        ga = gb = None
+        if need[0]:
+            ga = g * b * a ** (b - 1) if not isinstance(b, (int, float)) or b != 0 else g * 0
+        if need[1]:
+            if isinstance(a, (int, float)):
+                gb = g * a ** b * (math.log(a) if a > 0 else 0.0)
+            else:
+                positive = const(g, a._data > 0)
+                gb = g * a ** b * (a * positive + (1 - positive)).log()
+        return ga, gb
+
 
 class Maximum(Function):
     def forward(self, a, b):
@@ -116,6 +157,10 @@ class Maximum(Function):
         mask = (a > b) + 0.5 * (a == b)
         return g * mask.astype(g.dtype), g * (1 - mask).astype(g.dtype)
 
+    def backward_tensors(self, g):
+        mask = const(g, (self.a > self.b) + 0.5 * (self.a == self.b))
+        return g * mask, g * (1 - mask)
+
 
 class Minimum(Function):
     def forward(self, a, b):
@@ -126,6 +171,10 @@ class Minimum(Function):
         a, b = self.a, self.b
         mask = (a < b) + 0.5 * (a == b)
         return g * mask.astype(g.dtype), g * (1 - mask).astype(g.dtype)
+
+    def backward_tensors(self, g):
+        mask = const(g, (self.a < self.b) + 0.5 * (self.a == self.b))
+        return g * mask, g * (1 - mask)
 
 
 class Where(Function):
@@ -140,6 +189,11 @@ class Where(Function):
                 xp.where(self.condition, g, zero) if need[1] else None,
                 xp.where(self.condition, zero, g) if need[2] else None)
 
+    def backward_tensors(self, g):
+        mask = const(g, self.condition)
+        need = self.needs_input_grad
+        return None, (g * mask if need[1] else None), (g * (1 - mask) if need[2] else None)
+
 
 class Lerp(Function):
     def forward(self, start, end, weight):
@@ -151,6 +205,12 @@ class Lerp(Function):
         return (g * (1 - self.weight) if need[0] else None,
                 g * self.weight if need[1] else None,
                 g * (self.end - self.start) if need[2] else None)
+
+    def backward_tensors(self, g):
+        start, end, weight = self.inputs
+        need = self.needs_input_grad
+        return (g * (1 - weight) if need[0] else None, g * weight if need[1] else None,
+                g * (end - start) if need[2] else None)
 
 
 # ---------------------------------------------------------------------------------------------- unary math
@@ -165,6 +225,9 @@ class Exp(Function):
     def backward(self, g):
         return g * self.y
 
+    def backward_tensors(self, g):
+        return g * self.inputs[0].exp()
+
 
 class Expm1(Function):
     saves_inputs = False
@@ -177,6 +240,9 @@ class Expm1(Function):
     def backward(self, g):
         return g * (self.y + 1)
 
+    def backward_tensors(self, g):
+        return g * self.inputs[0].exp()
+
 
 class Log(Function):
     def forward(self, x):
@@ -185,6 +251,9 @@ class Log(Function):
 
     def backward(self, g):
         return g / self.x
+
+    def backward_tensors(self, g):
+        return g / self.inputs[0]
 
 
 class Log2(Function):
@@ -195,6 +264,9 @@ class Log2(Function):
     def backward(self, g):
         return g / (self.x * math.log(2.0))
 
+    def backward_tensors(self, g):
+        return g / (self.inputs[0] * math.log(2.0))
+
 
 class Log10(Function):
     def forward(self, x):
@@ -204,6 +276,9 @@ class Log10(Function):
     def backward(self, g):
         return g / (self.x * math.log(10.0))
 
+    def backward_tensors(self, g):
+        return g / (self.inputs[0] * math.log(10.0))
+
 
 class Log1p(Function):
     def forward(self, x):
@@ -212,6 +287,9 @@ class Log1p(Function):
 
     def backward(self, g):
         return g / (1 + self.x)
+
+    def backward_tensors(self, g):
+        return g / (1 + self.inputs[0])
 
 
 class Sqrt(Function):
@@ -225,6 +303,9 @@ class Sqrt(Function):
     def backward(self, g):
         return g / (2 * self.y)
 
+    def backward_tensors(self, g):
+        return g / (2 * self.inputs[0].sqrt())
+
 
 class Rsqrt(Function):
     saves_inputs = False
@@ -237,6 +318,9 @@ class Rsqrt(Function):
     def backward(self, g):
         return -0.5 * g * self.y ** 3
 
+    def backward_tensors(self, g):
+        return -0.5 * g * self.inputs[0].rsqrt() ** 3
+
 
 class Abs(Function):
     def forward(self, x):
@@ -245,6 +329,9 @@ class Abs(Function):
 
     def backward(self, g):
         return g * xp.sign(self.x)
+
+    def backward_tensors(self, g):
+        return g * const(g, xp.sign(self.x))
 
 
 class Sin(Function):
@@ -255,6 +342,9 @@ class Sin(Function):
     def backward(self, g):
         return g * xp.cos(self.x)
 
+    def backward_tensors(self, g):
+        return g * self.inputs[0].cos()
+
 
 class Cos(Function):
     def forward(self, x):
@@ -263,6 +353,9 @@ class Cos(Function):
 
     def backward(self, g):
         return -g * xp.sin(self.x)
+
+    def backward_tensors(self, g):
+        return -g * self.inputs[0].sin()
 
 
 class Tan(Function):
@@ -276,6 +369,10 @@ class Tan(Function):
     def backward(self, g):
         return g * (1 + self.y * self.y)
 
+    def backward_tensors(self, g):
+        y = self.inputs[0].tan()
+        return g * (1 + y * y)
+
 
 class Erf(Function):
     def forward(self, x):
@@ -284,6 +381,10 @@ class Erf(Function):
 
     def backward(self, g):
         return g * ((2.0 / math.sqrt(math.pi)) * xp.exp(-self.x * self.x))
+
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        return g * ((2.0 / math.sqrt(math.pi)) * (-x * x).exp())
 
 
 def erf_array(x):
@@ -311,6 +412,10 @@ class Reciprocal(Function):
     def backward(self, g):
         return -g * self.y * self.y
 
+    def backward_tensors(self, g):
+        y = self.inputs[0].reciprocal()
+        return -g * y * y
+
 
 class Clamp(Function):
     def forward(self, x, min, max):
@@ -332,11 +437,25 @@ class Clamp(Function):
         gmax = xp.where(x > self.max, g, zero) if len(need) > 2 and need[2] else None
         return gx, gmin, gmax
 
+    def backward_tensors(self, g):
+        x = self.x
+        keep = xp.ones(x.shape, dtype=bool)
+        if self.min is not None:
+            keep &= x >= self.min
+        if self.max is not None:
+            keep &= x <= self.max
+        need = self.needs_input_grad
+        gx = g * const(g, keep) if need[0] else None
+        gmin = g * const(g, x < self.min) if len(need) > 1 and need[1] else None
+        gmax = g * const(g, x > self.max) if len(need) > 2 and need[2] else None
+        return gx, gmin, gmax
+
 
 class Clone(Function):
     """A differentiable copy (``clone``/``contiguous``)."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return xp.array(x, order="C", copy=self.copy or None)  # (ascontiguousarray would make 0-d 1-d)
@@ -344,11 +463,15 @@ class Clone(Function):
     def backward(self, g):
         return g
 
+    def backward_tensors(self, g):
+        return g
+
 
 class NoGradOp(Function):
     """Base for rounding-type ops: forward only, zero gradient (PyTorch returns zeros for them)."""
 
     saves_inputs = False
+    keeps_inputs = False
     ufunc = None
 
     def forward(self, x):
@@ -356,6 +479,9 @@ class NoGradOp(Function):
 
     def backward(self, g):
         return xp.zeros_like(g)
+
+    def backward_tensors(self, g):
+        return g * 0
 
 
 class Floor(NoGradOp):
@@ -390,6 +516,11 @@ class Asin(Function):
     def backward(self, g):
         return g / xp.sqrt(1 - self.x * self.x)
 
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        return g / (1 - x * x).sqrt()
+
+
 
 class Acos(Function):
     def forward(self, x):
@@ -400,6 +531,11 @@ class Acos(Function):
     def backward(self, g):
         return -g / xp.sqrt(1 - self.x * self.x)
 
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        return -g / (1 - x * x).sqrt()
+
+
 
 class Atan(Function):
     def forward(self, x):
@@ -408,6 +544,11 @@ class Atan(Function):
 
     def backward(self, g):
         return g / (1 + self.x * self.x)
+
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        return g / (1 + x * x)
+
 
 
 class Sinh(Function):
@@ -418,6 +559,10 @@ class Sinh(Function):
     def backward(self, g):
         return g * xp.cosh(self.x)
 
+    def backward_tensors(self, g):
+        return g * self.inputs[0].cosh()
+
+
 
 class Cosh(Function):
     def forward(self, x):
@@ -427,6 +572,10 @@ class Cosh(Function):
     def backward(self, g):
         return g * xp.sinh(self.x)
 
+    def backward_tensors(self, g):
+        return g * self.inputs[0].sinh()
+
+
 
 class Asinh(Function):
     def forward(self, x):
@@ -435,6 +584,11 @@ class Asinh(Function):
 
     def backward(self, g):
         return g / xp.sqrt(self.x * self.x + 1)
+
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        return g / (x * x + 1).sqrt()
+
 
 
 class Acosh(Function):
@@ -446,6 +600,11 @@ class Acosh(Function):
     def backward(self, g):
         return g / xp.sqrt(self.x * self.x - 1)
 
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        return g / (x * x - 1).sqrt()
+
+
 
 class Atanh(Function):
     def forward(self, x):
@@ -455,6 +614,11 @@ class Atanh(Function):
 
     def backward(self, g):
         return g / (1 - self.x * self.x)
+
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        return g / (1 - x * x)
+
 
 
 class Atan2(Function):
@@ -470,6 +634,13 @@ class Atan2(Function):
         need = self.needs_input_grad
         return (scale * b if need[0] else None), (-scale * a if need[1] else None)
 
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        scale = g / (a * a + b * b)
+        need = self.needs_input_grad
+        return (scale * b if need[0] else None), (-scale * a if need[1] else None)
+
+
 
 class Hypot(Function):
     saves_output = True
@@ -483,6 +654,13 @@ class Hypot(Function):
         scale = g / self.out
         need = self.needs_input_grad
         return (scale * self.a if need[0] else None), (scale * self.b if need[1] else None)
+
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        scale = g / a.hypot(b)
+        need = self.needs_input_grad
+        return (scale * a if need[0] else None), (scale * b if need[1] else None)
+
 
 
 class Logaddexp(Function):
@@ -498,6 +676,13 @@ class Logaddexp(Function):
         return (g * xp.exp(self.a - self.out) if need[0] else None,
                 g * xp.exp(self.b - self.out) if need[1] else None)
 
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        out = a.logaddexp(b)
+        need = self.needs_input_grad
+        return (g * (a - out).exp() if need[0] else None), (g * (b - out).exp() if need[1] else None)
+
+
 
 class NanToNum(Function):
     """NaN, +inf and -inf replaced by ``nan``, ``posinf``, ``neginf``; the gradient is 0 where one was replaced."""
@@ -508,3 +693,7 @@ class NanToNum(Function):
 
     def backward(self, g):
         return g * xp.isfinite(self.x)
+
+    def backward_tensors(self, g):
+        return g * self.inputs[0].isfinite().to(g.dtype)
+

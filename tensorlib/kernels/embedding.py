@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import adjoint
+from ._utils import const
 
 __all__ = ["Embedding", "EmbeddingBag"]
 
@@ -47,6 +49,7 @@ def scatter_rows(num_rows: int, indices, rows):
 
 class Embedding(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, weight):
         self.num, self.dim = weight.shape
@@ -63,6 +66,9 @@ class Embedding(Function):
             grad[self.padding_idx] = 0
         self.grad_row_support = (touched,)
         return grad
+
+    def backward_tensors(self, g):
+        return adjoint(self, g)
 
 
 def _weighted_bag_sum(weight, idx, coef, bag_of, starts, lengths, num_bags: int):
@@ -140,6 +146,20 @@ class EmbeddingBag(Function):
             gpsw = xp.zeros(0, dtype=g.dtype)
         return gw, gpsw
 
+    def _max_backward_tensors(self, g):
+        """Each bag's maximum row entries get the gradient, as a differentiable scatter (index_add) of ``g``."""
+        shape = self.weight.shape
+        zeros = const(g, xp.zeros(shape[0] * shape[1]))
+        if self.idx.size == 0:
+            return zeros.reshape(shape)
+        pos = self.argmax
+        found = (pos < self.idx.size).reshape(-1)
+        cols = xp.broadcast_to(xp.arange(shape[1]), pos.shape).reshape(-1)
+        target = self.idx[xp.minimum(pos, self.idx.size - 1)].reshape(-1) * shape[1] + cols
+        rows = g.index_select(0, g._wrap(xp.flatnonzero(self.nonempty))).reshape(-1)
+        picked = xp.flatnonzero(found)
+        return zeros.index_add(0, g._wrap(target[picked]), rows.index_select(0, g._wrap(picked))).reshape(shape)
+
     def _weight_grad(self, g, shape):
         idx = self.idx
         if idx.size == 0:
@@ -163,3 +183,25 @@ class EmbeddingBag(Function):
         gw, touched = scatter_rows(shape[0], idx, rows)
         self.grad_row_support = (touched, None)
         return gw
+
+    def backward_tensors(self, g):
+        if self.mode == "max":
+            return self._max_backward_tensors(g), None
+        weight, psw = self.inputs
+        need = self.needs_input_grad
+        gw = gpsw = None
+        scale = self.valid.astype(g._data.dtype)
+        if self.bag_scale is not None:
+            scale = scale * self.bag_scale[self.bag_of]
+        rows = g.index_select(0, g._wrap(self.bag_of)) if self.idx.size else None
+        if need[0]:
+            zeros = const(g, xp.zeros(self.weight.shape))
+            if rows is None:
+                gw = zeros
+            else:
+                coef = const(g, scale) if psw is None else const(g, scale) * psw
+                gw = zeros.index_add(0, g._wrap(self.idx), rows * coef.unsqueeze(1))
+        if len(need) > 1 and need[1]:
+            gpsw = const(g, xp.zeros(0)) if rows is None else (
+                (rows * weight.index_select(0, g._wrap(self.idx))).sum(dim=1) * const(g, self.valid))
+        return gw, gpsw

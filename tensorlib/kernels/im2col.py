@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import adjoint
 from .conv import _crop, _zero_pad
 
 __all__ = ["Im2Col", "Col2Im"]
@@ -38,6 +39,7 @@ def col2im(cols, padded_hw, kernel, stride, dilation):
 # ------------------------------------------------------------------------------------------- unfold / fold
 class Im2Col(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         n, c = x.shape[:2]
@@ -51,9 +53,13 @@ class Im2Col(Function):
         cols = grad.reshape((n, -1) + tuple(self.kernel) + tuple(self.out_hw))
         return _crop(col2im(cols, self.padded_hw, self.kernel, self.stride, self.dilation), self.pads)
 
+    def backward_tensors(self, grad):
+        return adjoint(self, grad)
+
 
 class Col2Im(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, cols):
         n = cols.shape[0]
@@ -66,3 +72,6 @@ class Col2Im(Function):
         gpad = _zero_pad(grad, self.pads)
         cols = im2col(gpad, self.kernel, self.stride, self.dilation, self.out_hw)
         return cols.reshape(n, c * self.kernel[0] * self.kernel[1], -1)
+
+    def backward_tensors(self, grad):
+        return adjoint(self, grad)

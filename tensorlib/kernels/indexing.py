@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import Adjoint, adjoint
+from ._utils import const
+from .shape import Slice
 
 __all__ = ["Index", "IndexPut", "Gather", "Scatter", "IndexSelect"]
 
@@ -32,6 +35,7 @@ def _check_bounds(shape, index) -> None:
 
 class Index(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -42,11 +46,15 @@ class Index(Function):
         xp.add.at(grad, self.index, g)
         return grad
 
+    def backward_tensors(self, g):
+        return adjoint(self, g)
+
 
 class IndexPut(Function):
     """``x[index] = value`` with an advanced index (PyTorch's ``IndexPutBackward0``)."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x, value):
         out = x.copy()
@@ -62,9 +70,19 @@ class IndexPut(Function):
         g_value = g[self.index] if need[1] else None
         return g_x, g_value
 
+    def backward_tensors(self, g):
+        need = self.needs_input_grad
+        g_x = None
+        if need[0]:
+            keep = xp.ones(g.shape, dtype=bool)
+            keep[self.index] = False
+            g_x = g * const(g, keep)
+        return g_x, (Index.apply(g, index=self.index) if need[1] else None)
+
 
 class Gather(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -74,6 +92,9 @@ class Gather(Function):
         grad = xp.zeros(self.in_shape, dtype=g.dtype)
         _scatter_add_into(grad, self.dim, self.index, g)
         return grad
+
+    def backward_tensors(self, g):
+        return adjoint(self, g)
 
 
 def _scatter_add_into(target, dim, index, src) -> None:
@@ -87,6 +108,7 @@ class Scatter(Function):
     """``out = input`` with ``src`` values written (or added, ``reduce='add'``) at ``index`` along ``dim``."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x, src):
         out = x.copy()
@@ -116,9 +138,27 @@ class Scatter(Function):
             g_src[tuple(slice(0, s) for s in self.index.shape)] = g_src_part
         return g_x, g_src
 
+    def backward_tensors(self, g):
+        need = self.needs_input_grad
+        g_x = g_src = None
+        if need[0]:
+            g_x = g
+            if not self.add:
+                keep = xp.ones(g.shape, dtype=bool)
+                keep[self.full] = False
+                g_x = g * const(g, keep)
+        if len(need) > 1 and need[1]:
+            g_src = Index.apply(g, index=self.full)
+            if tuple(self.src_shape) != tuple(self.index.shape):
+                pad = object.__new__(Slice)
+                pad.in_shape, pad.index = self.src_shape, tuple(slice(0, s) for s in self.index.shape)
+                g_src = Adjoint.apply(g_src, op=pad)
+        return g_x, g_src
+
 
 class IndexSelect(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -129,3 +169,6 @@ class IndexSelect(Function):
         moved = xp.moveaxis(grad, self.dim, 0)
         xp.add.at(moved, self.index, xp.moveaxis(g, self.dim, 0))
         return grad
+
+    def backward_tensors(self, g):
+        return adjoint(self, g)

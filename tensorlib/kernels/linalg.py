@@ -48,6 +48,26 @@ class Mm(Function):
                     gb = gb.reshape(-1, b.shape[0]).sum(axis=0)
         return ga, gb
 
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        need = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (g * b if need[0] else None), (g * a if need[1] else None)
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        if a.ndim == 1:
+            g = g.unsqueeze(-2)
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        ga = gb = None
+        if need[0]:
+            ga = g.matmul(b2.transpose(-1, -2))
+            ga = ga.squeeze(-2) if a.ndim == 1 else ga
+        if need[1]:
+            gb = a2.transpose(-1, -2).matmul(g)
+            gb = gb.squeeze(-1) if b.ndim == 1 else gb
+        return ga, gb
+
 
 class Einsum(Function):
     def forward(self, *arrays):
@@ -75,6 +95,25 @@ class Einsum(Function):
             grads.append(xp.broadcast_to(partial.reshape(expand_shape), shape))
         return tuple(grads)
 
+    def backward_tensors(self, g):
+        inputs, output = self.equation.replace(" ", "").split("->")
+        specs = inputs.split(",")
+        grads = []
+        for i, spec in enumerate(specs):
+            if not self.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [s for j, s in enumerate(specs) if j != i]
+            tensors = [t for j, t in enumerate(self.inputs) if j != i]
+            kept = [c for c in spec if c in output + "".join(others)]
+            eq = ",".join([output] + others) + "->" + "".join(kept)
+            partial = Einsum.apply(g, *tensors, equation=eq)
+            order = [kept.index(c) for c in spec if c in kept]
+            partial = partial.permute(*order) if partial.ndim else partial
+            shape = self.arrays[i].shape
+            expand_shape = tuple(shape[k] if c in kept else 1 for k, c in enumerate(spec))
+            grads.append(partial.reshape(expand_shape).expand(*shape))
+        return tuple(grads)
 
 class Addmm(Function):
     """``beta * input + alpha * (mat1 @ mat2)``; also ``addmv`` (``mat2`` a vector) and ``baddbmm`` (batched)."""
@@ -103,6 +142,19 @@ class Addmm(Function):
             gb = xp.matmul(xp.swapaxes(self.mat1, -1, -2), g)
         return gx, ga, gb
 
+    def backward_tensors(self, g):
+        _, mat1, mat2 = self.inputs
+        need = self.needs_input_grad
+        gx = (g * self.beta if self.beta != 1 else g) if need[0] else None
+        g = g * self.alpha if self.alpha != 1 else g
+        ga = gb = None
+        if need[1]:
+            ga = g.matmul(mat2.transpose(-1, -2)) if mat2.ndim > 1 else g.unsqueeze(-1) * mat2
+        if need[2]:
+            gb = mat1.transpose(-1, -2).matmul(g)
+        return gx, ga, gb
+
+
 
 class Cross(Function):
     """The cross product of 3-vectors along ``dim``."""
@@ -118,6 +170,12 @@ class Cross(Function):
         need = self.needs_input_grad
         return (xp.cross(self.b, g, axis=self.dim) if need[0] else None,
                 xp.cross(g, self.a, axis=self.dim) if need[1] else None)
+
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        need = self.needs_input_grad
+        return (b.cross(g, dim=self.dim) if need[0] else None), (g.cross(a, dim=self.dim) if need[1] else None)
+
 
 
 class Cdist(Function):
@@ -148,3 +206,15 @@ class Cdist(Function):
         g2 = self.x2 * weight.sum(-2)[..., None] - xp.matmul(xp.swapaxes(weight, -1, -2), self.x1) \
             if need[1] else None
         return g1, g2
+
+    def backward_tensors(self, g):
+        x1, x2 = self.inputs
+        diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+        out = (diff * diff).sum(-1).sqrt()
+        nonzero = (out != 0).to(g.dtype)
+        weight = g * nonzero / (out + (1 - nonzero))  # d out / d diff = diff / out; 0 where out is 0
+        need = self.needs_input_grad
+        g1 = x1 * weight.sum(-1).unsqueeze(-1) - weight.matmul(x2) if need[0] else None
+        g2 = x2 * weight.sum(-2).unsqueeze(-1) - weight.transpose(-1, -2).matmul(x1) if need[1] else None
+        return g1, g2
+

@@ -58,6 +58,11 @@ class Inv(Function):
         yt = _mT(self.y)
         return -(yt @ g @ yt)
 
+    def backward_tensors(self, g):
+        yt = self.inputs[0].inverse().transpose(-1, -2)
+        return -(yt.matmul(g).matmul(yt))
+
+
 
 class Det(Function):
     def name(self) -> str:
@@ -78,6 +83,11 @@ class Det(Function):
         cofactor = (u * (before * after)[..., None, :]) @ vh * sign[..., None, None]
         return g[..., None, None] * cofactor
 
+    def backward_tensors(self, g):
+        a = self.inputs[0]  # invertible inputs only at second order: det(A) A^-T
+        return (g * a.det()).unsqueeze(-1).unsqueeze(-1) * a.inverse().transpose(-1, -2)
+
+
 
 class Logabsdet(Function):
     """The ``logabsdet`` output of ``slogdet``; its ``sign`` output has no gradient."""
@@ -92,6 +102,10 @@ class Logabsdet(Function):
 
     def backward(self, g):
         return g[..., None, None] * _mT(_inv(self.x, "linalg.slogdet"))
+
+    def backward_tensors(self, g):
+        return g.unsqueeze(-1).unsqueeze(-1) * self.inputs[0].inverse().transpose(-1, -2)
+
 
 
 class Solve(Function):
@@ -116,6 +130,16 @@ class Solve(Function):
         gb = xp.linalg.solve(_mT(self.a), g)
         ga = -(gb @ _mT(self.x)) if self.needs_input_grad[0] else None
         return ga, (gb[..., 0] if self.vector else gb)
+
+    def backward_tensors(self, g):
+        a, b = self.inputs
+        a_inv_t = a.inverse().transpose(-1, -2)
+        g = g.unsqueeze(-1) if self.vector else g
+        x = a.inverse().matmul(b.unsqueeze(-1) if self.vector else b)
+        gb = a_inv_t.matmul(g)
+        ga = -(gb.matmul(x.transpose(-1, -2))) if self.needs_input_grad[0] else None
+        return ga, (gb.squeeze(-1) if self.vector else gb)
+
 
 
 class Cholesky(Function):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from .linalg import Einsum
 
 __all__ = ["Linear", "Bilinear"]
 
@@ -27,6 +28,15 @@ class Linear(Function):
         gx = (g2 @ w).reshape(x.shape) if need[0] else None
         gw = g2.T @ x.reshape(-1, x.shape[-1]) if need[1] else None
         gb = g2.sum(axis=0) if len(need) > 2 and need[2] else None
+        return gx, gw, gb
+
+    def backward_tensors(self, g):
+        need = self.needs_input_grad
+        x, w = self.inputs[0], self.inputs[1]
+        g2 = g.reshape(-1, w.shape[0])
+        gx = g2.matmul(w).reshape(tuple(x.shape)) if need[0] else None
+        gw = g2.t().matmul(x.reshape(-1, x.shape[-1])) if need[1] else None
+        gb = g2.sum(dim=0) if len(need) > 2 and need[2] else None
         return gx, gw, gb
 
 
@@ -60,4 +70,13 @@ class Bilinear(Function):
             gw = (g.T @ outer).reshape(o, i, j)
         if len(need) > 3 and need[3]:
             gb = g.sum(axis=0)
+        return g1, g2, gw, gb
+
+    def backward_tensors(self, g):
+        need = self.needs_input_grad
+        x1, x2, w = self.inputs[0], self.inputs[1], self.inputs[2]
+        g1 = Einsum.apply(g, w, x2, equation="no,oij,nj->ni") if need[0] else None
+        g2 = Einsum.apply(g, w, x1, equation="no,oij,ni->nj") if need[1] else None
+        gw = Einsum.apply(g, x1, x2, equation="no,ni,nj->oij") if need[2] else None
+        gb = g.sum(dim=0) if len(need) > 3 and need[3] else None
         return g1, g2, gw, gb

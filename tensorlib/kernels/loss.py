@@ -13,6 +13,8 @@ import warnings
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._utils import const
+from .activation import Softplus
 
 __all__ = ["CrossEntropyIndices", "CrossEntropyProbs", "NllLoss", "BinaryCrossEntropy",
            "BinaryCrossEntropyWithLogits", "ElementwiseLoss", "KlDiv"]
@@ -126,6 +128,18 @@ class CrossEntropyIndices(Function):
         xp.put_along_axis(grad, self.index, current - xp.expand_dims(hot, axis).astype(grad.dtype), axis=axis)
         return grad, None, None
 
+    def backward_tensors(self, g):
+        axis, eps, n = self.axis, self.label_smoothing, self.n_classes
+        per_sample = _upstream_tensor(g, self.scale, self.out_shape).unsqueeze(axis)
+        onehot = xp.zeros(self.prob.shape, dtype=self.prob.dtype)
+        xp.put_along_axis(onehot, self.index, 1, axis=axis)
+        q = onehot * xp.expand_dims(self.w_target * (1 - eps), axis)  # the (smoothed, weighted) target distribution
+        if eps > 0:
+            w = 1.0 if self.w_view is None else self.w_view
+            q = q + xp.expand_dims(self.valid, axis) * (eps / n) * w
+        prob = self.inputs[0].softmax(axis)
+        return per_sample * (prob * const(g, q.sum(axis=axis, keepdims=True)) - const(g, q)), None, None
+
 
 class CrossEntropyProbs(Function):
     """log_softmax + soft-target cross-entropy: ``-sum_c w_c q_ic log p_ic`` with smoothed targets ``q``."""
@@ -166,6 +180,20 @@ class CrossEntropyProbs(Function):
                 grad_t *= self.w_view
         return grad_x, grad_t, None
 
+    def backward_tensors(self, g):
+        axis, eps = self.axis, self.label_smoothing
+        x, target = self.inputs[0], self.inputs[1]
+        per_sample = _upstream_tensor(g, self.scale, self.out_shape).unsqueeze(axis)
+        n = x.shape[axis]
+        w = 1.0 if self.w_view is None else const(g, self.w_view)
+        q = (target * (1 - eps) + eps / n if eps > 0 else target) * w
+        grad_x = grad_t = None
+        if self.needs_input_grad[0]:
+            grad_x = (x.softmax(axis) * q.sum(dim=axis, keepdim=True) - q) * per_sample
+        if self.needs_input_grad[1]:
+            grad_t = -x.log_softmax(axis) * per_sample * (1 - eps) * w
+        return grad_x, grad_t, None
+
 
 class NllLoss(Function):
     """Negative log-likelihood of class indices given log-probabilities ``x`` of shape (N, C, d1, ...)."""
@@ -189,6 +217,12 @@ class NllLoss(Function):
         values = -self.w_target * _upstream(g, self.scale, self.out_shape)
         xp.put_along_axis(grad, self.index, xp.expand_dims(values, self.axis).astype(g.dtype), axis=self.axis)
         return grad, None, None
+
+    def backward_tensors(self, g):
+        onehot = xp.zeros(self.shape, dtype=self.w_target.dtype)
+        xp.put_along_axis(onehot, self.index, 1, axis=self.axis)
+        values = (_upstream_tensor(g, self.scale, self.out_shape) * const(g, -self.w_target)).unsqueeze(self.axis)
+        return const(g, onehot) * values, None, None
 
 
 # ------------------------------------------------------------------------------------ binary cross entropy
@@ -218,6 +252,18 @@ class BinaryCrossEntropy(Function):
             grad_x = g * (x - self.y) / xp.maximum((1 - x) * x, 1e-12)
         if self.needs_input_grad[1]:
             grad_y = g * (self.log_1mx - self.log_x)
+        return grad_x, grad_y, None
+
+    def backward_tensors(self, g):
+        x, y = self.inputs[0], self.inputs[1]
+        g = _upstream_tensor(g, self.scale, self.out_shape)
+        if self.weight is not None:
+            g = g * self.inputs[2]
+        grad_x = grad_y = None
+        if self.needs_input_grad[0]:
+            grad_x = g * (x - y) / ((1 - x) * x).clamp(min=1e-12)
+        if self.needs_input_grad[1]:
+            grad_y = g * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
         return grad_x, grad_y, None
 
 
@@ -255,6 +301,23 @@ class BinaryCrossEntropyWithLogits(Function):
             grad_y = -x
             if self.pos_weight is not None:
                 grad_y = grad_y + (self.pos_weight - 1) * self.softplus_neg
+            grad_y = grad_y * g
+        return grad_x, grad_y, None, None
+
+    def backward_tensors(self, g):
+        x, y, weight, pos_weight = self.inputs
+        g = _upstream_tensor(g, self.scale, self.out_shape)
+        if weight is not None:
+            g = g * weight
+        grad_x = grad_y = None
+        if self.needs_input_grad[0]:
+            sig_minus_one = x.sigmoid() - 1
+            log_weight = 1.0 if pos_weight is None else (pos_weight - 1) * y + 1
+            grad_x = g * ((1 - y) + log_weight * sig_minus_one)
+        if self.needs_input_grad[1]:
+            grad_y = -x
+            if pos_weight is not None:
+                grad_y = grad_y + (pos_weight - 1) * Softplus.apply(-x, beta=1.0, threshold=20.0)
             grad_y = grad_y * g
         return grad_x, grad_y, None, None
 
@@ -306,6 +369,23 @@ class ElementwiseLoss(Function):
         grad = g * d
         return (grad if self.needs_input_grad[0] else None), (-grad if self.needs_input_grad[1] else None)
 
+    def backward_tensors(self, g):
+        x, y = self.inputs
+        diff, kind, beta = x - y, self.kind, self.beta
+        if self.reduction == "mean":
+            g = g / self.diff.size
+        if kind == "mse":
+            d = 2 * diff
+        elif kind == "l1" or beta == 0:
+            d = const(g, xp.sign(self.diff))
+        else:
+            small = xp.abs(self.diff) < beta
+            outside = const(g, xp.sign(self.diff) * ~small)
+            inside = diff * const(g, small)
+            d = inside / beta + outside if kind == "smooth_l1" else inside + beta * outside
+        grad = g * d
+        return (grad if self.needs_input_grad[0] else None), (-grad if self.needs_input_grad[1] else None)
+
 
 class KlDiv(Function):
     """Pointwise ``t (log t - x)`` (``0`` where ``t == 0``), or ``exp(t) (t - x)`` with ``log_target``."""
@@ -336,3 +416,25 @@ class KlDiv(Function):
             if self.needs_input_grad[1]:
                 grad_t = g * xp.where(t > 0, self.log_t + 1 - x, 0)
         return grad_x, grad_t
+
+    def backward_tensors(self, g):
+        x, t = self.inputs
+        grad_x = grad_t = None
+        if self.log_target:
+            exp_t = t.exp()
+            grad_x = -g * exp_t if self.needs_input_grad[0] else None
+            grad_t = g * exp_t * (t - x + 1) if self.needs_input_grad[1] else None
+        else:
+            grad_x = -g * t if self.needs_input_grad[0] else None
+            if self.needs_input_grad[1]:
+                positive = const(g, self.t > 0)
+                grad_t = g * ((t * positive + (1 - positive)).log() + 1 - x) * positive
+        return grad_x, grad_t
+
+
+def _upstream_tensor(g, scale, shape):
+    """The Tensor twin of ``_upstream``."""
+    if scale is None:
+        return g.reshape(shape)
+    g = g * float(scale)
+    return g.expand(*shape) if shape else g.reshape(())

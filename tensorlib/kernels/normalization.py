@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._utils import const
 
 __all__ = ["NativeBatchNorm", "NativeLayerNorm", "NativeGroupNorm", "LocalResponseNorm"]
 
@@ -113,6 +114,31 @@ class NativeBatchNorm(Function):
                 grad_x = g3 * self.scale.reshape(self.view)
         return (None if grad_x is None else grad_x.reshape(shape)), grad_w, grad_b
 
+    def backward_tensors(self, g):
+        x, weight = self.inputs[0], self.inputs[1]
+        n, c = g.shape[0], g.shape[1]
+        g3 = g.reshape(n, c, -1)
+        need_x, need_w, need_b = self.needs_input_grad
+        grad_b = g3.sum(dim=(0, 2)) if need_b else None
+        grad_w = grad_x = None
+        if self.use_batch_stats:
+            x_rows = x.reshape(n, c, -1).transpose(0, 1).reshape(c, -1)
+            g_rows = g3.transpose(0, 1).reshape(c, -1)
+            gy = g_rows if weight is None else g_rows * weight.reshape(c, 1)
+            grad_rows, xhat = _rows_backward_tensors(x_rows, gy, self.eps)
+            if need_w:
+                grad_w = (g_rows * xhat).sum(dim=1)
+            if need_x:
+                grad_x = grad_rows.reshape(c, n, -1).transpose(0, 1).reshape(tuple(g.shape))
+        else:
+            invstd = const(g, self.invstd)
+            if need_w:
+                grad_w = (g3 * (x.reshape(n, c, -1) - const(g, self.mean).reshape(1, c, 1))).sum(dim=(0, 2)) * invstd
+            if need_x:
+                scale = invstd if weight is None else invstd * weight
+                grad_x = (g3 * scale.reshape(1, c, 1)).reshape(tuple(g.shape))
+        return grad_x, grad_w, grad_b
+
 
 # ------------------------------------------------------------------------------------- row-wise normalization
 def _normalize_rows(x2, eps: float):
@@ -166,6 +192,18 @@ class NativeLayerNorm(Function):
             grad_x = _rows_backward(gy, self.xhat, self.invstd).reshape(self.shape)
         return grad_x, grad_w, grad_b
 
+    def backward_tensors(self, g):
+        x, weight = self.inputs[0], self.inputs[1]
+        d = self.numel_normalized
+        g2 = g.reshape(-1, d)
+        wshape = self.shape[len(self.shape) - self.normalized_ndim:]
+        need_x, need_w, need_b = self.needs_input_grad
+        gy = g2 if weight is None else g2 * weight.reshape(-1)
+        grad_x2, xhat = _rows_backward_tensors(x.reshape(-1, d), gy, self.eps)
+        grad_w = (g2 * xhat).sum(dim=0).reshape(wshape) if need_w else None
+        grad_b = g2.sum(dim=0).reshape(wshape) if need_b else None
+        return (grad_x2.reshape(self.shape) if need_x else None), grad_w, grad_b
+
 
 class NativeGroupNorm(Function):
     """Normalize each of ``groups`` channel groups per sample of an (N, C, *) input; per-channel affine.
@@ -207,6 +245,18 @@ class NativeGroupNorm(Function):
             grad_x = _rows_backward(gy2, self.xhat, self.invstd).reshape(self.shape)
         return grad_x, grad_w, grad_b
 
+    def backward_tensors(self, g):
+        x, weight = self.inputs[0], self.inputs[1]
+        n, c = self.shape[0], self.shape[1]
+        g3 = g.reshape(n, c, -1)
+        need_x, need_w, need_b = self.needs_input_grad
+        gy = g3 if weight is None else g3 * weight.reshape(c, 1)
+        rows = n * self.groups
+        grad_x2, xhat = _rows_backward_tensors(x.reshape(rows, -1), gy.reshape(rows, -1), self.eps)
+        grad_w = (g3 * xhat.reshape(n, c, -1)).sum(dim=(0, 2)) if need_w else None
+        grad_b = g3.sum(dim=(0, 2)) if need_b else None
+        return (grad_x2.reshape(self.shape) if need_x else None), grad_w, grad_b
+
 
 # -------------------------------------------------------------------------------------- local response norm
 class LocalResponseNorm(Function):
@@ -240,3 +290,27 @@ class LocalResponseNorm(Function):
         grad = g3 * self.scale
         grad -= self.x3 * self._window_sum(inner, transpose=True) * (2.0 * self.alpha * self.beta / self.size)
         return grad.reshape(shape)
+
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        n, c = x.shape[0], x.shape[1]
+        before, after = self.size // 2, (self.size - 1) // 2
+        # the window sum over channels as a (C, C) band matrix: row c sums columns c - before .. c + after
+        offset = xp.arange(c)[None, :] - xp.arange(c)[:, None]
+        band = const(g, (offset >= -before) & (offset <= after))
+        x3, g3 = x.reshape(n, c, -1), g.reshape(n, c, -1)
+        denom = band.matmul(x3 * x3) * (self.alpha / self.size) + self.k
+        scale = denom ** -self.beta
+        inner = g3 * x3 * scale / denom
+        grad = g3 * scale - x3 * band.t().matmul(inner) * (2.0 * self.alpha * self.beta / self.size)
+        return grad.reshape(tuple(g.shape))
+
+
+def _rows_backward_tensors(x2, gy2, eps: float):
+    """Tensor twin of ``_normalize_rows`` + ``_rows_backward``: ``(grad_x2, xhat2)`` recomputed from the input
+    rows ``x2`` (R, D), so a second derivative flows through the statistics."""
+    centered = x2 - x2.mean(dim=1, keepdim=True)
+    invstd = ((centered * centered).mean(dim=1, keepdim=True) + eps).rsqrt()
+    xhat = centered * invstd
+    grad = invstd * (gy2 - gy2.mean(dim=1, keepdim=True) - xhat * (gy2 * xhat).mean(dim=1, keepdim=True))
+    return grad, xhat

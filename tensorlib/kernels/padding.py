@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import adjoint
 
 __all__ = ["ConstantPadNd", "ModePad"]
 
@@ -15,6 +16,7 @@ class ConstantPadNd(Function):
     """Constant padding (negative amounts crop); backward crops the gradient back (and zero-pads cropped parts)."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -34,6 +36,9 @@ class ConstantPadNd(Function):
             widths[axis] = (max(-before, 0), max(-after, 0))
         return xp.pad(g[tuple(inner)], widths)
 
+    def backward_tensors(self, g):
+        return adjoint(self, g, value=0)
+
 
 class ModePad(Function):
     """Reflect/replicate/circular padding as a per-axis gather; backward is the per-axis scatter-add.
@@ -43,6 +48,7 @@ class ModePad(Function):
     """
 
     saves_inputs = False
+    keeps_inputs = False
     _NAMES = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
 
     def name(self) -> str:
@@ -75,6 +81,9 @@ class ModePad(Function):
                 grad += moved[..., border] @ scatter
             g = xp.moveaxis(grad, -1, axis)
         return g
+
+    def backward_tensors(self, g):
+        return adjoint(self, g)
 
 
 def _source_indices(n: int, before: int, after: int, mode: str, axis: int, shape):

@@ -13,6 +13,7 @@ from typing import Sequence, Union
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import adjoint
 
 __all__ = ["MaxPool2DWithIndices", "AvgPool2D", "AdaptiveAvgPool2D", "AdaptiveMaxPool2D", "MaxUnpool2D"]
 
@@ -75,6 +76,7 @@ def _swap_nc(x, swap: bool):
 
 class MaxPool2DWithIndices(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         geo = self.geo
@@ -139,9 +141,16 @@ class MaxPool2DWithIndices(Function):
                 xp.bitwise_and(grad_bits, mask, out=target.view(bits))
         return _unpad(_swap_nc(gpad, self.channels_first), self.x_shape, geo)
 
+    def backward_tensors(self, g):
+        n, c = self.x_shape[:2]
+        index = g._wrap(self.indices().reshape(n, c, -1))
+        zeros = g._wrap(xp.zeros((n, c, self.x_shape[2] * self.x_shape[3]), dtype=g._data.dtype))
+        return zeros.scatter_add(2, index, g.reshape(n, c, -1)).reshape(self.x_shape)
+
 
 class AvgPool2D(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         geo = self.geo
@@ -185,6 +194,9 @@ class AvgPool2D(Function):
                 target[...] = scaled
         return _unpad(gpad, self.x_shape, geo)
 
+    def backward_tensors(self, g):
+        return adjoint(self, g)
+
 
 # ----------------------------------------------------------------------------------------- adaptive pooling
 def _adaptive_bins(size: int, out: int):
@@ -205,6 +217,7 @@ class AdaptiveAvgPool2D(Function):
     """``A_h @ x @ A_w^T`` with the bins' averaging matrices (exact, two small matmuls)."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         h, w = x.shape[2:]
@@ -226,6 +239,9 @@ class AdaptiveAvgPool2D(Function):
             g = grad.reshape(n, c, oh, 1, ow, 1) / ((h // oh) * (w // ow))
             return xp.broadcast_to(g, (n, c, oh, h // oh, ow, w // ow)).reshape(self.x_shape)
         return xp.matmul(xp.matmul(self.a_h.T, grad), self.a_w)
+
+    def backward_tensors(self, g):
+        return adjoint(self, g)
 
 
 class AdaptiveMaxPool2D(Function):
@@ -261,6 +277,12 @@ class AdaptiveMaxPool2D(Function):
         flat = xp.bincount((self.index + plane).ravel(), weights=grad.ravel(), minlength=n * c * h * w)
         return flat.astype(grad.dtype).reshape(self.x_shape)
 
+    def backward_tensors(self, g):
+        n, c, h, w = self.x_shape
+        index = g._wrap(self.index.reshape(n, c, -1))
+        zeros = g._wrap(xp.zeros((n, c, h * w), dtype=g._data.dtype))
+        return zeros.scatter_add(2, index, g.reshape(n, c, -1)).reshape(self.x_shape)
+
 
 class MaxUnpool2D(Function):
     saves_inputs = False
@@ -277,6 +299,11 @@ class MaxUnpool2D(Function):
         n, c = grad.shape[:2]
         picked = xp.take_along_axis(grad.reshape(n, c, -1), self.index, axis=2)
         return picked.reshape(self.index.shape[:2] + self.x_hw), None
+
+    def backward_tensors(self, g):
+        n, c = g.shape[:2]
+        picked = g.reshape(n, c, -1).gather(2, g._wrap(self.index))
+        return picked.reshape(tuple(self.index.shape[:2]) + tuple(self.x_hw)), None
 
 
 def _empty(stride) -> bool:

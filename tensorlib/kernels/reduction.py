@@ -10,7 +10,8 @@ import builtins
 
 from .._backend import xp
 from ..autograd.function import Function
-from ._utils import expand_reduced
+from ._utils import const, expand_reduced, expand_reduced_tensor
+from .shape import Cat, Stack
 
 __all__ = ["Sum", "Mean", "Prod", "Var", "MaxMinAll", "AmaxAmin", "MaxMinDim", "Logsumexp", "Cumsum", "Cumprod",
            "Norm", "Softmax", "LogSoftmax"]
@@ -18,6 +19,7 @@ __all__ = ["Sum", "Mean", "Prod", "Var", "MaxMinAll", "AmaxAmin", "MaxMinDim", "
 
 class Sum(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.shape = x.shape
@@ -26,9 +28,13 @@ class Sum(Function):
     def backward(self, g):
         return expand_reduced(g, self.shape, self.axes, self.keepdim)
 
+    def backward_tensors(self, g):
+        return expand_reduced_tensor(g, self.shape, self.axes, self.keepdim)
+
 
 class Mean(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.shape = x.shape
@@ -38,6 +44,9 @@ class Mean(Function):
 
     def backward(self, g):
         return expand_reduced(g / self.count, self.shape, self.axes, self.keepdim)
+
+    def backward_tensors(self, g):
+        return expand_reduced_tensor(g / self.count, self.shape, self.axes, self.keepdim)
 
 
 class Prod(Function):
@@ -62,6 +71,22 @@ class Prod(Function):
         others = others.reshape(x.shape) if axis is None else xp.moveaxis(others, -1, axis)
         return g_full * others
 
+    def backward_tensors(self, g):
+        x, axis = self.inputs[0], self.axis
+        axes = None if axis is None else (axis,)
+        g_full = expand_reduced_tensor(g, self.x.shape, axes, self.keepdim)
+        if not (self.x == 0).any():
+            out = x.prod() if axis is None else x.prod(axis, keepdim=self.keepdim)
+            return g_full * expand_reduced_tensor(out, self.x.shape, axes, self.keepdim) / x
+        # with zeros: product of all the other elements, from exclusive cumulative products on both sides
+        flat = x.reshape(-1) if axis is None else x.movedim(axis, -1)
+        ones = const(g, xp.ones(tuple(flat.shape[:-1]) + (1,)))
+        left = Cat.apply(ones, flat[..., :-1], dim=-1).cumprod(-1)
+        right = Cat.apply(ones, flat.flip((-1,))[..., :-1], dim=-1).cumprod(-1).flip((-1,))
+        others = left * right
+        others = others.reshape(self.x.shape) if axis is None else others.movedim(-1, axis)
+        return g_full * others
+
 
 class Var(Function):
     def forward(self, x):
@@ -76,6 +101,12 @@ class Var(Function):
     def backward(self, g):
         g = expand_reduced(g, self.x.shape, self.axes, self.keepdim)
         return g * (2.0 / self.denominator) * (self.x - self.mean)
+
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        g = expand_reduced_tensor(g, self.x.shape, self.axes, self.keepdim)
+        mean = x.mean(dim=self.axes, keepdim=True) if self.axes is not None else x.mean()
+        return g * (2.0 / self.denominator) * (x - mean)
 
 
 class MaxMinAll(Function):
@@ -92,6 +123,10 @@ class MaxMinAll(Function):
     def backward(self, g):
         mask = self.x == self.out
         return mask * (g / mask.sum())
+
+    def backward_tensors(self, g):
+        mask = self.x == self.out
+        return g * const(g, mask / mask.sum())
 
 
 class AmaxAmin(Function):
@@ -111,6 +146,11 @@ class AmaxAmin(Function):
         g = expand_reduced(g, self.x.shape, self.axes, self.keepdim)
         return g * mask / count
 
+    def backward_tensors(self, g):
+        mask = self.x == self.out
+        g = expand_reduced_tensor(g, self.x.shape, self.axes, self.keepdim)
+        return g * const(g, mask / mask.sum(axis=self.axes, keepdims=True))
+
 
 class MaxMinDim(Function):
     """max(dim)/min(dim) values: the gradient goes to the returned index."""
@@ -120,6 +160,7 @@ class MaxMinDim(Function):
 
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.shape = x.shape
@@ -135,6 +176,12 @@ class MaxMinDim(Function):
         xp.put_along_axis(grad, self.indices, g, axis=self.dim)
         return grad
 
+    def backward_tensors(self, g):
+        if not self.keepdim:
+            g = g.unsqueeze(self.dim)
+        zeros = const(g, xp.zeros(self.shape))
+        return zeros.scatter(self.dim, g._wrap(self.indices), g)
+
 
 class Logsumexp(Function):
     def forward(self, x):
@@ -148,15 +195,25 @@ class Logsumexp(Function):
         g = expand_reduced(g, self.x.shape, self.axes, self.keepdim)
         return g * xp.exp(self.x - self.out)
 
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        out = x.logsumexp(self.axes if self.axes is not None else tuple(range(x.ndim)), keepdim=True)
+        g = expand_reduced_tensor(g, self.x.shape, self.axes, self.keepdim)
+        return g * (x - out).exp()
+
 
 class Cumsum(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return xp.cumsum(x, axis=self.dim, dtype=self.dtype)
 
     def backward(self, g):
         return xp.flip(xp.cumsum(xp.flip(g, self.dim), axis=self.dim), self.dim)
+
+    def backward_tensors(self, g):
+        return g.flip((self.dim,)).cumsum(self.dim).flip((self.dim,))
 
 
 class Cumprod(Function):
@@ -179,6 +236,21 @@ class Cumprod(Function):
             grad[..., i] = (g_last[..., i:] * partial[..., i:]).sum(axis=-1)
         return xp.moveaxis(grad, -1, dim)
 
+    def backward_tensors(self, g):
+        x, dim = self.inputs[0], self.dim
+        if not (self.x == 0).any():
+            return (g * x.cumprod(dim)).flip((dim,)).cumsum(dim).flip((dim,)) / x
+        # rare path with zeros: d out_k / d x_i = prod_{j<=k, j!=i} x_j, one position at a time
+        x_last, g_last = x.movedim(dim, -1), g.movedim(dim, -1)
+        length = x_last.shape[-1]
+        columns = []
+        for i in range(length):
+            hole = xp.zeros(length)
+            hole[i] = 1
+            partial = (x_last * const(g, 1 - hole) + const(g, hole)).cumprod(-1)
+            columns.append((g_last[..., i:] * partial[..., i:]).sum(dim=-1))
+        return Stack.apply(*columns, dim=-1).movedim(-1, dim)
+
 
 class Norm(Function):
     """Euclidean norm; gradient 0 at the origin (PyTorch's subgradient)."""
@@ -192,6 +264,13 @@ class Norm(Function):
         g = expand_reduced(g, self.x.shape, self.axes, self.keepdim)
         safe = xp.where(self.out == 0, 1, self.out)
         return g * self.x / safe
+
+    def backward_tensors(self, g):
+        x = self.inputs[0]
+        g = expand_reduced_tensor(g, self.x.shape, self.axes, self.keepdim)
+        out = (x * x).sum(dim=self.axes, keepdim=True) if self.axes is not None else (x * x).sum()
+        safe = out + const(g, self.out == 0)
+        return g * x / safe.sqrt()
 
 
 class Softmax(Function):
@@ -207,6 +286,10 @@ class Softmax(Function):
         y = self.y
         return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
 
+    def backward_tensors(self, g):
+        y = self.inputs[0].softmax(self.dim)
+        return y * (g - (g * y).sum(dim=self.dim, keepdim=True))
+
 
 class LogSoftmax(Function):
     saves_inputs = False
@@ -219,6 +302,10 @@ class LogSoftmax(Function):
 
     def backward(self, g):
         return g - xp.exp(self.y) * g.sum(axis=self.dim, keepdims=True)
+
+    def backward_tensors(self, g):
+        y = self.inputs[0].softmax(self.dim)
+        return g - y * g.sum(dim=self.dim, keepdim=True)
 
 
 def _drop(shape, axes):

@@ -11,6 +11,7 @@ from typing import Optional
 
 from .._backend import xp
 from ..autograd.function import Function
+from ._adjoint import adjoint
 
 __all__ = ["Resample"]
 
@@ -96,6 +97,7 @@ class Resample(Function):
     """Resize the last 1 or 2 axes. ``plan`` holds per axis ('gather', index) or ('matrix', (out, in) array)."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_sizes = x.shape[-len(self.plan):]
@@ -119,6 +121,9 @@ class Resample(Function):
             else:
                 grad = xp.matmul(matrix.T, grad)
         return grad
+
+    def backward_tensors(self, grad):
+        return adjoint(self, grad)
 
 
 def _expand(value, dims: int, name: str):

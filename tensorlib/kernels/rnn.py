@@ -25,6 +25,9 @@ from typing import Optional
 
 from .._backend import xp
 from ..autograd.function import Function
+from ..autograd.graph_engine import composite_vjp
+from ._adjoint import adjoint
+from .shape import Cat, Stack
 
 __all__ = ["RecurrentSequence"]
 
@@ -359,6 +362,56 @@ class RecurrentSequence(Function):
             dht += rec
         return dgi, dgh
 
+    def backward_tensors(self, grad):
+        state_grads, self.box.grads = self.box.grads, {}
+        grads = (grad, state_grads.get("h"), state_grads.get("c"))
+        return composite_vjp(self._composite, self.inputs, grads)
+
+    def _composite(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
+        """The layer recomputed with Tensor operations: ``(out (T, N, P), h_T, c_T or None)``. With packing,
+        step ``t`` updates the first ``batch_sizes[t]`` rows; the others carry their state and output zeros."""
+        steps, batch, hidden, out_size = self.layout
+        dtype = x._data.dtype
+        h = h0 if h0 is not None else x._wrap(xp.zeros((batch, out_size), dtype=dtype))
+        c = None
+        if self.mode == "LSTM":
+            c = c0 if c0 is not None else x._wrap(xp.zeros((batch, hidden), dtype=dtype))
+        xw = x.matmul(w_ih.t())
+        if b_ih is not None:
+            xw = xw + b_ih if self.mode == "GRU" else xw + b_ih + b_hh
+        outs = [None] * steps
+        for t in self._order():
+            n = self._active(t)
+            if n == batch:
+                h, c = self._step(xw[t], h, c, w_hh, b_hh, w_hr)
+                outs[t] = h
+                continue
+            h_new, c_new = self._step(xw[t, :n], h[:n], None if c is None else c[:n], w_hh, b_hh, w_hr)
+            outs[t] = Cat.apply(h_new, x._wrap(xp.zeros((batch - n, out_size), dtype=dtype)), dim=0)
+            h = Cat.apply(h_new, h[n:], dim=0)
+            c = None if c is None else Cat.apply(c_new, c[n:], dim=0)
+        return Stack.apply(*outs, dim=0), h, c
+
+    def _step(self, xw, h, c, w_hh, b_hh, w_hr):
+        """One time step on Tensors: ``(h, c)`` after reading ``xw = x_t W_ih^T (+ biases)``."""
+        hidden = self.layout[2]
+        if self.mode == "GRU":
+            gh = h.matmul(w_hh.t())
+            if b_hh is not None:
+                gh = gh + b_hh
+            r = (xw[:, :hidden] + gh[:, :hidden]).sigmoid()
+            z = (xw[:, hidden:2 * hidden] + gh[:, hidden:2 * hidden]).sigmoid()
+            n = (xw[:, 2 * hidden:] + r * gh[:, 2 * hidden:]).tanh()
+            return (h - n) * z + n, None
+        if self.mode == "LSTM":
+            gates = xw + h.matmul(w_hh.t())
+            cell = gates[:, 2 * hidden:3 * hidden].tanh()
+            c = gates[:, hidden:2 * hidden].sigmoid() * c + gates[:, :hidden].sigmoid() * cell
+            h = gates[:, 3 * hidden:].sigmoid() * c.tanh()
+            return (h if w_hr is None else h.matmul(w_hr.t())), c
+        a = xw + h.matmul(w_hh.t())
+        return (a.relu() if self.mode == "RNN_RELU" else a.tanh()), None
+
 
 class _StateBox:
     """Links a ``RecurrentSequence`` to the ``_FinalState`` nodes that expose its final states."""
@@ -388,6 +441,11 @@ class _FinalState(Function):
         grads[self.which] = grad if self.which not in grads else grads[self.which] + grad
         return xp.broadcast_to(xp.zeros((), self.prev_dtype), self.prev_shape)
 
+    def backward_tensors(self, grad):
+        grads = self.box.grads
+        grads[self.which] = grad if self.which not in grads else grads[self.which] + grad
+        return grad._wrap(xp.zeros((), dtype=self.prev_dtype)).expand(*self.prev_shape)
+
 
 def _is_broadcast_zero(array) -> bool:
     return array.ndim > 0 and not any(array.strides) and not array.flat[0]
@@ -414,6 +472,9 @@ class _ScatterRows(Function):
     def backward(self, grad):
         return grad[self.index]
 
+    def backward_tensors(self, grad):
+        return adjoint(self, grad, fill=0)
+
 
 class _GatherRows(Function):
     """``out = x[index]`` along dim 0 (index unique); backward scatters into zeros."""
@@ -428,3 +489,6 @@ class _GatherRows(Function):
         out = xp.zeros(self.in_shape, dtype=grad.dtype)
         out[self.index] = grad
         return out
+
+    def backward_tensors(self, grad):
+        return adjoint(self, grad)

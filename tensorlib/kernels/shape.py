@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .._backend import xp
 from ..autograd.function import Function, ViewFunction, replay_view
+from ._adjoint import adjoint
 
 __all__ = ["View", "Permute", "Expand", "Repeat", "Flip", "Roll", "Slice", "Cat", "Stack", "Diagonal", "CopySlices"]
 
@@ -17,6 +18,7 @@ def _shape_args(args) -> tuple:
 
 class View(ViewFunction):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -25,9 +27,13 @@ class View(ViewFunction):
     def backward(self, g):
         return g.reshape(self.in_shape)
 
+    def backward_tensors(self, g):
+        return g.reshape(self.in_shape)
+
 
 class Permute(ViewFunction):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return x.transpose(self.dims)
@@ -35,9 +41,13 @@ class Permute(ViewFunction):
     def backward(self, g):
         return g.transpose(xp.argsort(self.dims))
 
+    def backward_tensors(self, g):
+        return g.permute(*(int(d) for d in xp.argsort(self.dims)))
+
 
 class Expand(ViewFunction):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return xp.broadcast_to(x, self.shape)
@@ -45,9 +55,13 @@ class Expand(ViewFunction):
     def backward(self, g):
         return g  # the engine sums the broadcast dimensions back to the input shape
 
+    def backward_tensors(self, g):
+        return g
+
 
 class Repeat(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -62,9 +76,17 @@ class Repeat(Function):
         summed = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
         return summed.reshape(self.in_shape)
 
+    def backward_tensors(self, g):
+        in_shape = (1,) * (len(self.reps) - len(self.in_shape)) + tuple(self.in_shape)
+        split = []
+        for r, s in zip(self.reps, in_shape):
+            split += [r, s]
+        return g.reshape(split).sum(dim=tuple(range(0, len(split), 2))).reshape(self.in_shape)
+
 
 class Flip(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return xp.flip(x, self.dims)
@@ -72,9 +94,13 @@ class Flip(Function):
     def backward(self, g):
         return xp.flip(g, self.dims)
 
+    def backward_tensors(self, g):
+        return g.flip(self.dims)
+
 
 class Roll(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         return xp.roll(x, self.shifts, self.dims)
@@ -83,11 +109,16 @@ class Roll(Function):
         negated = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
         return xp.roll(g, negated, self.dims)
 
+    def backward_tensors(self, g):
+        negated = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return g.roll(negated, self.dims)
+
 
 class Slice(ViewFunction):
     """Basic slicing (ints, slices, None, Ellipsis): a view; backward scatters into zeros."""
 
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, x):
         self.in_shape, self.in_dtype = x.shape, x.dtype
@@ -101,9 +132,13 @@ class Slice(ViewFunction):
         grad[self.index] = g
         return grad
 
+    def backward_tensors(self, g):
+        return adjoint(self, g)
+
 
 class Cat(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, *arrays):
         self.sizes = [a.shape[self.dim] for a in arrays]
@@ -113,15 +148,22 @@ class Cat(Function):
         bounds = xp.cumsum(self.sizes)[:-1]
         return tuple(xp.split(g, bounds, axis=self.dim))
 
+    def backward_tensors(self, g):
+        return tuple(g.split([int(s) for s in self.sizes], self.dim))
+
 
 class Stack(Function):
     saves_inputs = False
+    keeps_inputs = False
 
     def forward(self, *arrays):
         return xp.stack(arrays, axis=self.dim)
 
     def backward(self, g):
         return tuple(xp.moveaxis(g, self.dim, 0))
+
+    def backward_tensors(self, g):
+        return tuple(g.unbind(self.dim))
 
 
 def _infer_shape(shape, size) -> tuple:
@@ -156,6 +198,10 @@ class Diagonal(Function):
         _diagonal_view(grad, self.offset, self.dim1, self.dim2)[...] = g
         return grad
 
+    def backward_tensors(self, g):
+        return adjoint(self, g)
+
+
 
 def _diagonal_view(x, offset: int, dim1: int, dim2: int):
     plane = xp.moveaxis(x, (dim1, dim2), (-2, -1))
@@ -183,3 +229,12 @@ class CopySlices(Function):
 
     def name(self) -> str:
         return "CopySlices"
+
+    def backward_tensors(self, g):
+        region = g
+        for cls, attrs in self.ops:  # the view of the gradient that the in-place op wrote through
+            region = cls.apply(region, **attrs)
+        keep = xp.ones(g._data.shape, dtype=g._data.dtype)
+        replay_view(keep, self.ops)[...] = 0
+        return g * g._wrap(keep), region
+

@@ -1,0 +1,60 @@
+"""Second derivatives of the ops added beside the higher-order work (inverse trig, addmm family, cross, cdist,
+diagonal, matrix inverse/det/slogdet/solve, and in-place writes through views)."""
+
+from __future__ import annotations
+
+import pytest
+
+import tensorlib as tl
+from tensorlib.autograd import gradgradcheck
+
+
+def _rand(*shape, low=-0.8, high=0.8):
+    return (tl.rand(*shape, dtype=tl.float64) * (high - low) + low).requires_grad_()
+
+
+UNARY = {
+    "asin": lambda x: x.asin(), "acos": lambda x: x.acos(), "atan": lambda x: x.atan(), "sinh": lambda x: x.sinh(),
+    "cosh": lambda x: x.cosh(), "asinh": lambda x: x.asinh(), "atanh": lambda x: x.atanh(),
+    "acosh": lambda x: (x + 2).acosh(), "nan_to_num": lambda x: tl.nan_to_num(x * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_second_derivatives(name):
+    assert gradgradcheck(UNARY[name], (_rand(3, 4),))
+
+
+@pytest.mark.parametrize("fn,other_rows", [
+    (lambda a, b: tl.atan2(a, b), 4), (lambda a, b: tl.hypot(a, b), 4), (lambda a, b: tl.logaddexp(a, b), 4),
+    (lambda a, b: tl.cross(a, b, dim=-1), 4), (lambda a, b: tl.cdist(a, b), 5),
+])
+def test_binary_second_derivatives(fn, other_rows):
+    assert gradgradcheck(fn, (_rand(4, 3), _rand(other_rows, 3)))
+
+
+def test_addmm_family_second_derivatives():
+    inputs = (_rand(2, 4), _rand(2, 3), _rand(3, 4))
+    assert gradgradcheck(lambda x, a, b: tl.addmm(x, a, b, beta=0.5, alpha=2.0), inputs)
+    assert gradgradcheck(lambda x, a, v: tl.addmv(x, a, v), (_rand(2), _rand(2, 3), _rand(3)))
+
+
+def test_diagonal_and_inplace_write_through_a_view():
+    assert gradgradcheck(lambda x: (x.diagonal() ** 2).sum(), (_rand(3, 3),))
+
+    def write_through_view(x):
+        y = x * 1
+        y[1:].mul_(x[:2] * x[:2])
+        return y
+
+    assert gradgradcheck(write_through_view, (_rand(3, 2),))
+
+
+def test_matrix_second_derivatives():
+    def well_conditioned():
+        return (tl.eye(3, dtype=tl.float64) * 2 + tl.rand(3, 3, dtype=tl.float64) * 0.3).requires_grad_()
+
+    assert gradgradcheck(lambda a: tl.linalg.inv(a), (well_conditioned(),))
+    assert gradgradcheck(lambda a: tl.linalg.det(a), (well_conditioned(),))
+    assert gradgradcheck(lambda a: tl.linalg.slogdet(a).logabsdet, (well_conditioned(),))
+    assert gradgradcheck(lambda a, b: tl.linalg.solve(a, b), (well_conditioned(), _rand(3, 2)))
