@@ -222,3 +222,15 @@ def test_legacy_format_checkpoint_loads(server, monkeypatch):
     monkeypatch.setattr(MobileNet_V2_Weights.IMAGENET1K_V1.value, "url", url)
     model = models.mobilenet_v2(weights="IMAGENET1K_V1")
     np.testing.assert_array_equal(model.classifier[1].bias.numpy(), reference.classifier[1].bias.numpy())
+
+
+def test_vit_b_16_weights_describe_the_model_the_builder_makes():
+    from tensorlib.vision import models
+
+    weights = models.get_weight("ViT_B_16_Weights.DEFAULT")
+    assert weights is models.ViT_B_16_Weights.IMAGENET1K_V1
+    assert models.get_model_weights("vit_b_16") is models.ViT_B_16_Weights
+    assert weights.url.endswith("/vit_b_16-c867db91.pth") and weights.meta["min_size"] == (224, 224)
+    model = models.vit_b_16()
+    assert sum(p.numel() for p in model.parameters()) == weights.meta["num_params"]
+    assert len(weights.meta["categories"]) == 1000

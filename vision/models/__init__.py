@@ -19,6 +19,7 @@ from ._weights import (
                        VGG13_Weights,
                        VGG16_BN_Weights,
                        VGG16_Weights,
+                       ViT_B_16_Weights,
 )
 from .cifar_resnet import CifarResNet, PadShortcut, resnet20, resnet32, resnet56
 from .lenet import LeNet5, SimpleCNN
@@ -39,5 +40,5 @@ __all__ = [
     "VisionTransformer", "vit_tiny", "vit_b_16",
     "list_models", "get_model", "get_model_builder", "get_model_weights", "get_weight", "Weights", "WeightsEnum",
     "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights", "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights",
-    "VGG13_BN_Weights", "VGG16_Weights", "VGG16_BN_Weights", "MobileNet_V2_Weights",
+    "VGG13_BN_Weights", "VGG16_Weights", "VGG16_BN_Weights", "MobileNet_V2_Weights", "ViT_B_16_Weights",
 ]

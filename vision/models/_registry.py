@@ -83,7 +83,7 @@ _WEIGHTS: Dict[str, type] = {
     "resnet18": _weights.ResNet18_Weights, "resnet34": _weights.ResNet34_Weights, "resnet50": _weights.ResNet50_Weights,
     "vgg11": _weights.VGG11_Weights, "vgg11_bn": _weights.VGG11_BN_Weights, "vgg13": _weights.VGG13_Weights,
     "vgg13_bn": _weights.VGG13_BN_Weights, "vgg16": _weights.VGG16_Weights, "vgg16_bn": _weights.VGG16_BN_Weights,
-    "mobilenet_v2": _weights.MobileNet_V2_Weights,
+    "mobilenet_v2": _weights.MobileNet_V2_Weights, "vit_b_16": _weights.ViT_B_16_Weights,
 }
 
 

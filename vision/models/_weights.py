@@ -11,7 +11,8 @@ from ._api import Weights, WeightsEnum
 from ._meta import _IMAGENET_CATEGORIES
 
 __all__ = ["ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights", "VGG11_Weights", "VGG11_BN_Weights",
-           "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights", "VGG16_BN_Weights", "MobileNet_V2_Weights"]
+           "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights", "VGG16_BN_Weights", "MobileNet_V2_Weights",
+           "ViT_B_16_Weights"]
 
 _BASE = "https://download.pytorch.org/models/"
 _RESNET_RECIPE = "https://github.com/pytorch/vision/tree/main/references/classification#resnet"
@@ -107,3 +108,11 @@ class MobileNet_V2_Weights(WeightsEnum):
                              "https://github.com/pytorch/vision/issues/3995#new-recipe-with-reg-tuning", _V2_DOCS,
                              resize_size=232)
     DEFAULT = IMAGENET1K_V2
+
+
+class ViT_B_16_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _weights("vit_b_16-c867db91.pth", 86567656, (81.072, 95.318), 17.564, 330.285,
+                             "https://github.com/pytorch/vision/tree/main/references/classification#vit_b_16",
+                             "These weights were trained from scratch by using a modified version of `DeIT "
+                             "<https://arxiv.org/abs/2012.12877>`_'s training recipe.", min_size=(224, 224))
+    DEFAULT = IMAGENET1K_V1

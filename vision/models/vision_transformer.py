@@ -17,6 +17,8 @@ from tensorlib import cat, empty, nn, zeros
 from tensorlib.nn.modules.module import shape_error
 from tensorlib.tensor import Tensor
 
+from . import _weights
+from ._api import load_pretrained, resolve_weights
 from ._utils import check_no_weights
 
 __all__ = ["VisionTransformer", "vit_tiny", "vit_b_16"]
@@ -148,9 +150,11 @@ def vit_tiny(*, weights: Any = None, pretrained: bool = False, image_size: int =
     return VisionTransformer(image_size, patch_size, num_classes=num_classes, in_channels=in_channels, **options)
 
 
-def vit_b_16(*, weights: Any = None, pretrained: bool = False, **kwargs: Any) -> VisionTransformer:
-    """ViT-B/16 (torchvision's configuration: 224x224 images, 12 layers, 12 heads, hidden 768, MLP 3072)."""
-    check_no_weights("vit_b_16", weights, pretrained)
+def vit_b_16(*, weights: Any = None, progress: bool = True, pretrained: bool = False,
+             **kwargs: Any) -> VisionTransformer:
+    """ViT-B/16 (torchvision's configuration: 224x224 images, 12 layers, 12 heads, hidden 768, MLP 3072);
+    ``weights=ViT_B_16_Weights.IMAGENET1K_V1`` (or ``"DEFAULT"``) loads torchvision's ImageNet weights."""
+    weights = resolve_weights("vit_b_16", _weights.ViT_B_16_Weights, weights, pretrained, kwargs)
     options = dict(image_size=224, patch_size=16, num_layers=12, num_heads=12, hidden_dim=768, mlp_dim=3072)
     options.update(kwargs)
-    return VisionTransformer(**options)
+    return load_pretrained(VisionTransformer(**options), weights, progress)
