@@ -194,10 +194,6 @@ def _softmax_inplace(scores):
     return scores
 
 
-
-
-
-
 def _sum_head_groups_tensor(grad, groups: int):
     """Tensor twin of ``_sum_head_groups``."""
     if groups == 1:

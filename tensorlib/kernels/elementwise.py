@@ -521,7 +521,6 @@ class Asin(Function):
         return g / (1 - x * x).sqrt()
 
 
-
 class Acos(Function):
     def forward(self, x):
         self.x = x
@@ -534,7 +533,6 @@ class Acos(Function):
     def backward_tensors(self, g):
         x = self.inputs[0]
         return -g / (1 - x * x).sqrt()
-
 
 
 class Atan(Function):
@@ -550,7 +548,6 @@ class Atan(Function):
         return g / (1 + x * x)
 
 
-
 class Sinh(Function):
     def forward(self, x):
         self.x = x
@@ -561,7 +558,6 @@ class Sinh(Function):
 
     def backward_tensors(self, g):
         return g * self.inputs[0].cosh()
-
 
 
 class Cosh(Function):
@@ -576,7 +572,6 @@ class Cosh(Function):
         return g * self.inputs[0].sinh()
 
 
-
 class Asinh(Function):
     def forward(self, x):
         self.x = x
@@ -588,7 +583,6 @@ class Asinh(Function):
     def backward_tensors(self, g):
         x = self.inputs[0]
         return g / (x * x + 1).sqrt()
-
 
 
 class Acosh(Function):
@@ -605,7 +599,6 @@ class Acosh(Function):
         return g / (x * x - 1).sqrt()
 
 
-
 class Atanh(Function):
     def forward(self, x):
         self.x = x
@@ -618,7 +611,6 @@ class Atanh(Function):
     def backward_tensors(self, g):
         x = self.inputs[0]
         return g / (1 - x * x)
-
 
 
 class Atan2(Function):
@@ -641,7 +633,6 @@ class Atan2(Function):
         return (scale * b if need[0] else None), (-scale * a if need[1] else None)
 
 
-
 class Hypot(Function):
     saves_output = True
 
@@ -662,7 +653,6 @@ class Hypot(Function):
         return (scale * a if need[0] else None), (scale * b if need[1] else None)
 
 
-
 class Logaddexp(Function):
     saves_output = True
 
@@ -681,7 +671,6 @@ class Logaddexp(Function):
         out = a.logaddexp(b)
         need = self.needs_input_grad
         return (g * (a - out).exp() if need[0] else None), (g * (b - out).exp() if need[1] else None)
-
 
 
 class NanToNum(Function):

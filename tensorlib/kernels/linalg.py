@@ -155,7 +155,6 @@ class Addmm(Function):
         return gx, ga, gb
 
 
-
 class Cross(Function):
     """The cross product of 3-vectors along ``dim``."""
 
@@ -175,7 +174,6 @@ class Cross(Function):
         a, b = self.inputs
         need = self.needs_input_grad
         return (b.cross(g, dim=self.dim) if need[0] else None), (g.cross(a, dim=self.dim) if need[1] else None)
-
 
 
 class Cdist(Function):

@@ -63,7 +63,6 @@ class Inv(Function):
         return -(yt.matmul(g).matmul(yt))
 
 
-
 class Det(Function):
     def name(self) -> str:
         return "LinalgDetBackward0"
@@ -88,7 +87,6 @@ class Det(Function):
         return (g * a.det()).unsqueeze(-1).unsqueeze(-1) * a.inverse().transpose(-1, -2)
 
 
-
 class Logabsdet(Function):
     """The ``logabsdet`` output of ``slogdet``; its ``sign`` output has no gradient."""
 
@@ -105,7 +103,6 @@ class Logabsdet(Function):
 
     def backward_tensors(self, g):
         return g.unsqueeze(-1).unsqueeze(-1) * self.inputs[0].inverse().transpose(-1, -2)
-
 
 
 class Solve(Function):
@@ -139,7 +136,6 @@ class Solve(Function):
         gb = a_inv_t.matmul(g)
         ga = -(gb.matmul(x.transpose(-1, -2))) if self.needs_input_grad[0] else None
         return ga, (gb.squeeze(-1) if self.vector else gb)
-
 
 
 class Cholesky(Function):

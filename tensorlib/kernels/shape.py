@@ -202,7 +202,6 @@ class Diagonal(Function):
         return adjoint(self, g)
 
 
-
 def _diagonal_view(x, offset: int, dim1: int, dim2: int):
     plane = xp.moveaxis(x, (dim1, dim2), (-2, -1))
     corner = plane[..., max(-offset, 0):, max(offset, 0):]  # the diagonal starts at this corner's (0, 0)
