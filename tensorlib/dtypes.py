@@ -7,6 +7,7 @@ category (``float32_tensor * 0.5`` stays float32), int/int true division gives t
 from __future__ import annotations
 
 from ._backend import xp
+from .errors import CPU_ONLY_HINT
 
 
 class dtype:
@@ -174,8 +175,6 @@ def from_legacy_type(value) -> dtype:
     if isinstance(value, str):
         prefix, _, name = value.rpartition(".")
         if prefix.endswith("cuda"):
-            from .errors import CPU_ONLY_HINT
-
             raise RuntimeError(f"tensorlib runs on the CPU only, so '{value}' is not available: {CPU_ONLY_HINT}")
         by_legacy = {legacy: _BY_NAME[np_name] for np_name, legacy in _LEGACY_NAMES.items()}
         if prefix in ("torch", "tensorlib") and name in by_legacy:

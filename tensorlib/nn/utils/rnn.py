@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence, Union
 
 from ...creation import as_tensor, full
 from ...dtypes import int64
+from ...errors import CPU_ONLY_HINT
 from ...functional import rnn as _rnn
 from ...functional.shape import cat
 from ...functional.sorting import argsort
@@ -53,8 +54,6 @@ class PackedSequence(namedtuple("PackedSequence_", ["data", "batch_sizes", "sort
         return self
 
     def cuda(self, *args, **kwargs) -> PackedSequence:
-        from ..._compat import CPU_ONLY_HINT
-
         raise RuntimeError(f"tensorlib runs on the CPU only; PackedSequence.cuda() is not available: {CPU_ONLY_HINT}")
 
     def double(self) -> PackedSequence:
