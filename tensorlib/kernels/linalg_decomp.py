@@ -163,6 +163,15 @@ class Cholesky(Function):
         inv_lower = xp.linalg.inv(lower)
         return _mT(inv_lower) @ phi @ inv_lower
 
+    def backward_tensors(self, g):
+        """The same formula with Tensor ops on a recomputed (recorded) factor, so it differentiates again."""
+        lower = type(self).apply(self.inputs[0], upper=False)
+        g = g.transpose(-1, -2) if self.upper else g
+        phi = lower.transpose(-1, -2).matmul(g).tril()
+        phi = 0.5 * (phi + phi.tril(-1).transpose(-1, -2))
+        inv_lower = lower.inverse()
+        return inv_lower.transpose(-1, -2).matmul(phi).matmul(inv_lower)
+
 
 def _skew(a):
     return a - _mT(a)
@@ -235,6 +244,20 @@ class EighPart(Function):
         inner = (_mT(v) @ g) * _offdiag_inverse_gaps(self.values)
         grad = v @ inner @ _mT(v)
         return 0.5 * (grad + _mT(grad))  # the symmetric part, as PyTorch returns
+
+    def backward_tensors(self, g):
+        """The same formulas with Tensor ops on a recomputed (recorded) factorisation."""
+        a, cache = self.inputs[0], DecompositionCache()
+        v = type(self).apply(a, part="V", uplo=self.uplo, cache=cache)
+        vt = v.transpose(-1, -2)
+        if self.part == "L":
+            return (v * g.unsqueeze(-2)).matmul(vt)
+        values = type(self).apply(a, part="L", uplo=self.uplo, cache=cache)
+        eye = xp.eye(values.shape[-1], dtype=values._data.dtype)
+        gaps = values.unsqueeze(-2) - values.unsqueeze(-1) + values._wrap(eye)  # 1 on the diagonal
+        inner = vt.matmul(g) * (values._wrap(1 - eye) / gaps)
+        grad = v.matmul(inner).matmul(vt)
+        return 0.5 * (grad + grad.transpose(-1, -2))
 
 
 class QrPart(Function):

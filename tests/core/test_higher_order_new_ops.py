@@ -58,3 +58,23 @@ def test_matrix_second_derivatives():
     assert gradgradcheck(lambda a: tl.linalg.det(a), (well_conditioned(),))
     assert gradgradcheck(lambda a: tl.linalg.slogdet(a).logabsdet, (well_conditioned(),))
     assert gradgradcheck(lambda a, b: tl.linalg.solve(a, b), (well_conditioned(), _rand(3, 2)))
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_second_derivatives(upper):
+    def factor(m):
+        spd = m @ m.transpose(-1, -2) + 3 * tl.eye(3, dtype=tl.float64)
+        return tl.linalg.cholesky(spd, upper=upper)
+
+    assert gradgradcheck(factor, (_rand(3, 3),))
+
+
+@pytest.mark.parametrize("part", ["eigenvalues", "eigenvectors"])
+def test_eigh_second_derivatives(part):
+    def decompose(m):
+        symmetric = m + m.transpose(-1, -2) + tl.diag(tl.tensor([0.0, 2.0, 4.0], dtype=tl.float64))
+        values, vectors = tl.linalg.eigh(symmetric)
+        # eigenvectors are defined up to sign: a sign-invariant function of them
+        return values if part == "eigenvalues" else (vectors * vectors).sum(-2) + vectors[..., 0, :] ** 2
+
+    assert gradgradcheck(decompose, (_rand(3, 3, low=-0.3, high=0.3),))
