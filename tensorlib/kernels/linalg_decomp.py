@@ -224,6 +224,37 @@ class SvdPart(Function):
             return u @ (inner @ vh + _mT(gv_over_s) - (_mT(gv_over_s) @ v) @ vh)
         return u @ inner @ vh
 
+    def backward_tensors(self, g):
+        """The same formulas with Tensor ops on a recomputed (recorded) factorisation."""
+        a, cache = self.inputs[0], DecompositionCache()
+        parts = {p: type(self).apply(a, part=p, full_matrices=self.full_matrices, cache=cache) for p in "US"}
+        parts["Vh"] = type(self).apply(a, part="Vh", full_matrices=self.full_matrices, cache=cache)
+        m, n = self.m, self.n
+        k = min(m, n)
+        u, s, vh = parts["U"][..., :, :k], parts["S"], parts["Vh"][..., :k, :]
+        if self.part == "S":
+            return (u * g.unsqueeze(-2)).matmul(vh)
+        s2 = s * s
+        gaps = s2.unsqueeze(-2) - s2.unsqueeze(-1) + s._wrap(xp.eye(k, dtype=s._data.dtype))
+
+        def skew(t):
+            return t - t.transpose(-1, -2)
+        ut = u.transpose(-1, -2)
+        if self.part == "U":
+            g = g[..., :, :k]
+            inner = skew(ut.matmul(g)) * s.unsqueeze(-2) / gaps
+            if m > k:
+                g_over_s = g / s.unsqueeze(-2)
+                return (u.matmul(inner) + g_over_s - u.matmul(ut.matmul(g_over_s))).matmul(vh)
+            return u.matmul(inner).matmul(vh)
+        gv = g[..., :k, :].transpose(-1, -2)
+        v = vh.transpose(-1, -2)
+        inner = s.unsqueeze(-1) * skew(v.transpose(-1, -2).matmul(gv)) / gaps
+        if n > k:
+            gv_over_s_t = (gv / s.unsqueeze(-2)).transpose(-1, -2)
+            return u.matmul(inner.matmul(vh) + gv_over_s_t - gv_over_s_t.matmul(v).matmul(vh))
+        return u.matmul(inner).matmul(vh)
+
 
 class EighPart(Function):
     """``eigenvalues`` (``part='L'``) or ``eigenvectors`` (``part='V'``) of a symmetric matrix."""

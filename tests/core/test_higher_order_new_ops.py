@@ -78,3 +78,18 @@ def test_eigh_second_derivatives(part):
         return values if part == "eigenvalues" else (vectors * vectors).sum(-2) + vectors[..., 0, :] ** 2
 
     assert gradgradcheck(decompose, (_rand(3, 3, low=-0.3, high=0.3),))
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 3), (3, 4)])
+@pytest.mark.parametrize("part", ["S", "U", "Vh"])
+def test_svd_second_derivatives(shape, part):
+    def decompose(a):
+        u, s, vh = tl.linalg.svd(a, full_matrices=False)
+        # singular vectors are defined up to sign: sign-invariant functions of them
+        return {"S": s, "U": (u * u)[..., :2, :] + u[..., :1, :] ** 2, "Vh": (vh * vh)[..., :, :2]}[part]
+
+    spread = tl.zeros(*shape, dtype=tl.float64)  # well-separated singular values near 3, 2, 1
+    for i in range(min(shape)):
+        spread[i, i] = 3.0 - i
+    a = (_rand(*shape, low=-0.2, high=0.2).detach() + spread).requires_grad_()
+    assert gradgradcheck(decompose, (a,))
