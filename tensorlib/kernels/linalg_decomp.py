@@ -13,6 +13,7 @@ from __future__ import annotations
 from .._backend import xp
 from ..autograd.function import Function
 from ..errors import LinAlgError
+from .shape import Cat
 
 __all__ = ["DecompositionCache", "Inv", "Det", "Logabsdet", "Solve", "Cholesky", "SvdPart", "EighPart", "QrPart"]
 
@@ -321,6 +322,24 @@ class QrPart(Function):
         gx = _qr_backward_tall(self.q, self.r[..., :m], self.x[..., m:] @ _mT(g_r2), gr[..., :m])
         return xp.concatenate([gx, self.q @ g_r2], axis=-1)
 
+    def backward_tensors(self, g):
+        """The same formulas with Tensor ops on a recomputed (recorded) factorisation."""
+        a, cache = self.inputs[0], DecompositionCache()
+        m, n = a.shape[-2:]
+        if self.mode == "r" or (self.mode == "complete" and m > n):
+            return self.backward(g._data)  # raises PyTorch's error for these modes
+        q = type(self).apply(a, part="Q", mode=self.mode, cache=cache)
+        r = type(self).apply(a, part="R", mode=self.mode, cache=cache)
+        gq, gr = (g, None) if self.part == "Q" else (None, g)
+        if m >= n:
+            return _qr_backward_tall_tensors(q, r, gq, gr)
+        if gr is None:
+            gx = _qr_backward_tall_tensors(q, r[..., :m], gq, None)
+            return Cat.apply(gx, gx._wrap(xp.zeros(tuple(a.shape[:-1]) + (n - m,), dtype=g._data.dtype)), dim=-1)
+        g_r2 = gr[..., m:]
+        gx = _qr_backward_tall_tensors(q, r[..., :m], a[..., m:].matmul(g_r2.transpose(-1, -2)), gr[..., :m])
+        return Cat.apply(gx, q.matmul(g_r2), dim=-1)
+
 
 def _qr_backward_tall(q, r, gq, gr):
     """PyTorch's QR backward for ``m >= n``: ``gA = (gQ + Q syminvadj(triu(gR R^T - Q^T gQ))) R^-T``."""
@@ -333,6 +352,23 @@ def _qr_backward_tall(q, r, gq, gr):
     if gq is not None:
         grad = grad + gq
     return _mT(xp.linalg.solve(r, _mT(grad)))  # grad @ R^-T, solved rather than inverted
+
+
+def _qr_backward_tall_tensors(q, r, gq, gr):
+    """``_qr_backward_tall`` with Tensor ops (recorded, so it differentiates again)."""
+    k = r.shape[-1]
+    eye = xp.eye(k, dtype=r._data.dtype)
+    inner = r._wrap(xp.zeros(tuple(r.shape[:-2]) + (k, k), dtype=r._data.dtype))
+    if gr is not None:
+        inner = inner + gr.matmul(r.transpose(-1, -2))
+    if gq is not None:
+        inner = inner - q.transpose(-1, -2).matmul(gq)
+    upper = inner.triu()
+    symmetric = upper + upper.transpose(-1, -2)
+    grad = q.matmul(symmetric * r._wrap(1 - 0.5 * eye))
+    if gq is not None:
+        grad = grad + gq
+    return grad.matmul(r.inverse().transpose(-1, -2))
 
 
 def _syminvadj(a):

@@ -93,3 +93,17 @@ def test_svd_second_derivatives(shape, part):
         spread[i, i] = 3.0 - i
     a = (_rand(*shape, low=-0.2, high=0.2).detach() + spread).requires_grad_()
     assert gradgradcheck(decompose, (a,))
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 3), (3, 4)])
+@pytest.mark.parametrize("part", ["Q", "R"])
+def test_qr_second_derivatives(shape, part):
+    def decompose(a):
+        q, r = tl.linalg.qr(a)
+        return q if part == "Q" else r
+
+    spread = tl.zeros(*shape, dtype=tl.float64)
+    for i in range(min(shape)):
+        spread[i, i] = 3.0 - i
+    a = (_rand(*shape, low=-0.2, high=0.2).detach() + spread).requires_grad_()
+    assert gradgradcheck(decompose, (a,))
