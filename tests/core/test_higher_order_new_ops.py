@@ -107,3 +107,22 @@ def test_qr_second_derivatives(shape, part):
         spread[i, i] = 3.0 - i
     a = (_rand(*shape, low=-0.2, high=0.2).detach() + spread).requires_grad_()
     assert gradgradcheck(decompose, (a,))
+
+
+def test_every_kernel_has_a_differentiable_backward():
+    """A kernel without ``backward_tensors`` would break ``create_graph=True`` for every model using it."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import tensorlib.kernels as kernels
+    from tensorlib.autograd.function import Function
+
+    missing = []
+    for info in pkgutil.iter_modules(kernels.__path__):
+        module = importlib.import_module(f"tensorlib.kernels.{info.name}")
+        for name, cls in vars(module).items():
+            if inspect.isclass(cls) and issubclass(cls, Function) and cls.__module__ == module.__name__:
+                if not hasattr(cls, "backward_tensors"):
+                    missing.append(f"{info.name}.{name}")
+    assert missing == []
