@@ -27,7 +27,7 @@ import tensorlib.metrics.functional as F
 AVERAGES = ["micro", "macro", "weighted", "none"]
 
 
-def close(value, expected, atol=1e-5):
+def assert_close(value, expected, atol=1e-5):
     np.testing.assert_allclose(np.asarray(value.numpy(), dtype=np.float64), np.asarray(expected, dtype=np.float64),
                                atol=atol, rtol=1e-5)
 
@@ -45,10 +45,10 @@ def test_binary_against_numpy(kind, name):
     metric = {"accuracy": tm.BinaryAccuracy, "precision": tm.BinaryPrecision, "recall": tm.BinaryRecall,
               "f1": tm.BinaryF1Score}[name]()
     metric.update(t(preds), t(target))
-    close(metric.compute(), expected)
+    assert_close(metric.compute(), expected)
     functional = {"accuracy": F.binary_accuracy, "precision": F.binary_precision, "recall": F.binary_recall,
                   "f1": F.binary_f1_score}[name]
-    close(functional(t(preds), t(target)), expected)
+    assert_close(functional(t(preds), t(target)), expected)
 
 
 @pytest.mark.parametrize("kind", ["probs", "logits", "labels"])
@@ -63,7 +63,7 @@ def test_multiclass_against_numpy_with_absent_classes(kind, average, name):
            "recall": tm.MulticlassRecall, "f1": tm.MulticlassF1Score}[name]
     metric = cls(num_classes=c, average=average)
     metric.update(t(preds), t(target))
-    close(metric.compute(), expected)
+    assert_close(metric.compute(), expected)
 
 
 def test_macro_average_ignores_classes_absent_everywhere_but_counts_mispredicted_ones():
@@ -71,11 +71,11 @@ def test_macro_average_ignores_classes_absent_everywhere_but_counts_mispredicted
     pred = np.array([0, 1, 1, 1, 3])  # class 3 only predicted (recall 0 counted), class 4 nowhere (left out)
     recall = tm.MulticlassRecall(num_classes=5, average="macro")
     recall.update(t(pred), t(target))
-    close(recall.compute(), np.mean([0.5, 1.0, 0.0, 0.0]))
+    assert_close(recall.compute(), np.mean([0.5, 1.0, 0.0, 0.0]))
     per_class = F.multiclass_recall(t(pred), t(target), num_classes=5, average="none")
-    close(per_class, [0.5, 1.0, 0.0, 0.0, 0.0])
+    assert_close(per_class, [0.5, 1.0, 0.0, 0.0, 0.0])
     weighted = F.multiclass_precision(t(pred), t(target), num_classes=5, average="weighted")
-    close(weighted, (2 * 1.0 + 2 * (2 / 3) + 1 * 0.0) / 5)
+    assert_close(weighted, (2 * 1.0 + 2 * (2 / 3) + 1 * 0.0) / 5)
 
 
 def test_fbeta_against_numpy():
@@ -83,8 +83,8 @@ def test_fbeta_against_numpy():
     for beta in (0.5, 2.0):
         for average in AVERAGES:
             expected = multiclass_score("f", preds.argmax(1), target, 4, average, beta)
-            close(F.multiclass_fbeta_score(t(preds), t(target), beta=beta, num_classes=4, average=average), expected)
-            close(tm.FBetaScore(task="multiclass", beta=beta, num_classes=4, average=average)(t(preds), t(target)),
+            assert_close(F.multiclass_fbeta_score(t(preds), t(target), beta=beta, num_classes=4, average=average), expected)
+            assert_close(tm.FBetaScore(task="multiclass", beta=beta, num_classes=4, average=average)(t(preds), t(target)),
                   expected)
 
 
@@ -95,10 +95,10 @@ def test_top_k_accuracy_counts_a_hit_in_the_k_best_scores():
     hit = (top5 == target[:, None]).any(1)
     metric = tm.Accuracy(task="multiclass", num_classes=10, top_k=5)
     metric.update(t(preds), t(target))
-    close(metric.compute(), hit.mean())
+    assert_close(metric.compute(), hit.mean())
     # per-class (macro) top-k accuracy: recall of each class with hits as correct predictions
     per_class = [hit[target == k].mean() for k in range(10)]
-    close(F.multiclass_accuracy(t(preds), t(target), num_classes=10, top_k=5, average="macro"), np.mean(per_class))
+    assert_close(F.multiclass_accuracy(t(preds), t(target), num_classes=10, top_k=5, average="macro"), np.mean(per_class))
 
 
 def test_ignore_index_drops_those_samples():
@@ -107,10 +107,10 @@ def test_ignore_index_drops_those_samples():
     target[::4] = -100
     keep = target != -100
     expected = multiclass_score("accuracy", preds[keep].argmax(1), target[keep], 4, "macro")
-    close(F.multiclass_accuracy(t(preds), t(target), num_classes=4, ignore_index=-100), expected)
+    assert_close(F.multiclass_accuracy(t(preds), t(target), num_classes=4, ignore_index=-100), expected)
     target = np.where(target == -100, 2, target)  # an ignore_index inside the class range
     keep = target != 2
-    close(F.multiclass_recall(t(preds), t(target), num_classes=4, average="micro", ignore_index=2),
+    assert_close(F.multiclass_recall(t(preds), t(target), num_classes=4, average="micro", ignore_index=2),
           (preds[keep].argmax(1) == target[keep]).mean())
 
 
@@ -119,9 +119,9 @@ def test_multiclass_extra_dimensions_are_flattened():
     logits = rng.normal(size=(4, 3, 5, 6)).astype(np.float32)
     target = rng.integers(0, 3, (4, 5, 6))
     pred = logits.argmax(1).reshape(-1)
-    close(F.multiclass_accuracy(t(logits), t(target), num_classes=3, average="micro"),
+    assert_close(F.multiclass_accuracy(t(logits), t(target), num_classes=3, average="micro"),
           (pred == target.reshape(-1)).mean())
-    close(F.multiclass_confusion_matrix(t(logits), t(target), num_classes=3), confusion(pred, target.reshape(-1), 3))
+    assert_close(F.multiclass_confusion_matrix(t(logits), t(target), num_classes=3), confusion(pred, target.reshape(-1), 3))
 
 
 @pytest.mark.parametrize("kind", ["probs", "logits", "labels"])
@@ -141,8 +141,8 @@ def test_multilabel_against_numpy(kind, average):
         weights = {"macro": np.ones(4), "weighted": (tp + fn).astype(float), "none": None}[average]
         expected_acc = acc if weights is None else (acc * weights).sum() / weights.sum()
         expected_prec = prec if weights is None else (prec * weights).sum() / weights.sum()
-    close(tm.MultilabelAccuracy(num_labels=4, average=average)(t(preds), t(target)), expected_acc)
-    close(F.multilabel_precision(t(preds), t(target), num_labels=4, average=average), expected_prec)
+    assert_close(tm.MultilabelAccuracy(num_labels=4, average=average)(t(preds), t(target)), expected_acc)
+    assert_close(F.multilabel_precision(t(preds), t(target), num_labels=4, average=average), expected_prec)
 
 
 def test_confusion_matrices_and_normalisation():
@@ -158,10 +158,10 @@ def test_confusion_matrices_and_normalisation():
         true_norm = F.multiclass_confusion_matrix(t(preds), t(target), num_classes=4, normalize="true")
     assert any("NaN values found in confusion matrix" in str(w.message) for w in caught)  # row 2 is empty
     rows = counts.sum(1, keepdims=True)
-    close(true_norm, np.where(rows == 0, 0, counts / np.maximum(rows, 1)))
-    close(F.multiclass_confusion_matrix(t(preds), t(target), num_classes=4, normalize="pred"),
+    assert_close(true_norm, np.where(rows == 0, 0, counts / np.maximum(rows, 1)))
+    assert_close(F.multiclass_confusion_matrix(t(preds), t(target), num_classes=4, normalize="pred"),
           counts / counts.sum(0, keepdims=True))
-    close(F.multiclass_confusion_matrix(t(preds), t(target), num_classes=4, normalize="all"), counts / counts.sum())
+    assert_close(F.multiclass_confusion_matrix(t(preds), t(target), num_classes=4, normalize="all"), counts / counts.sum())
 
     bpreds, btarget = binary_inputs(np.random.default_rng(9), 40, "probs")
     np.testing.assert_array_equal(F.binary_confusion_matrix(t(bpreds), t(btarget)).numpy(),
@@ -176,10 +176,10 @@ def test_confusion_matrices_and_normalisation():
 def test_binary_auroc_and_average_precision_against_rank_statistics():
     preds, target = binary_inputs(np.random.default_rng(11), 150, "probs")
     preds = np.round(preds, 2)  # ties
-    close(F.binary_auroc(t(preds), t(target)), rank_auroc(preds.astype(np.float64), target))
-    close(F.binary_average_precision(t(preds), t(target)), step_average_precision(preds, target))
+    assert_close(F.binary_auroc(t(preds), t(target)), rank_auroc(preds.astype(np.float64), target))
+    assert_close(F.binary_average_precision(t(preds), t(target)), step_average_precision(preds, target))
     logits = np.log(preds + 1e-3) - np.log1p(1e-3 - preds)
-    close(F.binary_auroc(t(logits.astype(np.float32)), t(target)), rank_auroc(preds.astype(np.float64), target),
+    assert_close(F.binary_auroc(t(logits.astype(np.float32)), t(target)), rank_auroc(preds.astype(np.float64), target),
           atol=1e-4)
 
 
@@ -192,15 +192,15 @@ def test_multiclass_auroc_and_ap_one_vs_rest(average):
     support = np.bincount(target, minlength=c)
     reduce = {"macro": lambda s: s.mean(), "weighted": lambda s: (s * support).sum() / support.sum(),
               "none": lambda s: s}[average]
-    close(tm.AUROC(task="multiclass", num_classes=c, average=average)(t(preds), t(target)), reduce(auc))
-    close(tm.AveragePrecision(task="multiclass", num_classes=c, average=average)(t(preds), t(target)), reduce(ap))
+    assert_close(tm.AUROC(task="multiclass", num_classes=c, average=average)(t(preds), t(target)), reduce(auc))
+    assert_close(tm.AveragePrecision(task="multiclass", num_classes=c, average=average)(t(preds), t(target)), reduce(ap))
 
 
 def test_multilabel_auroc_macro_and_micro():
     preds, target = multilabel_inputs(np.random.default_rng(13), 80, 3, "probs")
     per_label = [rank_auroc(preds[:, k].astype(np.float64), target[:, k]) for k in range(3)]
-    close(F.multilabel_auroc(t(preds), t(target), num_labels=3), np.mean(per_label))
-    close(F.multilabel_auroc(t(preds), t(target), num_labels=3, average="micro"),
+    assert_close(F.multilabel_auroc(t(preds), t(target), num_labels=3), np.mean(per_label))
+    assert_close(F.multilabel_auroc(t(preds), t(target), num_labels=3, average="micro"),
           rank_auroc(preds.reshape(-1).astype(np.float64), target.reshape(-1)))
 
 
@@ -217,7 +217,7 @@ def test_binned_auroc_approaches_exact_with_many_thresholds():
 def test_partial_auroc_is_standardised():
     preds, target = binary_inputs(np.random.default_rng(15), 200, "probs")
     perfect = F.binary_auroc(t(target.astype(np.float32)), t(target), max_fpr=0.2)
-    close(perfect, 1.0)
+    assert_close(perfect, 1.0)
     value = F.binary_auroc(t(preds), t(target), max_fpr=0.3).item()
     assert 0.5 <= value <= 1.0
 
@@ -225,12 +225,12 @@ def test_partial_auroc_is_standardised():
 def test_calibration_error_against_binning_loop():
     preds, target = multiclass_inputs(np.random.default_rng(16), 200, 5, "probs")
     confidence, correct = preds.max(1).astype(np.float64), (preds.argmax(1) == target).astype(float)
-    close(F.multiclass_calibration_error(t(preds), t(target), num_classes=5, n_bins=10),
+    assert_close(F.multiclass_calibration_error(t(preds), t(target), num_classes=5, n_bins=10),
           calibration_l1(confidence, correct, 10))
     bpreds, btarget = binary_inputs(np.random.default_rng(17), 150, "probs")
     metric = tm.CalibrationError(task="binary", n_bins=15)
     metric.update(t(bpreds), t(btarget))
-    close(metric.compute(), calibration_l1(bpreds.astype(np.float64), btarget.astype(float), 15))
+    assert_close(metric.compute(), calibration_l1(bpreds.astype(np.float64), btarget.astype(float), 15))
     assert F.binary_calibration_error(t(bpreds), t(btarget), norm="max").item() >= metric.compute().item()
 
 
@@ -275,8 +275,8 @@ def test_task_classes_match_torchmetrics(name, extra, task):
                 for chunk in (slice(0, 20), slice(20, 64)):
                     batch_ours = ours(t(preds[chunk]), t(target[chunk]))
                     batch_theirs = theirs(tp[chunk], tt[chunk])
-                    close(batch_ours, batch_theirs.double().numpy(), atol=1e-5)
-                close(ours.compute(), theirs.compute().double().numpy(), atol=1e-5)
+                    assert_close(batch_ours, batch_theirs.double().numpy(), atol=1e-5)
+                assert_close(ours.compute(), theirs.compute().double().numpy(), atol=1e-5)
 
 
 @pytest.mark.torch
@@ -292,7 +292,7 @@ def test_top_k_and_ignore_index_match_torchmetrics(top_k, average):
         ours = getattr(F, name)(t(preds), t(target), num_classes=6, top_k=top_k, average=average, ignore_index=-1)
         theirs = getattr(torchmetrics.functional.classification, name)(tp, tt, num_classes=6, top_k=top_k,
                                                                         average=average, ignore_index=-1)
-        close(ours, theirs.double().numpy())
+        assert_close(ours, theirs.double().numpy())
 
 
 @pytest.mark.torch
@@ -303,31 +303,31 @@ def test_ranking_and_calibration_functionals_match_torchmetrics():
     preds, target = binary_inputs(rng, 120, "probs")
     tp, tt = _torch_pair(preds, target)
     for thresholds in (None, 11, [0.1, 0.5, 0.9]):
-        close(F.binary_auroc(t(preds), t(target), thresholds=thresholds),
+        assert_close(F.binary_auroc(t(preds), t(target), thresholds=thresholds),
               tf.binary_auroc(tp, tt, thresholds=thresholds))
-        close(F.binary_average_precision(t(preds), t(target), thresholds=thresholds),
+        assert_close(F.binary_average_precision(t(preds), t(target), thresholds=thresholds),
               tf.binary_average_precision(tp, tt, thresholds=thresholds))
-    close(F.binary_auroc(t(preds), t(target), max_fpr=0.4), tf.binary_auroc(tp, tt, max_fpr=0.4))
+    assert_close(F.binary_auroc(t(preds), t(target), max_fpr=0.4), tf.binary_auroc(tp, tt, max_fpr=0.4))
     mpreds, mtarget = multiclass_inputs(rng, 120, 4, "logits")
     mp, mt = _torch_pair(mpreds, mtarget)
     for thresholds in (None, 21):
         for average in ("macro", "weighted", "none"):
-            close(F.multiclass_auroc(t(mpreds), t(mtarget), 4, average=average, thresholds=thresholds),
+            assert_close(F.multiclass_auroc(t(mpreds), t(mtarget), 4, average=average, thresholds=thresholds),
                   tf.multiclass_auroc(mp, mt, 4, average=average, thresholds=thresholds))
-            close(F.multiclass_average_precision(t(mpreds), t(mtarget), 4, average=average, thresholds=thresholds),
+            assert_close(F.multiclass_average_precision(t(mpreds), t(mtarget), 4, average=average, thresholds=thresholds),
                   tf.multiclass_average_precision(mp, mt, 4, average=average, thresholds=thresholds))
     lpreds, ltarget = multilabel_inputs(rng, 60, 3, "probs")
     ltarget[::5, 1] = -1
     lp, lt = _torch_pair(lpreds, ltarget)
     for average in ("micro", "macro", "weighted", "none"):
-        close(F.multilabel_auroc(t(lpreds), t(ltarget), 3, average=average, ignore_index=-1),
+        assert_close(F.multilabel_auroc(t(lpreds), t(ltarget), 3, average=average, ignore_index=-1),
               tf.multilabel_auroc(lp, lt, 3, average=average, ignore_index=-1))
-        close(F.multilabel_average_precision(t(lpreds), t(ltarget), 3, average=average, ignore_index=-1),
+        assert_close(F.multilabel_average_precision(t(lpreds), t(ltarget), 3, average=average, ignore_index=-1),
               tf.multilabel_average_precision(lp, lt, 3, average=average, ignore_index=-1))
     for norm in ("l1", "l2", "max"):
-        close(F.multiclass_calibration_error(t(mpreds), t(mtarget), 4, n_bins=10, norm=norm),
+        assert_close(F.multiclass_calibration_error(t(mpreds), t(mtarget), 4, n_bins=10, norm=norm),
               tf.multiclass_calibration_error(mp, mt, 4, n_bins=10, norm=norm))
-        close(F.binary_calibration_error(t(preds), t(target), n_bins=7, norm=norm),
+        assert_close(F.binary_calibration_error(t(preds), t(target), n_bins=7, norm=norm),
               tf.binary_calibration_error(tp, tt, n_bins=7, norm=norm))
 
 
@@ -341,27 +341,27 @@ def test_ignore_index_zero_division_and_extra_dims_match_torchmetrics():
     target[:, ::4] = -1
     tp, tt = _torch_pair(preds, target)
     for name in ("binary_accuracy", "binary_precision", "binary_recall", "binary_f1_score"):
-        close(getattr(F, name)(t(preds), t(target), ignore_index=-1),
+        assert_close(getattr(F, name)(t(preds), t(target), ignore_index=-1),
               getattr(tf, name)(tp, tt, ignore_index=-1))
-    close(F.binary_confusion_matrix(t(preds), t(target), ignore_index=-1),
+    assert_close(F.binary_confusion_matrix(t(preds), t(target), ignore_index=-1),
           tf.binary_confusion_matrix(tp, tt, ignore_index=-1))
     lpreds, ltarget = multilabel_inputs(rng, 40, 4, "logits")
     ltarget[::3, 2] = -1
     lp, lt = _torch_pair(lpreds, ltarget)
     for name in ("multilabel_accuracy", "multilabel_precision", "multilabel_recall", "multilabel_f1_score"):
         for average in AVERAGES:
-            close(getattr(F, name)(t(lpreds), t(ltarget), 4, average=average, ignore_index=-1),
+            assert_close(getattr(F, name)(t(lpreds), t(ltarget), 4, average=average, ignore_index=-1),
                   getattr(tf, name)(lp, lt, 4, average=average, ignore_index=-1))
-    close(F.multilabel_confusion_matrix(t(lpreds), t(ltarget), 4, ignore_index=-1),
+    assert_close(F.multilabel_confusion_matrix(t(lpreds), t(ltarget), 4, ignore_index=-1),
           tf.multilabel_confusion_matrix(lp, lt, 4, ignore_index=-1))
     never = np.zeros(10, dtype=np.int64)  # no positive predictions or targets: 0/0 -> zero_division
     for zero_division in (0, 1):
-        close(F.binary_precision(t(never), t(never), zero_division=zero_division),
+        assert_close(F.binary_precision(t(never), t(never), zero_division=zero_division),
               tf.binary_precision(torch_tensor(never), torch_tensor(never), zero_division=zero_division))
         mpreds, mtarget = multiclass_inputs(rng, 30, 5, "labels", absent=(3, 4))
         mp, mt = _torch_pair(mpreds, mtarget)
         for average in AVERAGES:
-            close(F.multiclass_precision(t(mpreds), t(mtarget), 5, average=average, zero_division=zero_division),
+            assert_close(F.multiclass_precision(t(mpreds), t(mtarget), 5, average=average, zero_division=zero_division),
                   tf.multiclass_precision(mp, mt, 5, average=average, zero_division=zero_division))
 
 

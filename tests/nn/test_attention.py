@@ -226,7 +226,7 @@ def _pair(*shape, seed=0):
     return tl.tensor(array, dtype=tl.float64, requires_grad=True), torch.tensor(array, requires_grad=True)
 
 
-def _close(ours, theirs, atol=1e-9):
+def assert_close(ours, theirs, atol=1e-9):
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-7, atol=atol)
 
 
@@ -257,9 +257,9 @@ def test_sdpa_matches_torch(case):
     grad = np.random.default_rng(6).standard_normal(tuple(expected.shape))
     out.backward(tl.from_numpy(grad))
     expected.backward(torch.tensor(grad))
-    _close(out, expected)
+    assert_close(out, expected)
     for ours, theirs in [(q, tq), (k, tk), (v, tv)] + pairs:
-        _close(ours.grad, theirs.grad)
+        assert_close(ours.grad, theirs.grad)
 
 
 def _torch_mha(mha: nn.MultiheadAttention, **kwargs):
@@ -273,7 +273,7 @@ def _compare_params(ours: nn.Module, theirs, atol=1e-9):
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         assert p.grad is not None, name
-        _close(p.grad, theirs_params[name].grad, atol)
+        assert_close(p.grad, theirs_params[name].grad, atol)
 
 
 @pytest.mark.parametrize("batch_first", [False, True])
@@ -302,15 +302,15 @@ def test_mha_matches_torch(batch_first, masks, need_weights):
                        is_causal=True)
     out, weights = mha(x, x, x, **kwargs)
     expected, expected_weights = reference(tx, tx, tx, **tkwargs)
-    _close(out, expected)
+    assert_close(out, expected)
     if need_weights:
-        _close(weights, expected_weights)
+        assert_close(weights, expected_weights)
     else:
         assert weights is None and expected_weights is None
     grad = np.random.default_rng(3).standard_normal(shape)
     out.backward(tl.from_numpy(grad))
     expected.backward(torch.tensor(grad))
-    _close(x.grad, tx.grad)
+    assert_close(x.grad, tx.grad)
     _compare_params(mha, reference)
 
 
@@ -325,12 +325,12 @@ def test_mha_cross_attention_variants_match_torch(kwargs):
     out, weights = mha(q, k, v, key_padding_mask=tl.tensor(padding), average_attn_weights=False)
     expected, expected_weights = reference(tq, tk, tv, key_padding_mask=torch.tensor(padding),
                                            average_attn_weights=False)
-    _close(out, expected)
-    _close(weights, expected_weights)
+    assert_close(out, expected)
+    assert_close(weights, expected_weights)
     out.sum().backward()
     expected.sum().backward()
     for ours, theirs in ((q, tq), (k, tk), (v, tv)):
-        _close(ours.grad, theirs.grad)
+        assert_close(ours.grad, theirs.grad)
     _compare_params(mha, reference)
 
 

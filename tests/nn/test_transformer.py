@@ -103,7 +103,7 @@ def _pair(*shape, seed=0):
     return tl.tensor(array, dtype=tl.float64, requires_grad=True), torch.tensor(array, requires_grad=True)
 
 
-def _close(ours, theirs, atol=1e-8):
+def assert_close(ours, theirs, atol=1e-8):
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6, atol=atol)
 
 
@@ -112,11 +112,11 @@ def _check_backward(ours_out, theirs_out, inputs, ours_module, theirs_module):
     ours_out.backward(tl.from_numpy(grad))
     theirs_out.backward(torch.tensor(grad))
     for ours, theirs in inputs:
-        _close(ours.grad, theirs.grad)
+        assert_close(ours.grad, theirs.grad)
     theirs_params = dict(theirs_module.named_parameters())
     assert set(theirs_params) == {name for name, _ in ours_module.named_parameters()}
     for name, p in ours_module.named_parameters():
-        _close(p.grad, theirs_params[name].grad)
+        assert_close(p.grad, theirs_params[name].grad)
 
 
 def _state_dict_layout(module) -> list:
@@ -159,7 +159,7 @@ def test_encoder_matches_torch(batch_first, norm_first, masks):
         np.fill_diagonal(mask, False)
         call["mask"], tcall["mask"] = tl.from_numpy(mask), torch.tensor(mask)
     out, expected = ours(x, **call), theirs(tx, **tcall)
-    _close(out, expected)
+    assert_close(out, expected)
     _check_backward(out, expected, [(x, tx)], ours, theirs)
 
 
@@ -177,7 +177,7 @@ def test_decoder_matches_torch(batch_first, norm_first):
     out = ours(tgt, memory, tgt_mask=tgt_mask, memory_key_padding_mask=tl.from_numpy(padding))
     expected = theirs(ttgt, tmemory, tgt_mask=torch.nn.Transformer.generate_square_subsequent_mask(4).double(),
                       memory_key_padding_mask=torch.tensor(padding))
-    _close(out, expected)
+    assert_close(out, expected)
     _check_backward(out, expected, [(tgt, ttgt), (memory, tmemory)], ours, theirs)
 
 
@@ -193,7 +193,7 @@ def test_full_transformer_matches_torch(batch_first):
                src_key_padding_mask=tl.from_numpy(padding), memory_key_padding_mask=tl.from_numpy(padding))
     expected = theirs(tsrc, ttgt, tgt_mask=theirs.generate_square_subsequent_mask(3, dtype=torch.float64),
                       src_key_padding_mask=torch.tensor(padding), memory_key_padding_mask=torch.tensor(padding))
-    _close(out, expected)
+    assert_close(out, expected)
     _check_backward(out, expected, [(src, tsrc), (tgt, ttgt)], ours, theirs)
 
 
@@ -217,4 +217,4 @@ def test_fully_padded_sequence_matches_torch_without_warnings():
     out = ours(x, src_key_padding_mask=tl.from_numpy(padding))
     expected = theirs(tx, src_key_padding_mask=torch.tensor(padding))
     assert np.isfinite(out.detach().numpy()).all()
-    _close(out, expected)
+    assert_close(out, expected)
