@@ -83,9 +83,10 @@ def test_fbeta_against_numpy():
     for beta in (0.5, 2.0):
         for average in AVERAGES:
             expected = multiclass_score("f", preds.argmax(1), target, 4, average, beta)
-            assert_close(F.multiclass_fbeta_score(t(preds), t(target), beta=beta, num_classes=4, average=average), expected)
-            assert_close(tm.FBetaScore(task="multiclass", beta=beta, num_classes=4, average=average)(t(preds), t(target)),
-                  expected)
+            actual = F.multiclass_fbeta_score(t(preds), t(target), beta=beta, num_classes=4, average=average)
+            assert_close(actual, expected)
+            actual = tm.FBetaScore(task="multiclass", beta=beta, num_classes=4, average=average)(t(preds), t(target))
+            assert_close(actual, expected)
 
 
 def test_top_k_accuracy_counts_a_hit_in_the_k_best_scores():
@@ -98,7 +99,8 @@ def test_top_k_accuracy_counts_a_hit_in_the_k_best_scores():
     assert_close(metric.compute(), hit.mean())
     # per-class (macro) top-k accuracy: recall of each class with hits as correct predictions
     per_class = [hit[target == k].mean() for k in range(10)]
-    assert_close(F.multiclass_accuracy(t(preds), t(target), num_classes=10, top_k=5, average="macro"), np.mean(per_class))
+    actual = F.multiclass_accuracy(t(preds), t(target), num_classes=10, top_k=5, average="macro")
+    assert_close(actual, np.mean(per_class))
 
 
 def test_ignore_index_drops_those_samples():
@@ -111,7 +113,7 @@ def test_ignore_index_drops_those_samples():
     target = np.where(target == -100, 2, target)  # an ignore_index inside the class range
     keep = target != 2
     assert_close(F.multiclass_recall(t(preds), t(target), num_classes=4, average="micro", ignore_index=2),
-          (preds[keep].argmax(1) == target[keep]).mean())
+                 (preds[keep].argmax(1) == target[keep]).mean())
 
 
 def test_multiclass_extra_dimensions_are_flattened():
@@ -120,8 +122,9 @@ def test_multiclass_extra_dimensions_are_flattened():
     target = rng.integers(0, 3, (4, 5, 6))
     pred = logits.argmax(1).reshape(-1)
     assert_close(F.multiclass_accuracy(t(logits), t(target), num_classes=3, average="micro"),
-          (pred == target.reshape(-1)).mean())
-    assert_close(F.multiclass_confusion_matrix(t(logits), t(target), num_classes=3), confusion(pred, target.reshape(-1), 3))
+                 (pred == target.reshape(-1)).mean())
+    actual = F.multiclass_confusion_matrix(t(logits), t(target), num_classes=3)
+    assert_close(actual, confusion(pred, target.reshape(-1), 3))
 
 
 @pytest.mark.parametrize("kind", ["probs", "logits", "labels"])
@@ -160,8 +163,9 @@ def test_confusion_matrices_and_normalisation():
     rows = counts.sum(1, keepdims=True)
     assert_close(true_norm, np.where(rows == 0, 0, counts / np.maximum(rows, 1)))
     assert_close(F.multiclass_confusion_matrix(t(preds), t(target), num_classes=4, normalize="pred"),
-          counts / counts.sum(0, keepdims=True))
-    assert_close(F.multiclass_confusion_matrix(t(preds), t(target), num_classes=4, normalize="all"), counts / counts.sum())
+                 counts / counts.sum(0, keepdims=True))
+    actual = F.multiclass_confusion_matrix(t(preds), t(target), num_classes=4, normalize="all")
+    assert_close(actual, counts / counts.sum())
 
     bpreds, btarget = binary_inputs(np.random.default_rng(9), 40, "probs")
     np.testing.assert_array_equal(F.binary_confusion_matrix(t(bpreds), t(btarget)).numpy(),
@@ -180,7 +184,7 @@ def test_binary_auroc_and_average_precision_against_rank_statistics():
     assert_close(F.binary_average_precision(t(preds), t(target)), step_average_precision(preds, target))
     logits = np.log(preds + 1e-3) - np.log1p(1e-3 - preds)
     assert_close(F.binary_auroc(t(logits.astype(np.float32)), t(target)), rank_auroc(preds.astype(np.float64), target),
-          atol=1e-4)
+                 atol=1e-4)
 
 
 @pytest.mark.parametrize("average", ["macro", "weighted", "none"])
@@ -193,7 +197,8 @@ def test_multiclass_auroc_and_ap_one_vs_rest(average):
     reduce = {"macro": lambda s: s.mean(), "weighted": lambda s: (s * support).sum() / support.sum(),
               "none": lambda s: s}[average]
     assert_close(tm.AUROC(task="multiclass", num_classes=c, average=average)(t(preds), t(target)), reduce(auc))
-    assert_close(tm.AveragePrecision(task="multiclass", num_classes=c, average=average)(t(preds), t(target)), reduce(ap))
+    actual = tm.AveragePrecision(task="multiclass", num_classes=c, average=average)(t(preds), t(target))
+    assert_close(actual, reduce(ap))
 
 
 def test_multilabel_auroc_macro_and_micro():
@@ -201,7 +206,7 @@ def test_multilabel_auroc_macro_and_micro():
     per_label = [rank_auroc(preds[:, k].astype(np.float64), target[:, k]) for k in range(3)]
     assert_close(F.multilabel_auroc(t(preds), t(target), num_labels=3), np.mean(per_label))
     assert_close(F.multilabel_auroc(t(preds), t(target), num_labels=3, average="micro"),
-          rank_auroc(preds.reshape(-1).astype(np.float64), target.reshape(-1)))
+                 rank_auroc(preds.reshape(-1).astype(np.float64), target.reshape(-1)))
 
 
 def test_binned_auroc_approaches_exact_with_many_thresholds():
@@ -226,7 +231,7 @@ def test_calibration_error_against_binning_loop():
     preds, target = multiclass_inputs(np.random.default_rng(16), 200, 5, "probs")
     confidence, correct = preds.max(1).astype(np.float64), (preds.argmax(1) == target).astype(float)
     assert_close(F.multiclass_calibration_error(t(preds), t(target), num_classes=5, n_bins=10),
-          calibration_l1(confidence, correct, 10))
+                 calibration_l1(confidence, correct, 10))
     bpreds, btarget = binary_inputs(np.random.default_rng(17), 150, "probs")
     metric = tm.CalibrationError(task="binary", n_bins=15)
     metric.update(t(bpreds), t(btarget))
@@ -304,31 +309,31 @@ def test_ranking_and_calibration_functionals_match_torchmetrics():
     tp, tt = _torch_pair(preds, target)
     for thresholds in (None, 11, [0.1, 0.5, 0.9]):
         assert_close(F.binary_auroc(t(preds), t(target), thresholds=thresholds),
-              tf.binary_auroc(tp, tt, thresholds=thresholds))
+                     tf.binary_auroc(tp, tt, thresholds=thresholds))
         assert_close(F.binary_average_precision(t(preds), t(target), thresholds=thresholds),
-              tf.binary_average_precision(tp, tt, thresholds=thresholds))
+                     tf.binary_average_precision(tp, tt, thresholds=thresholds))
     assert_close(F.binary_auroc(t(preds), t(target), max_fpr=0.4), tf.binary_auroc(tp, tt, max_fpr=0.4))
     mpreds, mtarget = multiclass_inputs(rng, 120, 4, "logits")
     mp, mt = _torch_pair(mpreds, mtarget)
     for thresholds in (None, 21):
         for average in ("macro", "weighted", "none"):
             assert_close(F.multiclass_auroc(t(mpreds), t(mtarget), 4, average=average, thresholds=thresholds),
-                  tf.multiclass_auroc(mp, mt, 4, average=average, thresholds=thresholds))
-            assert_close(F.multiclass_average_precision(t(mpreds), t(mtarget), 4, average=average, thresholds=thresholds),
-                  tf.multiclass_average_precision(mp, mt, 4, average=average, thresholds=thresholds))
+                         tf.multiclass_auroc(mp, mt, 4, average=average, thresholds=thresholds))
+            actual = F.multiclass_average_precision(t(mpreds), t(mtarget), 4, average=average, thresholds=thresholds)
+            assert_close(actual, tf.multiclass_average_precision(mp, mt, 4, average=average, thresholds=thresholds))
     lpreds, ltarget = multilabel_inputs(rng, 60, 3, "probs")
     ltarget[::5, 1] = -1
     lp, lt = _torch_pair(lpreds, ltarget)
     for average in ("micro", "macro", "weighted", "none"):
         assert_close(F.multilabel_auroc(t(lpreds), t(ltarget), 3, average=average, ignore_index=-1),
-              tf.multilabel_auroc(lp, lt, 3, average=average, ignore_index=-1))
+                     tf.multilabel_auroc(lp, lt, 3, average=average, ignore_index=-1))
         assert_close(F.multilabel_average_precision(t(lpreds), t(ltarget), 3, average=average, ignore_index=-1),
-              tf.multilabel_average_precision(lp, lt, 3, average=average, ignore_index=-1))
+                     tf.multilabel_average_precision(lp, lt, 3, average=average, ignore_index=-1))
     for norm in ("l1", "l2", "max"):
         assert_close(F.multiclass_calibration_error(t(mpreds), t(mtarget), 4, n_bins=10, norm=norm),
-              tf.multiclass_calibration_error(mp, mt, 4, n_bins=10, norm=norm))
+                     tf.multiclass_calibration_error(mp, mt, 4, n_bins=10, norm=norm))
         assert_close(F.binary_calibration_error(t(preds), t(target), n_bins=7, norm=norm),
-              tf.binary_calibration_error(tp, tt, n_bins=7, norm=norm))
+                     tf.binary_calibration_error(tp, tt, n_bins=7, norm=norm))
 
 
 @pytest.mark.torch
@@ -341,28 +346,27 @@ def test_ignore_index_zero_division_and_extra_dims_match_torchmetrics():
     target[:, ::4] = -1
     tp, tt = _torch_pair(preds, target)
     for name in ("binary_accuracy", "binary_precision", "binary_recall", "binary_f1_score"):
-        assert_close(getattr(F, name)(t(preds), t(target), ignore_index=-1),
-              getattr(tf, name)(tp, tt, ignore_index=-1))
+        assert_close(getattr(F, name)(t(preds), t(target), ignore_index=-1), getattr(tf, name)(tp, tt, ignore_index=-1))
     assert_close(F.binary_confusion_matrix(t(preds), t(target), ignore_index=-1),
-          tf.binary_confusion_matrix(tp, tt, ignore_index=-1))
+                 tf.binary_confusion_matrix(tp, tt, ignore_index=-1))
     lpreds, ltarget = multilabel_inputs(rng, 40, 4, "logits")
     ltarget[::3, 2] = -1
     lp, lt = _torch_pair(lpreds, ltarget)
     for name in ("multilabel_accuracy", "multilabel_precision", "multilabel_recall", "multilabel_f1_score"):
         for average in AVERAGES:
             assert_close(getattr(F, name)(t(lpreds), t(ltarget), 4, average=average, ignore_index=-1),
-                  getattr(tf, name)(lp, lt, 4, average=average, ignore_index=-1))
+                         getattr(tf, name)(lp, lt, 4, average=average, ignore_index=-1))
     assert_close(F.multilabel_confusion_matrix(t(lpreds), t(ltarget), 4, ignore_index=-1),
-          tf.multilabel_confusion_matrix(lp, lt, 4, ignore_index=-1))
+                 tf.multilabel_confusion_matrix(lp, lt, 4, ignore_index=-1))
     never = np.zeros(10, dtype=np.int64)  # no positive predictions or targets: 0/0 -> zero_division
     for zero_division in (0, 1):
         assert_close(F.binary_precision(t(never), t(never), zero_division=zero_division),
-              tf.binary_precision(torch_tensor(never), torch_tensor(never), zero_division=zero_division))
+                     tf.binary_precision(torch_tensor(never), torch_tensor(never), zero_division=zero_division))
         mpreds, mtarget = multiclass_inputs(rng, 30, 5, "labels", absent=(3, 4))
         mp, mt = _torch_pair(mpreds, mtarget)
         for average in AVERAGES:
             assert_close(F.multiclass_precision(t(mpreds), t(mtarget), 5, average=average, zero_division=zero_division),
-                  tf.multiclass_precision(mp, mt, 5, average=average, zero_division=zero_division))
+                         tf.multiclass_precision(mp, mt, 5, average=average, zero_division=zero_division))
 
 
 def torch_tensor(array):
