@@ -21,14 +21,22 @@ _SECOND_BACKWARD = (
 )
 
 
+def unbroadcast_axes(grad_shape, shape):
+    """The axes to sum a broadcast gradient over to get back to ``shape``: ``(leading extra axes, axes that were
+    size 1 in the input)``, the second counted after the first are gone. Shared by both backward passes."""
+    extra = len(grad_shape) - len(shape)
+    lead = tuple(range(extra)) if extra > 0 else ()
+    kept = grad_shape[max(extra, 0):]
+    return lead, tuple(i for i, n in enumerate(shape) if n == 1 and kept[i] != 1)
+
+
 def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``: leading extra dims first, then dims that were size 1 in the input."""
     if grad.shape == shape:
         return grad
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    lead, axes = unbroadcast_axes(grad.shape, shape)
+    if lead:
+        grad = grad.sum(axis=lead)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     if grad.shape != shape:  # e.g. a 0-d input broadcast from shape ()
@@ -36,8 +44,10 @@ def unbroadcast(grad, shape):
     return grad
 
 
-def topological_order(roots):
-    """Nodes reachable from ``roots`` such that every node comes before all of its parents (no recursion)."""
+def topological_order(roots, stop=None):
+    """Nodes reachable from ``roots`` such that every node comes before all of its parents (no recursion).
+
+    The parents of nodes in ``stop`` are not visited (``autograd.grad`` stops at its inputs)."""
     order = []
     visited = set()
     stack = [(node, False) for node in roots if node is not None]
@@ -52,6 +62,8 @@ def topological_order(roots):
         stack.append((node, True))
         if node._freed:
             raise RuntimeError(_SECOND_BACKWARD)
+        if stop is not None and node in stop:
+            continue
         for parent in node.next:
             if parent is not None and parent not in visited:
                 stack.append((parent, False))

@@ -10,21 +10,21 @@ from __future__ import annotations
 from .. import _grad_mode as grad_mode
 from .._graph import AccumulateGrad
 from ..tensor import Tensor
-from .engine import _SECOND_BACKWARD, _check_versions, topological_order
+from .engine import _check_versions, topological_order, unbroadcast_axes
 
 
 def unbroadcast_tensor(grad: Tensor, shape) -> Tensor:
     """Sum the Tensor ``grad`` down to ``shape`` (the differentiable twin of ``engine.unbroadcast``)."""
-    if tuple(grad.shape) == tuple(shape):
+    shape = tuple(shape)
+    if tuple(grad.shape) == shape:
         return grad
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(dim=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    lead, axes = unbroadcast_axes(tuple(grad.shape), shape)
+    if lead:
+        grad = grad.sum(dim=lead)
     if axes:
         grad = grad.sum(dim=axes, keepdim=True)
-    if tuple(grad.shape) != tuple(shape):
-        grad = grad.reshape(tuple(shape))
+    if tuple(grad.shape) != shape:
+        grad = grad.reshape(shape)
     return grad
 
 
@@ -43,33 +43,6 @@ def _add(old, new):
     return new if old is None else old + new
 
 
-def _order_until(roots, stop):
-    """``engine.topological_order`` that does not visit the parents of nodes in ``stop`` (kept separate so the
-    first-order traversal pays nothing for it)."""
-    if stop is None:
-        return topological_order(roots)
-    order, visited = [], set()
-    stack = [(node, False) for node in roots if node is not None]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        if node._freed:
-            raise RuntimeError(_SECOND_BACKWARD)
-        if node in stop:
-            continue
-        for parent in node.next:
-            if parent is not None and parent not in visited:
-                stack.append((parent, False))
-    order.reverse()
-    return order
-
-
 def run_backward_graph(roots, root_grads, retain_graph: bool = True, capture=None, stop=None) -> None:
     """Propagate the Tensor gradients ``root_grads`` from ``roots``, recording the computation.
 
@@ -80,7 +53,7 @@ def run_backward_graph(roots, root_grads, retain_graph: bool = True, capture=Non
     for node, grad in zip(roots, root_grads):
         if node is not None:
             grads[node] = _add(grads.get(node), grad)
-    for node in _order_until(list(grads), stop):
+    for node in topological_order(list(grads), stop):
         grad = grads.pop(node, None)
         if grad is None:
             continue
