@@ -77,23 +77,12 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor = None, stride: IntOrPair
                            f"{list(input.shape)}")
     stride = _ntuple(stride, 1, "stride")[0]
     dilation = _ntuple(dilation, 1, "dilation")[0]
-    if isinstance(padding, str):
-        pad2 = padding
-    else:
-        pad2 = (0, _ntuple(padding, 1, "padding")[0])
-    if isinstance(pad2, str) and pad2 == "same" and stride != 1:
-        raise ValueError("padding='same' is not supported for strided convolutions")
-    if input.shape[1] != weight.shape[1] * groups:
+    pad2 = padding if isinstance(padding, str) else (0, _ntuple(padding, 1, "padding")[0])
+    if input.shape[1] != weight.shape[1] * groups:  # checked here so the message shows the 1-D shapes
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
                            f"input{list(input.shape)} to have {weight.shape[1] * groups} channels, but got "
                            f"{input.shape[1]} channels instead")
-    if pad2 == "same":
-        pads = ((0, 0),) + same_pads((weight.shape[2],), (dilation,))
-        _check_types(input, weight, bias)
-        out = Convolution.apply(input.unsqueeze(2), weight.unsqueeze(2), bias, stride=(1, 1), pads=pads,
-                             dilation=(1, dilation), groups=groups)
-    else:
-        out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), pad2, (1, dilation), groups)
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), pad2, (1, dilation), groups)
     return out.squeeze(2)
 
 
