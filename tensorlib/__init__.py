@@ -93,7 +93,10 @@ from ._printing import (
     set_printoptions,
 )
 from ._compat import (
-    accelerator, backends, cuda, get_num_threads, is_tensor, numel, set_num_threads,
+    accelerator, backends, cuda, is_tensor, numel,
+)
+from ._threads import (
+    get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads,
 )
 from ._compat import (
     are_deterministic_algorithms_enabled, get_default_device, is_deterministic_algorithms_warn_only_enabled,
@@ -156,7 +159,8 @@ __all__ = ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTenso
     "enable_grad", "eq", "equal", "erf", "errors", "exp", "expm1", "eye", "fill_", "finfo", "fix", "flatten", "flip",
     "fliplr", "flipud", "float", "float16", "float32", "float64", "floor", "floor_divide", "fmax", "fmin", "fmod",
     "frac", "from_numpy", "full", "full_like", "functional", "gather", "ge", "ger", "get_default_device",
-    "get_default_dtype", "get_num_threads", "get_rng_state", "greater", "greater_equal", "gt", "half", "histc",
+    "get_default_dtype", "get_num_interop_threads", "get_num_threads", "get_rng_state", "greater", "greater_equal",
+    "gt", "half", "histc",
     "hstack", "hub", "hypot", "iinfo", "index_add", "index_select", "inf", "inference_mode", "initial_seed", "inner",
     "int", "int16", "int32", "int64", "int8", "inverse", "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "is_floating_point", "is_grad_enabled",
@@ -171,7 +175,8 @@ __all__ = ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTenso
     "qr", "rad2deg", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like", "random", "randperm",
     "ravel", "reciprocal", "relu", "remainder", "repeat_interleave", "reshape", "return_types", "roll", "round",
     "rsqrt", "save", "scalar_tensor", "scatter", "scatter_add", "searchsorted", "seed", "select", "serialization",
-    "set_default_device", "set_default_dtype", "set_grad_enabled", "set_num_threads", "set_printoptions",
+    "set_default_device", "set_default_dtype", "set_grad_enabled", "set_num_interop_threads", "set_num_threads",
+    "set_printoptions",
     "set_rng_state", "short", "sigmoid", "sign", "sin", "sinh", "slogdet", "softmax", "sort", "split", "sqrt",
     "square", "square_", "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "summary", "svd",
     "swapaxes", "swapdims", "t", "take_along_dim", "tan", "tanh", "tensor", "tensor_split", "tensordot", "text",

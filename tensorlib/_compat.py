@@ -31,18 +31,6 @@ def numel(input) -> int:
     return input.numel()
 
 
-_threads = [1]
-
-
-def set_num_threads(n: int) -> None:
-    """Recorded for compatibility; BLAS threads are set with OMP_NUM_THREADS/OPENBLAS_NUM_THREADS."""
-    _threads[0] = int(n)
-
-
-def get_num_threads() -> int:
-    return _threads[0]
-
-
 def set_default_device(device) -> None:
     """Accepts ``'cpu'`` (or None), the only device; any other device raises with what to do instead."""
     _check_device(device)
