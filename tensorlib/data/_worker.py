@@ -23,6 +23,7 @@ import signal
 import warnings
 from typing import Any, Callable
 
+from .._threads import set_num_threads
 from ._exceptions import ExceptionWrapper
 from ._fetch import _IterableFetcher, _MapFetcher
 from ._seeding import batch_seeds, seed_all
@@ -118,6 +119,7 @@ def worker_loop(is_iterable: bool, dataset: Any, index_queue: Any, result_queue:
     """
     global _worker_info, _worker_info_queried
     _worker_info_queried = False  # a forked worker inherits the parent's flag
+    set_num_threads(1)  # as PyTorch: N workers with a BLAS pool each would oversubscribe; worker_init_fn may raise it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the main process, which stops us
     result_queue.cancel_join_thread()  # exiting must not wait for results nobody will read
     where = f"in DataLoader worker process {worker_id}"
