@@ -96,16 +96,11 @@ def _bind(path: str, library) -> _Blas | None:
 def find_blas_libraries() -> list:
     """Every controllable BLAS loaded in this process, NumPy's own first."""
     numpy_prefixes = tuple(str(folder) + os.sep for folder in _numpy_folders())
-    candidates = [p for p in dict.fromkeys(_numpy_bundled_libraries() + _mapped_libraries()) if _is_blas(p)]
-    candidates.sort(key=lambda p: not os.path.realpath(p).startswith(numpy_prefixes))  # stable: NumPy's first
-    found, seen = [], set()
-    for path in candidates:
-        library = _open_loaded(path)
-        blas = _bind(path, library) if library is not None else None
-        if blas is not None and os.path.realpath(path) not in seen:
-            seen.add(os.path.realpath(path))
-            found.append(blas)
-    return found
+    paths = {os.path.realpath(p): p for p in _numpy_bundled_libraries() + _mapped_libraries() if _is_blas(p)}
+    ordered = sorted(paths, key=lambda real: not real.startswith(numpy_prefixes))  # stable: NumPy's first
+    libraries = ((paths[real], _open_loaded(real)) for real in ordered)
+    return [blas for blas in (_bind(path, library) for path, library in libraries if library is not None)
+            if blas is not None]
 
 
 _state = {"libraries": None, "recorded": None, "interop": None, "interop_set": False}

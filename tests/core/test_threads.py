@@ -76,6 +76,28 @@ def test_without_a_controllable_blas_the_setting_is_recorded(monkeypatch):
     assert tl.get_num_threads() == 3
 
 
+class _FakeLibrary:
+    """A loaded library exposing only the given thread functions, backed by one counter."""
+
+    def __init__(self, setter: str, getter: str) -> None:
+        self.count = 4
+        setattr(self, setter, lambda n: setattr(self, "count", n))
+        setattr(self, getter, lambda: self.count)
+
+
+@pytest.mark.parametrize("setter, getter", [("openblas_set_num_threads", "openblas_get_num_threads"),
+                                            ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
+                                            ("MKL_Set_Num_Threads", "MKL_Get_Max_Threads"),
+                                            ("bli_thread_set_num_threads", "bli_thread_get_num_threads")])
+def test_each_blas_flavour_is_recognised_by_its_functions(setter, getter):
+    library = _FakeLibrary(setter, getter)
+    blas = _threads._bind("libfake.so", library)
+    assert blas.get() == 4
+    blas.set(1)
+    assert blas.get() == 1 and library.count == 1
+    assert _threads._bind("libm.so", object()) is None
+
+
 @needs_blas
 def test_default_is_the_blas_count_from_the_environment():
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS")}
