@@ -13,6 +13,7 @@ import threading
 from typing import Sequence, Union
 
 from .._backend import xp
+from .._parallel import parallel_for
 from ..autograd.function import Function
 from ._adjoint import bilinear_backward
 
@@ -30,7 +31,12 @@ ROWS_MAX_WIDENING = 1.25
 FULL_CONV_MAX_RATIO = 2.0
 
 
-CHUNK_BYTES = 3 << 20  # window copy per batch chunk: about the size of a core's share of L2/L3
+CHUNK_BYTES = 3 << 19  # window copy per batch chunk: stays in a core's 2 MB L2 while its GEMM reads it
+
+
+# convolutions with less GEMM work than this run their chunks serially with a BLAS-threaded GEMM: on LeNet's
+# layers (17 and 30 MFLOP) the parallel regions' hand-offs cost more than the second core gives
+PARALLEL_MIN_FLOPS = 40e6
 
 
 SCRATCH_MAX_BYTES = 64 << 20  # reusable chunk buffers kept per thread
@@ -64,18 +70,6 @@ def _crop(x, pads):
 
 
 # --------------------------------------------------------------------------------------------------- conv2d
-def _channels_first(x, pads):
-    """``x`` (N, C, H, W) as a zero-padded array in (C, N, H', W') memory order; no copy when unpadded."""
-    xc = x.transpose(1, 0, 2, 3)
-    if not any(pads[0]) and not any(pads[1]):
-        return xc
-    (top, bottom), (left, right) = pads
-    c, n, h, w = xc.shape
-    buf = xp.zeros((c, n, h + top + bottom, w + left + right), dtype=x.dtype)
-    buf[:, :, top:top + h, left:left + w] = xc
-    return buf
-
-
 def _batch_last(x, pads):
     """``x`` (N, C, H, W) as a zero-padded (C, H', W', N) array: windows then copy in runs of OW*N or N."""
     n, c, h, w = x.shape
@@ -87,22 +81,50 @@ def _batch_last(x, pads):
     return buf
 
 
-def _padded_rows(x, pads, slack: int):
-    """``x`` (N, C, H, W) zero-padded into a flat channels-first buffer with ``slack`` spare elements at the end.
+def _pad_into(planes, src, top: int, left: int) -> None:
+    """``planes`` (A, B, H', W') = ``src`` (A, B, H, W) at (top, left) with zero borders, in one pass over the
+    memory (no zero-fill of the whole buffer first)."""
+    h, w = src.shape[2:]
+    planes[:, :, :top] = 0
+    planes[:, :, top + h:] = 0
+    planes[:, :, top:top + h, :left] = 0
+    planes[:, :, top:top + h, left + w:] = 0
+    planes[:, :, top:top + h, left:left + w] = src
 
-    Returns ``(buffer, (C, N, H', W'))``. Rows are stored back to back, so a window offset ``(i, j)`` of all
-    ``OH`` output rows is the single contiguous run ``[i*W' + j, i*W' + j + OH*W')`` of each (c, n) plane.
+
+def _pad_first_row(planes, src, image: int, top: int, left: int) -> None:
+    """Write the first padded row of ``image`` (if any) exactly as ``_pad_into`` will: the windows of the chunk
+    ending before it run up to the kernel span into that row (junk columns only), and must read finite values
+    even when another thread has not filled the image yet. Both threads write the same bytes."""
+    if image >= planes.shape[1]:
+        return
+    row = planes[:, image, 0]
+    if top:
+        row[...] = 0
+        return
+    w = src.shape[3]
+    row[:, :left] = 0
+    row[:, left + w:] = 0
+    row[:, left:left + w] = src[:, image, 0]
+
+
+def _rows_buffer(shape, pads, slack: int, dtype):
+    """An unfilled flat channels-first buffer of an (N, C, H, W) input zero-padded by ``pads``, its spare tail zeroed.
+
+    Returns ``(buffer, (C, N, H', W'), planes)`` with ``planes`` the (C, N, H', W') view that the caller fills
+    (``_pad_into``) image chunk by image chunk. Rows are stored back to back, so a window offset ``(i, j)`` of
+    all ``OH`` output rows is the single contiguous run ``[i*W' + j, i*W' + j + OH*W')`` of each (c, n) plane.
     """
-    n, c, h, w = x.shape
+    n, c, h, w = shape
     (top, bottom), (left, right) = pads
     hp, wp = h + top + bottom, w + left + right
-    buf = xp.zeros(c * n * hp * wp + slack, dtype=x.dtype)
-    buf[:c * n * hp * wp].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
-    return buf, (c, n, hp, wp)
+    buf = xp.empty(c * n * hp * wp + slack, dtype=dtype)
+    buf[c * n * hp * wp:] = 0
+    return buf, (c, n, hp, wp), buf[:c * n * hp * wp].reshape(c, n, hp, wp)
 
 
 def _row_windows(buf, shape, kernel, dilation, out_h: int, n0: int, n1: int):
-    """Stride-1 im2col of images ``n0:n1`` of a ``_padded_rows`` buffer: contiguous ``(C*KH*KW, n*OH*W')``.
+    """Stride-1 im2col of images ``n0:n1`` of a ``_rows_buffer``: contiguous ``(C*KH*KW, n*OH*W')``.
 
     Each output row keeps the full padded width ``W'``; the ``W' - OW`` extra columns per row are junk that the
     caller drops (forward) or multiplies by zeros (backward). In exchange, every copy is a long memcpy-like run.
@@ -139,23 +161,27 @@ def _scratch(shape, dtype):
 
 
 def _batch_chunks(n: int, bytes_per_image: int):
-    """Split the batch so one chunk's window copy stays cache-sized (measured: 2x faster than one big copy)."""
-    step = max(1, min(n, CHUNK_BYTES // max(bytes_per_image, 1)))
-    return [(start, min(n, start + step)) for start in range(0, n, step)]
+    """Split the batch into near-equal chunks whose window copy stays cache-sized (measured: 2x faster than one
+    big copy), and into two at least, so that both cores work even on a small layer.
+
+    The split depends on the sizes only, never on the thread count (so neither do the results' bits)."""
+    count = min(n, max(2, -(-n * bytes_per_image // CHUNK_BYTES)))
+    return [(n * k // count, n * (k + 1) // count) for k in range(count)]
 
 
 class Convolution(Function):
     """``y = conv2d(x, w) + b`` with zero padding ``pads`` = ((top, bottom), (left, right)) and groups.
 
     Channels-first inside: windows are copied as ``cols`` (C*KH*KW, n*OH*OW'), so each product is one GEMM
-    ``(OC, CKK) @ (CKK, n*L)`` per group (groups are a batch dim of the matmul). Stride-1 convolutions use
-    full-width rows (OW' = padded width, see ``_row_windows``), work through the batch in cache-sized chunks
-    (window copy + GEMM per chunk; backward re-copies the windows instead of keeping them, which also saves
-    memory) and compute grad_input as the full convolution of the gradient with the flipped kernel (or a
-    run-wise col2im when that would mostly multiply padding). Others copy exact windows once and scatter
-    grad_input back with a loop over the KH*KW kernel offsets; for narrow outputs (LeNet's 10x10, ResNet's
-    stride-2 8x8) the windows are (C*KH*KW, OH*OW*N) with the batch innermost, so the copies and col2im adds
-    run over OW*N contiguous elements instead of OW.
+    ``(OC, CKK) @ (CKK, n*L)`` per group (groups are a batch dim of the matmul). The batch is worked through in
+    cache-sized chunks, each padded, copied and multiplied end to end by one thread (``parallel_for``: copies
+    and GEMMs then run on every core, and a chunk's data stays in its core's cache). Stride-1 convolutions use
+    full-width rows (OW' = padded width, see ``_row_windows``); their backward re-copies the windows instead of
+    keeping them (which also saves memory) and computes grad_input as the full convolution of the gradient with
+    the flipped kernel (or a run-wise col2im when that would mostly multiply padding). Others copy exact windows
+    once and scatter grad_input back with a loop over the KH*KW kernel offsets; for narrow outputs (LeNet's
+    10x10, ResNet's stride-2 8x8) the windows are (C*KH*KW, OH*OW*N) with the batch innermost, so the copies
+    and col2im adds run over OW*N contiguous elements instead of OW (chunks of output rows there).
     The result is an (N, OC, OH, OW) view of an (OC, N, OH, OW) array: elementwise ops keep that memory order
     and the next convolution reads it without a transpose copy.
     """
@@ -163,7 +189,6 @@ class Convolution(Function):
     def forward(self, x, w, b=None):
         n, c, h, wd = x.shape
         oc, cg, kh, kw = w.shape
-        g = self.groups
         (sh, sw), (dh, dw) = self.stride, self.dilation
         oh = output_size(h, kh, sh, sum(self.pads[0]), dh)
         ow = output_size(wd, kw, sw, sum(self.pads[1]), dw)
@@ -173,105 +198,237 @@ class Convolution(Function):
         # contiguous runs from OW to OW*N: a win for narrow outputs of multi-offset kernels only
         self.batch_last = (not self.rows and n >= BATCH_LAST_MIN_BATCH and ow <= BATCH_LAST_MAX_WIDTH
                            and kh * kw > 1)
-        wg = w.reshape(g, oc // g, cg * kh * kw)
+        self.w, self.w_shape, self.x_shape = w, w.shape, x.shape
+        self.serial = 2 * oc * cg * kh * kw * n * oh * ow < PARALLEL_MIN_FLOPS
+        wg = w.reshape(self.groups, oc // self.groups, cg * kh * kw)
         if self.rows:
-            buf, shape = _padded_rows(x, self.pads, dw * (kw - 1))
-            width = shape[3]
-            out = xp.empty((oc, n, oh, ow), dtype=x.dtype)
-            for n0, n1 in _batch_chunks(n, c * kh * kw * oh * width * x.itemsize):
-                cols = _row_windows(buf, shape, (kh, kw), (dh, dw), oh, n0, n1).reshape(g, cg * kh * kw, -1)
-                out[:, n0:n1] = xp.matmul(wg, cols).reshape(oc, n1 - n0, oh, width)[..., :ow]
-            self.buf, self.buf_shape = buf, shape
-        elif self.batch_last:
+            out = self._forward_rows(x, wg, oh, ow)
+        else:
+            self.width = ow
+            out = self._forward_windows(x, wg, oh, ow)
+        if b is not None:
+            out += b.reshape(oc, 1, 1, 1)
+        return out.transpose(1, 0, 2, 3)
+
+    def _forward_rows(self, x, wg, oh: int, ow: int):
+        """Stride-1 forward over full-width rows, chunk by chunk of images: pad, copy windows, GEMM, crop."""
+        n, c = x.shape[:2]
+        oc, cg, kh, kw = self.w_shape
+        g, (dh, dw) = self.groups, self.dilation
+        (top, _), (left, _) = self.pads
+        buf, shape, planes = _rows_buffer(x.shape, self.pads, dw * (kw - 1), x.dtype)
+        width = self.width = shape[3]
+        xt = x.transpose(1, 0, 2, 3)
+        out = xp.empty((oc, n, oh, ow), dtype=x.dtype)
+        chunks = _batch_chunks(n, c * kh * kw * oh * width * x.itemsize)
+
+        def chunk_forward(k: int) -> None:
+            n0, n1 = chunks[k]
+            # windows of the chunk's last image may run into the next image's plane (possibly being filled by
+            # another thread): those reads land in junk columns only, which the crop drops
+            _pad_into(planes[:, n0:n1], xt[:, n0:n1], top, left)
+            _pad_first_row(planes, xt, n1, top, left)
+            cols = _row_windows(buf, shape, (kh, kw), (dh, dw), oh, n0, n1).reshape(g, cg * kh * kw, -1)
+            out[:, n0:n1] = xp.matmul(wg, cols).reshape(oc, n1 - n0, oh, width)[..., :ow]
+
+        parallel_for(len(chunks), chunk_forward, self.serial)
+        self.buf, self.buf_shape = buf, shape
+        return out
+
+    def _forward_windows(self, x, wg, oh: int, ow: int):
+        """Exact-window forward: ``cols`` (G, CG*KH*KW, n*OH*OW) in the column order (N, OH, OW), or (OH, OW, N)
+        when ``batch_last``; padded, copied and multiplied in cache-sized chunks of images (of output rows when
+        the batch is innermost). Returns (OC, N, OH, OW)."""
+        n, c = x.shape[:2]
+        oc, cg, kh, kw = self.w_shape
+        g = self.groups
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        (top, bottom), (left, right) = self.pads
+        xt = x.transpose(1, 0, 2, 3)
+        padded = bool(top or bottom or left or right)
+        if self.batch_last:
             xl = _batch_last(x, self.pads)
             s_c, s_h, s_w, s_n = xl.strides
             windows = xp.lib.stride_tricks.as_strided(
                 xl, shape=(c, kh, kw, oh, ow, n), strides=(s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n),
                 writeable=False)
-            width = ow
-            self.cols = xp.ascontiguousarray(windows).reshape(g, cg * kh * kw, oh * ow * n)
-            out = xp.empty((oc, n, oh, ow), dtype=x.dtype)
-            out[...] = xp.matmul(wg, self.cols).reshape(oc, oh, ow, n).transpose(0, 3, 1, 2)
+            split, unit = oh, ow * n
         else:
-            xc = _channels_first(x, self.pads)
+            xc = xp.empty((c, n, x.shape[2] + top + bottom, x.shape[3] + left + right), x.dtype) if padded else xt
             s_c, s_n, s_h, s_w = xc.strides
             windows = xp.lib.stride_tricks.as_strided(
                 xc, shape=(c, kh, kw, n, oh, ow), strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
                 writeable=False)
-            width = ow
-            self.cols = xp.ascontiguousarray(windows).reshape(g, cg * kh * kw, n * oh * ow)
-            out = xp.matmul(wg, self.cols).reshape(oc, n, oh, ow)
-        if b is not None:
-            out += b.reshape(oc, 1, 1, 1)
-        self.w, self.width, self.x_shape = w, width, x.shape
-        return out.transpose(1, 0, 2, 3)
+            split, unit = n, oh * ow
+        cols = xp.empty(windows.shape, dtype=x.dtype)
+        cols2d = cols.reshape(g, cg * kh * kw, split * unit)
+        chunks = _batch_chunks(split, c * kh * kw * unit * x.itemsize)
+        result = xp.empty((g, oc // g, split * unit), dtype=x.dtype)  # in the column order of ``cols``
+        out = result.reshape(oc, n, oh, ow)
+        if self.batch_last:
+            out = xp.empty((oc, n, oh, ow), dtype=x.dtype)
+            result_rows = result.reshape(oc, oh, ow, n)
+
+        def chunk_forward(k: int) -> None:
+            a0, a1 = chunks[k]
+            if padded and not self.batch_last:
+                _pad_into(xc[:, a0:a1], xt[:, a0:a1], top, left)
+            xp.copyto(cols[:, :, :, a0:a1], windows[:, :, :, a0:a1])
+            xp.matmul(wg, cols2d[:, :, a0 * unit:a1 * unit], out=result[:, :, a0 * unit:a1 * unit])
+            if self.batch_last:
+                out[:, :, a0:a1] = result_rows[:, a0:a1].transpose(0, 3, 1, 2)
+
+        parallel_for(len(chunks), chunk_forward, self.serial)
+        self.cols, self.chunks, self.unit = cols2d, chunks, unit
+        return out
 
     def backward(self, grad):
-        n, oc, oh, ow = grad.shape
-        width = self.width
         need = self.needs_input_grad
-        gx = gw = gb = None
-        if self.batch_last:
-            gc = xp.ascontiguousarray(grad.transpose(1, 2, 3, 0))  # (OC, OH, OW, N), the layout of the cols
-        elif width == ow:
-            gc = xp.ascontiguousarray(grad.transpose(1, 0, 2, 3))
-        else:  # zeros under the junk columns of the full-width rows
-            gc = xp.zeros((oc, n, oh, width), dtype=grad.dtype)
-            gc[..., :ow] = grad.transpose(1, 0, 2, 3)
-        if need[1]:
-            gw = self._grad_weight(gc)
-        if need[0]:
-            gx = self._grad_input(grad, gc)
-        if len(need) > 2 and need[2]:
-            gb = gc.reshape(oc, -1).sum(axis=1)
+        need_b = len(need) > 2 and need[2]
+        if self.rows:
+            gx, gw, gb = self._backward_rows(grad, need[0], need[1], need_b)
+        elif self.batch_last:
+            gx, gw, gb = self._backward_batch_last(grad, need[0], need[1], need_b)
+        else:
+            gx, gw, gb = self._backward_channels_first(grad, need[0], need[1], need_b)
+        if gw is not None:
+            gw = gw.reshape(self.w_shape)
         return gx, gw, gb
 
-    def _grad_weight(self, gc):
-        w = self.w
-        oc, cg, kh, kw = w.shape
-        g = self.groups
-        n = gc.shape[1]
-        if not self.rows:
-            return xp.matmul(gc.reshape(g, oc // g, -1), self.cols.transpose(0, 2, 1)).reshape(w.shape)
-        gw = xp.zeros((g, oc // g, cg * kh * kw), dtype=gc.dtype)
-        c, oh = self.buf_shape[0], gc.shape[2]
-        for n0, n1 in _batch_chunks(n, c * kh * kw * oh * self.width * gc.itemsize):
-            cols = _row_windows(self.buf, self.buf_shape, (kh, kw), self.dilation, oh, n0, n1)
-            gw += xp.matmul(gc[:, n0:n1].reshape(g, oc // g, -1), cols.reshape(g, cg * kh * kw, -1).transpose(0, 2, 1))
-        return gw.reshape(w.shape)
-
-    def _grad_input(self, grad, gc):
-        w = self.w
-        oc, cg, kh, kw = w.shape
-        g = self.groups
+    def _full_conv_pads(self, grad_shape):
+        """Padding of the gradient for grad_input as a full convolution with the flipped kernel, or None when
+        that route would mostly multiply padding (a large kernel with little padding)."""
+        oc, cg, kh, kw = self.w_shape
         (dh, dw) = self.dilation
         (top, bottom), (left, right) = self.pads
         span_h, span_w = dh * (kh - 1), dw * (kw - 1)
         n, c, h, wd = self.x_shape
         full_area = (h + 2 * span_h - top - bottom) * (wd + 2 * span_w - left - right)
-        # the full convolution reads an (OC, KH, KW, N, H, W + span) copy: cheap for 'same'-style padding,
-        # wasteful when a large kernel has little padding (the gradient is then mostly zeros)
-        if (self.rows and max(top, bottom) <= span_h and max(left, right) <= span_w
-                and oc * full_area <= FULL_CONV_MAX_RATIO * c * grad.shape[2] * grad.shape[3]):
-            # stride 1: grad_input = grad (padded by the kernel span minus the padding) conv flipped kernel
-            full_pads = ((span_h - top, span_h - bottom), (span_w - left, span_w - right))
-            buf, shape = _padded_rows(grad, full_pads, span_w)
-            flipped = w[:, :, ::-1, ::-1].reshape(g, oc // g, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+        if (max(top, bottom) <= span_h and max(left, right) <= span_w
+                and oc * full_area <= FULL_CONV_MAX_RATIO * c * grad_shape[2] * grad_shape[3]):
+            return (span_h - top, span_h - bottom), (span_w - left, span_w - right)
+        return None
+
+    def _backward_rows(self, grad, need_x: bool, need_w: bool, need_b: bool):
+        """Backward of the full-width-row forward, chunk by chunk of images on the threads: the chunk's gradient
+        (zeros under the junk columns), its grad_weight share (re-copied input windows), its grad_bias share,
+        and its images' grad_input (the full convolution of the padded gradient with the flipped kernel)."""
+        n, oc, oh, ow = grad.shape
+        c, _, _, width = self.buf_shape
+        _, cg, kh, kw = self.w_shape
+        g, (dh, dw) = self.groups, self.dilation
+        h, wd = self.x_shape[2:]
+        ckk = cg * kh * kw
+        full_pads = self._full_conv_pads(grad.shape) if need_x else None
+        per_image = c * kh * kw * oh * width if need_w else 0
+        if full_pads is not None:
+            gbuf, gshape, gplanes = _rows_buffer(grad.shape, full_pads, dw * (kw - 1), grad.dtype)
+            flipped = self.w[:, :, ::-1, ::-1].reshape(g, oc // g, cg, kh, kw).transpose(0, 2, 1, 3, 4)
             flipped = flipped.reshape(g, cg, -1)
             dx = xp.empty((c, n, h, wd), dtype=grad.dtype)
-            for n0, n1 in _batch_chunks(n, oc * kh * kw * h * shape[3] * grad.itemsize):
-                cols = _row_windows(buf, shape, (kh, kw), (dh, dw), h, n0, n1).reshape(g, (oc // g) * kh * kw, -1)
-                dx[:, n0:n1] = xp.matmul(flipped, cols).reshape(c, n1 - n0, h, shape[3])[..., :wd]
-            return dx.transpose(1, 0, 2, 3)
-        oh, ow = grad.shape[2:]
-        wt = w.reshape(g, oc // g, cg * kh * kw).transpose(0, 2, 1)
-        if self.batch_last:
-            dcols = xp.matmul(wt, gc.reshape(g, oc // g, -1)).reshape(g * cg, kh, kw, oh, ow, n)
-            return self._col2im_batch_last(dcols)
-        if self.rows:
-            return self._col2im_rows(wt, gc).transpose(1, 0, 2, 3)
-        dcols = xp.matmul(wt, gc.reshape(g, oc // g, -1)).reshape(g * cg, kh, kw, n, oh, self.width)[..., :ow]
-        return self._col2im_channels_first(dcols).transpose(1, 0, 2, 3)
+            per_image = max(per_image, oc * kh * kw * h * gshape[3])
+        chunks = _batch_chunks(n, per_image * grad.itemsize)
+        gc = xp.empty((oc, n, oh, width), dtype=grad.dtype)
+        grad_t = grad.transpose(1, 0, 2, 3)
+        gw_parts = xp.empty((len(chunks), g, oc // g, ckk), dtype=grad.dtype) if need_w else None
+        gb_parts = xp.empty((len(chunks), oc), dtype=grad.dtype) if need_b else None
+
+        def chunk_backward(k: int) -> None:
+            n0, n1 = chunks[k]
+            gck = gc[:, n0:n1]
+            _pad_into(gck, grad_t[:, n0:n1], 0, 0)
+            if need_b:
+                gb_parts[k] = gck.sum(axis=(1, 2, 3))
+            if need_w:
+                cols = _row_windows(self.buf, self.buf_shape, (kh, kw), (dh, dw), oh, n0, n1)
+                xp.matmul(gck.reshape(g, oc // g, -1), cols.reshape(g, ckk, -1).transpose(0, 2, 1), out=gw_parts[k])
+            if full_pads is not None:
+                _pad_into(gplanes[:, n0:n1], grad_t[:, n0:n1], full_pads[0][0], full_pads[1][0])
+                _pad_first_row(gplanes, grad_t, n1, full_pads[0][0], full_pads[1][0])
+                cols = _row_windows(gbuf, gshape, (kh, kw), (dh, dw), h, n0, n1).reshape(g, (oc // g) * kh * kw, -1)
+                dx[:, n0:n1] = xp.matmul(flipped, cols).reshape(c, n1 - n0, h, gshape[3])[..., :wd]
+
+        parallel_for(len(chunks), chunk_backward, self.serial)
+        gx = None
+        if full_pads is not None:
+            gx = dx.transpose(1, 0, 2, 3)
+        elif need_x:
+            wt = self.w.reshape(g, oc // g, ckk).transpose(0, 2, 1)
+            gx = self._col2im_rows(wt, gc).transpose(1, 0, 2, 3)
+        # chunk partials summed in chunk order: the same bits for any thread count
+        return (gx, None if gw_parts is None else gw_parts.sum(axis=0),
+                None if gb_parts is None else gb_parts.sum(axis=0))
+
+    def _backward_channels_first(self, grad, need_x: bool, need_w: bool, need_b: bool):
+        """Backward of the exact windows in image order, chunk by chunk of images on the threads: the chunk's
+        gradient, its grad_weight and grad_bias shares, and its images' grad_input (col2im)."""
+        n, oc, oh, ow = grad.shape
+        _, cg, kh, kw = self.w_shape
+        g, chunks, unit = self.groups, self.chunks, self.unit
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        (top, bottom), (left, right) = self.pads
+        c, h, wd = self.x_shape[1:]
+        hp, wp = h + top + bottom, wd + left + right
+        ckk = cg * kh * kw
+        gc2d = xp.empty((g, oc // g, n * unit), dtype=grad.dtype)
+        gc = gc2d.reshape(oc, n, oh, ow)
+        grad_t = grad.transpose(1, 0, 2, 3)
+        wt = self.w.reshape(g, oc // g, ckk).transpose(0, 2, 1)
+        gw_parts = xp.empty((len(chunks), g, oc // g, ckk), dtype=grad.dtype) if need_w else None
+        gb_parts = xp.empty((len(chunks), oc), dtype=grad.dtype) if need_b else None
+        dx = xp.empty((c, n, hp, wp), dtype=grad.dtype) if need_x else None
+
+        def chunk_backward(k: int) -> None:
+            n0, n1 = chunks[k]
+            span = slice(n0 * unit, n1 * unit)
+            gc[:, n0:n1] = grad_t[:, n0:n1]
+            if need_b:
+                gb_parts[k] = gc[:, n0:n1].sum(axis=(1, 2, 3))
+            if need_w:
+                xp.matmul(gc2d[:, :, span], self.cols[:, :, span].transpose(0, 2, 1), out=gw_parts[k])
+            if need_x:
+                dcols = xp.matmul(wt, gc2d[:, :, span]).reshape(c, kh, kw, n1 - n0, oh, ow)
+                part = dx[:, n0:n1]
+                part[...] = 0
+                for i in range(kh):
+                    rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+                    for j in range(kw):
+                        part[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
+
+        parallel_for(len(chunks), chunk_backward, self.serial)
+        gx = None if dx is None else dx[:, :, top:hp - bottom, left:wp - right].transpose(1, 0, 2, 3)
+        return (gx, None if gw_parts is None else gw_parts.sum(axis=0),
+                None if gb_parts is None else gb_parts.sum(axis=0))
+
+    def _backward_batch_last(self, grad, need_x: bool, need_w: bool, need_b: bool):
+        """Backward of the batch-innermost windows: grad_weight and grad_bias shares by chunks of output rows,
+        then grad_input by blocks of channels (windows of neighbouring rows overlap; channels do not)."""
+        n, oc, oh, ow = grad.shape
+        _, cg, kh, kw = self.w_shape
+        g, chunks, unit = self.groups, self.chunks, self.unit
+        ckk = cg * kh * kw
+        gc = xp.empty((oc, oh, ow, n), dtype=grad.dtype)  # the column order of the cols
+        gc2d = gc.reshape(g, oc // g, oh * unit)
+        grad_t = grad.transpose(1, 2, 3, 0)
+        gw_parts = xp.empty((len(chunks), g, oc // g, ckk), dtype=grad.dtype) if need_w else None
+        gb_parts = xp.empty((len(chunks), oc), dtype=grad.dtype) if need_b else None
+
+        def chunk_backward(k: int) -> None:
+            a0, a1 = chunks[k]
+            gc[:, a0:a1] = grad_t[:, a0:a1]
+            if need_b:
+                gb_parts[k] = gc[:, a0:a1].sum(axis=(1, 2, 3))
+            if need_w:
+                span = slice(a0 * unit, a1 * unit)
+                xp.matmul(gc2d[:, :, span], self.cols[:, :, span].transpose(0, 2, 1), out=gw_parts[k])
+
+        parallel_for(len(chunks), chunk_backward, self.serial)
+        gx = None
+        if need_x:
+            wt = self.w.reshape(g, oc // g, ckk).transpose(0, 2, 1)
+            gx = self._col2im_batch_last(wt, gc2d)
+        return (gx, None if gw_parts is None else gw_parts.sum(axis=0),
+                None if gb_parts is None else gb_parts.sum(axis=0))
 
     def _col2im_rows(self, wt, gc):
         """grad_input (C, N, H, W) of a full-width-row convolution: window gradients ``wt @ gc`` summed back.
@@ -297,36 +454,38 @@ class Convolution(Function):
         planes = out[:c * n * hp * wp].reshape(c, n, hp, wp)
         return planes[:, :, top:hp - bottom, left:wp - right]
 
-    def _col2im_batch_last(self, dcols):
-        """Sum (C, KH, KW, OH, OW, N) window gradients into the input; returns (N, C, H, W) in (C, N, H, W) memory.
+    def _col2im_batch_last(self, wt, gc2d):
+        """grad_input of the batch-innermost windows: ``wt @ gc`` window gradients (C, KH, KW, OH, OW, N) summed
+        into the input; returns (N, C, H, W) in (C, N, H, W) memory.
 
-        With the batch innermost every offset's add runs over OW*N (stride 1) or N contiguous elements
-        instead of OW, which is what makes this col2im fast for small images."""
-        c, kh, kw, oh, ow, n = dcols.shape
+        With the batch innermost every offset's add runs over OW*N (stride 1) or N contiguous elements instead
+        of OW, which is what makes this col2im fast for small images. Windows of neighbouring output rows
+        overlap, so the threads split the channels (blocks within a group), not the rows."""
+        oc, cg, kh, kw = self.w_shape
+        n, c, h, wd = self.x_shape
+        oh, ow = self.cols.shape[2] // self.unit, self.unit // n
         (sh, sw), (dh, dw) = self.stride, self.dilation
         (top, bottom), (left, right) = self.pads
-        h, wd = self.x_shape[2:]
-        out = xp.zeros((c, h + top + bottom, wd + left + right, n), dtype=dcols.dtype)
-        for i in range(kh):
-            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-            for j in range(kw):
-                out[:, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
-        dx = xp.empty((c, n, h, wd), dtype=dcols.dtype)
-        dx[...] = out[:, top:top + h, left:left + wd].transpose(0, 3, 1, 2)
+        per_group = min(cg, 4) if self.groups == 1 else 1
+        blocks = [(gi, gi * cg + cg * k // per_group, gi * cg + cg * (k + 1) // per_group)
+                  for gi in range(self.groups) for k in range(per_group)]
+        out = xp.empty((c, h + top + bottom, wd + left + right, n), dtype=gc2d.dtype)
+        dx = xp.empty((c, n, h, wd), dtype=gc2d.dtype)
+
+        def block_col2im(k: int) -> None:
+            gi, c0, c1 = blocks[k]
+            rows = wt[gi, (c0 - gi * cg) * kh * kw:(c1 - gi * cg) * kh * kw]
+            dcols = xp.matmul(rows, gc2d[gi]).reshape(c1 - c0, kh, kw, oh, ow, n)
+            part = out[c0:c1]
+            part[...] = 0
+            for i in range(kh):
+                span = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+                for j in range(kw):
+                    part[:, span, j * dw:j * dw + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
+            dx[c0:c1] = part[:, top:top + h, left:left + wd].transpose(0, 3, 1, 2)
+
+        parallel_for(len(blocks), block_col2im, self.serial)
         return dx.transpose(1, 0, 2, 3)
-
-    def _col2im_channels_first(self, dcols):
-        """Sum (C, KH, KW, N, OH, OW) window gradients into the (C, N, H, W) input, padding cropped."""
-        c, kh, kw, n, oh, ow = dcols.shape
-        (sh, sw), (dh, dw) = self.stride, self.dilation
-        (top, bottom), (left, right) = self.pads
-        hp, wp = self.x_shape[2] + top + bottom, self.x_shape[3] + left + right
-        out = xp.zeros((c, n, hp, wp), dtype=dcols.dtype)
-        for i in range(kh):
-            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-            for j in range(kw):
-                out[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
-        return out[:, :, top:hp - bottom, left:wp - right]
 
     def backward_tensors(self, g):
         gx, gw = bilinear_backward(self, g)

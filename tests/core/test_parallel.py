@@ -1,0 +1,152 @@
+"""The intra-op pool (``tensorlib._parallel``) and the convolution chunks it runs: same bits at any thread count."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import tensorlib as tl
+import tensorlib.nn.functional as F
+from tensorlib import _parallel, _threads
+from tensorlib.autograd import gradcheck
+from tensorlib.kernels import conv
+
+needs_blas = pytest.mark.skipif(
+    _threads.blas_library() is None,
+    reason="no controllable BLAS loaded (NumPy on Accelerate or a reference BLAS): one thread only")
+
+
+@pytest.fixture(autouse=True)
+def two_threads():
+    saved = tl.get_num_threads()
+    tl.set_num_threads(2)
+    yield
+    tl.set_num_threads(saved)
+
+
+@pytest.fixture
+def parallel_conv(monkeypatch):
+    """Every convolution, however small, runs its chunks through the pool."""
+    monkeypatch.setattr(conv, "PARALLEL_MIN_FLOPS", 0)
+
+
+@needs_blas
+def test_every_index_runs_once_in_contiguous_blocks_on_two_threads():
+    seen, lock = [], threading.Lock()
+
+    def body(i):
+        with lock:
+            seen.append((i, threading.get_ident(), _threads.get_num_threads()))
+
+    _parallel.parallel_for(7, body)
+    assert sorted(i for i, _, _ in seen) == list(range(7))
+    by_thread = {}
+    for i, ident, _ in seen:
+        by_thread.setdefault(ident, []).append(i)
+    assert len(by_thread) == 2 and threading.get_ident() in by_thread
+    for indices in by_thread.values():
+        assert indices == list(range(indices[0], indices[0] + len(indices)))
+    assert {blas for _, _, blas in seen} == {1}  # the BLAS runs one thread per call inside the region
+    assert tl.get_num_threads() == 2  # and is restored afterwards
+
+
+def test_serial_one_thread_and_nested_regions_run_inline_in_order():
+    caller = threading.get_ident()
+    threads_seen = set()
+
+    def record(i):
+        threads_seen.add(threading.get_ident())
+
+    _parallel.parallel_for(5, record, serial=True)
+    assert threads_seen == {caller}
+    for run in (lambda body: _parallel.parallel_for(5, body, serial=True),
+                lambda body: _parallel.parallel_for(1, body)):
+        order = []
+        run(order.append)
+        assert order == list(range(len(order))) and order
+    inner = []
+
+    def outer(i):
+        _parallel.parallel_for(3, lambda j: inner.append((i, j, threading.get_ident())))
+
+    _parallel.parallel_for(2, outer)
+    for i in range(2):
+        rows = [row for row in inner if row[0] == i]
+        assert [j for _, j, _ in rows] == [0, 1, 2] and len({ident for *_, ident in rows}) == 1
+
+
+@needs_blas
+def test_an_error_in_a_worker_block_is_raised_after_every_block_finished():
+    finished = []
+
+    def body(i):
+        if i == 3:
+            raise ValueError("block failed")
+        finished.append(i)
+
+    with pytest.raises(ValueError, match="block failed"):
+        _parallel.parallel_for(4, body)
+    assert sorted(finished) == [0, 1, 2]
+    assert tl.get_num_threads() == 2
+    _parallel.parallel_for(2, lambda i: None)  # the pool still works
+
+
+def _conv_step(x, w, b, **kwargs):
+    x.grad = w.grad = None
+    if b is not None:
+        b.grad = None
+    y = F.conv2d(x, w, b, **kwargs)
+    (y * y).sum().backward()
+    out = [y.detach().numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy()]
+    return out + ([b.grad.numpy().copy()] if b is not None else [])
+
+
+CONV_CASES = {  # (N, C, size, OC, kernel, stride, padding, groups, bias): one per path of Convolution
+    "rows": (6, 4, 10, 5, 3, 1, 1, 1, True),
+    "rows-unpadded-5x5": (5, 3, 12, 4, 5, 1, 0, 1, False),
+    "exact-windows-stride2": (5, 4, 11, 6, 3, 2, 1, 1, True),
+    "exact-windows-1x1-stride2": (4, 6, 8, 4, 1, 2, 0, 1, False),
+    "batch-innermost-stride2": (9, 4, 14, 6, 3, 2, 1, 1, True),
+    "batch-innermost-groups": (9, 4, 12, 6, 3, 2, 1, 2, False),
+    "rows-groups": (4, 6, 9, 6, 3, 1, 1, 3, True),
+}
+
+
+@needs_blas
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_parallel_convolution_chunks_give_the_same_bits_at_one_and_two_threads(case, parallel_conv):
+    n, c, size, oc, k, stride, padding, groups, bias = CONV_CASES[case]
+    rng = np.random.default_rng(0)
+    x = tl.tensor(rng.standard_normal((n, c, size, size), dtype=np.float32), requires_grad=True)
+    w = tl.tensor(rng.standard_normal((oc, c // groups, k, k), dtype=np.float32), requires_grad=True)
+    b = tl.tensor(rng.standard_normal(oc, dtype=np.float32), requires_grad=True) if bias else None
+    kwargs = dict(stride=stride, padding=padding, groups=groups)
+    results = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # junk columns read across chunks must never produce NaN warnings
+        for threads in (1, 2):
+            tl.set_num_threads(threads)
+            results[threads] = _conv_step(x, w, b, **kwargs)
+    for one, two in zip(results[1], results[2]):
+        assert one.tobytes() == two.tobytes()
+    # and the chunked result is the convolution (a float64 reference)
+    x64 = tl.from_numpy(x.detach().numpy().astype(np.float64))
+    w64 = tl.from_numpy(w.detach().numpy().astype(np.float64))
+    b64 = None if b is None else tl.from_numpy(b.detach().numpy().astype(np.float64))
+    reference = F.conv2d(x64, w64, b64, **kwargs).numpy()
+    np.testing.assert_allclose(results[2][0], reference, rtol=1e-4, atol=1e-4)
+
+
+@needs_blas
+@pytest.mark.parametrize("case", ["rows", "exact-windows-stride2", "batch-innermost-groups"])
+def test_parallel_convolution_gradients_pass_gradcheck(case, parallel_conv):
+    n, c, size, oc, k, stride, padding, groups, bias = CONV_CASES[case]
+    n, size = min(n, 9), min(size, 9)
+    rng = np.random.default_rng(1)
+    x = tl.from_numpy(rng.standard_normal((n, c, size, size))).requires_grad_()
+    w = tl.from_numpy(rng.standard_normal((oc, c // groups, k, k))).requires_grad_()
+    b = tl.from_numpy(rng.standard_normal(oc)).requires_grad_()
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, groups=groups), (x, w, b))
