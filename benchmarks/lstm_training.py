@@ -6,8 +6,8 @@
    cross-entropy on the last time step's output; SGD(lr=0.1). Both libraries start from the same weights.
 2. EmbeddingBag(20000, 64, mode='mean') -> Linear(64, 4); batch 64 bags of 30-50 tokens (flat input + offsets).
 
-Prints training sequences/s for each library (best of ``--rounds`` alternating rounds of ``--steps`` steps)
-and the ratio (tensorlib time / PyTorch time). Both libraries
+Prints training sequences/s for each library (best of ``--rounds`` alternating rounds of ``--steps`` steps, each
+library in its own process: see ``_isolated.py``) and the ratio (tensorlib time / PyTorch time). Both libraries
 get ``--threads`` BLAS threads (PyTorch via ``torch.set_num_threads``, NumPy's OpenBLAS via
 ``OPENBLAS_NUM_THREADS``, which must be set before NumPy is imported, hence the late imports below).
 """
@@ -33,9 +33,9 @@ THREADS = _threads_from_argv()
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(THREADS))
 
 import numpy as np  # noqa: E402
+from _isolated import Isolated, alternate  # noqa: E402
 
 import tensorlib as tl  # noqa: E402
-import tensorlib.nn as tnn  # noqa: E402
 
 try:
     import torch
@@ -136,25 +136,35 @@ def _bag_batches(lib, rng, count=4):
     return out
 
 
-def _compare(name: str, build, make_batches, steps: int, rounds: int) -> None:
-    """Alternate ``rounds`` timed rounds of each library (so background load hits both alike); best round wins."""
+MODELS = {"lstm": (LstmClassifier, _lstm_batches, 0), "bag": (BagClassifier, _bag_batches, 1)}
+
+
+def _side(library: str, model_key: str):
+    """One library's trainer, built in its own process (see ``_isolated``) from tensorlib's seed-0 weights."""
+    build, make_batches, seed = MODELS[model_key]
     tl.manual_seed(0)
     model = build(tl)
-    initial = _snapshot(model.modules)
-    trainers = {"tensorlib": _Trainer(tl, model, make_batches(tl))}
-    if torch is not None:
+    if library == "tensorlib":
+        trainer = _Trainer(tl, model, make_batches(tl, np.random.default_rng(seed)))
+    else:
         reference = build(torch)
-        _load_into_torch(reference.modules, initial)
-        trainers["torch"] = _Trainer(torch, reference, make_batches(torch))
-    best = {key: float("inf") for key in trainers}
-    for _ in range(rounds):
-        for key, trainer in trainers.items():
-            best[key] = min(best[key], trainer.run(steps))
+        _load_into_torch(reference.modules, _snapshot(model.modules))
+        trainer = _Trainer(torch, reference, make_batches(torch, np.random.default_rng(seed)))
+    trainer.info = trainer.first_loss
+    return trainer
+
+
+def _compare(name: str, model_key: str, steps: int, rounds: int) -> None:
+    """Alternate ``rounds`` timed rounds of each library, each in its own process; the best round wins."""
+    libraries = ["tensorlib"] + (["torch"] if torch is not None else [])
+    sides = {library: Isolated(_side, library, model_key) for library in libraries}
+    first_loss = {library: side.info for library, side in sides.items()}
+    best = alternate(sides, steps, rounds)
     rate = {key: steps * BATCH / seconds for key, seconds in best.items()}
     line = f"{name:<54} tensorlib {rate['tensorlib']:8.1f} seq/s"
     if "torch" in rate:
         line += f" | torch {rate['torch']:8.1f} seq/s | tensorlib/torch time {rate['torch'] / rate['tensorlib']:.2f}x"
-        line += f" | first loss {trainers['tensorlib'].first_loss:.4f} vs {trainers['torch'].first_loss:.4f}"
+        line += f" | first loss {first_loss['tensorlib']:.4f} vs {first_loss['torch']:.4f}"
     print(line)
 
 
@@ -164,13 +174,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per library (best one is reported)")
     parser.add_argument("--threads", type=int, default=2, help="BLAS threads for both libraries")
     args = parser.parse_args()
-    _compare("Embedding->LSTM(64,128)->Linear, B64 x T50, SGD", LstmClassifier,
-             lambda lib: _lstm_batches(lib, np.random.default_rng(0)), args.steps, args.rounds)
-    if not hasattr(tnn, "EmbeddingBag"):
-        print("EmbeddingBag benchmark skipped: tensorlib.nn.EmbeddingBag is not available")
-        return
-    _compare("EmbeddingBag(20000,64,'mean')->Linear, B64 x ~40, SGD", BagClassifier,
-             lambda lib: _bag_batches(lib, np.random.default_rng(1)), args.steps * 5, args.rounds)
+    _compare("Embedding->LSTM(64,128)->Linear, B64 x T50, SGD", "lstm", args.steps, args.rounds)
+    _compare("EmbeddingBag(20000,64,'mean')->Linear, B64 x ~40, SGD", "bag", args.steps * 5, args.rounds)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Random MNIST-sized batches of 128 (float32 inputs, int64 labels), SGD(lr=0.01, momentum=0.9) and
 CrossEntropyLoss on both sides; PyTorch uses 2 threads (torch.set_num_threads(2)). Prints seconds per epoch for
-each (best of ``--repeats``) and the ratio tensorlib / PyTorch (target: <= 1.0).
+each (best of ``--repeats`` alternating epochs, each library in its own process: see ``_isolated.py``) and
+the ratio tensorlib / PyTorch (target: <= 1.0).
 
 Run: ``python benchmarks/mlp_training.py [--samples 60000] [--repeats 3]``
 """
@@ -10,9 +11,11 @@ Run: ``python benchmarks/mlp_training.py [--samples 60000] [--repeats 3]``
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 
 import numpy as np
+from _isolated import Isolated, alternate
 
 import tensorlib as tl
 import tensorlib.nn as nn
@@ -73,41 +76,51 @@ def epoch_torch(torch, model, optimizer, loss_fn, images, labels) -> float:
     return float(loss.item())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=60_000)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    images, labels = make_batches(args.samples)
-    model, optimizer, loss_fn = build_tensorlib()
-    runners = {"tensorlib": lambda: epoch_tensorlib(model, optimizer, loss_fn, images, labels)}
-    try:
+class _Side:
+    """One library's model, optimizer and data, built in its own process (see ``_isolated``)."""
+
+    def __init__(self, library: str, samples: int) -> None:
+        self.images, self.labels = make_batches(samples)
+        self.loss = None
+        if library == "tensorlib":
+            model, optimizer, loss_fn = build_tensorlib()
+            self._epoch = lambda: epoch_tensorlib(model, optimizer, loss_fn, self.images, self.labels)
+            return
         import torch
-    except ImportError:
-        torch = None
-        print("PyTorch not installed: no comparison")
-    if torch is not None:
+
         torch.set_num_threads(2)
         torch.manual_seed(0)
         tmodel = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
                                      torch.nn.ReLU(), torch.nn.Linear(128, 10))
         toptim = torch.optim.SGD(tmodel.parameters(), lr=0.01, momentum=0.9)
         tloss = torch.nn.CrossEntropyLoss()
-        runners["pytorch"] = lambda: epoch_torch(torch, tmodel, toptim, tloss, images, labels)
-    # alternate the libraries so a burst of machine load hits both; keep each one's best epoch
-    best = {name: (float("inf"), None) for name in runners}
-    for _ in range(args.repeats):
-        for name, run in runners.items():
-            start = time.perf_counter()
-            loss = run()
-            elapsed = time.perf_counter() - start
-            if elapsed < best[name][0]:
-                best[name] = (elapsed, loss)
-    print(f"{'library':<12}{'s / epoch':>12}{'samples/s':>14}{'last loss':>12}")
-    for name, (elapsed, loss) in best.items():
-        print(f"{name:<12}{elapsed:>12.3f}{args.samples / elapsed:>14,.0f}{loss:>12.4f}")
+        self._epoch = lambda: epoch_torch(torch, tmodel, toptim, tloss, self.images, self.labels)
+
+    def run(self, epochs: int) -> float:
+        start = time.perf_counter()
+        for _ in range(epochs):
+            self.loss = self._epoch()
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=60_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    libraries = ["tensorlib"]
+    if importlib.util.find_spec("torch") is not None:
+        libraries.append("pytorch")
+    else:
+        print("PyTorch not installed: no comparison")
+    # each library in its own process, epochs alternating so a burst of machine load hits both; best epoch kept
+    sides = {name: Isolated(_Side, name, args.samples) for name in libraries}
+    best = alternate(sides, 1, args.repeats)
+    print(f"{'library':<12}{'s / epoch':>12}{'samples/s':>14}")
+    for name, elapsed in best.items():
+        print(f"{name:<12}{elapsed:>12.3f}{args.samples / elapsed:>14,.0f}")
     if "pytorch" in best:
-        print(f"ratio tensorlib / pytorch: {best['tensorlib'][0] / best['pytorch'][0]:.2f}x")
+        print(f"ratio tensorlib / pytorch: {best['tensorlib'] / best['pytorch']:.2f}x")
 
 
 if __name__ == "__main__":
