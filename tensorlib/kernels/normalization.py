@@ -10,6 +10,7 @@ Backward of every "normalize then scale" op uses, per normalized group of ``M`` 
 from __future__ import annotations
 
 from .._backend import xp
+from .._parallel import parallel_for
 from ..autograd.function import Function
 from ._utils import const
 
@@ -43,6 +44,16 @@ def _channel_sum(a3):
     return xp.einsum("ncl->c", a3)
 
 
+PARALLEL_MIN_BYTES = 1 << 20  # smaller batch-norm inputs run in one block: a parallel region costs ~50 us
+
+
+def _channel_blocks(channels: int, nbytes: int) -> list:
+    """Channel ranges a batch norm works through, one per ``parallel_for`` index: four for inputs of a MB or
+    more, else one. Fixed by the sizes, not the thread count, so the results' bits are too."""
+    count = 1 if nbytes < PARALLEL_MIN_BYTES else min(channels, 4)
+    return [(channels * k // count, channels * (k + 1) // count) for k in range(count)]
+
+
 # ------------------------------------------------------------------------------------------------ batch norm
 class NativeBatchNorm(Function):
     """Batch norm over every axis but 1 of an (N, C, *) input.
@@ -60,20 +71,31 @@ class NativeBatchNorm(Function):
         w = None if weight is None else weight.astype(dtype, copy=False)
         self.weight = w
         if self.use_batch_stats:
-            mean = _channel_sum(x3) / dtype.type(count)
-            xhat = x3 - mean.reshape(self.view)
-            var = _channel_dot(xhat, xhat) / dtype.type(count)
+            b = None if bias is None else bias.astype(dtype, copy=False)
+            xhat, out = xp.empty_like(x3), xp.empty_like(x3)  # in the input's memory order
+            mean, var = xp.empty(c, dtype), xp.empty(c, dtype)
+            blocks = _channel_blocks(c, x3.nbytes)
+            scale = dtype.type(1.0 / count)
+
+            def block_forward(k: int) -> None:
+                c0, c1 = blocks[k]
+                xb, xh, ob = x3[:, c0:c1], xhat[:, c0:c1], out[:, c0:c1]
+                mean[c0:c1] = _channel_sum(xb) * scale
+                xp.subtract(xb, mean[c0:c1].reshape(1, -1, 1), out=xh)
+                var[c0:c1] = _channel_dot(xh, xh) * scale
+                xh *= (1.0 / xp.sqrt(var[c0:c1] + dtype.type(self.eps))).reshape(1, -1, 1)
+                if w is None:
+                    ob[...] = xh
+                else:
+                    xp.multiply(xh, w[c0:c1].reshape(1, -1, 1), out=ob)
+                if b is not None:
+                    ob += b[c0:c1].reshape(1, -1, 1)
+
+            parallel_for(len(blocks), block_forward, serial=len(blocks) == 1)
             invstd = 1.0 / xp.sqrt(var + dtype.type(self.eps))
-            xhat *= invstd.reshape(self.view)
             _update_running(self.running_mean, self.running_var, mean, var, count, self.momentum)
             self.running_mean = self.running_var = None
             self.xhat, self.invstd, self.count = xhat, invstd, count
-            if w is None:
-                out = xhat.copy()
-            else:
-                out = xhat * w.reshape(self.view)
-            if bias is not None:
-                out += bias.astype(dtype, copy=False).reshape(self.view)
             return out.reshape(x.shape)
         invstd = 1.0 / xp.sqrt(self.running_var.astype(dtype, copy=False) + dtype.type(self.eps))
         scale = invstd if w is None else invstd * w
@@ -92,21 +114,32 @@ class NativeBatchNorm(Function):
         g3 = g.reshape(shape[0], shape[1], -1)
         need_x, need_w, need_b = self.needs_input_grad
         grad_w = grad_b = grad_x = None
-        if need_b:
-            grad_b = _channel_sum(g3)
         if self.use_batch_stats:
             xhat, count = self.xhat, self.count
-            sum_g = grad_b if grad_b is not None else _channel_sum(g3)
-            sum_gx = _channel_dot(g3, xhat)
-            if need_w:
-                grad_w = sum_gx.copy()
-            if need_x:
-                k = self.invstd if self.weight is None else self.invstd * self.weight
-                grad_x = xhat * (-sum_gx / count).reshape(self.view)
-                grad_x += g3
-                grad_x -= (sum_g / count).reshape(self.view)
-                grad_x *= k.reshape(self.view)
+            c = xhat.shape[1]
+            sum_g, sum_gx = xp.empty(c, g.dtype), xp.empty(c, g.dtype)
+            k_all = self.invstd if self.weight is None else self.invstd * self.weight
+            grad_x = xp.empty_like(xhat) if need_x else None
+            blocks = _channel_blocks(c, xhat.nbytes)
+
+            def block_backward(k: int) -> None:
+                c0, c1 = blocks[k]
+                gb, xh = g3[:, c0:c1], xhat[:, c0:c1]
+                sum_g[c0:c1] = _channel_sum(gb)
+                sum_gx[c0:c1] = _channel_dot(gb, xh)
+                if need_x:
+                    gx = grad_x[:, c0:c1]
+                    xp.multiply(xh, (-sum_gx[c0:c1] / count).reshape(1, -1, 1), out=gx)
+                    gx += gb
+                    gx -= (sum_g[c0:c1] / count).reshape(1, -1, 1)
+                    gx *= k_all[c0:c1].reshape(1, -1, 1)
+
+            parallel_for(len(blocks), block_backward, serial=len(blocks) == 1)
+            grad_b = sum_g if need_b else None
+            grad_w = sum_gx if need_w else None
         else:
+            if need_b:
+                grad_b = _channel_sum(g3)
             if need_w:
                 centered_dot = _channel_dot(g3, self.x3) - _channel_sum(g3) * self.mean
                 grad_w = centered_dot * self.invstd

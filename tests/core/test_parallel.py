@@ -150,3 +150,28 @@ def test_parallel_convolution_gradients_pass_gradcheck(case, parallel_conv):
     w = tl.from_numpy(rng.standard_normal((oc, c // groups, k, k))).requires_grad_()
     b = tl.from_numpy(rng.standard_normal(oc)).requires_grad_()
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, groups=groups), (x, w, b))
+
+
+@needs_blas
+def test_parallel_batch_norm_blocks_give_the_same_bits_at_one_and_two_threads(monkeypatch):
+    from tensorlib.kernels import normalization
+
+    monkeypatch.setattr(normalization, "PARALLEL_MIN_BYTES", 0)
+    rng = np.random.default_rng(2)
+    x = tl.tensor(rng.standard_normal((6, 7, 5, 5), dtype=np.float32), requires_grad=True)
+    bn = tl.nn.BatchNorm2d(7)
+    results = {}
+    for threads in (1, 2):
+        tl.set_num_threads(threads)
+        bn.zero_grad()
+        x.grad = None
+        y = bn(x)
+        (y * y * tl.arange(7.0).reshape(1, 7, 1, 1)).sum().backward()
+        results[threads] = [y.detach().numpy().copy(), x.grad.numpy().copy(), bn.weight.grad.numpy().copy(),
+                            bn.bias.grad.numpy().copy()]
+    for one, two in zip(results[1], results[2]):
+        assert one.tobytes() == two.tobytes()
+    x64 = tl.from_numpy(rng.standard_normal((4, 5, 3, 3))).requires_grad_()
+    w64 = tl.from_numpy(rng.standard_normal(5)).requires_grad_()
+    b64 = tl.from_numpy(rng.standard_normal(5)).requires_grad_()
+    assert gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), (x64, w64, b64))
