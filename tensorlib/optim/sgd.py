@@ -57,7 +57,7 @@ class SGD(Optimizer):
                     buf = state["momentum_buffer"] = Tensor._wrap(grad.copy())
                 else:
                     buf._data *= momentum
-                    buf._data += (1 - dampening) * grad
+                    buf._data += grad if dampening == 0 else (1 - dampening) * grad
                 grad = grad + momentum * buf._data if group["nesterov"] else buf._data
-            p._data += (-lr) * grad
+            p._data -= lr * grad
             self._mark_updated(p)
