@@ -175,3 +175,40 @@ def test_parallel_batch_norm_blocks_give_the_same_bits_at_one_and_two_threads(mo
     w64 = tl.from_numpy(rng.standard_normal(5)).requires_grad_()
     b64 = tl.from_numpy(rng.standard_normal(5)).requires_grad_()
     assert gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), (x64, w64, b64))
+
+
+_IDLE_SPIN_PROBE = """
+import os, sys, time
+import numpy as np
+import tensorlib as tl
+from tensorlib import _parallel
+_parallel.parallel_for(2, lambda i: None)  # the first parallel region
+a = np.ones((400, 400), np.float32)
+a @ a  # a threaded product; its idle threads then spin until their timeout
+start = time.process_time()
+time.sleep(0.3)
+print(os.environ.get("OPENBLAS_THREAD_TIMEOUT"), time.process_time() - start)
+"""
+
+
+@needs_blas
+@pytest.mark.parametrize("preset", [None, "28"])
+def test_openblas_idle_threads_sleep_soon_after_a_product_unless_the_user_set_the_timeout(preset):
+    import os
+    import subprocess
+    import sys
+
+    if "scipy_openblas" not in (_threads.blas_library() or "") and "openblas" not in (_threads.blas_library() or ""):
+        pytest.skip("the idle spin is an OpenBLAS setting")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "OPENBLAS_NUM_THREADS")}
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    if preset is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = preset
+    out = subprocess.run([sys.executable, "-c", _IDLE_SPIN_PROBE], env=env, capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split()
+    timeout, idle_cpu = out[0], float(out[1])
+    if preset is None:
+        assert timeout == "20"
+        assert idle_cpu < 0.02  # measured: 0.001 s; the default (2**28 cycles) spins 0.05-0.1 s of a core
+    else:
+        assert timeout == preset  # the user's setting wins
