@@ -4,7 +4,7 @@ Every kernel application reaches :meth:`Tracer.record` through the autograd hook
 up in ``_ops_table.KERNELS``. Tensors are identified by object: graph inputs, parameters/buffers (by state_dict
 name), op outputs, or else constants captured with their trace-time value. Embedding, EmbeddingBag and the RNN
 modules are recorded whole (their kernels index with arrays computed in Python from the inputs, which a
-kernel-level trace would bake in), as are ``pack_padded_sequence`` results feeding them.
+kernel-level trace would bake in), as are ``pack_padded_sequence`` results feeding them and ``expand_as``.
 """
 
 from __future__ import annotations
@@ -340,6 +340,30 @@ def _packing(tracer: Tracer):
 
 
 @contextlib.contextmanager
+def _expand_as(tracer: Tracer):
+    """``a.expand_as(b)`` is recorded as one op reading ``b``'s shape, so a size that is ``b``'s batch follows it
+    (the Expand kernel alone only sees the sizes as numbers)."""
+    original = Tensor.expand_as
+
+    def expand_as(self, other):
+        source = user_line()
+        tracer.paused += 1
+        try:
+            result = original(self, other)
+        finally:
+            tracer.paused -= 1
+        if not tracer.paused and result is not self:
+            tracer.add_node("expand_as", [tracer.ref(self, source), tracer.ref(other, source)], [result], {}, source)
+        return result
+
+    Tensor.expand_as = expand_as
+    try:
+        yield
+    finally:
+        Tensor.expand_as = original
+
+
+@contextlib.contextmanager
 def _guards(tracer: Tracer):
     originals = {name: getattr(Tensor, name) for name in _GUARDED}
     labels = {"__bool__": "bool() (a Python `if`/`while`)", "item": ".item()", "tolist": ".tolist()",
@@ -369,7 +393,7 @@ def _guards(tracer: Tracer):
 @contextlib.contextmanager
 def recording(tracer: Tracer):
     """Install the tracer (kernel hook, leaf modules, packing, data-access guards) for one forward pass."""
-    with _leaf_modules(tracer), _packing(tracer), _guards(tracer):
+    with _leaf_modules(tracer), _packing(tracer), _expand_as(tracer), _guards(tracer):
         _function._tracers.append(tracer)
         try:
             yield tracer
