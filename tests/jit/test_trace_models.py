@@ -188,3 +188,22 @@ def test_transformer_encoder_with_a_causal_mask_traces_with_a_dynamic_batch():
     x = tl.randn(5, 6, 16)
     with tl.no_grad():
         assert_close(traced(x), encode(x))
+
+
+def test_key_padding_mask_is_a_graph_input_with_a_dynamic_batch():
+    """A boolean src_key_padding_mask passed to the traced model is followed (not captured as a constant)."""
+    tl.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(16, 4, 32, batch_first=True)
+    encoder = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False).eval()
+
+    def encode(x, padding):
+        return encoder(x, src_key_padding_mask=padding)
+
+    def padding(lengths):
+        return tl.arange(6).unsqueeze(0) >= tl.tensor(lengths).unsqueeze(1)
+
+    traced = tl.jit.trace(encode, (tl.randn(2, 6, 16), padding([6, 3])))
+    assert not [b for b in traced.baked if "[2, 6]" in b], traced.baked  # the mask is not captured
+    x, mask = tl.randn(3, 6, 16), padding([2, 6, 4])
+    with tl.no_grad():
+        assert_close(traced(x, mask), encode(x, mask))

@@ -158,3 +158,29 @@ def test_grouped_query_attention_is_refused_naming_the_op():
                        match=r"'scaled_dot_product_attention' to ONNX opset version 17.*enable_gqa"):
         export_bytes(tl.jit.trace(attend, (tl.randn(1, 4, 3, 8), tl.randn(1, 2, 3, 8), tl.randn(1, 2, 3, 8))),
                      (tl.randn(1, 4, 3, 8), tl.randn(1, 2, 3, 8), tl.randn(1, 2, 3, 8)))
+
+
+def test_key_padding_mask_exports_as_an_input():
+    tl.manual_seed(0)
+
+    class PaddedEncoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layer = nn.TransformerEncoderLayer(16, 4, 32, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+
+        def forward(self, x, padding):
+            return self.encoder(x, src_key_padding_mask=padding)
+
+    def padding(lengths):
+        return tl.arange(6).unsqueeze(0) >= tl.tensor(lengths).unsqueeze(1)
+
+    model = PaddedEncoder().eval()
+    names = ["x", "padding"]
+    payload = export_bytes(model, (tl.randn(2, 6, 16), padding([6, 3])), input_names=names,
+                           dynamic_axes={"x": {0: "batch"}, "padding": {0: "batch"}})
+    onnx.checker.check_model(onnx.load_from_string(payload))
+    inputs = (tl.randn(3, 6, 16), padding([2, 6, 4]))
+    with tl.no_grad():
+        expected = model(*inputs)
+    assert_matches(payload, names, inputs, expected)

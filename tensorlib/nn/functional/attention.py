@@ -12,9 +12,9 @@ import math
 from typing import Optional
 
 from ... import dtypes as _dtypes
-from ...creation import zeros, zeros_like
+from ...creation import full, zeros
 from ...functional import attention as _attention
-from ...functional import cat, matmul
+from ...functional import cat, matmul, where
 from ...functional.dropout import dropout as _dropout
 from ...functional.linear import linear
 from ...tensor import Tensor
@@ -121,8 +121,8 @@ def _canonical_mask(mask: Optional[Tensor], name: str, dtype) -> Optional[Tensor
         return None
     if not isinstance(mask, Tensor):
         raise TypeError(f"{name} must be a Tensor or None, got {type(mask).__name__}")
-    if mask.dtype == _dtypes.bool:
-        return zeros_like(mask, dtype=dtype).masked_fill(mask, float("-inf"))
+    if mask.dtype == _dtypes.bool:  # where() on the mask itself: a jit trace follows a mask given as an input
+        return where(mask, full((), float("-inf"), dtype=dtype), zeros((), dtype=dtype))
     if not mask.is_floating_point():
         raise AssertionError(f"only bool and floating types of {name} are supported")
     return mask.to(dtype)
