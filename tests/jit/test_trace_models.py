@@ -175,19 +175,30 @@ def test_multihead_attention_traces_with_a_dynamic_batch(need_weights):
         assert_close([o for o in traced(*inputs) if o is not None], [o for o in expected if o is not None])
 
 
-def test_transformer_encoder_with_a_causal_mask_traces_with_a_dynamic_batch():
+def test_transformer_encoder_with_a_registered_causal_mask_traces_with_a_dynamic_batch():
+    """TransformerEncoder compares the mask with the causal one (``bool((mask == causal).all())``): on a buffer
+    that is not data-dependent control flow, and the mask built for the comparison leaves no op in the graph."""
     tl.manual_seed(0)
-    layer = nn.TransformerEncoderLayer(16, 4, 32, batch_first=True, activation="gelu")
-    encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).eval()
-    causal = nn.Transformer.generate_square_subsequent_mask(6)
 
-    def encode(x):
-        return encoder(x, mask=causal, is_causal=True)
+    class CausalEncoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layer = nn.TransformerEncoderLayer(16, 4, 32, batch_first=True, activation="gelu")
+            self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(6))
 
-    traced = tl.jit.trace(encode, tl.randn(2, 6, 16))
+        def forward(self, x):
+            return self.encoder(x, mask=self.mask)
+
+    model = CausalEncoder().eval()
+    traced = tl.jit.trace(model, tl.randn(2, 6, 16))
+    ops = [node["op"] for node in traced._graph["nodes"]]
+    assert "where" not in ops and not [b for b in traced.baked if "constant" in b], (ops, traced.baked)
+    assert all(node["attrs"]["causal"] for node in traced._graph["nodes"]
+               if node["op"] == "scaled_dot_product_attention")
     x = tl.randn(5, 6, 16)
     with tl.no_grad():
-        assert_close(traced(x), encode(x))
+        assert_close(traced(x), model(x))
 
 
 def test_key_padding_mask_is_a_graph_input_with_a_dynamic_batch():

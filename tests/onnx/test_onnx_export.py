@@ -131,10 +131,9 @@ class MaskedEncoder(nn.Module):
             mask[:, 4:] = float("-inf")
             mask[2] = float("-inf")
         self.register_buffer("mask", mask)
-        self.causal = causal
 
     def forward(self, x):
-        return self.encoder(x, mask=self.mask, is_causal=self.causal)
+        return self.encoder(x, mask=self.mask)  # the encoder detects whether the mask is the causal one
 
 
 @pytest.mark.parametrize("causal", [True, False])
