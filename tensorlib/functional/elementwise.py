@@ -400,6 +400,8 @@ def where(condition, input=None, other=None):
     cond = condition._data if isinstance(condition, Tensor) else xp.asarray(condition)
     if cond.dtype != xp.bool_:
         cond = cond.astype(bool)
+    elif isinstance(condition, Tensor):
+        cond = condition  # the Tensor itself (no gradient): a jit trace then follows it as an input
     a, b = prepare(input, other)
     return Where.apply(cond, a, b)
 

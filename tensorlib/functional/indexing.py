@@ -142,7 +142,7 @@ def masked_fill(input, mask, value):
         value = value.to(input.dtype)
     else:
         value = Tensor._wrap(xp.asarray(value, dtype=input._data.dtype))
-    return where(mask_data, value, input)
+    return where(mask if isinstance(mask, Tensor) else mask_data, value, input)
 
 
 def masked_select(input, mask):

@@ -45,7 +45,7 @@ def reshape(input, *shape):
     target = _target_shape(input, shape)
     if target == input._data.shape:
         return input
-    out = View.apply(input, shape=target)
+    out = View.apply(input, shape=target, requested=shape)  # as written (-1 kept): a jit trace derives that dim
     return strided_view(out) if getattr(input, "_strided_view", False) else out
 
 

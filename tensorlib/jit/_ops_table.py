@@ -109,6 +109,16 @@ def _extremum(attrs, inputs):
     return {"axes": None if axes is None else list(axes), "keepdim": attrs.get("keepdim", False)}, inputs
 
 
+def _view(attrs, inputs):
+    """The shape as the caller wrote it when it has a ``-1`` (that dim follows the input's size in the graph),
+    else the resolved one."""
+    requested = attrs.get("requested", ())
+    if len(requested) == 1 and isinstance(requested[0], (tuple, list)):
+        requested = requested[0]
+    requested = [int(s) for s in requested]
+    return {"shape": requested if -1 in requested else list(attrs["shape"])}, inputs
+
+
 def _max_or_min(attrs, inputs):
     return ("amax" if attrs["is_max"] else "amin"), _extremum(attrs, inputs)
 
@@ -127,6 +137,7 @@ KERNELS: Dict[str, Tuple[str, Callable]] = {
     "Pow": ("pow", _plain),
     "Maximum": ("maximum", _plain),
     "Minimum": ("minimum", _plain),
+    "Where": ("where", _plain),
     "Neg": ("neg", _plain),
     "Abs": ("abs", _plain),
     "Exp": ("exp", _plain),
@@ -161,7 +172,7 @@ KERNELS: Dict[str, Tuple[str, Callable]] = {
     "AvgPool2D": ("avg_pool2d", _pool),
     "AdaptiveAvgPool2D": ("adaptive_avg_pool2d", _keep("out_hw")),
     "AdaptiveMaxPool2D": ("adaptive_max_pool2d", _keep("out_hw")),
-    "View": ("reshape", _keep("shape")),
+    "View": ("reshape", _view),
     "Permute": ("permute", _keep("dims")),
     "Expand": ("expand", _keep("shape")),
     "Slice": ("slice", _slice),

@@ -110,6 +110,7 @@ def _record(func, args: Tuple[Tensor, ...], strict: bool, keep_values: bool = Fa
     if failure is not None:
         raise failure
     structure = _structure(output, tracer)
+    _drop_dead_nodes(tracer, _references(structure))
     inputs = [{"name": n, "dtype": a.numpy().dtype.name, "shape": _dynamic_shape(n, a, tracer.nodes)}
               for n, a in zip(names, args)]
     graph = {"format": runtime.FORMAT, "version": runtime.FORMAT_VERSION, "note": EVAL_NOTE, "inputs": inputs,
@@ -118,6 +119,27 @@ def _record(func, args: Tuple[Tensor, ...], strict: bool, keep_values: bool = Fa
     # a snapshot: training the model further must not change (half of) the folded traced graph
     weights = {name: np.array(array, copy=True) for name, array in tracer.weights.items()}
     return graph, weights, tracer, output
+
+
+def _references(structure: dict) -> List[str]:
+    """The value names an output structure (``_structure``'s form) refers to."""
+    if "tensor" in structure:
+        return [structure["tensor"]]
+    items = structure.get("tuple") or structure.get("list") or [v for _, v in structure.get("dict", ())]
+    return [name for item in items for name in _references(item)]
+
+
+def _drop_dead_nodes(tracer: Tracer, outputs: List[str]) -> None:
+    """Remove the ops no output depends on (e.g. a mask built only to be compared with ``==``), their constants
+    and weights."""
+    used, live = set(outputs), []
+    for node in reversed(tracer.nodes):
+        if any(name in used for name in node["outputs"]):
+            live.append(node)
+            used.update(ref for ref in node["inputs"] if isinstance(ref, str))
+    tracer.nodes = live[::-1]
+    tracer.weights = {name: array for name, array in tracer.weights.items() if name in used}
+    tracer.captured = [c for c in tracer.captured if c.split(" ", 1)[0] in used]
 
 
 def _baked(graph: dict, tracer: Tracer) -> List[str]:

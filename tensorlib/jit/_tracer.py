@@ -4,7 +4,7 @@ Every kernel application reaches :meth:`Tracer.record` through the autograd hook
 up in ``_ops_table.KERNELS``. Tensors are identified by object: graph inputs, parameters/buffers (by state_dict
 name), op outputs, or else constants captured with their trace-time value. Embedding, EmbeddingBag and the RNN
 modules are recorded whole (their kernels index with arrays computed in Python from the inputs, which a
-kernel-level trace would bake in), as are ``pack_padded_sequence`` results feeding them.
+kernel-level trace would bake in), as are ``pack_padded_sequence`` results feeding them and ``expand_as``.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class Tracer:
         self.warned = set()
         self.paused = 0
         self.dynamic_names = set()
+        self.static_ids = set()  # comparison results computed from constants and model state only
         self._alive: List[Any] = []  # keeps traced objects alive so their ids stay unique
         self._count = 0
 
@@ -174,16 +175,19 @@ class Tracer:
                 self.last_consumer[id(t)] = out
 
     # -------------------------------------------------------------------------------------------- guards
+    def is_dynamic(self, tensor: Tensor) -> bool:
+        """Whether ``tensor`` may depend on the traced inputs. One computed outside the recorded ops (e.g. by a
+        comparison) counts as data unless it is model state or a comparison of values that are not data."""
+        value = self.values.get(id(tensor))
+        if value is not None:
+            return value.dynamic
+        return id(tensor) not in self.state_names and id(tensor) not in self.static_ids
+
     def check_data_access(self, tensor: Tensor, what: str) -> None:
         """Called by the guarded Tensor methods: a Python value read from a traced input-dependent tensor."""
         if self.paused:
             return
-        value = self.values.get(id(tensor))
-        if value is not None:
-            dynamic = value.dynamic
-        else:  # computed outside the recorded ops (e.g. a comparison): treat as data unless it is model state
-            dynamic = id(tensor) not in self.state_names
-        if not dynamic:
+        if not self.is_dynamic(tensor):
             return
         source = user_line()
         message = (f"{what} on a tensor that depends on the traced inputs (at {source}): its Python value steers "
@@ -340,6 +344,59 @@ def _packing(tracer: Tracer):
 
 
 @contextlib.contextmanager
+def _expand_as(tracer: Tracer):
+    """``a.expand_as(b)`` is recorded as one op reading ``b``'s shape, so a size that is ``b``'s batch follows it
+    (the Expand kernel alone only sees the sizes as numbers)."""
+    original = Tensor.expand_as
+
+    def expand_as(self, other):
+        source = user_line()
+        tracer.paused += 1
+        try:
+            result = original(self, other)
+        finally:
+            tracer.paused -= 1
+        if not tracer.paused and result is not self:
+            tracer.add_node("expand_as", [tracer.ref(self, source), tracer.ref(other, source)], [result], {}, source)
+        return result
+
+    Tensor.expand_as = expand_as
+    try:
+        yield
+    finally:
+        Tensor.expand_as = original
+
+
+_COMPARISONS = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "eq", "ne", "lt", "le", "gt", "ge", "all",
+                "any")
+
+
+@contextlib.contextmanager
+def _comparisons(tracer: Tracer):
+    """Comparisons are not graph ops: remember which results come from constants and model state only, so that
+    e.g. ``bool((mask == causal).all())`` on a registered mask is not mistaken for data-dependent control flow."""
+    originals = {name: getattr(Tensor, name) for name in _COMPARISONS}
+
+    def follow(original):
+        def method(self, *args, **kwargs):
+            result = original(self, *args, **kwargs)
+            if isinstance(result, Tensor) and not any(tracer.is_dynamic(t) for t in (self,) + args
+                                                      if isinstance(t, Tensor)):
+                tracer.static_ids.add(id(result))
+                tracer._alive.append(result)
+            return result
+        return method
+
+    for name, original in originals.items():
+        setattr(Tensor, name, follow(original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(Tensor, name, original)
+
+
+@contextlib.contextmanager
 def _guards(tracer: Tracer):
     originals = {name: getattr(Tensor, name) for name in _GUARDED}
     labels = {"__bool__": "bool() (a Python `if`/`while`)", "item": ".item()", "tolist": ".tolist()",
@@ -369,7 +426,7 @@ def _guards(tracer: Tracer):
 @contextlib.contextmanager
 def recording(tracer: Tracer):
     """Install the tracer (kernel hook, leaf modules, packing, data-access guards) for one forward pass."""
-    with _leaf_modules(tracer), _packing(tracer), _guards(tracer):
+    with _leaf_modules(tracer), _packing(tracer), _expand_as(tracer), _comparisons(tracer), _guards(tracer):
         _function._tracers.append(tracer)
         try:
             yield tracer

@@ -727,6 +727,7 @@ OPS = {
     "embedding": _op_embedding,
     "embedding_bag": _op_embedding_bag,
     "rnn": _op_rnn,
+    "expand_as": lambda attrs, consts: (lambda x, like: np.broadcast_to(x, like.shape)),
 }
 
 

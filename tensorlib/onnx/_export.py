@@ -226,6 +226,34 @@ def _expand(b, node, out):
     b.add("Expand", [node["inputs"][0], b.const(np.array(node["attrs"]["shape"], np.int64), "shape")], out)
 
 
+def _expand_as(b, node, out):
+    x, like = node["inputs"]
+    b.add("Expand", [x, b.add("Shape", [like])], out)
+
+
+def _attention(b, node, out):
+    """``softmax(q * scale @ k^T + mask [+ causal mask]) @ v`` as Mul/MatMul/Add/Softmax; with a mask, a row
+    whose keys are all masked gives zeros (the kernel's safe softmax) through IsNaN/Where."""
+    q, k, v, mask = (node["inputs"] + [None])[:4]
+    a = node["attrs"]
+    if a["groups"] != 1:
+        raise unsupported("scaled_dot_product_attention", b.opset, "grouped-query attention (enable_gqa)")
+    dtype = b.env[q].dtype
+    rank = _ndim(b, k)
+    key_t = b.add("Transpose", [k], perm=list(range(rank - 2)) + [rank - 1, rank - 2])
+    scores = b.add("MatMul", [b.add("Mul", [q, b.const(np.array(a["scale"], dtype), "scale")]), key_t])
+    if mask is not None:
+        scores = b.add("Add", [scores, b.ref(mask)])
+    if a["causal"]:  # top-left aligned, sizes from the trace (the sequence lengths are static)
+        length, source = b.env[q].shape[-2], b.env[k].shape[-2]
+        causal = np.where(np.tri(length, source, dtype=bool), 0, -np.inf).astype(dtype)
+        scores = b.add("Add", [scores, b.const(causal, "causal_mask")])
+    probs = b.add("Softmax", [scores], axis=-1)
+    if mask is not None:
+        probs = b.add("Where", [b.add("IsNaN", [probs]), b.const(np.array(0, dtype), "zero"), probs])
+    b.add("MatMul", [probs, v], out)
+
+
 def _slice(b, node, out):
     x = node["inputs"][0]
     ndim = _ndim(b, x)
@@ -422,4 +450,5 @@ CONVERTERS: Dict[str, Callable] = {
     "adaptive_max_pool2d": _adaptive("GlobalMaxPool", "MaxPool"),
     "reshape": _reshape, "permute": _permute, "expand": _expand, "slice": _slice, "cat": _cat, "stack": _stack,
     "constant_pad": _constant_pad, "embedding": _embedding, "embedding_bag": _embedding_bag, "rnn": _rnn,
+    "scaled_dot_product_attention": _attention, "expand_as": _expand_as,
 }

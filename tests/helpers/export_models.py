@@ -64,14 +64,23 @@ def _vision_case(name: str):
         kwargs["input_size"] = 32
     if name == "lenet5":
         return lambda: models.get_model(name, **kwargs), lambda b: _image(b, 1, 28)
+    if name.startswith("vit"):
+        if name == "vit_b_16":
+            kwargs["image_size"] = 32  # 2x2 patches of 16: the full depth and width on a small input
+        return lambda: _random_head(models.get_model(name, **kwargs)), lambda b: _image(b, 3, 32)
     size = 16 if name.startswith("resnet") and name[6:].isdigit() and int(name[6:]) in (20, 32, 56) else 32
     return lambda: models.get_model(name, **kwargs), lambda b: _image(b, 3, size)
 
 
+def _random_head(model):
+    """torchvision zero-initialises the ViT head (every output would be 0): give it weights to compare."""
+    nn.init.normal_(model.heads.head.weight, std=0.1)
+    return model
+
+
 def cases() -> dict:
     """name -> (build model, make example inputs for a batch size)."""
-    # the vision transformers trace at their example batch size only (test_vit_* covers them)
-    found = {name: _vision_case(name) for name in models.list_models() if not name.startswith("vit")}
+    found = {name: _vision_case(name) for name in models.list_models()}
     found["mlp"] = (MLP, lambda b: (tl.randn(b, 1, 28, 28),))
     found["text_bag"] = (lambda: text_example.TextClassificationModel(50, 8, 4), _bag)
     for cell in ("lstm", "gru"):
@@ -108,7 +117,7 @@ def flatten(obj) -> list:
 
 
 # deep or wide variants of architectures already covered by a smaller sibling: run with the slow tests
-HEAVY = {"resnet34", "resnet50", "resnet56", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn"}
+HEAVY = {"resnet34", "resnet50", "resnet56", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vit_b_16"}
 
 
 def case_params():

@@ -36,6 +36,30 @@ def test_python_if_warns_once_with_its_line_when_not_strict():
     np.testing.assert_allclose(traced(tl.ones(1, 3)).numpy(), 3.0)  # the branch taken was baked in
 
 
+class Thresholded(nn.Module):
+    """Branches on comparisons: of two buffers (fixed for every input), or of the input with a buffer (data)."""
+
+    def __init__(self, on_input: bool):
+        super().__init__()
+        self.on_input = on_input
+        self.register_buffer("low", tl.zeros(3))
+        self.register_buffer("high", tl.ones(3))
+
+    def forward(self, x):
+        if self.on_input and (x > self.high).any():
+            return x.clamp(max=1.0)
+        if (self.low < self.high).all():
+            return x * 2
+        return x
+
+
+def test_comparisons_of_model_state_are_not_data_but_of_inputs_are():
+    traced = tl.jit.trace(Thresholded(on_input=False), tl.randn(2, 3))
+    np.testing.assert_allclose(traced(tl.ones(4, 3)).numpy(), 2.0)
+    with pytest.raises(tl.jit.TracingError, match=r"bool\(\).*data-dependent control flow"):
+        tl.jit.trace(Thresholded(on_input=True), tl.randn(2, 3))
+
+
 def test_check_inputs_taking_the_other_branch_name_the_differing_op():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", tl.jit.TracerWarning)

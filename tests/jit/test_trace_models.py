@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import tensorlib as tl
+from tensorlib import nn
 from tests.helpers.export_models import build, case_params, cases, flatten
 
 RUNTIME = Path(tl.jit.runtime.__file__)
@@ -89,7 +90,7 @@ print(json.dumps(worst))
 
 
 # one of each architecture (every op kind); the slow test below runs all of them
-ONE_OF_EACH = ["mlp", "lenet5", "resnet20", "mobilenet_v2", "vgg11_bn", "text_bag",
+ONE_OF_EACH = ["mlp", "lenet5", "resnet20", "mobilenet_v2", "vgg11_bn", "vit_tiny", "text_bag",
                "text_lstm_bidirectional_packed", "text_gru_bidirectional_packed", "gru_lengths_dict_output"]
 
 
@@ -141,15 +142,79 @@ def test_command_line_runner_writes_the_output(tmp_path):
         np.testing.assert_allclose(np.load(tmp_path / "y.npy"), model(x).numpy(), atol=1e-5)
 
 
-def test_vit_traces_at_its_batch_size_and_the_check_reports_the_baked_batch():
-    """MultiheadAttention reshapes by the batch size, so the graph is exact at the traced batch only."""
-    from tensorlib.jit import TracingCheckError
-    from tensorlib.vision import models
+def test_vit_takes_its_batch_size_from_the_input(tmp_path):
+    """The class token is expanded to the input's batch and multi-head attention derives the batch in its
+    reshapes: nothing in the ViT graph is fixed at the traced batch of 2."""
+    model, make_inputs = build("vit_tiny")
+    traced = tl.jit.trace(model, make_inputs(2))
+    assert not [b for b in traced.baked if "fixed at 2" in b], traced.baked
+    assert "expand_as" in [node["op"] for node in traced._graph["nodes"]]
+    tl.jit.save(traced, tmp_path / "vit.tlj")
+    program = tl.jit.runtime.load(str(tmp_path / "vit.tlj"))
+    for batch in (1, 5):
+        (x,) = make_inputs(batch)
+        with tl.no_grad():
+            expected = model(x).numpy()
+        assert np.abs(expected).max() > 0.1  # a real comparison, not of zeros
+        assert_close(program(x.numpy()), expected)
 
-    model = models.vit_tiny(num_classes=10).eval()
-    x = tl.randn(2, 3, 32, 32)
-    with pytest.raises(TracingCheckError, match="dim 0 is fixed at 2"):
-        tl.jit.trace(model, (x,))
-    traced = tl.jit.trace(model, (x,), check_trace=False)
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_multihead_attention_traces_with_a_dynamic_batch(need_weights):
+    tl.manual_seed(0)
+    attention = nn.MultiheadAttention(16, 4, batch_first=True).eval()
+
+    def attend(query, memory):
+        return attention(query, memory, memory, need_weights=need_weights)
+
+    traced = tl.jit.trace(attend, (tl.randn(2, 5, 16), tl.randn(2, 7, 16)))
+    for batch in (1, 6):
+        inputs = (tl.randn(batch, 5, 16), tl.randn(batch, 7, 16))
+        with tl.no_grad():
+            expected = attend(*inputs)
+        assert_close([o for o in traced(*inputs) if o is not None], [o for o in expected if o is not None])
+
+
+def test_transformer_encoder_with_a_registered_causal_mask_traces_with_a_dynamic_batch():
+    """TransformerEncoder compares the mask with the causal one (``bool((mask == causal).all())``): on a buffer
+    that is not data-dependent control flow, and the mask built for the comparison leaves no op in the graph."""
+    tl.manual_seed(0)
+
+    class CausalEncoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layer = nn.TransformerEncoderLayer(16, 4, 32, batch_first=True, activation="gelu")
+            self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(6))
+
+        def forward(self, x):
+            return self.encoder(x, mask=self.mask)
+
+    model = CausalEncoder().eval()
+    traced = tl.jit.trace(model, tl.randn(2, 6, 16))
+    ops = [node["op"] for node in traced._graph["nodes"]]
+    assert "where" not in ops and not [b for b in traced.baked if "constant" in b], (ops, traced.baked)
+    assert all(node["attrs"]["causal"] for node in traced._graph["nodes"]
+               if node["op"] == "scaled_dot_product_attention")
+    x = tl.randn(5, 6, 16)
     with tl.no_grad():
-        np.testing.assert_allclose(traced(x).numpy(), model(x).numpy(), atol=1e-5)
+        assert_close(traced(x), model(x))
+
+
+def test_key_padding_mask_is_a_graph_input_with_a_dynamic_batch():
+    """A boolean src_key_padding_mask passed to the traced model is followed (not captured as a constant)."""
+    tl.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(16, 4, 32, batch_first=True)
+    encoder = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False).eval()
+
+    def encode(x, padding):
+        return encoder(x, src_key_padding_mask=padding)
+
+    def padding(lengths):
+        return tl.arange(6).unsqueeze(0) >= tl.tensor(lengths).unsqueeze(1)
+
+    traced = tl.jit.trace(encode, (tl.randn(2, 6, 16), padding([6, 3])))
+    assert not [b for b in traced.baked if "[2, 6]" in b], traced.baked  # the mask is not captured
+    x, mask = tl.randn(3, 6, 16), padding([2, 6, 4])
+    with tl.no_grad():
+        assert_close(traced(x, mask), encode(x, mask))

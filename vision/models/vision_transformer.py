@@ -135,7 +135,8 @@ class VisionTransformer(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         x = self._process_input(x)
-        batch_class_token = self.class_token.expand(x.shape[0], -1, -1)
+        # expand_as, not expand(x.shape[0], -1, -1): a jit-traced graph then takes the batch size from x
+        batch_class_token = self.class_token.expand_as(x[:, :1])
         x = self.encoder(cat([batch_class_token, x], dim=1))
         return self.heads(x[:, 0])
 

@@ -12,9 +12,9 @@ import math
 from typing import Optional
 
 from ... import dtypes as _dtypes
-from ...creation import zeros, zeros_like
+from ...creation import full, zeros
 from ...functional import attention as _attention
-from ...functional import cat, matmul
+from ...functional import cat, matmul, where
 from ...functional.dropout import dropout as _dropout
 from ...functional.linear import linear
 from ...tensor import Tensor
@@ -121,8 +121,8 @@ def _canonical_mask(mask: Optional[Tensor], name: str, dtype) -> Optional[Tensor
         return None
     if not isinstance(mask, Tensor):
         raise TypeError(f"{name} must be a Tensor or None, got {type(mask).__name__}")
-    if mask.dtype == _dtypes.bool:
-        return zeros_like(mask, dtype=dtype).masked_fill(mask, float("-inf"))
+    if mask.dtype == _dtypes.bool:  # where() on the mask itself: a jit trace follows a mask given as an input
+        return where(mask, full((), float("-inf"), dtype=dtype), zeros((), dtype=dtype))
     if not mask.is_floating_point():
         raise AssertionError(f"only bool and floating types of {name} are supported")
     return mask.to(dtype)
@@ -178,7 +178,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         attn_mask = _pad_last(attn_mask)
         key_padding_mask = _pad_last(key_padding_mask)
 
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    # -1 where the batch goes (not bsz): a traced graph derives it from its input (tensorlib.jit dynamic batch)
+    q = q.reshape(tgt_len, -1, head_dim).transpose(0, 1)
     k = _heads(k, static_k, bsz * num_heads, head_dim, "k")
     v = _heads(v, static_v, bsz * num_heads, head_dim, "v")
     if add_zero_attn:
@@ -192,7 +193,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
             raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
                                  f"{_shape(key_padding_mask)}")
         padding = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(bsz, num_heads, 1, src_len)
-        padding = padding.reshape(bsz * num_heads, 1, src_len)
+        padding = padding.reshape(-1, 1, src_len)
         attn_mask = padding if attn_mask is None else attn_mask + padding
     if not training:
         dropout_p = 0.0
@@ -205,9 +206,9 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         if dropout_p > 0.0:
             weights = _dropout(weights, dropout_p)
         output = matmul(weights, v)  # (N * H, L, head_dim)
-        output = output.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
-        weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
+        output = output.transpose(0, 1).reshape(-1, embed_dim)
+        output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, -1, embed_dim)
+        weights = weights.reshape(-1, num_heads, tgt_len, src_len)
         if average_attn_weights:
             weights = weights.mean(dim=1)
         if not batched:
@@ -216,13 +217,13 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
 
     if attn_mask is not None:
         attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else \
-            attn_mask.reshape(bsz, num_heads, -1, src_len)
-    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
-    k = k.reshape(bsz, num_heads, src_len, head_dim)
-    v = v.reshape(bsz, num_heads, src_len, head_dim)
+            attn_mask.reshape(-1, num_heads, attn_mask.shape[1], src_len)
+    q = q.reshape(-1, num_heads, tgt_len, head_dim)
+    k = k.reshape(-1, num_heads, src_len, head_dim)
+    v = v.reshape(-1, num_heads, src_len, head_dim)
     output = _attention.scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, fused_causal, None)
-    output = output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-    output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
+    output = output.permute(2, 0, 1, 3).reshape(-1, embed_dim)
+    output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, -1, embed_dim)
     if not batched:
         output = output.squeeze(1)
     return output, None
@@ -283,7 +284,7 @@ def _pad_last(mask: Optional[Tensor]) -> Optional[Tensor]:
 def _heads(t: Tensor, static: Optional[Tensor], batch_heads: int, head_dim: int, name: str) -> Tensor:
     """``(S, N, E)`` -> ``(N * num_heads, S, head_dim)``, or the given ``static_k``/``static_v``."""
     if static is None:
-        return t.reshape(t.shape[0], batch_heads, head_dim).transpose(0, 1)
+        return t.reshape(t.shape[0], -1, head_dim).transpose(0, 1)
     if static.shape[0] != batch_heads or static.shape[2] != head_dim:
         raise AssertionError(f"expecting static_{name}.size(0) of {batch_heads}, and static_{name}.size(2) of "
                              f"{head_dim}, but got {static.shape[0]} and {static.shape[2]}")
@@ -294,11 +295,11 @@ def _in_projection(query, key, value, in_proj_weight, in_proj_bias, separate, q_
     """Project query/key/value with the packed ``(3E, E)`` weight (one matmul for self-attention) or with the
     separate per-input weights (when ``kdim``/``vdim`` differ from ``embed_dim``)."""
     embed_dim = query.shape[-1]
-    biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
     if separate:
         if q_weight is None or k_weight is None or v_weight is None:
             raise AssertionError("use_separate_proj_weight is True but q_proj_weight, k_proj_weight or "
                                  "v_proj_weight is None")
+        biases = _bias_chunks(in_proj_bias)
         return (linear(query, q_weight, biases[0]), linear(key, k_weight, biases[1]),
                 linear(value, v_weight, biases[2]))
     if in_proj_weight is None:
@@ -306,10 +307,14 @@ def _in_projection(query, key, value, in_proj_weight, in_proj_bias, separate, q_
     if query is key and key is value:
         projected = linear(query, in_proj_weight, in_proj_bias)
         return tuple(projected.chunk(3, dim=-1))
-    weights = in_proj_weight.chunk(3)
+    weights, biases = in_proj_weight.chunk(3), _bias_chunks(in_proj_bias)
     if key is value:
         q = linear(query, weights[0], biases[0])
         kv_bias = None if in_proj_bias is None else in_proj_bias[embed_dim:]
         k, v = linear(key, in_proj_weight[embed_dim:], kv_bias).chunk(2, dim=-1)
         return q, k, v
     return tuple(linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
+
+
+def _bias_chunks(in_proj_bias: Optional[Tensor]) -> tuple:
+    return (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
