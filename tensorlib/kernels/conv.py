@@ -94,8 +94,9 @@ def _pad_into(planes, src, top: int, left: int) -> None:
 
 def _pad_first_row(planes, src, image: int, top: int, left: int) -> None:
     """Write the first padded row of ``image`` (if any) exactly as ``_pad_into`` will: the windows of the chunk
-    ending before it run up to the kernel span into that row (junk columns only), and must read finite values
-    even when another thread has not filled the image yet. Both threads write the same bytes."""
+    ending before it run up to the kernel span into that row (junk columns only; past a channel's last image,
+    into the next channel's image 0), and must read finite values even when another thread has not filled the
+    image yet. Both threads write the same bytes."""
     if image >= planes.shape[1]:
         return
     row = planes[:, image, 0]
@@ -221,6 +222,7 @@ class Convolution(Function):
         xt = x.transpose(1, 0, 2, 3)
         out = xp.empty((oc, n, oh, ow), dtype=x.dtype)
         chunks = _batch_chunks(n, c * kh * kw * oh * width * x.itemsize)
+        _pad_first_row(planes, xt, 0, top, left)  # read past the last image of each channel plane
 
         def chunk_forward(k: int) -> None:
             n0, n1 = chunks[k]
@@ -330,6 +332,8 @@ class Convolution(Function):
         chunks = _batch_chunks(n, per_image * grad.itemsize)
         gc = xp.empty((oc, n, oh, width), dtype=grad.dtype)
         grad_t = grad.transpose(1, 0, 2, 3)
+        if full_pads is not None:
+            _pad_first_row(gplanes, grad_t, 0, full_pads[0][0], full_pads[1][0])
         gw_parts = xp.empty((len(chunks), g, oc // g, ckk), dtype=grad.dtype) if need_w else None
         gb_parts = xp.empty((len(chunks), oc), dtype=grad.dtype) if need_b else None
 
