@@ -14,6 +14,7 @@ from typing import Sequence, Union
 
 from .._backend import xp
 from ..autograd.function import Function
+from . import _depthwise
 from ._adjoint import bilinear_backward
 
 __all__ = ["Convolution"]
@@ -160,7 +161,12 @@ class Convolution(Function):
     and the next convolution reads it without a transpose copy.
     """
 
+    depthwise = False  # groups == channels: multiply-adds of shifted windows in _depthwise.py, no GEMM
+
     def forward(self, x, w, b=None):
+        if _depthwise.applies(x.shape, w.shape, self.groups):
+            self.depthwise = True
+            return _depthwise.forward(self, x, w, b)
         n, c, h, wd = x.shape
         oc, cg, kh, kw = w.shape
         g = self.groups
@@ -207,6 +213,8 @@ class Convolution(Function):
         return out.transpose(1, 0, 2, 3)
 
     def backward(self, grad):
+        if self.depthwise:
+            return _depthwise.backward(self, grad)
         n, oc, oh, ow = grad.shape
         width = self.width
         need = self.needs_input_grad
