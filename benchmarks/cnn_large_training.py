@@ -18,6 +18,9 @@ repeat, and the reported figure is the median over ``--repeats`` of each, with t
 step time (and the range of the per-repeat ratios). Both get ``--threads`` threads (``torch.set_num_threads``;
 ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` in the child's environment for NumPy's BLAS).
 
+``--gemm-depthwise`` adds a third interleaved run, tensorlib with the depthwise kernel switched off (the
+grouped-GEMM path of ``Convolution``, as before ``tensorlib/kernels/_depthwise.py``).
+
 Run: ``python benchmarks/cnn_large_training.py [--models vgg11 mobilenet_v2] [--repeats 5] [--steps 10]``
 """
 
@@ -96,7 +99,7 @@ def torch_mobilenet_v2(num_classes: int, width_mult: float):
 
 
 def build_model(framework: str, name: str, width: float):
-    """The workload's model in ``framework`` ("tensorlib" or "torch"), freshly initialised (seed 0)."""
+    """The workload's model in ``framework`` ("tensorlib", "tensorlib-gemm" or "torch"), initialised with seed 0."""
     if framework == "torch":
         import torch as fw
     else:
@@ -129,6 +132,10 @@ def run_worker(framework: str, name: str, width: float, weights: str, steps: int
         fw.set_num_threads(threads)
     else:
         import tensorlib as fw
+    if framework == "tensorlib-gemm":  # the "before" of the depthwise kernel: Convolution's grouped-GEMM path
+        from tensorlib.kernels import _depthwise
+
+        _depthwise.applies = lambda *args: False
     model = build_model(framework, name, width)
     with np.load(weights) as state:
         model.load_state_dict({key: fw.from_numpy(state[key].copy()) for key in state.files})
@@ -169,22 +176,27 @@ def run_in_subprocess(framework: str, name: str, width: float, weights: str, ste
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def compare(name: str, width: float, steps: int, repeats: int, threads: int) -> dict:
+def compare(name: str, width: float, steps: int, repeats: int, threads: int, gemm: bool) -> dict:
     """Interleaved repeats of one workload; medians per framework and the ratios of each repeat."""
     runs = {"tensorlib": [], "torch": []}
+    if gemm:
+        runs["tensorlib-gemm"] = []
     with tempfile.TemporaryDirectory() as tmp:
         weights = os.path.join(tmp, "initial.npz")
         save_initial_weights(name, width, weights)
         for repeat in range(repeats):
-            order = ("tensorlib", "torch") if repeat % 2 == 0 else ("torch", "tensorlib")
+            order = list(runs) if repeat % 2 == 0 else list(runs)[::-1]
             for framework in order:
                 runs[framework].append(run_in_subprocess(framework, name, width, weights, steps, threads))
     ratios = [ours["ms"] / theirs["ms"] for ours, theirs in zip(runs["tensorlib"], runs["torch"])]
     ours_ms = statistics.median(run["ms"] for run in runs["tensorlib"])
     theirs_ms = statistics.median(run["ms"] for run in runs["torch"])
-    return {"tensorlib_ms": ours_ms, "torch_ms": theirs_ms, "ratio": ours_ms / theirs_ms,
-            "ratio_range": (min(ratios), max(ratios)),
-            "first_loss": (runs["tensorlib"][0]["first_loss"], runs["torch"][0]["first_loss"])}
+    result = {"tensorlib_ms": ours_ms, "torch_ms": theirs_ms, "ratio": ours_ms / theirs_ms,
+              "ratio_range": (min(ratios), max(ratios)),
+              "first_loss": (runs["tensorlib"][0]["first_loss"], runs["torch"][0]["first_loss"])}
+    if gemm:
+        result["gemm_ms"] = statistics.median(run["ms"] for run in runs["tensorlib-gemm"])
+    return result
 
 
 def main() -> None:
@@ -194,6 +206,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="interleaved runs per framework")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads and NumPy's BLAS threads")
     parser.add_argument("--width", type=float, default=1.0, help="MobileNetV2 width multiplier")
+    parser.add_argument("--gemm-depthwise", action="store_true",
+                        help="also run tensorlib with the depthwise kernel off (grouped GEMMs, the before)")
     parser.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "MODEL"), help=argparse.SUPPRESS)
     parser.add_argument("--weights", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -207,11 +221,15 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for name in args.models:
-        result = compare(name, args.width, args.steps, args.repeats, args.threads)
+        result = compare(name, args.width, args.steps, args.repeats, args.threads, args.gemm_depthwise)
         low, high = result["ratio_range"]
-        print(f"{name:12} | {WORKLOADS[name][0]:5} | {result['tensorlib_ms']:12.1f} | {result['torch_ms']:8.1f} | "
-              f"{result['ratio']:5.2f} | {f'{low:.2f} - {high:.2f}':>14} | "
-              f"{result['first_loss'][0]:.5f}, {result['first_loss'][1]:.5f}", flush=True)
+        line = (f"{name:12} | {WORKLOADS[name][0]:5} | {result['tensorlib_ms']:12.1f} | {result['torch_ms']:8.1f} | "
+                f"{result['ratio']:5.2f} | {f'{low:.2f} - {high:.2f}':>14} | "
+                f"{result['first_loss'][0]:.5f}, {result['first_loss'][1]:.5f}")
+        if "gemm_ms" in result:
+            gemm_ms = result["gemm_ms"]
+            line += f" | grouped-GEMM depthwise: {gemm_ms:.1f} ms, {gemm_ms / result['torch_ms']:.2f}x"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":
