@@ -9,7 +9,7 @@ The forward is a sum over the KH*KW kernel offsets of (shifted window slab) * (p
 multiply-adds, no window copy and no GEMM (a depthwise GEMM is a batch of C (k, KH*KW) @ (KH*KW, N*OH*OW)
 products, all copy and no arithmetic). grad_input is the adjoint (each offset's ``grad * weight`` added back
 into its window slab), grad_weight one ``einsum`` reduction of ``grad * window`` per offset.
-The zero-padded input is kept batch-innermost, (C, H', W', N): a window slab then reads runs of OW*N (stride 1)
+The zero-padded input is laid out batch-innermost, (C, H', W', N): a window slab then reads runs of OW*N (stride 1)
 or N contiguous elements rather than OW, which is what keeps the late 8x8 ... 2x2 layers fast. The work goes
 through the channels in blocks of about ``BLOCK_ELEMENTS`` outputs, so the KH*KW passes over one block stay in
 cache instead of streaming the whole activation KH*KW times.
@@ -48,16 +48,24 @@ def _blocks(c: int, per_channel: int):
     return [(start, min(c, start + step)) for start in range(0, c, step)]
 
 
-def forward(op, x, w, b):
-    """``conv2d(x, w, b)`` for depthwise ``w`` (k*C, 1, KH, KW): (N, k*C, OH, OW) in (k*C, N, OH, OW) memory."""
+def _padded(x, pads):
+    """``x`` (N, C, H, W) zero-padded, batch innermost: (C, H', W', N)."""
     n, c, h, wd = x.shape
-    oc = w.shape[0]
-    k = oc // c
-    op.w, op.x_shape = w, x.shape
-    (top, bottom), (left, right) = op.pads
+    (top, bottom), (left, right) = pads
     padded = xp.zeros((c, h + top + bottom, wd + left + right, n), dtype=x.dtype)
     padded[:, top:top + h, left:left + wd] = x.transpose(1, 2, 3, 0)
-    op.dw_padded = padded
+    return padded
+
+
+def forward(op, x, w, b):
+    """``conv2d(x, w, b)`` for depthwise ``w`` (k*C, 1, KH, KW): (N, k*C, OH, OW) in (k*C, N, OH, OW) memory."""
+    n, c = x.shape[:2]
+    oc = w.shape[0]
+    k = oc // c
+    # backward re-pads x (the array autograd keeps anyway) rather than keeping the padded copy: one more pass,
+    # but a depthwise layer's input is MobileNet's largest activation (the expanded one), held once, not twice
+    op.w, op.x_shape, op.dw_x = w, x.shape, x
+    padded = _padded(x, op.pads)
     oh, ow, offsets = _geometry(op)
     weights = w.reshape(c, k, -1)[..., None, None, None]  # (C, k, KH*KW, 1, 1, 1): broadcasts over (OH, OW, N)
     acc = xp.empty((c, k, oh, ow, n), dtype=x.dtype)
@@ -90,10 +98,12 @@ def backward(op, grad):
     gc = xp.empty((oc, oh, ow, n), dtype=grad.dtype)  # the gradient in the layout of the window slabs
     gc[...] = grad.transpose(1, 2, 3, 0)
     gc = gc.reshape(c, k, oh, ow, n)
-    padded = op.dw_padded
+    padded = _padded(op.dw_x, op.pads) if want_w else None
     weights = op.w.reshape(c, k, -1)[..., None, None, None]
     gw = xp.empty((c, k, len(offsets)), dtype=grad.dtype) if want_w else None
-    gp = xp.zeros(padded.shape, dtype=grad.dtype) if want_x else None  # grad of the padded input
+    (top, bottom), (left, right) = op.pads
+    padded_shape = (c, h + top + bottom, wd + left + right, n)
+    gp = xp.zeros(padded_shape, dtype=grad.dtype) if want_x else None  # grad of the padded input
     blocks = _blocks(c, k * oh * ow * n)
     tmp = xp.empty((blocks[0][1],) + gc.shape[1:], dtype=grad.dtype)
     for c0, c1 in blocks:
@@ -108,7 +118,6 @@ def backward(op, grad):
     if want_w:
         gw = gw.reshape(op.w.shape)
     if want_x:
-        (top, _), (left, _) = op.pads
         gx = xp.empty((c, n, h, wd), dtype=grad.dtype)
         gx[...] = gp[:, top:top + h, left:left + wd].transpose(0, 3, 1, 2)
         gx = gx.transpose(1, 0, 2, 3)
