@@ -37,6 +37,14 @@ def build_tensorlib():
     return model, _tensorlib_optimizer(model), _tensorlib_loss()
 
 
+def build_torch(torch):
+    """The same MLP, optimizer and loss in PyTorch."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
+                                torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    return model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), torch.nn.CrossEntropyLoss()
+
+
 def _tensorlib_optimizer(model):
     try:
         from tensorlib.optim import SGD
@@ -89,11 +97,7 @@ class _Side:
         import torch
 
         torch.set_num_threads(2)
-        torch.manual_seed(0)
-        tmodel = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
-                                     torch.nn.ReLU(), torch.nn.Linear(128, 10))
-        toptim = torch.optim.SGD(tmodel.parameters(), lr=0.01, momentum=0.9)
-        tloss = torch.nn.CrossEntropyLoss()
+        tmodel, toptim, tloss = build_torch(torch)
         self._epoch = lambda: epoch_torch(torch, tmodel, toptim, tloss, self.images, self.labels)
 
     def run(self, epochs: int) -> float:

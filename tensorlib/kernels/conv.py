@@ -15,6 +15,7 @@ from typing import Sequence, Union
 from .._backend import xp
 from .._parallel import parallel_for
 from ..autograd.function import Function
+from . import _depthwise
 from ._adjoint import bilinear_backward
 
 __all__ = ["Convolution"]
@@ -187,7 +188,12 @@ class Convolution(Function):
     and the next convolution reads it without a transpose copy.
     """
 
+    depthwise = False  # groups == channels: multiply-adds of shifted windows in _depthwise.py, no GEMM
+
     def forward(self, x, w, b=None):
+        if _depthwise.applies(x.shape, w.shape, self.groups):
+            self.depthwise = True
+            return _depthwise.forward(self, x, w, b)
         n, c, h, wd = x.shape
         oc, cg, kh, kw = w.shape
         (sh, sw), (dh, dw) = self.stride, self.dilation
@@ -285,6 +291,8 @@ class Convolution(Function):
         return out
 
     def backward(self, grad):
+        if self.depthwise:
+            return _depthwise.backward(self, grad)
         need = self.needs_input_grad
         need_b = len(need) > 2 and need[2]
         if self.rows:
