@@ -139,7 +139,9 @@ CHUNK_BYTES = 1 << 20  # window copy per batch chunk: stays in L2 for its GEMM (
 
 
 def _op_conv2d(attrs, consts):
-    """im2col + one GEMM per group, channels-first inside, in cache-sized batch chunks (see ``_conv_plan``)."""
+    """im2col + one GEMM per group, channels-first inside, in cache-sized batch chunks (see ``_conv_plan``).
+
+    A fused residual (``optimize`` turns ``relu(conv(x) + r)`` into one conv2d) arrives as a fourth input."""
     w, b = consts[1], consts[2] if len(consts) > 2 else None
     if w is None:
         raise UnsupportedOpError("conv2d with a computed (non-constant) weight is not supported by the runtime")
@@ -150,26 +152,29 @@ def _op_conv2d(attrs, consts):
                 bias=None if b is None else b.reshape(g, oc // g, 1), act=_activation(attrs.get("_act")))
     plans = {}
 
-    def conv2d(x, *_):
+    def conv2d(x, w=None, b=None, residual=None):
         key = (x.shape, x.dtype)
         run = plans.get(key)
         if run is None:
             run = _remember(plans, key, _conv_plan(x.shape, x.dtype, **spec))
-        return run(x)
+        return run(x, residual)
 
     return conv2d
 
 
 def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act):
-    """``run(x)`` computing the convolution of inputs of ``shape`` into one reused output buffer.
+    """``run(x, residual)`` computing the convolution of inputs of ``shape`` into one reused output buffer.
 
-    The input is copied into a zero-bordered channels-first buffer (C, N, H', W') whose border is written once.
+    Work goes through the batch in chunks sized so one chunk's window copy stays in cache: the chunk's images
+    are copied channels-first into a small zero-bordered buffer (border written once), their windows into the
+    column matrix (plus a row of ones that multiplies the bias column of the weights), and one GEMM writes the
+    chunk's slice of the (OC, N*OH*W') output, where the residual and activation run while it is in cache. So
+    the input is read once and the output written once.
     Stride-1 convolutions use full-width rows: an output row keeps all W' padded columns, so a kernel offset of
-    a whole image is one contiguous run of that buffer, and the W' - OW junk columns are never read back (the
-    result is a view that skips them). Other strides copy the exact windows. Batch chunks keep one chunk's
-    window copy cache-sized; its GEMM writes straight into its slice of the (OC, N*OH*W') output, where bias
-    and activation run while it is still in cache. The result is an (N, OC, OH, OW) view of that
-    channels-first output, which the next convolution reads without a transposing copy.
+    an image is one contiguous run of the padded buffer; the W' - OW junk columns are never read back (the
+    result is a view that skips them). Other strides copy the exact windows; 1x1 convolutions without padding
+    read their (strided) input directly. The result is an (N, OC, OH, OW) view of the channels-first output,
+    which the next convolution reads without a transposing copy.
     """
     n, c, h, wd = shape
     (top, bottom), (left, right) = pads
@@ -183,59 +188,81 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act):
         raise ValueError(f"conv2d: input {list(shape)} (padded {hp}x{wp}) is smaller than the kernel {kh}x{kw}")
     weight = weight.astype(dtype, copy=False)
     bias = None if bias is None else bias.astype(dtype, copy=False)
+    ones_row = g == 1 and bias is not None  # bias as one more GEMM column of weights times a row of ones: free
+    if g == 1:
+        weight, bias = weight[0], None if bias is None else bias[0]
+        if ones_row:
+            weight, bias = np.concatenate([weight, bias], axis=1), None
     rows = sh == sw == 1 and kh * kw > 1
+    direct = kh == kw == 1 and not (top or bottom or left or right)
     width = wp if rows else ow  # columns computed per output row (full-width rows include W' - OW junk ones)
     run_len, item = oh * width, np.dtype(dtype).itemsize
-    direct = kh == kw == 1 and not (top or bottom or left or right)  # 1x1: windows are (strided) input views
-    flat = None if direct else np.zeros(c * n * hp * wp + (dw * (kw - 1) if rows else 0), dtype)
-    planes = None if direct else flat[:c * n * hp * wp].reshape(c, n, hp, wp)
-    interior = None if direct else planes[:, :, top:top + h, left:left + wd]
-    out = np.empty((g, ocg, n * run_len), dtype)
+    out = np.empty((g * ocg, n, oh, width), dtype)
     step = max(1, min(n, CHUNK_BYTES // max(c * kh * kw * run_len * item, 1)))
-    full_cols = np.empty((c, kh, kw, step * run_len), dtype)
-    chunks = []
-    for n0 in range(0, n, step):
-        m = min(n, n0 + step) - n0
-        cols = full_cols if m == step else np.empty((c, kh, kw, m * run_len), dtype)
+
+    def chunk_buffers(m):
+        """(padded interior or None, windows, cols target, cols matrix) for chunks of ``m`` images."""
+        matrix = np.empty((g * ckk + ones_row, m * run_len), dtype)
+        matrix[g * ckk:] = 1
+        cols = matrix[:g * ckk].reshape(c, kh, kw, m * run_len)
+        matrix = matrix if g == 1 else matrix.reshape(g, ckk, m * run_len)
         if direct:
-            windows = (n0, n0 + m)
-            target = cols.reshape(c, m, oh, ow)
-        elif rows:
+            return None, None, cols.reshape(c, m, oh, ow), matrix
+        flat = np.zeros(c * m * hp * wp + (dw * (kw - 1) if rows else 0), dtype)
+        planes = flat[:c * m * hp * wp].reshape(c, m, hp, wp)
+        if rows:
             windows = np.lib.stride_tricks.as_strided(
-                flat[n0 * hp * wp:], shape=(c, kh, kw, m, run_len),
-                strides=(n * hp * wp * item, dh * wp * item, dw * item, hp * wp * item, item), writeable=False)
-            target = cols.reshape(windows.shape)
+                flat, shape=(c, kh, kw, m, run_len),
+                strides=(m * hp * wp * item, dh * wp * item, dw * item, hp * wp * item, item), writeable=False)
         else:
             s_c, s_n, s_h, s_w = planes.strides
             windows = np.lib.stride_tricks.as_strided(
-                planes[:, n0:n0 + m], shape=(c, kh, kw, m, oh, ow),
-                strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
-            target = cols.reshape(windows.shape)
-        product = out[:, :, n0 * run_len:(n0 + m) * run_len]
-        if g == 1:
-            chunks.append((windows, target, cols.reshape(ckk, m * run_len), product[0]))
-        else:
-            chunks.append((windows, target, cols.reshape(g, ckk, m * run_len), product))
-    if g == 1:
-        weight, bias = weight[0], None if bias is None else bias[0]
-    result = out.reshape(g * ocg, n, oh, width)[..., :ow].transpose(1, 0, 2, 3)
-    matmul, copyto = np.matmul, np.copyto
+                planes, shape=(c, kh, kw, m, oh, ow), strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
+                writeable=False)
+        return planes[:, :, top:top + h, left:left + wd], windows, cols.reshape(windows.shape), matrix
 
-    def run(x):
-        if direct:
-            xc = x.transpose(1, 0, 2, 3)
-            if sh > 1 or sw > 1:
-                xc = xc[:, :, ::sh, ::sw]
-        else:
-            copyto(interior, x.transpose(1, 0, 2, 3))
-        for windows, target, cols, product in chunks:
-            copyto(target, xc[:, windows[0]:windows[1]] if direct else windows)
+    shared = {}
+    chunks = []
+    for n0 in range(0, n, step):
+        m = min(n, n0 + step) - n0
+        if m not in shared:
+            shared[m] = chunk_buffers(m)
+        product = out.reshape(g, ocg, n * run_len)[:, :, n0 * run_len:(n0 + m) * run_len]
+        product = product[0] if g == 1 else product
+        chunks.append((n0, n0 + m) + shared[m] + (product, out[:, n0:n0 + m, :, :ow]))
+    result = out[..., :ow].transpose(1, 0, 2, 3)
+    matmul, copyto, add = np.matmul, np.copyto, np.add
+
+    def run(x, residual=None):
+        if residual is not None and residual.shape != result.shape:
+            try:
+                residual = np.broadcast_to(residual, result.shape)
+            except ValueError:  # the add broadcasts the convolution's output up: add after, not fused
+                compute(x, None, None)
+                y = add(result, residual)
+                return y if act is None else act(y)
+        compute(x, residual, act)
+        return result
+
+    def compute(x, residual, act):
+        xc = x.transpose(1, 0, 2, 3)
+        if direct and (sh > 1 or sw > 1):
+            xc = xc[:, :, ::sh, ::sw]
+        if residual is not None:
+            residual = residual.transpose(1, 0, 2, 3)
+        for n0, n1, interior, windows, target, cols, product, valid in chunks:
+            if direct:
+                copyto(target, xc[:, n0:n1])
+            else:
+                copyto(interior, xc[:, n0:n1])
+                copyto(target, windows)
             matmul(weight, cols, out=product)
             if bias is not None:
                 product += bias
+            if residual is not None:
+                add(valid, residual[:, n0:n1], out=valid)
             if act is not None:
                 act(product)
-        return result
 
     return run
 
@@ -828,11 +855,22 @@ def _output_names(structure, found):
     return found
 
 
+def _fusable_residual_conv(ins, producer, used):
+    """The conv2d (without activation or residual yet) whose output only this add reads, if any."""
+    for ref in ins:
+        node = producer.get(ref)
+        if (node is not None and node["op"] == "conv2d" and used.get(ref) == 1 and ins[0] != ins[1]
+                and "_act" not in node["attrs"] and "_residual" not in node["attrs"]):
+            return node
+    return None
+
+
 def optimize(graph: dict, weights: dict) -> tuple[list, dict]:
     """Fold constants and fuse elementwise chains; returns ``(nodes, weights)`` (the inputs are not modified).
 
-    conv2d -> batch_norm becomes one conv2d with scaled weights; relu/relu6 after conv2d, linear, add or
-    batch_norm runs in place on that op's output buffer (only when nothing else reads the value in between).
+    conv2d -> batch_norm becomes one conv2d with scaled weights; conv2d -> add (a residual connection) one
+    conv2d that adds the other operand; relu/relu6 after conv2d, linear, add or batch_norm runs in place on that
+    op's output buffer (each only when nothing else reads the intermediate value).
     """
     weights = dict(weights)
     nodes = [dict(node, attrs=dict(node.get("attrs", {})), inputs=list(node["inputs"])) for node in graph["nodes"]]
@@ -858,6 +896,17 @@ def optimize(graph: dict, weights: dict) -> tuple[list, dict]:
             source["outputs"] = node["outputs"]
             producer[name] = source
             continue
+        if node["op"] == "add" and len(ins) == 2 and all(isinstance(r, str) for r in ins):
+            conv = _fusable_residual_conv(ins, producer, used)
+            if conv is not None:  # conv(x) + r: r is added to each output chunk while it is in cache
+                other = ins[1] if producer.get(ins[0]) is conv else ins[0]
+                conv["inputs"] = (conv["inputs"] + [None])[:3] + [other]
+                conv["attrs"]["_residual"] = True
+                conv["outputs"] = node["outputs"]
+                producer[node["outputs"][0]] = conv
+                result.remove(conv)  # runs where the add was: r may be computed after the convolution
+                result.append(conv)
+                continue
         if (node["op"] in _FUSABLE_ACTIVATIONS and source is not None
                 and source["op"] in ("conv2d", "linear", "add", "batch_norm")
                 and used.get(ins[0]) == 1 and "_act" not in source["attrs"]):
