@@ -118,6 +118,24 @@ def _empty_like_layout(shape, strides, dtype) -> np.ndarray:
     return np.empty([shape[i] for i in order], dtype).transpose(np.argsort(order))
 
 
+class _Scratch:
+    """One column-matrix buffer shared by the convolutions of a program: they run one after another, so it stays
+    in cache from op to op instead of each op bringing its own. It grows by replacement (plans made earlier keep
+    the smaller buffer they took), and a program serves one thread at a time, so nothing else writes it."""
+
+    def __init__(self):
+        self.buffer = np.empty(0, np.uint8)
+
+    def take(self, shape, dtype) -> np.ndarray:
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        if self.buffer.nbytes < nbytes:
+            self.buffer = np.empty(nbytes, np.uint8)
+        return self.buffer[:nbytes].view(dtype).reshape(shape)
+
+
+_SHARES_SCRATCH = ("conv2d",)  # ops whose factory receives the program's ``_Scratch`` as attrs["_scratch"]
+
+
 def _activation(spec):
     """In-place activation from a fused ``(name, params)`` spec; ``None`` when there is none."""
     if spec is None:
@@ -135,7 +153,7 @@ _FUSABLE_ACTIVATIONS = ("relu", "hardtanh")
 
 
 # ------------------------------------------------------------------------------------------------ op kernels
-CHUNK_BYTES = 1 << 20  # window copy per batch chunk: stays in L2 for its GEMM (measured: 1 MB beats 3 MB)
+CHUNK_BYTES = 512 << 10  # one chunk's window copy, with its padded input and output slice, stays in L2 (measured)
 
 
 def _op_conv2d(attrs, consts):
@@ -149,7 +167,8 @@ def _op_conv2d(attrs, consts):
     g = attrs["groups"]
     spec = dict(pads=attrs["pads"], stride=attrs["stride"], dilation=attrs["dilation"], kernel=(kh, kw),
                 weight=np.ascontiguousarray(w.reshape(g, oc // g, cg * kh * kw)),
-                bias=None if b is None else b.reshape(g, oc // g, 1), act=_activation(attrs.get("_act")))
+                bias=None if b is None else b.reshape(g, oc // g, 1), act=_activation(attrs.get("_act")),
+                scratch=attrs.get("_scratch") or _Scratch())
     plans = {}
 
     def conv2d(x, w=None, b=None, residual=None):
@@ -162,7 +181,7 @@ def _op_conv2d(attrs, consts):
     return conv2d
 
 
-def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act):
+def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, scratch):
     """``run(x, residual)`` computing the convolution of inputs of ``shape`` into one reused output buffer.
 
     Work goes through the batch in chunks sized so one chunk's window copy stays in cache: the chunk's images
@@ -201,13 +220,13 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act):
     step = max(1, min(n, CHUNK_BYTES // max(c * kh * kw * run_len * item, 1)))
 
     def chunk_buffers(m):
-        """(padded interior or None, windows, cols target, cols matrix) for chunks of ``m`` images."""
-        matrix = np.empty((g * ckk + ones_row, m * run_len), dtype)
-        matrix[g * ckk:] = 1
+        """(padded interior or None, windows, cols target, cols matrix, ones row or None) for ``m`` images."""
+        matrix = scratch.take((g * ckk + ones_row, m * run_len), dtype)
         cols = matrix[:g * ckk].reshape(c, kh, kw, m * run_len)
+        ones = matrix[g * ckk:] if ones_row else None  # refilled per call: other convolutions share the scratch
         matrix = matrix if g == 1 else matrix.reshape(g, ckk, m * run_len)
         if direct:
-            return None, None, cols.reshape(c, m, oh, ow), matrix
+            return None, None, cols.reshape(c, m, oh, ow), matrix, ones
         flat = np.zeros(c * m * hp * wp + (dw * (kw - 1) if rows else 0), dtype)
         planes = flat[:c * m * hp * wp].reshape(c, m, hp, wp)
         if rows:
@@ -219,17 +238,18 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act):
             windows = np.lib.stride_tricks.as_strided(
                 planes, shape=(c, kh, kw, m, oh, ow), strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
                 writeable=False)
-        return planes[:, :, top:top + h, left:left + wd], windows, cols.reshape(windows.shape), matrix
+        return planes[:, :, top:top + h, left:left + wd], windows, cols.reshape(windows.shape), matrix, ones
 
     shared = {}
     chunks = []
     for n0 in range(0, n, step):
         m = min(n, n0 + step) - n0
+        interior, windows, target, matrix, ones = shared[m] if m in shared else chunk_buffers(m)
         if m not in shared:
-            shared[m] = chunk_buffers(m)
+            shared[m] = interior, windows, target, matrix, None  # the ones row outlives later chunks' copies
         product = out.reshape(g, ocg, n * run_len)[:, :, n0 * run_len:(n0 + m) * run_len]
         product = product[0] if g == 1 else product
-        chunks.append((n0, n0 + m) + shared[m] + (product, out[:, n0:n0 + m, :, :ow]))
+        chunks.append((n0, n0 + m, interior, windows, target, matrix, ones, product, out[:, n0:n0 + m, :, :ow]))
     result = out[..., :ow].transpose(1, 0, 2, 3)
     matmul, copyto, add = np.matmul, np.copyto, np.add
 
@@ -250,12 +270,14 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act):
             xc = xc[:, :, ::sh, ::sw]
         if residual is not None:
             residual = residual.transpose(1, 0, 2, 3)
-        for n0, n1, interior, windows, target, cols, product, valid in chunks:
+        for n0, n1, interior, windows, target, cols, ones, product, valid in chunks:
             if direct:
                 copyto(target, xc[:, n0:n1])
             else:
                 copyto(interior, xc[:, n0:n1])
                 copyto(target, windows)
+            if ones is not None:
+                ones.fill(1)
             matmul(weight, cols, out=product)
             if bias is not None:
                 product += bias
@@ -943,6 +965,7 @@ class Program:
         self._input_slots = [self._slot(spec["name"]) for spec in self.inputs]
         known = set(folded) | {spec["name"] for spec in self.inputs}
         self._steps, self._nodes = [], []
+        scratch = _Scratch()
         for node in nodes:
             factory = OPS.get(node["op"])
             if factory is None:
@@ -953,7 +976,8 @@ class Program:
                 raise CorruptFileError(f"{source}: op {node['op']!r} reads {missing[0]!r}, which is neither an "
                                        "input, a weight nor an earlier op's output")
             consts = [folded.get(r) if isinstance(r, str) else r for r in node["inputs"]]
-            fn = factory(node.get("attrs", {}), consts)
+            attrs = node.get("attrs", {})
+            fn = factory(dict(attrs, _scratch=scratch) if node["op"] in _SHARES_SCRATCH else attrs, consts)
             ins = [self._slot(r) for r in node["inputs"]]
             outs = [self._slot(r) for r in node["outputs"]]
             known.update(node["outputs"])
