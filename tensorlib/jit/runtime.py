@@ -14,9 +14,11 @@ File format: a safetensors file (8-byte header length, JSON header, raw little-e
 (digest of the tensor bytes). The graph lists ``inputs`` (name, dtype, shape with ``null`` for dynamic dims),
 ``nodes`` (``op``, ``inputs``: value names, ``null`` or number literals, ``outputs``, ``attrs``) and ``outputs``
 (a structure of value names). Running it: constants are folded first (batch norm into the preceding
-convolution, weights pre-transposed, activations fused into the op before them), then each node is one
-NumPy call sequence writing into buffers that are reused across calls (so a ``Program`` serves one thread at a
-time: give each thread its own ``load``).
+convolution, weights pre-transposed, bias as one more GEMM column), residual adds and activations are fused into
+the convolution or op before them, and every value gets a slot in one list. Each op keeps a plan per input shape
+(views, scratch and output buffers made on the first call with that shape and reused after), so a call is only
+the NumPy kernels writing into the same arrays (so a ``Program`` serves one thread at a time: give each thread
+its own ``load``).
 """
 
 from __future__ import annotations
@@ -189,9 +191,9 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
     column matrix (plus a row of ones that multiplies the bias column of the weights), and one GEMM writes the
     chunk's slice of the (OC, N*OH*W') output, where the residual and activation run while it is in cache. So
     the input is read once and the output written once.
-    Stride-1 convolutions use full-width rows: an output row keeps all W' padded columns, so a kernel offset of
-    an image is one contiguous run of the padded buffer; the W' - OW junk columns are never read back (the
-    result is a view that skips them). Other strides copy the exact windows; 1x1 convolutions without padding
+    Stride-1 convolutions use full-width rows: an output row keeps all columns of a padded row, so a kernel offset
+    of an image is one contiguous run of the padded buffer; the few junk columns are never read back (the result
+    is a view that skips them). Other strides copy the exact windows; 1x1 convolutions without padding
     read their (strided) input directly. The result is an (N, OC, OH, OW) view of the channels-first output,
     which the next convolution reads without a transposing copy.
     """
@@ -214,7 +216,12 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
             weight, bias = np.concatenate([weight, bias], axis=1), None
     rows = sh == sw == 1 and kh * kw > 1
     direct = kh == kw == 1 and not (top or bottom or left or right)
-    width = wp if rows else ow  # columns computed per output row (full-width rows include W' - OW junk ones)
+    span = dw * (kw - 1)
+    # full-width rows: neighbouring rows share one zero gap as right and left padding (row width W + max(l, r)),
+    # so each output row computes only span - min(l, r) junk columns (unless the padding exceeds the kernel span)
+    gap = rows and min(left, right) <= span
+    row_width, col0 = (wd + max(left, right), 0) if gap else (wp, left)  # padded row width, first data column
+    width = row_width if rows else ow  # columns computed per output row, junk ones included
     run_len, item = oh * width, np.dtype(dtype).itemsize
     out = np.empty((g * ocg, n, oh, width), dtype)
     step = max(1, min(n, CHUNK_BYTES // max(c * kh * kw * run_len * item, 1)))
@@ -227,18 +234,20 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
         matrix = matrix if g == 1 else matrix.reshape(g, ckk, m * run_len)
         if direct:
             return None, None, cols.reshape(c, m, oh, ow), matrix, ones
-        flat = np.zeros(c * m * hp * wp + (dw * (kw - 1) if rows else 0), dtype)
-        planes = flat[:c * m * hp * wp].reshape(c, m, hp, wp)
-        if rows:
+        lead = left - col0 if rows else 0  # zeros before the first row: its left padding is the gap before it
+        flat = np.zeros(lead + c * m * hp * row_width + (span if rows else 0), dtype)
+        planes = flat[lead:lead + c * m * hp * row_width].reshape(c, m, hp, row_width)
+        if rows:  # offset (i, j) of output row r, column q reads row r + i*dh, column q + j*dw - left
             windows = np.lib.stride_tricks.as_strided(
-                flat, shape=(c, kh, kw, m, run_len),
-                strides=(m * hp * wp * item, dh * wp * item, dw * item, hp * wp * item, item), writeable=False)
+                flat, shape=(c, kh, kw, m, run_len), strides=(
+                    m * hp * row_width * item, dh * row_width * item, dw * item, hp * row_width * item, item),
+                writeable=False)
         else:
             s_c, s_n, s_h, s_w = planes.strides
             windows = np.lib.stride_tricks.as_strided(
                 planes, shape=(c, kh, kw, m, oh, ow), strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
                 writeable=False)
-        return planes[:, :, top:top + h, left:left + wd], windows, cols.reshape(windows.shape), matrix, ones
+        return planes[:, :, top:top + h, col0:col0 + wd], windows, cols.reshape(windows.shape), matrix, ones
 
     shared = {}
     chunks = []
@@ -254,13 +263,15 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
     matmul, copyto, add = np.matmul, np.copyto, np.add
 
     def run(x, residual=None):
-        if residual is not None and residual.shape != result.shape:
+        if residual is not None and residual.shape != result.shape and residual.dtype == result.dtype:
             try:
                 residual = np.broadcast_to(residual, result.shape)
-            except ValueError:  # the add broadcasts the convolution's output up: add after, not fused
-                compute(x, None, None)
-                y = add(result, residual)
-                return y if act is None else act(y)
+            except ValueError:
+                pass  # the add broadcasts the convolution's output up
+        if residual is not None and (residual.shape != result.shape or residual.dtype != result.dtype):
+            compute(x, None, None)  # not fusable chunk by chunk: add (and activate) afterwards, as eager
+            y = add(result, residual)
+            return y if act is None else act(y)
         compute(x, residual, act)
         return result
 

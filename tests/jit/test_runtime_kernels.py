@@ -1,6 +1,7 @@
-"""The runtime's planned kernels against eager: convolution paths (full-width rows, exact strided windows, direct
-1x1, groups, dilation) split into several batch chunks, with batch norm folded, bias, fused residual and ReLU;
-pooling on the channels-first views convolutions return; buffers reused across calls and batch sizes."""
+"""The runtime's planned kernels against eager: convolution paths (full-width rows with shared or own padding
+gaps, exact strided windows, direct 1x1, groups, dilation) split into several batch chunks, with batch norm
+folded, bias, fused residual and ReLU; pooling on the channels-first views convolutions return; buffers reused
+across calls and batch sizes."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ CONV_CASES = {
     "rows_3x3_pad1": (4, 6, 3, 1, 1, 1, 1, True),
     "rows_5x5_unpadded": (3, 4, 5, 1, 0, 1, 1, False),
     "rows_dilated": (4, 4, 3, 1, 2, 2, 1, True),
+    "rows_same_even_kernel": (3, 4, 4, 1, "same", 1, 1, True),  # asymmetric padding
+    "rows_padding_beyond_span": (3, 4, (3, 1), 1, 1, 1, 1, True),  # a 1-wide kernel with width padding
     "strided_3x3": (4, 8, 3, 2, 1, 1, 1, False),
     "strided_asymmetric": (3, 5, (3, 1), (2, 1), (1, 0), 1, 1, True),
     "direct_1x1_stride2": (4, 8, 1, 2, 0, 1, 1, True),
