@@ -56,9 +56,12 @@ CONV_CASES = {
 }
 
 
+@pytest.mark.parametrize("layout", ["batch_major", "channels_first"])
 @pytest.mark.parametrize("name", sorted(CONV_CASES))
-def test_conv_paths_match_eager_across_batch_chunks(name, monkeypatch):
+def test_conv_paths_match_eager_across_batch_chunks(name, layout, monkeypatch):
     monkeypatch.setattr(runtime, "CHUNK_BYTES", 3000)  # a few images per chunk, the last chunk shorter
+    for limit in ("BATCH_MAJOR_MIN_RUN", "BATCH_MAJOR_MIN_MACS"):
+        monkeypatch.setattr(runtime, limit, 0 if layout == "batch_major" else 10 ** 12)
     tl.manual_seed(0)
     model = randomize_bn(ConvBlock(*CONV_CASES[name]))
     traced = tl.jit.trace(model, tl.randn(2, CONV_CASES[name][0], 11, 9))
@@ -93,7 +96,10 @@ def test_residual_adds_that_broadcast_match_eager():
         assert_close(traced(x).numpy(), model(x).numpy())
 
 
-def test_pooling_reads_convolution_views():
+@pytest.mark.parametrize("layout", ["batch_major", "channels_first"])
+def test_pooling_reads_convolution_views(layout, monkeypatch):
+    for limit in ("BATCH_MAJOR_MIN_RUN", "BATCH_MAJOR_MIN_MACS"):
+        monkeypatch.setattr(runtime, limit, 0 if layout == "batch_major" else 10 ** 12)
     tl.manual_seed(2)
     model = nn.Sequential(
         nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
