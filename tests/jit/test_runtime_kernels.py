@@ -5,6 +5,10 @@ across calls and batch sizes."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import struct
+
 import numpy as np
 import pytest
 
@@ -144,3 +148,21 @@ def test_residual_computed_after_the_convolution_is_fused_in_order():
     x = tl.randn(4, 3, 9, 9)
     with tl.no_grad():
         assert_close(traced(x).numpy(), model(x).numpy())
+
+
+def test_a_graph_reading_an_undefined_value_is_refused_at_load(tmp_path):
+    path = tmp_path / "model.tlj"
+    tl.jit.trace(nn.Sequential(nn.Linear(4, 3), nn.ReLU()), tl.randn(2, 4)).save(path)
+    raw = path.read_bytes()  # rewrite the graph (and its digest) so that the ReLU reads an undefined value
+    (length,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + length])
+    graph = json.loads(header["__metadata__"][runtime.FORMAT])
+    graph["nodes"][1]["inputs"][0] = "nowhere"
+    text = json.dumps(graph)
+    header["__metadata__"].update({runtime.FORMAT: text, "graph_sha256": hashlib.sha256(text.encode()).hexdigest()})
+    encoded = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + raw[8 + length:])
+    with pytest.raises(runtime.CorruptFileError, match="'nowhere', which is neither an input, a weight nor"):
+        runtime.load(str(path))
+    with pytest.raises(tl.serialization.CorruptFileError, match="'nowhere'"):
+        tl.jit.load(path)
