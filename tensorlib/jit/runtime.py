@@ -167,7 +167,7 @@ CHUNK_BYTES = 512 << 10  # one chunk's window copy, with its padded input and ou
 
 
 def _op_conv2d(attrs, consts):
-    """im2col + one GEMM per group, channels-first inside, in cache-sized batch chunks (see ``_conv_plan``).
+    """im2col + GEMM in cache-sized batch chunks, planned once per input shape (see ``_conv_plan``).
 
     A fused residual (``optimize`` turns ``relu(conv(x) + r)`` into one conv2d) arrives as a fourth input."""
     w, b = consts[1], consts[2] if len(consts) > 2 else None
@@ -195,15 +195,14 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
     """``run(x, residual)`` computing the convolution of inputs of ``shape`` into one reused output buffer.
 
     Work goes through the batch in chunks sized so one chunk's window copy stays in cache: the chunk's images
-    are copied channels-first into a small zero-bordered buffer (border written once), their windows into the
-    column matrix (plus a row of ones that multiplies the bias column of the weights), and one GEMM writes the
-    chunk's slice of the (OC, N*OH*W') output, where the residual and activation run while it is in cache. So
-    the input is read once and the output written once.
-    Stride-1 convolutions use full-width rows: an output row keeps all columns of a padded row, so a kernel offset
-    of an image is one contiguous run of the padded buffer; the few junk columns are never read back (the result
-    is a view that skips them). Other strides copy the exact windows; 1x1 convolutions without padding
-    read their (strided) input directly. The result is an (N, OC, OH, OW) view of the channels-first output,
-    which the next convolution reads without a transposing copy.
+    are copied into a small zero-bordered buffer (border written once), their windows into the column matrix
+    (plus a row of ones that multiplies the bias column of the weights), and the GEMM writes the chunk's part of
+    the output, where the residual and activation run while it is in cache. So the input is read once and the
+    output written once. Stride-1 convolutions use full-width rows: an output row keeps all columns of a padded
+    row, so a kernel offset of an image is one contiguous run of the padded buffer; the few junk columns are
+    never read back (the result is a view that skips them). Other strides copy the exact windows; 1x1
+    convolutions without padding read their (strided) input directly. The result is an (N, OC, OH, OW) view of
+    the output buffer, which the next convolution reads in whatever memory order it has.
     """
     n, c, h, wd = shape
     (top, bottom), (left, right) = pads
