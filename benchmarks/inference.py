@@ -7,10 +7,12 @@ mode with identical weights in both frameworks. Columns, measured in the same pr
   * PyTorch eager under ``no_grad``
   * PyTorch ``torch.jit.trace`` + ``torch.jit.freeze``
   * onnxruntime on the ONNX file ``tensorlib.onnx.export`` wrote (skipped if not installed)
-Latency is the median of many single calls; throughput is ``256 / median`` batch time. Threads: ``--threads``
+Latency is the median of many single calls; throughput is ``256 / median`` batch time. ``--repeats`` rounds
+measure the engines interleaved (a pause before each lets the previous engine's worker threads go idle); each
+figure is the median over rounds and ratios to PyTorch eager are taken within a round. Threads: ``--threads``
 for PyTorch, onnxruntime and NumPy's BLAS (set before NumPy is imported).
 
-Run: ``python benchmarks/inference.py [--threads 2] [--seconds 1.0]``
+Run: ``python benchmarks/inference.py [--threads 2] [--seconds 1.0] [--repeats 3]``
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="threads for BLAS, PyTorch and onnxruntime")
     parser.add_argument("--seconds", type=float, default=1.0, help="time budget per (model, engine, batch)")
     parser.add_argument("--models", nargs="+", default=["mlp", "lenet5", "resnet8"])
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds over the engines per model")
     return parser.parse_args(argv)
 
 
@@ -42,6 +45,13 @@ def median_seconds(fn, budget: float, min_calls: int = 5) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def summary(rounds: list, engine: str, column: int) -> tuple:
+    """Median of one engine's figure over the rounds, and the lowest and highest per-round ratio to torch eager."""
+    values = [r[engine][column] for r in rounds]
+    ratios = sorted(r[engine][column] / r["torch eager"][column] for r in rounds)
+    return statistics.median(values), ratios[0], ratios[-1]
 
 
 def build(name: str, tl, torch):
@@ -134,19 +144,26 @@ def main(argv=None) -> None:
         found, shape = engines(name, tl, torch, ort, args.threads)
         one = np.random.default_rng(0).standard_normal((1, *shape)).astype(np.float32)
         many = np.random.default_rng(1).standard_normal((256, *shape)).astype(np.float32)
-        print(f"\n{name}: batch-1 latency (us, median) | batch-256 throughput (images/s)")
-        results = {}
-        for engine, fn in found.items():
-            latency = median_seconds(lambda fn=fn, x=one: fn(x), args.seconds, 20)
-            batch_time = median_seconds(lambda fn=fn, x=many: fn(x), args.seconds, 5)
-            results[engine] = (latency, 256 / batch_time)
-        base_latency, base_rate = results["torch eager"]
-        for engine, (latency, rate) in results.items():
-            print(f"  {engine:24s} {latency * 1e6:9.1f} us ({latency / base_latency:4.2f}x torch eager)   "
-                  f"{rate:9.0f} img/s ({base_rate / rate:4.2f}x torch eager time)")
-        ours_latency = results["tensorlib eager"][0] / results["tensorlib runtime"][0]
-        print(f"  runtime vs tensorlib eager: {ours_latency:.2f}x faster at batch 1, "
-              f"{results['tensorlib runtime'][1] / results['tensorlib eager'][1]:.2f}x at batch 256")
+        print(f"\n{name}: batch-1 latency (us) | batch-256 throughput (images/s); median of {args.repeats} "
+              "interleaved rounds [range of the per-round ratio to torch eager]")
+        rounds = []
+        for _ in range(args.repeats):
+            results = {}
+            for engine, fn in found.items():
+                time.sleep(0.2)  # let the previous engine's BLAS/OpenMP threads stop spinning
+                latency = median_seconds(lambda fn=fn, x=one: fn(x), args.seconds, 20)
+                batch_time = median_seconds(lambda fn=fn, x=many: fn(x), args.seconds, 5)
+                results[engine] = (latency, batch_time)
+            rounds.append(results)
+        for engine in found:
+            latency, low, high = summary(rounds, engine, 0)
+            batch_time, t_low, t_high = summary(rounds, engine, 1)
+            print(f"  {engine:24s} {latency * 1e6:9.1f} us [{low:4.2f}x - {high:4.2f}x torch eager]   "
+                  f"{256 / batch_time:9.0f} img/s [{t_low:4.2f}x - {t_high:4.2f}x torch eager time]")
+        speedups = sorted(r["tensorlib eager"][0] / r["tensorlib runtime"][0] for r in rounds)
+        batch_speedups = sorted(r["tensorlib eager"][1] / r["tensorlib runtime"][1] for r in rounds)
+        print(f"  runtime vs tensorlib eager: {speedups[0]:.2f}x - {speedups[-1]:.2f}x faster at batch 1, "
+              f"{batch_speedups[0]:.2f}x - {batch_speedups[-1]:.2f}x at batch 256")
 
 
 if __name__ == "__main__":

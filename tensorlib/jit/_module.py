@@ -160,6 +160,6 @@ def load(f: Union[str, os.PathLike], map_location=None) -> TracedModule:
     ``tensorlib.serialization.CorruptFileError`` with the reason."""
     try:
         graph, weights = runtime.read_file(os.fspath(f))
-    except runtime.CorruptFileError as exc:
+        return TracedModule(graph, weights, name=os.path.basename(os.fspath(f)))
+    except runtime.CorruptFileError as exc:  # also a graph reading a value that nothing defines
         raise serialization.CorruptFileError(str(exc)) from None
-    return TracedModule(graph, weights, name=os.path.basename(os.fspath(f)))

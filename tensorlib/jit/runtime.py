@@ -14,9 +14,11 @@ File format: a safetensors file (8-byte header length, JSON header, raw little-e
 (digest of the tensor bytes). The graph lists ``inputs`` (name, dtype, shape with ``null`` for dynamic dims),
 ``nodes`` (``op``, ``inputs``: value names, ``null`` or number literals, ``outputs``, ``attrs``) and ``outputs``
 (a structure of value names). Running it: constants are folded first (batch norm into the preceding
-convolution, weights pre-transposed, activations fused into the op before them), then each node is one
-NumPy call sequence writing into buffers that are reused across calls (so a ``Program`` serves one thread at a
-time: give each thread its own ``load``).
+convolution, weights pre-transposed, bias as one more GEMM column), residual adds and activations are fused into
+the convolution or op before them, and every value gets a slot in one list. Each op keeps a plan per input shape
+(views, scratch and output buffers made on the first call with that shape and reused after), so a call is only
+the NumPy kernels writing into the same arrays (so a ``Program`` serves one thread at a time: give each thread
+its own ``load``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import argparse
 import hashlib
 import json
 import math
+import operator
 import struct
 import sys
 
@@ -95,29 +98,44 @@ def parse_bytes(raw: bytes, source: str = "<bytes>") -> tuple[dict, dict]:
     return graph, weights
 
 
-# ------------------------------------------------------------------------------------------------ buffers
-class _Buffers:
-    """Per-node output arrays reused across calls (keyed by shape): no allocation after the first call."""
+# ------------------------------------------------------------------------------------------------ plans
+# Ops that do real work keep a *plan* per input shape (and memory layout): the views, scratch arrays and output
+# buffers are made on the first call with that shape, so every later call is only the NumPy kernels writing
+# into the same arrays (no allocation, no shape arithmetic, no ``as_strided``, which alone costs ~10 us).
+MAX_PLANS = 8  # distinct input shapes remembered per op (memory stays bounded under changing batch sizes)
+
+
+def _remember(plans: dict, key, plan):
+    if len(plans) >= MAX_PLANS:
+        plans.clear()
+    plans[key] = plan
+    return plan
+
+
+def _empty_like_layout(shape, strides, dtype) -> np.ndarray:
+    """An empty ``shape`` array laid out in the memory order that ``strides`` describe (a convolution's
+    channels-first output stays channels-first through the elementwise ops after it, so the next convolution
+    reads it without a transposing copy)."""
+    order = sorted(range(len(shape)), key=lambda i: -strides[i])
+    return np.empty([shape[i] for i in order], dtype).transpose(np.argsort(order))
+
+
+class _Scratch:
+    """One column-matrix buffer shared by the convolutions of a program: they run one after another, so it stays
+    in cache from op to op instead of each op bringing its own. It grows by replacement (plans made earlier keep
+    the smaller buffer they took), and a program serves one thread at a time, so nothing else writes it."""
 
     def __init__(self):
-        self.arrays = {}
+        self.buffer = np.empty(0, np.uint8)
 
-    def get(self, shape, dtype=np.float32, zero=False):
-        key = (shape, dtype)
-        array = self.arrays.get(key)
-        if array is None:
-            if len(self.arrays) > 8:
-                self.arrays.clear()  # many distinct batch sizes: keep memory bounded
-            array = self.arrays[key] = np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
-        return array
+    def take(self, shape, dtype) -> np.ndarray:
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        if self.buffer.nbytes < nbytes:
+            self.buffer = np.empty(nbytes, np.uint8)
+        return self.buffer[:nbytes].view(dtype).reshape(shape)
 
-    def like(self, a: np.ndarray) -> np.ndarray:
-        """A buffer shaped like ``a`` with ``a``'s memory order (a convolution's channels-first output stays
-        channels-first through the elementwise ops after it, so the next convolution reads it without a
-        transposing copy)."""
-        order = tuple(sorted(range(a.ndim), key=lambda i: -a.strides[i]))
-        buf = self.get(tuple(a.shape[i] for i in order), a.dtype)
-        return buf.transpose(np.argsort(order))
+
+_SHARES_SCRATCH = ("conv2d",)  # ops whose factory receives the program's ``_Scratch`` as attrs["_scratch"]
 
 
 def _activation(spec):
@@ -137,79 +155,175 @@ _FUSABLE_ACTIVATIONS = ("relu", "hardtanh")
 
 
 # ------------------------------------------------------------------------------------------------ op kernels
-CHUNK_BYTES = 1 << 20  # window copy per batch chunk: stays in L2 for the GEMM (measured: 1 MB beats 3 MB)
+# an image gets a GEMM of its own (batch-major output) from this many output elements per channel and this many
+# multiply-adds (measured: ResNet's 16x16 and 32x32 layers gain ~20%; LeNet's and 8x8 layers lose)
+BATCH_MAJOR_MIN_RUN = 128
 
 
-def _chunks(n: int, bytes_per_image: int):
-    step = max(1, min(n, CHUNK_BYTES // max(bytes_per_image, 1)))
-    return [(start, min(n, start + step)) for start in range(0, n, step)]
+BATCH_MAJOR_MIN_MACS = 1 << 20
+
+
+CHUNK_BYTES = 512 << 10  # one chunk's window copy, with its padded input and output slice, stays in L2 (measured)
 
 
 def _op_conv2d(attrs, consts):
-    """im2col + one GEMM per group, channels-first inside, in cache-sized batch chunks.
+    """im2col + GEMM in cache-sized batch chunks, planned once per input shape (see ``_conv_plan``).
 
-    Stride-1 convolutions copy full padded-width rows (each kernel offset of a whole image is one contiguous
-    run; the few junk columns are dropped after the GEMM). The result is an (N, OC, OH, OW) view of an
-    (OC, N, OH, OW) buffer, which the next convolution reads without a transposing copy.
-    """
+    A fused residual (``optimize`` turns ``relu(conv(x) + r)`` into one conv2d) arrives as a fourth input."""
     w, b = consts[1], consts[2] if len(consts) > 2 else None
     if w is None:
         raise UnsupportedOpError("conv2d with a computed (non-constant) weight is not supported by the runtime")
-    (top, bottom), (left, right) = attrs["pads"]
-    (sh, sw), (dh, dw), g = attrs["stride"], attrs["dilation"], attrs["groups"]
     oc, cg, kh, kw = w.shape
-    ckk = cg * kh * kw
-    wg = np.ascontiguousarray(w.reshape(g, oc // g, ckk))
-    bias = None if b is None else b.reshape(oc, 1, 1, 1).astype(w.dtype)
-    act = _activation(attrs.get("_act"))
-    pointwise = kh == kw == 1 and not (top or bottom or left or right)
-    rows = sh == sw == 1 and not pointwise
-    padded, scratch, outs = _Buffers(), _Buffers(), _Buffers()
+    g = attrs["groups"]
+    spec = dict(pads=attrs["pads"], stride=attrs["stride"], dilation=attrs["dilation"], kernel=(kh, kw),
+                weight=np.ascontiguousarray(w.reshape(g, oc // g, cg * kh * kw)),
+                bias=None if b is None else b.reshape(g, oc // g, 1), act=_activation(attrs.get("_act")),
+                scratch=attrs.get("_scratch") or _Scratch())
+    plans = {}
 
-    def conv2d(x, *_):
-        n, c, h, wd = x.shape
-        hp, wp = h + top + bottom, wd + left + right
-        oh = (hp - dh * (kh - 1) - 1) // sh + 1
-        ow = (wp - dw * (kw - 1) - 1) // sw + 1
-        xc = x.transpose(1, 0, 2, 3)
-        out = outs.get((oc, n, oh, ow), x.dtype)
-        if pointwise:  # 1x1: the (strided) input itself is the column matrix
-            cols = np.ascontiguousarray(xc[:, :, ::sh, ::sw] if sh > 1 or sw > 1 else xc).reshape(g, ckk, n * oh * ow)
-            np.matmul(wg, cols, out=out.reshape(g, oc // g, n * oh * ow))
-        elif rows:
-            slack = dw * (kw - 1)
-            flat = padded.get((c * n * hp * wp + slack,), x.dtype, zero=True)
-            flat[:c * n * hp * wp].reshape(c, n, hp, wp)[:, :, top:top + h, left:left + wd] = xc
-            item = flat.itemsize
-            for n0, n1 in _chunks(n, c * kh * kw * oh * wp * item):
-                windows = np.lib.stride_tricks.as_strided(
-                    flat[n0 * hp * wp:], shape=(c, kh, kw, n1 - n0, oh * wp),
-                    strides=(n * hp * wp * item, dh * wp * item, dw * item, hp * wp * item, item), writeable=False)
-                cols = scratch.get(windows.shape, x.dtype)
-                np.copyto(cols, windows)
-                product = scratch.get((g, oc // g, (n1 - n0) * oh * wp), x.dtype)
-                np.matmul(wg, cols.reshape(g, ckk, (n1 - n0) * oh * wp), out=product)
-                out[:, n0:n1] = product.reshape(oc, n1 - n0, oh, wp)[..., :ow]
-        else:
-            buf = padded.get((c, n, hp, wp), x.dtype, zero=True)
-            buf[:, :, top:top + h, left:left + wd] = xc  # the border stays zero from the first call
-            s_c, s_n, s_h, s_w = buf.strides
-            for n0, n1 in _chunks(n, c * kh * kw * oh * ow * buf.itemsize):
-                windows = np.lib.stride_tricks.as_strided(
-                    buf[:, n0:n1], shape=(c, kh, kw, n1 - n0, oh, ow),
-                    strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw), writeable=False)
-                cols = scratch.get(windows.shape, x.dtype)
-                np.copyto(cols, windows)
-                product = scratch.get((g, oc // g, (n1 - n0) * oh * ow), x.dtype)
-                np.matmul(wg, cols.reshape(g, ckk, (n1 - n0) * oh * ow), out=product)
-                out[:, n0:n1] = product.reshape(oc, n1 - n0, oh, ow)
-        if bias is not None:
-            out += bias
-        if act is not None:
-            act(out)
-        return out.transpose(1, 0, 2, 3)
+    def conv2d(x, w=None, b=None, residual=None):
+        key = (x.shape, x.dtype)
+        run = plans.get(key)
+        if run is None:
+            run = _remember(plans, key, _conv_plan(x.shape, x.dtype, **spec))
+        return run(x, residual)
 
     return conv2d
+
+
+def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, scratch):
+    """``run(x, residual)`` computing the convolution of inputs of ``shape`` into one reused output buffer.
+
+    Work goes through the batch in chunks sized so one chunk's window copy stays in cache: the chunk's images
+    are copied into a small zero-bordered buffer (border written once), their windows into the column matrix
+    (plus a row of ones that multiplies the bias column of the weights), and the GEMM writes the chunk's part of
+    the output, where the residual and activation run while it is in cache. So the input is read once and the
+    output written once. Stride-1 convolutions use full-width rows: an output row keeps all columns of a padded
+    row, so a kernel offset of an image is one contiguous run of the padded buffer; the few junk columns are
+    never read back (the result is a view that skips them). Other strides copy the exact windows; 1x1
+    convolutions without padding read their (strided) input directly. The result is an (N, OC, OH, OW) view of
+    the output buffer, which the next convolution reads in whatever memory order it has.
+    """
+    n, c, h, wd = shape
+    (top, bottom), (left, right) = pads
+    (sh, sw), (dh, dw), (kh, kw) = stride, dilation, kernel
+    g, ocg, ckk = weight.shape
+    if c != g * ckk // (kh * kw):
+        raise ValueError(f"conv2d: input has {c} channels, the weight expects {g * ckk // (kh * kw)}")
+    hp, wp = h + top + bottom, wd + left + right
+    oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        raise ValueError(f"conv2d: input {list(shape)} (padded {hp}x{wp}) is smaller than the kernel {kh}x{kw}")
+    weight = weight.astype(dtype, copy=False)
+    bias = None if bias is None else bias.astype(dtype, copy=False)
+    ones_row = g == 1 and bias is not None  # bias as one more GEMM column of weights times a row of ones: free
+    if g == 1:
+        weight, bias = weight[0], None if bias is None else bias[0]
+        if ones_row:
+            weight, bias = np.concatenate([weight, bias], axis=1), None
+    rows = sh == sw == 1 and kh * kw > 1
+    direct = kh == kw == 1 and not (top or bottom or left or right)
+    span = dw * (kw - 1)
+    # full-width rows: neighbouring rows share one zero gap as right and left padding (row width W + max(l, r)),
+    # so each output row computes only span - min(l, r) junk columns (unless the padding exceeds the kernel span)
+    gap = rows and min(left, right) <= span
+    row_width, col0 = (wd + max(left, right), 0) if gap else (wp, left)  # padded row width, first data column
+    width = row_width if rows else ow  # columns computed per output row, junk ones included
+    run_len, item = oh * width, np.dtype(dtype).itemsize
+    # memory layout: per-image output blocks (N, OC, OH, W) when an image is worth a GEMM of its own (its output
+    # is then written contiguously); channels-first (OC, N, OH, W) for small images, whose chunk of several
+    # images is one wider GEMM. The views below are always (C or OC, N, ...) whatever the memory order.
+    batch_major = run_len >= BATCH_MAJOR_MIN_RUN and g * ocg * g * ckk * run_len >= BATCH_MAJOR_MIN_MACS
+    out = np.empty((n, g * ocg, oh, width), dtype).transpose(1, 0, 2, 3) if batch_major else \
+        np.empty((g * ocg, n, oh, width), dtype)
+    step = max(1, min(n, CHUNK_BYTES // max(c * kh * kw * run_len * item, 1)))
+
+    def chunk_buffers(m):
+        """(padded interior or None, windows, cols target, cols matrix, ones row or None) for ``m`` images."""
+        rows_k = g * ckk + ones_row
+        if batch_major:  # (m, K, L) stacked matrices, one GEMM per image
+            matrix = scratch.take((m, rows_k, run_len), dtype)
+            body = matrix[:, :g * ckk]
+            cols = body.reshape(m, c, kh, kw, run_len).transpose(1, 2, 3, 0, 4)
+            ones = matrix[:, g * ckk:] if ones_row else None
+            matrix = matrix if g == 1 else matrix.reshape(m, g, ckk, run_len)
+            direct_target = body.reshape(m, c, oh, ow).transpose(1, 0, 2, 3) if direct else None
+        else:  # (K, m*L): one GEMM for the chunk
+            matrix = scratch.take((rows_k, m * run_len), dtype)
+            cols = matrix[:g * ckk].reshape(c, kh, kw, m, run_len)
+            ones = matrix[g * ckk:] if ones_row else None
+            matrix = matrix if g == 1 else matrix.reshape(g, ckk, m * run_len)
+            direct_target = cols.reshape(c, m, oh, ow) if direct else None
+        if direct:
+            return None, None, direct_target, matrix, ones
+        lead = left - col0 if rows else 0  # zeros before the first row: its left padding is the gap before it
+        flat = np.zeros(lead + c * m * hp * row_width + (span if rows else 0), dtype)
+        planes = flat[lead:lead + c * m * hp * row_width]
+        planes = planes.reshape(m, c, hp, row_width).transpose(1, 0, 2, 3) if batch_major else \
+            planes.reshape(c, m, hp, row_width)
+        s_c, s_n, s_h, s_w = planes.strides
+        if rows:  # offset (i, j) of output row r, column q reads row r + i*dh, column q + j*dw - left
+            windows = np.lib.stride_tricks.as_strided(
+                flat, shape=(c, kh, kw, m, run_len), strides=(s_c, dh * s_h, dw * item, s_n, item), writeable=False)
+        else:
+            windows = np.lib.stride_tricks.as_strided(
+                planes, shape=(c, kh, kw, m, oh, ow), strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
+                writeable=False)
+        return planes[:, :, top:top + h, col0:col0 + wd], windows, cols.reshape(windows.shape), matrix, ones
+
+    shared = {}
+    chunks = []
+    for n0 in range(0, n, step):
+        m = min(n, n0 + step) - n0
+        interior, windows, target, matrix, ones = shared[m] if m in shared else chunk_buffers(m)
+        if m not in shared:
+            shared[m] = interior, windows, target, matrix, None  # the ones row outlives later chunks' copies
+        if batch_major:
+            product = out.transpose(1, 0, 2, 3).reshape(n, g, ocg, run_len)[n0:n0 + m]
+            product = product[:, 0] if g == 1 else product
+        else:
+            product = out.reshape(g, ocg, n * run_len)[:, :, n0 * run_len:(n0 + m) * run_len]
+            product = product[0] if g == 1 else product
+        chunks.append((n0, n0 + m, interior, windows, target, matrix, ones, product, out[:, n0:n0 + m, :, :ow]))
+    result = out[..., :ow].transpose(1, 0, 2, 3)
+    matmul, copyto, add = np.matmul, np.copyto, np.add
+
+    def run(x, residual=None):
+        if residual is not None and residual.shape != result.shape and residual.dtype == result.dtype:
+            try:
+                residual = np.broadcast_to(residual, result.shape)
+            except ValueError:
+                pass  # the add broadcasts the convolution's output up
+        if residual is not None and (residual.shape != result.shape or residual.dtype != result.dtype):
+            compute(x, None, None)  # not fusable chunk by chunk: add (and activate) afterwards, as eager
+            y = add(result, residual)
+            return y if act is None else act(y)
+        compute(x, residual, act)
+        return result
+
+    def compute(x, residual, act):
+        xc = x.transpose(1, 0, 2, 3)
+        if direct and (sh > 1 or sw > 1):
+            xc = xc[:, :, ::sh, ::sw]
+        if residual is not None:
+            residual = residual.transpose(1, 0, 2, 3)
+        for n0, n1, interior, windows, target, cols, ones, product, valid in chunks:
+            if direct:
+                copyto(target, xc[:, n0:n1])
+            else:
+                copyto(interior, xc[:, n0:n1])
+                copyto(target, windows)
+            if ones is not None:
+                ones.fill(1)
+            matmul(weight, cols, out=product)
+            if bias is not None:
+                product += bias
+            if residual is not None:
+                add(valid, residual[:, n0:n1], out=valid)
+            if act is not None:
+                act(product)
+
+    return run
 
 
 def _op_linear(attrs, consts):
@@ -221,14 +335,18 @@ def _op_linear(attrs, consts):
             return y if b is None else y + b
         return linear_dynamic
     wt = np.ascontiguousarray(w.T)  # constant folding: the transpose is done once, not per call
-    outs = _Buffers()
+    outs = {}
+    matmul = np.matmul
 
     def linear(x, *_):
-        if x.ndim == 2:
-            y = outs.get((x.shape[0], wt.shape[1]), np.result_type(x, wt))
-            np.matmul(x, wt, out=y)
-        else:
+        if x.ndim != 2:
             y = x @ wt
+        else:
+            key = (x.shape[0], x.dtype)
+            y = outs.get(key)
+            if y is None:
+                y = _remember(outs, key, np.empty((x.shape[0], wt.shape[1]), np.result_type(x, wt)))
+            matmul(x, wt, out=y)
         if b is not None:
             y += b
         if act is not None:
@@ -250,17 +368,20 @@ def _bn_scale_shift(consts, eps):
 
 
 def _op_batch_norm(attrs, consts):
+    """Batch norm not folded into a convolution: ``x * scale + shift`` per channel, into a reused buffer."""
     scale, shift = _bn_scale_shift(consts, attrs["eps"])
     act = _activation(attrs.get("_act"))
-    cache = {}
+    plans = {}
 
     def batch_norm(x, *_):
-        key = (x.ndim, x.dtype)
-        if key not in cache:
+        key = (x.shape, x.strides, x.dtype)
+        plan = plans.get(key)
+        if plan is None:
             shape = (1, -1) + (1,) * (x.ndim - 2)
-            cache[key] = (scale.astype(x.dtype).reshape(shape), shift.astype(x.dtype).reshape(shape))
-        s, t = cache[key]
-        y = x * s
+            plan = _remember(plans, key, (scale.astype(x.dtype).reshape(shape), shift.astype(x.dtype).reshape(shape),
+                                          _empty_like_layout(x.shape, x.strides, x.dtype)))
+        s, t, y = plan
+        np.multiply(x, s, out=y)
         y += t
         if act is not None:
             act(y)
@@ -272,12 +393,16 @@ def _op_batch_norm(attrs, consts):
 def _binary(ufunc):
     def factory(attrs, consts):
         act = _activation(attrs.get("_act"))
-        outs = _Buffers()
+        outs = {}
 
         def binary(a, b):
-            if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape \
+            if a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.shape == b.shape \
                     and a.dtype == b.dtype:
-                y = ufunc(a, b, out=outs.like(a))
+                key = (a.shape, a.strides, a.dtype)
+                y = outs.get(key)
+                if y is None:
+                    y = _remember(outs, key, _empty_like_layout(a.shape, a.strides, a.dtype))
+                ufunc(a, b, out=y)
             else:
                 y = np.asarray(ufunc(a, b))
             if act is not None:
@@ -392,53 +517,82 @@ def _pool_geometry(x, attrs):
 
 
 def _op_max_pool2d(attrs, consts):
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = attrs["kernel"], attrs["stride"], attrs["padding"], attrs["dilation"]
-    padded = _Buffers()
+    """Running maximum of the KH*KW strided window views into a reused buffer (in the input's memory order)."""
+    plans = {}
 
     def max_pool2d(x):
-        n, c, h, w = x.shape
-        oh, ow = _pool_geometry(x, attrs)
-        need_h, need_w = (oh - 1) * sh + dh * (kh - 1) + 1, (ow - 1) * sw + dw * (kw - 1) + 1
-        hp, wp = max(h + 2 * ph, need_h), max(w + 2 * pw, need_w)
-        if ph or pw or hp != h or wp != w:
-            buf = padded.get((n, c, hp, wp), x.dtype)
-            buf.fill(-np.inf)
-            buf[:, :, ph:ph + h, pw:pw + w] = x
-        else:
-            buf = x
-        out = None
-        for i in range(kh):
-            for j in range(kw):
-                window = buf[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
-                out = window.copy() if out is None else np.maximum(out, window, out=out)
-        return out
+        key = (x.shape, x.strides, x.dtype)
+        run = plans.get(key)
+        if run is None:
+            run = _remember(plans, key, _pool_plan(x, attrs, "max"))
+        return run(x)
 
     return max_pool2d
 
 
 def _op_avg_pool2d(attrs, consts):
-    (kh, kw), (sh, sw), (ph, pw) = attrs["kernel"], attrs["stride"], attrs["padding"]
-    include_pad, divisor = attrs.get("count_include_pad", True), attrs.get("divisor_override")
+    plans = {}
 
     def avg_pool2d(x):
-        n, c, h, w = x.shape
-        oh, ow = _pool_geometry(x, dict(attrs, dilation=(1, 1)))
-        hp, wp = max(h + 2 * ph, (oh - 1) * sh + kh), max(w + 2 * pw, (ow - 1) * sw + kw)
-        buf = np.zeros((n, c, hp, wp), x.dtype)
-        buf[:, :, ph:ph + h, pw:pw + w] = x
-        ones = np.zeros((hp, wp), x.dtype)
-        ones[ph:ph + h, pw:pw + w] = 1
-        if include_pad:
-            ones[:h + 2 * ph, :w + 2 * pw] = 1
-        total = np.zeros((n, c, oh, ow), x.dtype)
-        count = np.zeros((oh, ow), x.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                total += buf[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
-                count += ones[i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
-        return total / (divisor if divisor else np.maximum(count, 1))
+        key = (x.shape, x.strides, x.dtype)
+        run = plans.get(key)
+        if run is None:
+            run = _remember(plans, key, _pool_plan(x, dict(attrs, dilation=(1, 1)), "avg"))
+        return run(x)
 
     return avg_pool2d
+
+
+def _pool_plan(x, attrs, mode):
+    """``run(x)`` for max or average pooling of inputs shaped and laid out like ``x``.
+
+    Padding (and ceil mode's extra windows) reads a bordered copy whose border (-inf for max, 0 for average)
+    is written once; the windows are KH*KW strided views combined with ``np.maximum``/``np.add`` in place."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = attrs["kernel"], attrs["stride"], attrs["padding"], attrs["dilation"]
+    n, c, h, w = x.shape
+    oh, ow = _pool_geometry(x, attrs)
+    hp = max(h + 2 * ph, (oh - 1) * sh + dh * (kh - 1) + 1)
+    wp = max(w + 2 * pw, (ow - 1) * sw + dw * (kw - 1) + 1)
+    bordered = None
+    if hp != h or wp != w or ph or pw:
+        bordered = _empty_like_layout((n, c, hp, wp), x.strides, x.dtype)
+        bordered.fill(-np.inf if mode == "max" else 0)
+    interior = None if bordered is None else bordered[:, :, ph:ph + h, pw:pw + w]
+    bounds = [(i * dh, i * dh + sh * (oh - 1) + 1, j * dw, j * dw + sw * (ow - 1) + 1)
+              for i in range(kh) for j in range(kw)]
+    out = _empty_like_layout((n, c, oh, ow), x.strides, x.dtype)
+    combine = np.maximum if mode == "max" else np.add
+    divisor = None
+    if mode == "avg":
+        override = attrs.get("divisor_override")
+        if override:
+            divisor = x.dtype.type(override)
+        else:  # windows count the padding (count_include_pad) but never the ceil-mode overhang
+            ones = np.zeros((hp, wp), x.dtype)
+            if attrs.get("count_include_pad", True):
+                ones[:h + 2 * ph, :w + 2 * pw] = 1
+            else:
+                ones[ph:ph + h, pw:pw + w] = 1
+            count = sum(ones[r0:r1:sh, c0:c1:sw] for r0, r1, c0, c1 in bounds)
+            divisor = np.maximum(count, 1)
+
+    def run(x):
+        if interior is not None:
+            np.copyto(interior, x)
+            x = bordered
+        if len(bounds) == 1:
+            r0, r1, c0, c1 = bounds[0]
+            np.copyto(out, x[:, :, r0:r1:sh, c0:c1:sw])
+        else:
+            (a0, a1, b0, b1), (r0, r1, c0, c1) = bounds[0], bounds[1]
+            combine(x[:, :, a0:a1:sh, b0:b1:sw], x[:, :, r0:r1:sh, c0:c1:sw], out=out)
+            for r0, r1, c0, c1 in bounds[2:]:
+                combine(out, x[:, :, r0:r1:sh, c0:c1:sw], out=out)
+        if divisor is not None:
+            np.divide(out, divisor, out=out)
+        return out
+
+    return run
 
 
 def _adaptive_bins(size: int, out: int):
@@ -448,12 +602,20 @@ def _adaptive_bins(size: int, out: int):
 def _op_adaptive_pool2d(reduce):
     def factory(attrs, consts):
         out_h, out_w = attrs["out_hw"]
+        outs = {}
 
         def adaptive_pool2d(x):
             n, c, h, w = x.shape
             oh, ow = out_h or h, out_w or w
-            if oh == ow == 1:  # global pooling
-                return reduce(x, axis=(2, 3), keepdims=True)
+            if oh == ow == 1:  # global pooling: one reduction into a reused buffer
+                key = (x.shape, x.dtype)
+                y = outs.get(key)
+                if y is None:
+                    y = _remember(outs, key, np.empty((n, c, 1, 1), x.dtype))
+                if reduce is np.mean:
+                    np.add.reduce(x, axis=(2, 3), keepdims=True, out=y)
+                    return np.divide(y, h * w, out=y)
+                return np.maximum.reduce(x, axis=(2, 3), keepdims=True, out=y)
             if h % oh == 0 and w % ow == 0:
                 return reduce(x.reshape(n, c, oh, h // oh, ow, w // ow), axis=(3, 5))
             out = np.empty((n, c, oh, ow), x.dtype)
@@ -753,11 +915,22 @@ def _output_names(structure, found):
     return found
 
 
+def _fusable_residual_conv(ins, producer, used):
+    """The conv2d (without activation or residual yet) whose output only this add reads, if any."""
+    for ref in ins:
+        node = producer.get(ref)
+        if (node is not None and node["op"] == "conv2d" and used.get(ref) == 1 and ins[0] != ins[1]
+                and "_act" not in node["attrs"] and "_residual" not in node["attrs"]):
+            return node
+    return None
+
+
 def optimize(graph: dict, weights: dict) -> tuple[list, dict]:
     """Fold constants and fuse elementwise chains; returns ``(nodes, weights)`` (the inputs are not modified).
 
-    conv2d -> batch_norm becomes one conv2d with scaled weights; relu/relu6 after conv2d, linear, add or
-    batch_norm runs in place on that op's output buffer (only when nothing else reads the value in between).
+    conv2d -> batch_norm becomes one conv2d with scaled weights; conv2d -> add (a residual connection) one
+    conv2d that adds the other operand; relu/relu6 after conv2d, linear, add or batch_norm runs in place on that
+    op's output buffer (each only when nothing else reads the intermediate value).
     """
     weights = dict(weights)
     nodes = [dict(node, attrs=dict(node.get("attrs", {})), inputs=list(node["inputs"])) for node in graph["nodes"]]
@@ -783,6 +956,17 @@ def optimize(graph: dict, weights: dict) -> tuple[list, dict]:
             source["outputs"] = node["outputs"]
             producer[name] = source
             continue
+        if node["op"] == "add" and len(ins) == 2 and all(isinstance(r, str) for r in ins):
+            conv = _fusable_residual_conv(ins, producer, used)
+            if conv is not None:  # conv(x) + r: r is added to each output chunk while it is in cache
+                other = ins[1] if producer.get(ins[0]) is conv else ins[0]
+                conv["inputs"] = (conv["inputs"] + [None])[:3] + [other]
+                conv["attrs"]["_residual"] = True
+                conv["outputs"] = node["outputs"]
+                producer[node["outputs"][0]] = conv
+                result.remove(conv)  # runs where the add was: r may be computed after the convolution
+                result.append(conv)
+                continue
         if (node["op"] in _FUSABLE_ACTIVATIONS and source is not None
                 and source["op"] in ("conv2d", "linear", "add", "batch_norm")
                 and used.get(ins[0]) == 1 and "_act" not in source["attrs"]):
@@ -803,23 +987,53 @@ def _describe(spec) -> str:
 
 
 class Program:
-    """A loaded graph ready to run: ``program(*arrays)`` returns the traced output structure of arrays."""
+    """A loaded graph ready to run: ``program(*arrays)`` returns the traced output structure of arrays.
+
+    Compiled once: every value (input, weight, literal, op output) gets a slot in one list and each node becomes
+    ``(kernel, slot getter, output slots)``, so a run is a loop of kernel calls with list indexing only."""
 
     def __init__(self, graph: dict, weights: dict, source: str = "<graph>", fold: bool = True):
         self.graph, self.source = graph, source
         self.weights = weights
         self.inputs = graph["inputs"]
+        self._dtypes = [np.dtype(spec["dtype"]) for spec in self.inputs]
         nodes, folded = optimize(graph, weights) if fold else (graph["nodes"], dict(weights))
-        self._env = dict(folded)
-        self._steps = []
+        self._env = folded
+        self._slots, self._initial = {}, []
+        self._input_slots = [self._slot(spec["name"]) for spec in self.inputs]
+        known = set(folded) | {spec["name"] for spec in self.inputs}
+        self._steps, self._nodes = [], []
+        scratch = _Scratch()
         for node in nodes:
             factory = OPS.get(node["op"])
             if factory is None:
                 raise UnsupportedOpError(f"{source}: op {node['op']!r} is not known to this runtime (the file was "
                                          "written by a newer tensorlib); update tensorlib/jit/runtime.py")
-            consts = [self._env.get(r) if isinstance(r, str) else r for r in node["inputs"]]
-            fn = factory(node.get("attrs", {}), consts)
-            self._steps.append((fn, tuple(node["inputs"]), tuple(node["outputs"]), node))
+            missing = [r for r in node["inputs"] if isinstance(r, str) and r not in known]
+            if missing:
+                raise CorruptFileError(f"{source}: op {node['op']!r} reads {missing[0]!r}, which is neither an "
+                                       "input, a weight nor an earlier op's output")
+            consts = [folded.get(r) if isinstance(r, str) else r for r in node["inputs"]]
+            attrs = node.get("attrs", {})
+            fn = factory(dict(attrs, _scratch=scratch) if node["op"] in _SHARES_SCRATCH else attrs, consts)
+            ins = [self._slot(r) for r in node["inputs"]]
+            outs = [self._slot(r) for r in node["outputs"]]
+            known.update(node["outputs"])
+            get = operator.itemgetter(*ins) if ins else (lambda values: ())
+            self._steps.append((fn, get, len(ins) == 1, outs[0] if len(outs) == 1 else outs))
+            self._nodes.append(node)
+        self._output_slots = [(name, self._slot(name)) for name in _output_names(graph["outputs"], [])]
+
+    def _slot(self, ref) -> int:
+        """The slot of a value name (allocated on first use, holding its weight if it is one) or of a literal."""
+        if isinstance(ref, str):
+            index = self._slots.get(ref)
+            if index is None:
+                index = self._slots[ref] = len(self._initial)
+                self._initial.append(self._env.get(ref))
+            return index
+        self._initial.append(ref)
+        return len(self._initial) - 1
 
     @property
     def signature(self) -> str:
@@ -829,9 +1043,8 @@ class Program:
         if len(args) != len(self.inputs):
             raise TypeError(f"expected {len(self.inputs)} input(s) {self.signature}, got {len(args)}")
         arrays = []
-        for value, spec in zip(args, self.inputs):
-            array = np.asarray(value)
-            want = np.dtype(spec["dtype"])
+        for value, spec, want in zip(args, self.inputs, self._dtypes):
+            array = value if value.__class__ is np.ndarray else np.asarray(value)
             if array.dtype != want:
                 if want.kind in "iu" and array.dtype.kind in "iu":
                     array = array.astype(want)
@@ -847,26 +1060,36 @@ class Program:
         return arrays
 
     def __call__(self, *args):
-        return _build(self.graph["outputs"], self.evaluate(*args))
+        values = self._run(self._check_inputs(args))
+        return _build(self.graph["outputs"], {name: values[slot] for name, slot in self._output_slots})
 
     run = __call__
 
     def evaluate(self, *args) -> dict:
         """Every value of the graph (inputs, weights, op outputs) by name, after one run."""
+        values = self._run(self._check_inputs(args))
         env = dict(self._env)
-        for spec, array in zip(self.inputs, self._check_inputs(args)):
-            env[spec["name"]] = array
-        for fn, ins, outs, node in self._steps:
-            try:
-                result = fn(*[env[r] if isinstance(r, str) else r for r in ins])
-            except Exception as exc:
-                raise RuntimeError(f"op {node['op']!r} ({', '.join(outs)}) failed: {exc}") from exc
-            if len(outs) == 1:
-                env[outs[0]] = result
-            else:
-                for name, value in zip(outs, result):
-                    env[name] = value
+        env.update((name, values[slot]) for name, slot in self._slots.items())
         return env
+
+    def _run(self, arrays) -> list:
+        values = self._initial.copy()
+        for slot, array in zip(self._input_slots, arrays):
+            values[slot] = array
+        done = 0
+        try:
+            for fn, get, single, out in self._steps:
+                result = fn(get(values)) if single else fn(*get(values))
+                if out.__class__ is int:
+                    values[out] = result
+                else:
+                    for slot, value in zip(out, result):
+                        values[slot] = value
+                done += 1
+        except Exception as exc:
+            node = self._nodes[done]
+            raise RuntimeError(f"op {node['op']!r} ({', '.join(node['outputs'])}) failed: {exc}") from exc
+        return values
 
 
 def _build(structure, env):
