@@ -167,7 +167,9 @@ def check_sync_batchnorm_equals_full_batch():
     # float32 sums in a different order: equal to a few ulps
     np.testing.assert_allclose(x_mine.grad.numpy() / world, x_all.grad[mine].numpy(), rtol=1e-5, atol=1e-6)
     for p, q in zip(ddp.module.parameters(), reference.parameters()):
-        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=2e-5)  # conv bias: ~0
+        # the conv bias gradient is 0 in exact arithmetic (batch norm follows): both are float32 rounding noise
+        # of sums of O(1) terms, whose size depends on the summation order
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-4)
     for name in ("running_mean", "running_var"):
         np.testing.assert_allclose(getattr(ddp.module[1], name).numpy(), getattr(reference[1], name).numpy(),
                                    atol=1e-6)
