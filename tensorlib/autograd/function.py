@@ -56,8 +56,16 @@ class Function(Node):
         fn = object.__new__(cls)
         if attrs:
             fn.__dict__.update(attrs)
-        arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
-        out = Tensor._wrap(fn.forward(*arrays))
+        # unrolled for the common arities: a comprehension is a function call of its own before Python 3.12
+        if len(inputs) == 2:
+            a, b = inputs
+            out = fn.forward(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
+        elif len(inputs) == 1:
+            a = inputs[0]
+            out = fn.forward(a._data if isinstance(a, Tensor) else a)
+        else:
+            out = fn.forward(*[t._data if isinstance(t, Tensor) else t for t in inputs])
+        out = Tensor._wrap(out)
         if _state.enabled:
             needs, nodes, meta, graph = [], [], [], False
             for t in inputs:  # one pass: which inputs need grad, their graph nodes and shapes/dtypes
