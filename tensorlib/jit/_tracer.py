@@ -367,6 +367,19 @@ def _expand_as(tracer: Tracer):
         Tensor.expand_as = original
 
 
+@contextlib.contextmanager
+def _tensor_methods_replaced(replacements: dict):
+    """Tensor's methods ``name -> function`` swapped in while tracing, the originals restored afterwards."""
+    originals = {name: getattr(Tensor, name) for name in replacements}
+    for name, method in replacements.items():
+        setattr(Tensor, name, method)
+    try:
+        yield
+    finally:
+        for name, method in originals.items():
+            setattr(Tensor, name, method)
+
+
 _COMPARISONS = ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "eq", "ne", "lt", "le", "gt", "ge", "all",
                 "any")
 
@@ -387,13 +400,8 @@ def _comparisons(tracer: Tracer):
             return result
         return method
 
-    for name, original in originals.items():
-        setattr(Tensor, name, follow(original))
-    try:
+    with _tensor_methods_replaced({name: follow(original) for name, original in originals.items()}):
         yield
-    finally:
-        for name, original in originals.items():
-            setattr(Tensor, name, original)
 
 
 @contextlib.contextmanager
@@ -414,13 +422,8 @@ def _guards(tracer: Tracer):
                 tracer.paused -= 1
         return method
 
-    for name in _GUARDED:
-        setattr(Tensor, name, guarded(name))
-    try:
+    with _tensor_methods_replaced({name: guarded(name) for name in _GUARDED}):
         yield
-    finally:
-        for name, method in originals.items():
-            setattr(Tensor, name, method)
 
 
 @contextlib.contextmanager
