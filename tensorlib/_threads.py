@@ -34,8 +34,8 @@ _LIBRARY_MARKERS = ("blas", "mkl_rt", "blis")  # libopenblas*, libscipy_openblas
 class _Blas:
     """One loaded BLAS library's thread setter and getter."""
 
-    def __init__(self, path: str, setter, getter) -> None:
-        self.path, self._setter, self._getter = path, setter, getter
+    def __init__(self, path: str, library, setter, getter) -> None:
+        self.path, self.library, self._setter, self._getter = path, library, setter, getter
 
     def set(self, n: int) -> None:
         self._setter(n)
@@ -89,7 +89,7 @@ def _bind(path: str, library) -> _Blas | None:
         setter.restype = None
         getter.argtypes = []
         getter.restype = ctypes.c_int64 if setter_name == _BLIS_SETTER else ctypes.c_int
-        return _Blas(path, setter, getter)
+        return _Blas(path, library, setter, getter)
     return None
 
 
@@ -161,9 +161,8 @@ def shorten_blas_idle_spin() -> bool:
         return False
     done = False
     for blas in _libraries():
-        library = ctypes.CDLL(blas.path, mode=getattr(os, "RTLD_NOLOAD", 0) | ctypes.RTLD_LOCAL)
-        read_env = getattr(library, "openblas_read_env", None)
-        shutdown = getattr(library, "blas_thread_shutdown_", None)
+        read_env = getattr(blas.library, "openblas_read_env", None)
+        shutdown = getattr(blas.library, "blas_thread_shutdown_", None)
         if read_env is None or shutdown is None:
             continue
         os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(BLAS_IDLE_SPIN_LOG2_CYCLES)

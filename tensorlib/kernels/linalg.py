@@ -69,51 +69,57 @@ class Mm(Function):
         return ga, gb
 
 
+def _einsum_grad_plans(equation: str):
+    """For each operand ``i`` of an einsum: ``(eq, order, expand)`` so that its gradient is
+    ``einsum(eq, g, *others)`` permuted by ``order``, reshaped to ``expand`` and broadcast to its shape.
+
+    Labels of operand ``i`` that appear nowhere else were summed in forward: they are broadcast back (``expand``
+    holds 1 there)."""
+    inputs, output = equation.replace(" ", "").split("->")
+    specs = inputs.split(",")
+    plans = []
+    for i, spec in enumerate(specs):
+        others = [s for j, s in enumerate(specs) if j != i]
+        kept = [c for c in spec if c in output + "".join(others)]
+        eq = ",".join([output] + others) + "->" + "".join(kept)
+        order = [kept.index(c) for c in spec if c in kept]
+        plans.append((eq, order, [c in kept for c in spec]))
+    return plans
+
+
 class Einsum(Function):
     def forward(self, *arrays):
         self.arrays = arrays
         return xp.einsum(self.equation, *arrays, optimize=True)
 
     def backward(self, g):
-        inputs, output = self.equation.replace(" ", "").split("->")
-        specs = inputs.split(",")
         grads = []
-        for i, spec in enumerate(specs):
+        for i, (eq, order, kept) in enumerate(_einsum_grad_plans(self.equation)):
             if not self.needs_input_grad[i]:
                 grads.append(None)
                 continue
-            others = [s for j, s in enumerate(specs) if j != i]
-            arrays = [a for j, a in enumerate(self.arrays) if j != i]
-            # labels of input i that appear nowhere else are summed in forward: broadcast them back
-            eq = ",".join([output] + others) + "->" + "".join(c for c in spec if c in output + "".join(others))
-            partial = xp.einsum(eq, g, *arrays, optimize=True)
-            kept = [c for c in spec if c in output + "".join(others)]
-            shape = self.arrays[i].shape
-            expand_shape = tuple(shape[k] if c in kept else 1 for k, c in enumerate(spec))
-            order = [kept.index(c) for c in spec if c in kept]
+            others = [a for j, a in enumerate(self.arrays) if j != i]
+            partial = xp.einsum(eq, g, *others, optimize=True)
             partial = xp.transpose(partial, order) if partial.ndim else partial
-            grads.append(xp.broadcast_to(partial.reshape(expand_shape), shape))
+            shape = self.arrays[i].shape
+            expand = tuple(n if k else 1 for n, k in zip(shape, kept))
+            grads.append(xp.broadcast_to(partial.reshape(expand), shape))
         return tuple(grads)
 
     def backward_tensors(self, g):
-        inputs, output = self.equation.replace(" ", "").split("->")
-        specs = inputs.split(",")
         grads = []
-        for i, spec in enumerate(specs):
+        for i, (eq, order, kept) in enumerate(_einsum_grad_plans(self.equation)):
             if not self.needs_input_grad[i]:
                 grads.append(None)
                 continue
-            others = [s for j, s in enumerate(specs) if j != i]
-            tensors = [t for j, t in enumerate(self.inputs) if j != i]
-            kept = [c for c in spec if c in output + "".join(others)]
-            eq = ",".join([output] + others) + "->" + "".join(kept)
-            partial = Einsum.apply(g, *tensors, equation=eq)
-            order = [kept.index(c) for c in spec if c in kept]
+            others = [t for j, t in enumerate(self.inputs) if j != i]
+            partial = Einsum.apply(g, *others, equation=eq)
             partial = partial.permute(*order) if partial.ndim else partial
             shape = self.arrays[i].shape
-            expand_shape = tuple(shape[k] if c in kept else 1 for k, c in enumerate(spec))
-            grads.append(partial.reshape(expand_shape).expand(*shape))
+            expand = tuple(n if k else 1 for n, k in zip(shape, kept))
+            grads.append(partial.reshape(expand).expand(*shape))
         return tuple(grads)
+
 
 class Addmm(Function):
     """``beta * input + alpha * (mat1 @ mat2)``; also ``addmv`` (``mat2`` a vector) and ``baddbmm`` (batched)."""

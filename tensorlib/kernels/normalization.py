@@ -73,7 +73,7 @@ class NativeBatchNorm(Function):
         if self.use_batch_stats:
             b = None if bias is None else bias.astype(dtype, copy=False)
             xhat, out = xp.empty_like(x3), xp.empty_like(x3)  # in the input's memory order
-            mean, var = xp.empty(c, dtype), xp.empty(c, dtype)
+            mean, var, invstd = xp.empty(c, dtype), xp.empty(c, dtype), xp.empty(c, dtype)
             blocks = _channel_blocks(c, x3.nbytes)
             scale = dtype.type(1.0 / count)
 
@@ -83,7 +83,8 @@ class NativeBatchNorm(Function):
                 mean[c0:c1] = _channel_sum(xb) * scale
                 xp.subtract(xb, mean[c0:c1].reshape(1, -1, 1), out=xh)
                 var[c0:c1] = _channel_dot(xh, xh) * scale
-                xh *= (1.0 / xp.sqrt(var[c0:c1] + dtype.type(self.eps))).reshape(1, -1, 1)
+                xp.divide(1.0, xp.sqrt(var[c0:c1] + dtype.type(self.eps)), out=invstd[c0:c1])
+                xh *= invstd[c0:c1].reshape(1, -1, 1)
                 if w is None:
                     ob[...] = xh
                 else:
@@ -92,7 +93,6 @@ class NativeBatchNorm(Function):
                     ob += b[c0:c1].reshape(1, -1, 1)
 
             parallel_for(len(blocks), block_forward, serial=len(blocks) == 1)
-            invstd = 1.0 / xp.sqrt(var + dtype.type(self.eps))
             _update_running(self.running_mean, self.running_var, mean, var, count, self.momentum)
             self.running_mean = self.running_var = None
             self.xhat, self.invstd, self.count = xhat, invstd, count
