@@ -163,13 +163,19 @@ def _pair(arrays):
     return torch, [tl.from_numpy(np.array(a)) for a in arrays], [torch.from_numpy(np.array(a)) for a in arrays]
 
 
-def _same(ours, theirs):
+def _differences(ours, theirs) -> list:
+    """What differs between a tensorlib result and torch's (dtype, shape, values), element by element."""
     if isinstance(theirs, tuple):
-        for o, t in zip(ours, theirs):
-            _same(o, t)
-        return
-    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6, equal_nan=True)
+        if len(ours) != len(theirs):
+            return [f"{len(ours)} results vs {len(theirs)}"]
+        return [d for o, t in zip(ours, theirs) for d in _differences(o, t)]
+    found = []
+    if str(ours.dtype).split(".")[-1] != str(theirs.dtype).split(".")[-1]:
+        found.append(f"dtype {ours.dtype} vs {theirs.dtype}")
+    a, b = ours.numpy(), theirs.numpy()
+    if a.shape != b.shape or not np.allclose(a, b, rtol=1e-5, atol=1e-6, equal_nan=True):
+        found.append(f"values {a!r} vs {b!r}")
+    return found
 
 
 RNG = np.random.default_rng(7)
@@ -217,7 +223,7 @@ TORCH_CASES = [
 @pytest.mark.parametrize("name,fn,arrays", TORCH_CASES, ids=[c[0] for c in TORCH_CASES])
 def test_matches_torch(name, fn, arrays):
     torch, ours, theirs = _pair(arrays)
-    _same(fn(tl, *ours), fn(torch, *theirs))
+    assert not _differences(fn(tl, *ours), fn(torch, *theirs))
 
 
 GRAD_CASES = [
