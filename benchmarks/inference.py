@@ -3,7 +3,8 @@
 Models: the MNIST MLP (784-128-64-10), LeNet-5 and CIFAR ResNet-8 (``cnn_training.py``'s definitions), in eval
 mode with identical weights in both frameworks. Columns, measured in the same process and run:
   * tensorlib eager under ``no_grad``
-  * the tensorlib NumPy runtime on the ``.tlj`` file ``tensorlib.jit.save`` wrote (``runtime.load``)
+  * the tensorlib NumPy runtime on the ``.tlj`` file ``tensorlib.jit.save`` wrote
+    (``runtime.load(path, threads=--threads)``: its large convolutions split over that many threads)
   * PyTorch eager under ``no_grad``
   * PyTorch ``torch.jit.trace`` + ``torch.jit.freeze``
   * onnxruntime on the ONNX file ``tensorlib.onnx.export`` wrote (skipped if not installed)
@@ -82,6 +83,7 @@ def build(name: str, tl, torch):
 
 def engines(name: str, tl, torch, ort, threads: int):
     """name -> callable(numpy batch) for each engine."""
+    from tensorlib._threads import blas_set_quick
     from tensorlib.jit import runtime
 
     ours, theirs, shape = build(name, tl, torch)
@@ -90,7 +92,8 @@ def engines(name: str, tl, torch, ort, threads: int):
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, f"{name}.tlj")
         tl.jit.save(tl.jit.trace(ours, example), path)
-        program = runtime.load(path)
+        # the runtime's own threads split large convolutions; NumPy's BLAS drops to one thread inside them
+        program = runtime.load(path, threads=threads, set_blas_threads=blas_set_quick)
 
     def tensorlib_eager(x):
         with tl.no_grad():

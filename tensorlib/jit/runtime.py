@@ -24,12 +24,16 @@ its own ``load``).
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import math
 import operator
+import os
+import queue
 import struct
 import sys
+import threading
 
 import numpy as np
 
@@ -135,7 +139,67 @@ class _Scratch:
         return self.buffer[:nbytes].view(dtype).reshape(shape)
 
 
-_SHARES_SCRATCH = ("conv2d",)  # ops whose factory receives the program's ``_Scratch`` as attrs["_scratch"]
+class _Workers:
+    """``threads - 1`` daemon threads that run the parts of a large op beside the calling thread.
+
+    NumPy releases the GIL inside its copies and products, so the parts run on separate cores. Each part's
+    matrix products must then run on one BLAS thread (two callers of a multi-threaded OpenBLAS wait for each
+    other's threads): ``set_blas_threads(n) -> previous`` lowers it for the region and restores it after; without
+    one, give the BLAS one thread yourself (``OPENBLAS_NUM_THREADS=1``). Threads are restarted after a fork."""
+
+    def __init__(self, threads: int, set_blas_threads=None):
+        self.threads, self._set_blas_threads, self._pid = threads, set_blas_threads, None
+
+    def _start(self):
+        self._inboxes = [queue.SimpleQueue() for _ in range(self.threads - 1)]
+        self._done = queue.SimpleQueue()
+        for inbox in self._inboxes:
+            threading.Thread(target=self._serve, args=(inbox, self._done), daemon=True,
+                             name="tlj-runtime-worker").start()
+        self._pid = os.getpid()
+
+    @staticmethod
+    def _serve(inbox, done):
+        while True:
+            part = inbox.get()
+            try:
+                part()
+                done.put(None)
+            except BaseException as exc:  # handed to the calling thread, which raises it
+                done.put(exc)
+
+    def run(self, parts) -> None:
+        """Call every callable of ``parts`` (at most ``threads``) concurrently; the first on this thread."""
+        if self._pid != os.getpid():
+            self._start()
+        previous = self._set_blas_threads(1) if self._set_blas_threads is not None else 1
+        try:
+            for inbox, part in zip(self._inboxes, parts[1:]):
+                inbox.put(part)
+            error = None
+            try:
+                parts[0]()
+            except BaseException as exc:
+                error = exc
+            for _ in parts[1:]:  # wait for every part, even after a failure: they write shared buffers
+                failure = self._done.get()
+                error = error or failure
+            if error is not None:
+                raise error
+        finally:
+            if previous != 1:
+                self._set_blas_threads(previous)
+
+
+class _Context:
+    """What the ops of one program share: a scratch per thread, and the workers when it runs on several."""
+
+    def __init__(self, threads: int = 1, set_blas_threads=None):
+        self.scratches = [_Scratch() for _ in range(threads)]
+        self.workers = _Workers(threads, set_blas_threads) if threads > 1 else None
+
+
+_SHARES_CONTEXT = ("conv2d",)  # ops whose factory receives the program's ``_Context`` as attrs["_context"]
 
 
 def _activation(spec):
@@ -166,6 +230,24 @@ BATCH_MAJOR_MIN_MACS = 1 << 20
 CHUNK_BYTES = 512 << 10  # one chunk's window copy, with its padded input and output slice, stays in L2 (measured)
 
 
+PARALLEL_MIN_MACS = 16 << 20  # a convolution is split over the program's threads from this many multiply-adds
+
+
+_byte_bounds = getattr(getattr(np.lib, "array_utils", None), "byte_bounds", None) or np.byte_bounds  # NumPy 1.x
+
+
+def _widened(view: np.ndarray, width: int):
+    """``view`` (..., W) widened to ``width`` columns over the same memory (rows ``width`` apart), or None when
+    the array it views does not hold the extra columns."""
+    owner = view
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    wide = np.lib.stride_tricks.as_strided(view, view.shape[:-1] + (width,), view.strides, writeable=False)
+    low, high = _byte_bounds(wide)
+    owner_low, owner_high = _byte_bounds(owner)
+    return wide if owner_low <= low and high <= owner_high else None
+
+
 def _op_conv2d(attrs, consts):
     """im2col + GEMM in cache-sized batch chunks, planned once per input shape (see ``_conv_plan``).
 
@@ -178,7 +260,7 @@ def _op_conv2d(attrs, consts):
     spec = dict(pads=attrs["pads"], stride=attrs["stride"], dilation=attrs["dilation"], kernel=(kh, kw),
                 weight=np.ascontiguousarray(w.reshape(g, oc // g, cg * kh * kw)),
                 bias=None if b is None else b.reshape(g, oc // g, 1), act=_activation(attrs.get("_act")),
-                scratch=attrs.get("_scratch") or _Scratch())
+                context=attrs.get("_context") or _Context())
     plans = {}
 
     def conv2d(x, w=None, b=None, residual=None):
@@ -191,7 +273,7 @@ def _op_conv2d(attrs, consts):
     return conv2d
 
 
-def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, scratch):
+def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, context):
     """``run(x, residual)`` computing the convolution of inputs of ``shape`` into one reused output buffer.
 
     Work goes through the batch in chunks sized so one chunk's window copy stays in cache: the chunk's images
@@ -238,7 +320,7 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
         np.empty((g * ocg, n, oh, width), dtype)
     step = max(1, min(n, CHUNK_BYTES // max(c * kh * kw * run_len * item, 1)))
 
-    def chunk_buffers(m):
+    def chunk_buffers(m, scratch):
         """(padded interior or None, windows, cols target, cols matrix, ones row or None) for ``m`` images."""
         rows_k = g * ckk + ones_row
         if batch_major:  # (m, K, L) stacked matrices, one GEMM per image
@@ -271,20 +353,28 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
                 writeable=False)
         return planes[:, :, top:top + h, col0:col0 + wd], windows, cols.reshape(windows.shape), matrix, ones
 
+    # with workers, a large convolution splits its chunks into one contiguous run of images per thread, each with
+    # its own buffers (the padded input, the scratch) so the parts never write the same memory
+    parts = 1
+    if context.workers is not None and g * ocg * g * ckk * oh * ow * n >= PARALLEL_MIN_MACS:
+        parts = min(context.workers.threads, -(-n // step))
     shared = {}
-    chunks = []
-    for n0 in range(0, n, step):
-        m = min(n, n0 + step) - n0
-        interior, windows, target, matrix, ones = shared[m] if m in shared else chunk_buffers(m)
-        if m not in shared:
-            shared[m] = interior, windows, target, matrix, None  # the ones row outlives later chunks' copies
+    groups = [[] for _ in range(parts)]
+    starts = range(0, n, step)
+    for index, n0 in enumerate(starts):
+        m, part = min(n, n0 + step) - n0, index * parts // len(starts)
+        key = part, m
+        interior, windows, target, matrix, ones = shared[key] if key in shared else \
+            chunk_buffers(m, context.scratches[part])
+        if key not in shared:
+            shared[key] = interior, windows, target, matrix, None  # the ones row outlives later chunks' copies
         if batch_major:
             product = out.transpose(1, 0, 2, 3).reshape(n, g, ocg, run_len)[n0:n0 + m]
             product = product[:, 0] if g == 1 else product
         else:
             product = out.reshape(g, ocg, n * run_len)[:, :, n0 * run_len:(n0 + m) * run_len]
             product = product[0] if g == 1 else product
-        chunks.append((n0, n0 + m, interior, windows, target, matrix, ones, product, out[:, n0:n0 + m, :, :ow]))
+        groups[part].append((n0, n0 + m, interior, windows, target, matrix, ones, product, out[:, n0:n0 + m]))
     result = out[..., :ow].transpose(1, 0, 2, 3)
     matmul, copyto, add = np.matmul, np.copyto, np.add
 
@@ -305,9 +395,21 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
         xc = x.transpose(1, 0, 2, 3)
         if direct and (sh > 1 or sw > 1):
             xc = xc[:, :, ::sh, ::sw]
+        full_rows = False
         if residual is not None:
-            residual = residual.transpose(1, 0, 2, 3)
-        for n0, n1, interior, windows, target, cols, ones, product, valid in chunks:
+            # a residual whose rows are laid out like this output's (another convolution's output, junk columns
+            # included) is added over whole rows: one contiguous run per image plane instead of one per row
+            wide = _widened(residual, width) if width > ow and residual.strides[2:] == result.strides[2:] else None
+            full_rows = wide is not None
+            residual = (wide if full_rows else residual).transpose(1, 0, 2, 3)
+        if parts == 1:
+            compute_chunks(groups[0], xc, residual, full_rows, act)
+        else:
+            context.workers.run([functools.partial(compute_chunks, group, xc, residual, full_rows, act)
+                                 for group in groups])
+
+    def compute_chunks(chunks, xc, residual, full_rows, act):
+        for n0, n1, interior, windows, target, cols, ones, product, block in chunks:
             if direct:
                 copyto(target, xc[:, n0:n1])
             else:
@@ -319,6 +421,7 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
             if bias is not None:
                 product += bias
             if residual is not None:
+                valid = block if full_rows else block[..., :ow]
                 add(valid, residual[:, n0:n1], out=valid)
             if act is not None:
                 act(product)
@@ -990,9 +1093,17 @@ class Program:
     """A loaded graph ready to run: ``program(*arrays)`` returns the traced output structure of arrays.
 
     Compiled once: every value (input, weight, literal, op output) gets a slot in one list and each node becomes
-    ``(kernel, slot getter, output slots)``, so a run is a loop of kernel calls with list indexing only."""
+    ``(kernel, slot getter, output slots)``, so a run is a loop of kernel calls with list indexing only.
 
-    def __init__(self, graph: dict, weights: dict, source: str = "<graph>", fold: bool = True):
+    ``threads`` (default 1): convolutions of at least ``PARALLEL_MIN_MACS`` multiply-adds split their batch over
+    that many threads, each part's products on one BLAS thread. ``set_blas_threads(n)`` (returning the previous
+    count; ``tensorlib._threads.blas_set_quick`` is one) lowers the BLAS for those regions; without it, start
+    the process with ``OPENBLAS_NUM_THREADS=1`` (or your BLAS's variable). Results are the same for any count."""
+
+    def __init__(self, graph: dict, weights: dict, source: str = "<graph>", fold: bool = True, threads: int = 1,
+                 set_blas_threads=None):
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive int, got {threads!r}")
         self.graph, self.source = graph, source
         self.weights = weights
         self.inputs = graph["inputs"]
@@ -1003,7 +1114,7 @@ class Program:
         self._input_slots = [self._slot(spec["name"]) for spec in self.inputs]
         known = set(folded) | {spec["name"] for spec in self.inputs}
         self._steps, self._nodes = [], []
-        scratch = _Scratch()
+        context = _Context(threads, set_blas_threads)
         for node in nodes:
             factory = OPS.get(node["op"])
             if factory is None:
@@ -1015,7 +1126,7 @@ class Program:
                                        "input, a weight nor an earlier op's output")
             consts = [folded.get(r) if isinstance(r, str) else r for r in node["inputs"]]
             attrs = node.get("attrs", {})
-            fn = factory(dict(attrs, _scratch=scratch) if node["op"] in _SHARES_SCRATCH else attrs, consts)
+            fn = factory(dict(attrs, _context=context) if node["op"] in _SHARES_CONTEXT else attrs, consts)
             ins = [self._slot(r) for r in node["inputs"]]
             outs = [self._slot(r) for r in node["outputs"]]
             known.update(node["outputs"])
@@ -1105,20 +1216,24 @@ def _build(structure, env):
     return structure.get("value")
 
 
-def load(path: str) -> Program:
-    """Read and compile a ``.tlj`` file (raises :class:`CorruptFileError` / :class:`UnsupportedOpError`)."""
+def load(path: str, threads: int = 1, set_blas_threads=None) -> Program:
+    """Read and compile a ``.tlj`` file (raises :class:`CorruptFileError` / :class:`UnsupportedOpError`).
+
+    ``threads`` > 1 splits large convolutions over that many threads; see :class:`Program`."""
     graph, weights = read_file(path)
-    return Program(graph, weights, str(path))
+    return Program(graph, weights, str(path), threads=threads, set_blas_threads=set_blas_threads)
 
 
-def main(argv=None) -> int:
+def main(argv=None, set_blas_threads=None) -> int:
     parser = argparse.ArgumentParser(description="Run a traced tensorlib model (.tlj) on .npy inputs with NumPy "
                                                  "only.")
     parser.add_argument("model", help="a file written by tensorlib.jit.save")
     parser.add_argument("inputs", nargs="+", help="one .npy file per model input, in order")
     parser.add_argument("--output", help="write the (first) output here as .npy; default: print it")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="split large convolutions over this many threads (default 1; see Program)")
     args = parser.parse_args(argv)
-    program = load(args.model)
+    program = load(args.model, threads=args.threads, set_blas_threads=set_blas_threads)
     result = program(*[np.load(path, allow_pickle=False) for path in args.inputs])
     first = result
     while isinstance(first, (tuple, list)):

@@ -130,13 +130,14 @@ def run_saved_files_without_tensorlib(names, tmp_path) -> dict:
     return json.loads(done.stdout)  # file -> worst relative difference from eager
 
 
-def test_command_line_runner_writes_the_output(tmp_path):
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_command_line_runner_writes_the_output(tmp_path, threads):
     model, make_inputs = build("lenet5")
     (x,) = make_inputs(2)
     tl.jit.save(tl.jit.trace(model, x), tmp_path / "lenet.tlj")
     np.save(tmp_path / "x.npy", x.numpy())
     done = subprocess.run([sys.executable, "-m", "tensorlib.jit.run", str(tmp_path / "lenet.tlj"),
-                           str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")],
+                           str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy"), "--threads", threads],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     with tl.no_grad():
