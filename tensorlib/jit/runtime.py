@@ -134,8 +134,8 @@ class _Scratch:
 
     def take(self, shape, dtype) -> np.ndarray:
         nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-        if self.buffer.nbytes < nbytes:
-            self.buffer = np.empty(nbytes, np.uint8)
+        if self.buffer.nbytes < nbytes:  # zeros: columns no copy writes (row_pad) hold finite numbers
+            self.buffer = np.zeros(nbytes, np.uint8)
         return self.buffer[:nbytes].view(dtype).reshape(shape)
 
 
@@ -260,7 +260,7 @@ def _op_conv2d(attrs, consts):
     spec = dict(pads=attrs["pads"], stride=attrs["stride"], dilation=attrs["dilation"], kernel=(kh, kw),
                 weight=np.ascontiguousarray(w.reshape(g, oc // g, cg * kh * kw)),
                 bias=None if b is None else b.reshape(g, oc // g, 1), act=_activation(attrs.get("_act")),
-                context=attrs.get("_context") or _Context())
+                context=attrs.get("_context") or _Context(), row_pad=attrs.get("_row_pad", 0))
     plans = {}
 
     def conv2d(x, w=None, b=None, residual=None):
@@ -273,7 +273,7 @@ def _op_conv2d(attrs, consts):
     return conv2d
 
 
-def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, context):
+def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, context, row_pad=0):
     """``run(x, residual)`` computing the convolution of inputs of ``shape`` into one reused output buffer.
 
     Work goes through the batch in chunks sized so one chunk's window copy stays in cache: the chunk's images
@@ -310,7 +310,9 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
     # so each output row computes only span - min(l, r) junk columns (unless the padding exceeds the kernel span)
     gap = rows and min(left, right) <= span
     row_width, col0 = (wd + max(left, right), 0) if gap else (wp, left)  # padded row width, first data column
-    width = row_width if rows else ow  # columns computed per output row, junk ones included
+    # columns computed per output row, junk ones included; a direct convolution whose output is added into a
+    # full-width-row one computes as many junk columns as that one (``row_pad``), so the add runs over whole rows
+    width = row_width if rows else ow + (row_pad if direct else 0)
     run_len, item = oh * width, np.dtype(dtype).itemsize
     # memory layout: per-image output blocks (N, OC, OH, W) when an image is worth a GEMM of its own (its output
     # is then written contiguously); channels-first (OC, N, OH, W) for small images, whose chunk of several
@@ -329,13 +331,13 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
             cols = body.reshape(m, c, kh, kw, run_len).transpose(1, 2, 3, 0, 4)
             ones = matrix[:, g * ckk:] if ones_row else None
             matrix = matrix if g == 1 else matrix.reshape(m, g, ckk, run_len)
-            direct_target = body.reshape(m, c, oh, ow).transpose(1, 0, 2, 3) if direct else None
+            direct_target = body.reshape(m, c, oh, width)[..., :ow].transpose(1, 0, 2, 3) if direct else None
         else:  # (K, m*L): one GEMM for the chunk
             matrix = scratch.take((rows_k, m * run_len), dtype)
             cols = matrix[:g * ckk].reshape(c, kh, kw, m, run_len)
             ones = matrix[g * ckk:] if ones_row else None
             matrix = matrix if g == 1 else matrix.reshape(g, ckk, m * run_len)
-            direct_target = cols.reshape(c, m, oh, ow) if direct else None
+            direct_target = cols.reshape(c, m, oh, width)[..., :ow] if direct else None
         if direct:
             return None, None, direct_target, matrix, ones
         lead = left - col0 if rows else 0  # zeros before the first row: its left padding is the gap before it
@@ -1028,6 +1030,23 @@ def _fusable_residual_conv(ins, producer, used):
     return None
 
 
+def _is_direct(conv, weights) -> bool:
+    """A 1x1 convolution without padding (it reads its input without a window copy)."""
+    w = weights.get(conv["inputs"][1])
+    return w is not None and w.shape[2:] == (1, 1) and not any(p for side in conv["attrs"]["pads"] for p in side)
+
+
+def _junk_columns(conv, weights) -> int:
+    """How many junk columns per output row a conv2d computes (see ``_conv_plan``): a stride-1 multi-offset
+    kernel computes full-width rows, others none."""
+    w = weights.get(conv["inputs"][1])
+    attrs = conv["attrs"]
+    if w is None or tuple(attrs["stride"]) != (1, 1) or w.shape[2] * w.shape[3] == 1:
+        return 0
+    (left, right), span = attrs["pads"][1], attrs["dilation"][1] * (w.shape[3] - 1)
+    return span - min(left, right) if min(left, right) <= span else span
+
+
 def optimize(graph: dict, weights: dict) -> tuple[list, dict]:
     """Fold constants and fuse elementwise chains; returns ``(nodes, weights)`` (the inputs are not modified).
 
@@ -1065,6 +1084,9 @@ def optimize(graph: dict, weights: dict) -> tuple[list, dict]:
                 other = ins[1] if producer.get(ins[0]) is conv else ins[0]
                 conv["inputs"] = (conv["inputs"] + [None])[:3] + [other]
                 conv["attrs"]["_residual"] = True
+                shortcut = producer.get(other)
+                if shortcut is not None and shortcut["op"] == "conv2d" and _is_direct(shortcut, weights):
+                    shortcut["attrs"]["_row_pad"] = _junk_columns(conv, weights)
                 conv["outputs"] = node["outputs"]
                 producer[node["outputs"][0]] = conv
                 result.remove(conv)  # runs where the add was: r may be computed after the convolution

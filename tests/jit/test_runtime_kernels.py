@@ -150,6 +150,36 @@ def test_residual_computed_after_the_convolution_is_fused_in_order():
         assert_close(traced(x).numpy(), model(x).numpy())
 
 
+class ProjectedResidual(nn.Module):
+    """A stride-1 conv whose output gets a 1x1 projection of the same input added (ResNet's shortcut, unstrided)."""
+
+    def __init__(self, kernel, padding, dilation):
+        super().__init__()
+        self.main = nn.Conv2d(3, 5, kernel, padding=padding, dilation=dilation)
+        self.short = nn.Conv2d(3, 5, 1)
+
+    def forward(self, x):
+        return (self.main(x) + self.short(x)).relu()
+
+
+@pytest.mark.parametrize("layout", ["batch_major", "channels_first"])
+@pytest.mark.parametrize("kernel, padding, dilation, junk", [(3, 1, 1, 1), (5, 2, 1, 2), (3, 2, 2, 2)])
+def test_a_projection_shortcut_computes_the_junk_columns_of_the_conv_it_is_added_to(
+        kernel, padding, dilation, junk, layout, monkeypatch):
+    monkeypatch.setattr(runtime, "CHUNK_BYTES", 2000)
+    for limit in ("BATCH_MAJOR_MIN_RUN", "BATCH_MAJOR_MIN_MACS"):
+        monkeypatch.setattr(runtime, limit, 0 if layout == "batch_major" else 10 ** 12)
+    tl.manual_seed(5)
+    model = ProjectedResidual(kernel, padding, dilation).eval()
+    traced = tl.jit.trace(model, tl.randn(2, 3, 10, 9))
+    short, main = traced._program._nodes
+    assert (short["attrs"].get("_row_pad"), main["attrs"].get("_residual")) == (junk, True)
+    for batch in (5, 1):
+        x = tl.randn(batch, 3, 10, 9)
+        with tl.no_grad():
+            assert_close(traced(x).numpy(), model(x).numpy())
+
+
 def test_a_graph_reading_an_undefined_value_is_refused_at_load(tmp_path):
     path = tmp_path / "model.tlj"
     tl.jit.trace(nn.Sequential(nn.Linear(4, 3), nn.ReLU()), tl.randn(2, 4)).save(path)
