@@ -1,6 +1,6 @@
 """Where a training step's time goes, by kernel: tensorlib's kernels beside PyTorch's profiler, same model.
 
-    python benchmarks/profile_training.py [--workload resnet8|lstm] [--steps 10] [--threads 2]
+    python benchmarks/profile_training.py [--workload resnet8|lenet5|lstm] [--steps 10] [--threads 2]
 
 tensorlib: every kernel's ``forward`` and ``backward`` is timed with cProfile (cumulative time of the method)
 and the bytes it touches (inputs + output of each forward, counted through the autograd tracer hook; a
@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workload", choices=("resnet8", "lstm"), default="resnet8")
+    parser.add_argument("--workload", choices=("resnet8", "lenet5", "lstm"), default="resnet8")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--top", type=int, default=14, help="rows per table")
@@ -43,13 +43,15 @@ from tensorlib.autograd import function as _function  # noqa: E402
 
 
 def _workload(lib):
-    """(model, make batch) for ResNet-8 (batch 64, 3x32x32) or the LSTM classifier (batch 64, length 50)."""
+    """(model, make batch) for ResNet-8 (batch 64, 3x32x32), LeNet-5 (batch 64, 1x28x28) or the LSTM classifier
+    (batch 64, length 50)."""
     rng = np.random.default_rng(0)
-    if ARGS.workload == "resnet8":
+    if ARGS.workload in ("resnet8", "lenet5"):
         from cnn_training import build_models
 
-        model = build_models(lib.nn)["resnet8"][0]()
-        images = lib.from_numpy(rng.standard_normal((64, 3, 32, 32)).astype(np.float32))
+        make, shape = build_models(lib.nn)[ARGS.workload]
+        model = make()
+        images = lib.from_numpy(rng.standard_normal((64, *shape)).astype(np.float32))
         labels = lib.from_numpy(rng.integers(0, 10, 64).astype(np.int64))
         return model, model.parameters(), lambda: (model(images), labels)
     from lstm_training import LstmClassifier, _lstm_batches
