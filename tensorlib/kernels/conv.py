@@ -148,6 +148,13 @@ def _row_windows(buf, shape, kernel, dilation, out_h: int, n0: int, n1: int):
     return cols.reshape(c * kh * kw, (n1 - n0) * out_h * wp)
 
 
+def _weight_grad(parts):
+    """Sum of the chunks' transposed grad_weight shares (chunks, G, CG*KH*KW, OC/G), in chunk order (the same
+    bits for any thread count), as (G, OC/G, CG*KH*KW). The shares are computed transposed, ``cols @ g.T``:
+    OpenBLAS runs that 1.2x - 1.6x faster than ``g @ cols.T`` on these shapes (long K, narrow M and N)."""
+    return parts.sum(axis=0).transpose(0, 2, 1)
+
+
 _scratch_local = threading.local()
 
 
@@ -352,7 +359,7 @@ class Convolution(Function):
         grad_t = grad.transpose(1, 0, 2, 3)
         if full_pads is not None:
             _pad_first_row(gplanes, grad_t, 0, full_pads[0][0], full_pads[1][0])
-        gw_parts = xp.empty((len(chunks), g, oc // g, ckk), dtype=grad.dtype) if need_w else None
+        gw_parts = xp.empty((len(chunks), g, ckk, oc // g), dtype=grad.dtype) if need_w else None  # transposed
         gb_parts = xp.empty((len(chunks), oc), dtype=grad.dtype) if need_b else None
 
         def chunk_backward(k: int) -> None:
@@ -363,7 +370,7 @@ class Convolution(Function):
                 gb_parts[k] = gck.sum(axis=(1, 2, 3))
             if need_w:
                 cols = _row_windows(self.buf, self.buf_shape, (kh, kw), (dh, dw), oh, n0, n1)
-                xp.matmul(gck.reshape(g, oc // g, -1), cols.reshape(g, ckk, -1).transpose(0, 2, 1), out=gw_parts[k])
+                xp.matmul(cols.reshape(g, ckk, -1), gck.reshape(g, oc // g, -1).transpose(0, 2, 1), out=gw_parts[k])
             if full_pads is not None:
                 _pad_into(gplanes[:, n0:n1], grad_t[:, n0:n1], full_pads[0][0], full_pads[1][0])
                 _pad_first_row(gplanes, grad_t, n1, full_pads[0][0], full_pads[1][0])
@@ -378,7 +385,7 @@ class Convolution(Function):
             wt = self.w.reshape(g, oc // g, ckk).transpose(0, 2, 1)
             gx = self._col2im_rows(wt, gc).transpose(1, 0, 2, 3)
         # chunk partials summed in chunk order: the same bits for any thread count
-        return (gx, None if gw_parts is None else gw_parts.sum(axis=0),
+        return (gx, None if gw_parts is None else _weight_grad(gw_parts),
                 None if gb_parts is None else gb_parts.sum(axis=0))
 
     def _backward_channels_first(self, grad, need_x: bool, need_w: bool, need_b: bool):
@@ -396,7 +403,7 @@ class Convolution(Function):
         gc = gc2d.reshape(oc, n, oh, ow)
         grad_t = grad.transpose(1, 0, 2, 3)
         wt = self.w.reshape(g, oc // g, ckk).transpose(0, 2, 1)
-        gw_parts = xp.empty((len(chunks), g, oc // g, ckk), dtype=grad.dtype) if need_w else None
+        gw_parts = xp.empty((len(chunks), g, ckk, oc // g), dtype=grad.dtype) if need_w else None  # transposed
         gb_parts = xp.empty((len(chunks), oc), dtype=grad.dtype) if need_b else None
         dx = xp.empty((c, n, hp, wp), dtype=grad.dtype) if need_x else None
 
@@ -407,7 +414,7 @@ class Convolution(Function):
             if need_b:
                 gb_parts[k] = gc[:, n0:n1].sum(axis=(1, 2, 3))
             if need_w:
-                xp.matmul(gc2d[:, :, span], self.cols[:, :, span].transpose(0, 2, 1), out=gw_parts[k])
+                xp.matmul(self.cols[:, :, span], gc2d[:, :, span].transpose(0, 2, 1), out=gw_parts[k])
             if need_x:
                 dcols = xp.matmul(wt, gc2d[:, :, span]).reshape(c, kh, kw, n1 - n0, oh, ow)
                 part = dx[:, n0:n1]
@@ -419,7 +426,7 @@ class Convolution(Function):
 
         parallel_for(len(chunks), chunk_backward, self.serial)
         gx = None if dx is None else dx[:, :, top:hp - bottom, left:wp - right].transpose(1, 0, 2, 3)
-        return (gx, None if gw_parts is None else gw_parts.sum(axis=0),
+        return (gx, None if gw_parts is None else _weight_grad(gw_parts),
                 None if gb_parts is None else gb_parts.sum(axis=0))
 
     def _backward_batch_last(self, grad, need_x: bool, need_w: bool, need_b: bool):
@@ -432,7 +439,7 @@ class Convolution(Function):
         gc = xp.empty((oc, oh, ow, n), dtype=grad.dtype)  # the column order of the cols
         gc2d = gc.reshape(g, oc // g, oh * unit)
         grad_t = grad.transpose(1, 2, 3, 0)
-        gw_parts = xp.empty((len(chunks), g, oc // g, ckk), dtype=grad.dtype) if need_w else None
+        gw_parts = xp.empty((len(chunks), g, ckk, oc // g), dtype=grad.dtype) if need_w else None  # transposed
         gb_parts = xp.empty((len(chunks), oc), dtype=grad.dtype) if need_b else None
 
         def chunk_backward(k: int) -> None:
@@ -442,14 +449,14 @@ class Convolution(Function):
                 gb_parts[k] = gc[:, a0:a1].sum(axis=(1, 2, 3))
             if need_w:
                 span = slice(a0 * unit, a1 * unit)
-                xp.matmul(gc2d[:, :, span], self.cols[:, :, span].transpose(0, 2, 1), out=gw_parts[k])
+                xp.matmul(self.cols[:, :, span], gc2d[:, :, span].transpose(0, 2, 1), out=gw_parts[k])
 
         parallel_for(len(chunks), chunk_backward, self.serial)
         gx = None
         if need_x:
             wt = self.w.reshape(g, oc // g, ckk).transpose(0, 2, 1)
             gx = self._col2im_batch_last(wt, gc2d)
-        return (gx, None if gw_parts is None else gw_parts.sum(axis=0),
+        return (gx, None if gw_parts is None else _weight_grad(gw_parts),
                 None if gb_parts is None else gb_parts.sum(axis=0))
 
     def _col2im_rows(self, wt, gc):
