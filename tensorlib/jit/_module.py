@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import Tensor, from_numpy, serialization
 from .._atomic import atomic_write
+from .._threads import blas_set_quick, get_num_threads
 from . import runtime
 
 EVAL_NOTE = "recorded in eval mode: dropout is the identity and batch norm uses its running statistics"
@@ -36,14 +37,23 @@ class TracedModule:
 
     def __init__(self, graph: dict, weights: Dict[str, np.ndarray], name: str = "TracedModule"):
         self._graph, self._weights, self._name = graph, weights, name
-        self._program = runtime.Program(graph, weights, name)
+        self._program = self._program_for(get_num_threads())
         #: descriptions of sizes/constants recorded at trace time (filled by ``trace``)
         self.baked: list = []
+
+    def _program_for(self, threads: int) -> runtime.Program:
+        """The runtime program splitting its large convolutions over ``threads`` (tensorlib's intra-op thread
+        count, as PyTorch runs a traced module with its intra-op threads); one is compiled per count used."""
+        programs = self.__dict__.setdefault("_programs", {})
+        if threads not in programs:
+            programs[threads] = runtime.Program(self._graph, self._weights, self._name, threads=threads,
+                                                set_blas_threads=blas_set_quick)
+        return programs[threads]
 
     # ------------------------------------------------------------------------------------------ running
     def __call__(self, *args):
         arrays = [a.numpy() if isinstance(a, Tensor) else a for a in args]
-        return _to_tensors(self._program(*arrays))
+        return _to_tensors(self._program_for(get_num_threads())(*arrays))
 
     forward = __call__
 

@@ -1126,7 +1126,7 @@ class Program:
                  set_blas_threads=None):
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive int, got {threads!r}")
-        self.graph, self.source = graph, source
+        self.graph, self.source, self.threads = graph, source, threads
         self.weights = weights
         self.inputs = graph["inputs"]
         self._dtypes = [np.dtype(spec["dtype"]) for spec in self.inputs]

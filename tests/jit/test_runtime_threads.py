@@ -102,3 +102,22 @@ def test_a_bad_thread_count_is_refused(saved, threads):
     _, path = saved
     with pytest.raises(ValueError, match="threads must be a positive int"):
         runtime.load(str(path), threads=threads)
+
+
+def test_a_traced_module_splits_its_convolutions_over_tensorlib_s_threads(monkeypatch):
+    monkeypatch.setattr(runtime, "PARALLEL_MIN_MACS", 0)
+    tl.manual_seed(1)
+    model = ResidualNet().eval()
+    traced = tl.jit.trace(model, tl.randn(2, 3, 12, 10))
+    x = tl.randn(6, 3, 12, 10)
+    previous = tl.get_num_threads()
+    try:
+        tl.set_num_threads(1)
+        one = traced(x).numpy()
+        tl.set_num_threads(2)
+        two = traced(x).numpy()
+    finally:
+        tl.set_num_threads(previous)
+    np.testing.assert_array_equal(one, two)
+    assert [traced._programs[n].threads for n in (1, 2)] == [1, 2]
+    assert any(thread.name == "tlj-runtime-worker" for thread in threading.enumerate())
