@@ -34,6 +34,7 @@ import queue
 import struct
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -156,12 +157,20 @@ class _Workers:
         for inbox in self._inboxes:
             threading.Thread(target=self._serve, args=(inbox, self._done), daemon=True,
                              name="tlj-runtime-worker").start()
+        weakref.finalize(self, self._stop, self._inboxes)  # the threads end with the program that owns them
         self._pid = os.getpid()
+
+    @staticmethod
+    def _stop(inboxes):
+        for inbox in inboxes:
+            inbox.put(None)
 
     @staticmethod
     def _serve(inbox, done):
         while True:
             part = inbox.get()
+            if part is None:
+                return
             try:
                 part()
                 done.put(None)

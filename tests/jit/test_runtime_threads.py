@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -53,6 +55,8 @@ def test_threads_give_the_same_bits_as_one_thread(saved, threads):
         np.testing.assert_array_equal(parallel(x.numpy()), want)
         with tl.no_grad():
             np.testing.assert_allclose(want, model(x).numpy(), rtol=0, atol=1e-5)
+    del serial
+    gc.collect()
     assert any(thread.name == "tlj-runtime-worker" for thread in threading.enumerate())
 
 
@@ -106,6 +110,7 @@ def test_a_bad_thread_count_is_refused(saved, threads):
 
 def test_a_traced_module_splits_its_convolutions_over_tensorlib_s_threads(monkeypatch):
     monkeypatch.setattr(runtime, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(runtime, "CHUNK_BYTES", 4000)
     tl.manual_seed(1)
     model = ResidualNet().eval()
     traced = tl.jit.trace(model, tl.randn(2, 3, 12, 10))
@@ -121,3 +126,22 @@ def test_a_traced_module_splits_its_convolutions_over_tensorlib_s_threads(monkey
     np.testing.assert_array_equal(one, two)
     assert [traced._programs[n].threads for n in (1, 2)] == [1, 2]
     assert any(thread.name == "tlj-runtime-worker" for thread in threading.enumerate())
+
+
+def test_the_workers_end_with_their_program(saved):
+    _, path = saved
+
+    def workers():
+        return sum(thread.name == "tlj-runtime-worker" for thread in threading.enumerate())
+
+    before = workers()
+    program = runtime.load(str(path), threads=3)
+    program(np.ones((4, 3, 12, 10), np.float32))
+    assert workers() == before + 2
+    del program
+    gc.collect()
+    for _ in range(100):
+        if workers() == before:
+            break
+        time.sleep(0.01)
+    assert workers() == before
