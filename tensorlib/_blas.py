@@ -64,6 +64,14 @@ def axpy_(y, alpha: float, x) -> None:
             and y.flags.c_contiguous and y.flags.writeable and (x is y or not xp.may_share_memory(x, y))):
         if not x.flags.c_contiguous:  # e.g. a transposed or broadcast gradient: the same rounding everywhere
             x = xp.ascontiguousarray(x)
-        function(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+        function(y.size, alpha, _address(x), 1, _address(y), 1)
         return
     y += alpha * x
+
+
+def _address(array) -> int:
+    """The data pointer of a C-contiguous array: through the buffer protocol when writeable (a quarter of the
+    cost of ``array.ctypes.data``, which matters for the many small tensors of a model)."""
+    if array.flags.writeable:
+        return ctypes.addressof(ctypes.c_char.from_buffer(array))
+    return array.ctypes.data
