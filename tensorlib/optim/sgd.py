@@ -45,9 +45,12 @@ class SGD(Optimizer):
             rows = grad_row_support(grad_tensor) if plain else None
             if rows is not None and 2 * rows.size < p._data.shape[0]:
                 # an embedding gradient is zero outside the looked-up rows: -lr * 0 would leave the others as
-                # they are, so only these rows are read and written (with the dense update's rounding)
-                update = xp.take(p._data, rows, axis=0)
-                axpy_(update, -lr, xp.take(grad_tensor._data, rows, axis=0))
+                # they are, so only these rows are read and written. NumPy's product-then-sum here, not axpy_:
+                # a BLAS call on these ~1e5 entries wakes its idle threads, which then compete with the next
+                # step's single-threaded work (EmbeddingBag benchmark: step 240 -> 280 us)
+                update = xp.take(grad_tensor._data, rows, axis=0)
+                update *= -lr
+                update += xp.take(p._data, rows, axis=0)
                 p._data[rows] = update
                 self._mark_updated(p)
                 continue
