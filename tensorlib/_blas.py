@@ -60,8 +60,10 @@ def axpy_(y, alpha: float, x) -> None:
     if _routines is None:
         _routines = _bind_routines()
     function = _routines.get(y.dtype)
+    # OpenBLAS returns early for alpha == 0, but y + 0 * x is NaN where x is NaN or infinite (PyTorch's lr=0 step)
     if (function is not None and x.dtype == y.dtype and x.shape == y.shape and 0 < y.size <= _MAX_LENGTH
-            and y.flags.c_contiguous and y.flags.writeable and (x is y or not xp.may_share_memory(x, y))):
+            and y.dtype.type(alpha) != 0 and y.flags.c_contiguous and y.flags.writeable
+            and (x is y or not xp.may_share_memory(x, y))):
         if not x.flags.c_contiguous:  # e.g. a transposed or broadcast gradient: the same rounding everywhere
             x = xp.ascontiguousarray(x)
         function(y.size, alpha, _address(x), 1, _address(y), 1)

@@ -91,3 +91,16 @@ def test_axpy_matches_torch_add_with_alpha_bit_for_bit(dtype):
         reference.add_(torch.from_numpy(x), alpha=-0.01)
         axpy_(y, -0.01, x)
         np.testing.assert_array_equal(y, reference.numpy())
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1e-60])
+def test_axpy_with_alpha_zero_in_the_dtype_still_propagates_nan_and_inf(alpha):
+    """OpenBLAS skips the update for alpha == 0; PyTorch's ``add_(x, alpha=0)`` (an lr=0 step) gives NaN where
+    ``x`` is NaN or infinite, and so must we (1e-60 rounds to 0 in float32)."""
+    y = np.ones(20_000, np.float32)
+    x = np.zeros(20_000, np.float32)
+    x[[3, 7]] = np.nan, np.inf
+    with np.errstate(invalid="ignore"):  # 0 * inf
+        axpy_(y, alpha, x)
+    assert np.isnan(y[3]) and np.isnan(y[7])
+    assert np.all(y[np.r_[0:3, 4:7, 8:20_000]] == 1)
