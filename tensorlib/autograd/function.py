@@ -63,6 +63,10 @@ class Function(Node):
         elif len(inputs) == 1:
             a = inputs[0]
             out = fn.forward(a._data if isinstance(a, Tensor) else a)
+        elif len(inputs) == 3:  # linear, addmm, where, ...
+            a, b, c = inputs
+            out = fn.forward(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b,
+                             c._data if isinstance(c, Tensor) else c)
         else:
             out = fn.forward(*[t._data if isinstance(t, Tensor) else t for t in inputs])
         out = Tensor._wrap(out)

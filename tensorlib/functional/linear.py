@@ -14,12 +14,13 @@ __all__ = ["linear", "bilinear"]
 
 def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     """``input @ weight.T + bias``; input ``(*, in)``, weight ``(out, in)``, bias ``(out,)``."""
-    if weight.ndim != 2 and weight.ndim != 1:
+    w_shape, x_shape = weight._data.shape, input._data.shape  # array shapes: no Size objects on the hot path
+    if len(w_shape) != 2 and len(w_shape) != 1:
         raise RuntimeError(f"linear(): weight must be 1-D or 2-D, got shape {tuple(weight.shape)}")
-    if weight.ndim == 1:
+    if len(w_shape) == 1:
         out = input @ weight
         return out + bias if bias is not None else out
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+    if not x_shape or x_shape[-1] != w_shape[1]:
         rows = math.prod(input.shape[:-1]) if input.ndim else 1
         cols = input.shape[-1] if input.ndim else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "

@@ -25,8 +25,7 @@ def scatter_rows(num_rows: int, indices, rows):
     count = indices.size
     if count == 0:
         return out, indices
-    order = xp.argsort(indices, kind="stable")
-    ordered = indices[order]
+    order, ordered = _stable_order(indices, num_rows)
     first = xp.empty(count, dtype=bool)
     first[0] = True
     xp.not_equal(ordered[1:], ordered[:-1], out=first[1:])
@@ -45,6 +44,23 @@ def scatter_rows(num_rows: int, indices, rows):
         level = order[occurrence == k]
         out[indices[level]] += xp.take(rows, level, axis=0)
     return out, touched
+
+
+def _stable_order(indices, num_rows: int):
+    """``(argsort(indices, kind="stable"), indices in that order)`` for indices of magnitude below ``num_rows``.
+
+    When every ``index * count + position`` fits in int64 these keys are all distinct and sort in the stable
+    order, so NumPy's (SIMD) unstable sort of the keys gives it: 18 us for 2537 indices, a stable argsort 85.
+    """
+    count = indices.size
+    if max(num_rows, 1) * count < 2**62:
+        keys = indices.astype(xp.int64) * count
+        keys += xp.arange(count)
+        keys.sort()
+        ordered, order = xp.divmod(keys, count)
+        return order, ordered
+    order = xp.argsort(indices, kind="stable")
+    return order, indices[order]
 
 
 class Embedding(Function):

@@ -29,6 +29,8 @@ def _reduce_array(loss, reduction: str, denominator):
     total = loss.sum(dtype=loss.dtype)
     if reduction == "sum":
         return xp.asarray(total, dtype=loss.dtype), 1.0
+    if 0 < denominator < xp.inf:  # nothing to silence (entering errstate costs as much as the division)
+        return xp.asarray(total / denominator, dtype=loss.dtype), 1.0 / denominator
     with xp.errstate(divide="ignore", invalid="ignore"):
         return xp.asarray(total / denominator, dtype=loss.dtype), 1.0 / denominator
 
@@ -74,8 +76,11 @@ class CrossEntropyIndices(Function):
     """
 
     saves_inputs = False
+    class_major = False  # set by the (N, C) forward without label smoothing (``_forward_class_major``)
 
     def forward(self, x, target, weight):
+        if x.ndim == 2 and self.label_smoothing == 0:
+            return self._forward_class_major(x, target, weight)
         axis = 1 if x.ndim >= 2 else 0
         n_classes = x.shape[axis]
         dtype = x.dtype
@@ -105,12 +110,47 @@ class CrossEntropyIndices(Function):
             loss *= 1 - eps
             loss += xp.where(valid, smooth, 0) * (eps / n_classes)
         self.axis, self.index, self.w_target, self.n_classes = axis, index, w_target, n_classes
-        self.valid = valid.astype(dtype)
+        self.valid, self.in_shape = valid.astype(dtype), x.shape
         self.out_shape = loss.shape
         out, self.scale = _reduce_array(loss, self.reduction, w_target.sum(dtype=dtype))
         return out
 
+    def _forward_class_major(self, x, target, weight):
+        """The common (N, C) case without label smoothing, worked on a class-major copy (C, N): NumPy reduces a
+        short last axis slowly (the max over 10 classes of 128 rows: 8 us; over the rows of the copy: 1 us)."""
+        dtype = x.dtype
+        shifted = x.T.copy()  # (C, N), C-ordered: our own scratch
+        row_max = shifted.max(axis=0)
+        _warn_if_probabilities(x, row_max, 1)
+        shifted -= row_max
+        valid = target != self.ignore_index
+        safe_target = xp.where(valid, target, 0)
+        samples = xp.arange(x.shape[0])
+        picked = shifted[safe_target, samples]
+        prob = xp.exp(shifted, out=shifted)
+        sum_exp = prob.sum(axis=0)
+        prob /= sum_exp
+        picked -= xp.log(sum_exp)
+        w_target = valid.astype(dtype) if weight is None else xp.where(valid, weight[safe_target], 0).astype(dtype)
+        loss = -picked * w_target
+        self.class_major, self.prob_t, self.w_target = True, prob, w_target
+        self.picks = (safe_target, samples)
+        # for the differentiable backward (create_graph=True), which works in the general layout
+        self.axis, self.index, self.in_shape, self.out_shape = 1, safe_target[:, None], x.shape, loss.shape
+        self.n_classes = x.shape[1]
+        out, self.scale = _reduce_array(loss, self.reduction, w_target.sum(dtype=dtype))
+        return out
+
+    def _backward_class_major(self, g):
+        """``softmax - one-hot`` scaled per sample, from the class-major softmax; returned (N, C) C-ordered."""
+        per_sample = self.w_target * (g if self.scale is None else g * xp.asarray(self.scale, dtype=g.dtype))
+        grad = self.prob_t * per_sample.astype(self.prob_t.dtype, copy=False)
+        grad[self.picks] -= per_sample
+        return grad.T.copy(), None, None
+
     def backward(self, g):
+        if self.class_major:
+            return self._backward_class_major(g)
         axis, eps = self.axis, self.label_smoothing
         per_sample = _upstream(g, self.scale, self.out_shape)
         if eps > 0:
@@ -131,7 +171,7 @@ class CrossEntropyIndices(Function):
     def backward_tensors(self, g):
         axis, eps, n = self.axis, self.label_smoothing, self.n_classes
         per_sample = _upstream_tensor(g, self.scale, self.out_shape).unsqueeze(axis)
-        onehot = xp.zeros(self.prob.shape, dtype=self.prob.dtype)
+        onehot = xp.zeros(self.in_shape, dtype=self.w_target.dtype)
         xp.put_along_axis(onehot, self.index, 1, axis=axis)
         q = onehot * xp.expand_dims(self.w_target * (1 - eps), axis)  # the (smoothed, weighted) target distribution
         if eps > 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._backend import xp
+from .._blas import axpy_
 
 
 def lerp_(target, end, weight: float) -> None:
@@ -20,5 +21,10 @@ def decay_(average, value, decay: float) -> None:
 
 
 def add_weight_decay(grad, param, weight_decay: float):
-    """``grad + weight_decay * param`` (L2 penalty folded into the gradient); a new array."""
-    return grad + weight_decay * param if weight_decay != 0 else grad
+    """``grad.add(param, alpha=weight_decay)`` (L2 penalty folded into the gradient, one rounding as PyTorch's
+    fused ``add``): a new array, or ``grad`` itself when ``weight_decay`` is 0."""
+    if weight_decay == 0:
+        return grad
+    out = grad.copy()
+    axpy_(out, weight_decay, param)
+    return out

@@ -25,7 +25,7 @@ LAYER_PREFIXES = [  # (module name or package prefix, layer); the longest match 
     ("tensorlib.functional", 4), ("tensorlib.creation", 4), ("tensorlib.random", 4), ("tensorlib._out", 4),
     ("tensorlib._random_fills", 4), ("tensorlib.linalg", 4), ("tensorlib.serialization", 4),
     ("tensorlib._compat", 4), ("tensorlib._checkpoint_format", 4), ("tensorlib._strict_json", 0),
-    ("tensorlib._threads", 0), ("tensorlib._parallel", 0),
+    ("tensorlib._threads", 0), ("tensorlib._parallel", 0), ("tensorlib._blas", 0),
     ("tensorlib._torch_format", 4), ("tensorlib._parameter", 4),
     ("tensorlib.nn.functional", 5),
     ("tensorlib", 6),

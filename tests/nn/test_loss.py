@@ -9,7 +9,7 @@ import pytest
 import tensorlib as tl
 import tensorlib.nn as nn
 import tensorlib.nn.functional as F
-from tensorlib.autograd import gradcheck
+from tensorlib.autograd import gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(1234)
 
@@ -57,6 +57,51 @@ def test_cross_entropy_matches_numpy_reference_with_ignore_index(reduction, smoo
     if reduction == "none":
         expected = expected.reshape(6, 3)
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ignore_index", [-100, 2])
+def test_cross_entropy_2d_class_major_path_matches_reference_and_general_path(reduction, weighted, ignore_index):
+    """(N, C) inputs without label smoothing take a class-major kernel; (N, C, 1) inputs take the general one:
+    values and input gradients must agree with each other and with the NumPy reference."""
+    x = RNG.standard_normal((9, 5))
+    target = RNG.integers(0, 5, 9)
+    target[[1, 6]] = ignore_index  # ignored samples (-100, or a real class)
+    weight = RNG.random(5) + 0.5 if weighted else None
+    w = None if weight is None else t64(weight, False)
+    rows, spatial = t64(x), t64(x[:, :, None])
+    got = F.cross_entropy(rows, tl.tensor(target), w, ignore_index=ignore_index, reduction=reduction)
+    general = F.cross_entropy(spatial, tl.tensor(target[:, None]), w, ignore_index=ignore_index, reduction=reduction)
+    expected = np_cross_entropy(x, target, weight, ignore_index, reduction)
+    np.testing.assert_allclose(got.detach().numpy(), expected, rtol=1e-12, atol=1e-14)
+    upstream = RNG.standard_normal(got.shape)
+    got.backward(t64(upstream, False))
+    general.backward(t64(upstream.reshape(general.shape), False))
+    assert rows.grad.is_contiguous() and rows.grad.shape == (9, 5)
+    np.testing.assert_allclose(rows.grad.numpy(), spatial.grad.numpy()[:, :, 0], rtol=1e-12, atol=1e-14)
+    assert np.all(rows.grad.numpy()[target == ignore_index] == 0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_2d_class_major_path_gradcheck_and_second_derivative(reduction):
+    x = t64(RNG.standard_normal((5, 4)))
+    target = tl.tensor([0, 3, -100, 1, 3])
+    weight = t64(RNG.random(4) + 0.5, False)
+    assert gradcheck(lambda a: F.cross_entropy(a, target, weight, reduction=reduction), (x,))
+    assert gradgradcheck(lambda a: F.cross_entropy(a, target, reduction=reduction), (x,))
+
+
+def test_cross_entropy_2d_class_major_path_float32_matches_float64():
+    x = RNG.standard_normal((64, 10))
+    target = tl.tensor(RNG.integers(0, 10, 64))
+    a, b = tl.tensor(x.astype(np.float32), requires_grad=True), t64(x)
+    la, lb = F.cross_entropy(a, target), F.cross_entropy(b, target)
+    la.backward()
+    lb.backward()
+    assert la.dtype == tl.float32 and a.grad.dtype == tl.float32
+    np.testing.assert_allclose(la.item(), lb.item(), rtol=1e-6)
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-5, atol=1e-8)
 
 
 def test_cross_entropy_weighted_mean_divides_by_sum_of_target_weights():

@@ -233,3 +233,15 @@ def test_embedding_layers_match_pytorch():
         np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-12, err_msg=repr(ours))
         np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12,
                                    atol=1e-14, err_msg=repr(ours))
+
+
+@pytest.mark.parametrize("num_rows", [7, 20000, 2**62])
+def test_stable_order_equals_stable_argsort(num_rows):
+    """Keys ``index * count + position`` sorted unstably give the stable argsort (huge tables: the argsort)."""
+    from tensorlib.kernels.embedding import _stable_order
+
+    indices = RNG.integers(-min(num_rows, 50), min(num_rows, 50), 3000)
+    order, ordered = _stable_order(indices, num_rows)
+    expected = np.argsort(indices, kind="stable")
+    np.testing.assert_array_equal(order, expected)
+    np.testing.assert_array_equal(ordered, indices[expected])

@@ -50,7 +50,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
+        shape = input._data.shape
+        if not shape or shape[-1] != self.in_features:
             raise shape_error(self, f"expected input with {self.in_features} features in the last dim, got "
                                     f"{tuple(input.shape)}")
         return F.linear(input, self.weight, self.bias)
