@@ -206,6 +206,9 @@ class _Context:
     def __init__(self, threads: int = 1, set_blas_threads=None):
         self.scratches = [_Scratch() for _ in range(threads)]
         self.workers = _Workers(threads, set_blas_threads) if threads > 1 else None
+        # convolution output buffers by id: their junk columns hold computed (finite) numbers, so a residual
+        # read from one may be added over whole rows (``_widened``)
+        self.conv_outputs = weakref.WeakValueDictionary()
 
 
 _SHARES_CONTEXT = ("conv2d",)  # ops whose factory receives the program's ``_Context`` as attrs["_context"]
@@ -245,12 +248,14 @@ PARALLEL_MIN_MACS = 16 << 20  # a convolution is split over the program's thread
 _byte_bounds = getattr(getattr(np.lib, "array_utils", None), "byte_bounds", None) or np.byte_bounds  # NumPy 1.x
 
 
-def _widened(view: np.ndarray, width: int):
-    """``view`` (..., W) widened to ``width`` columns over the same memory (rows ``width`` apart), or None when
-    the array it views does not hold the extra columns."""
+def _widened(view: np.ndarray, width: int, context: _Context):
+    """``view`` (..., W) widened to ``width`` columns over the same memory (rows ``width`` apart), or None unless
+    it views one of the program's convolution outputs that holds the extra columns."""
     owner = view
     while isinstance(owner.base, np.ndarray):
         owner = owner.base
+    if context.conv_outputs.get(id(owner)) is not owner:
+        return None
     wide = np.lib.stride_tricks.as_strided(view, view.shape[:-1] + (width,), view.strides, writeable=False)
     low, high = _byte_bounds(wide)
     owner_low, owner_high = _byte_bounds(owner)
@@ -329,6 +334,8 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
     batch_major = run_len >= BATCH_MAJOR_MIN_RUN and g * ocg * g * ckk * run_len >= BATCH_MAJOR_MIN_MACS
     out = np.empty((n, g * ocg, oh, width), dtype).transpose(1, 0, 2, 3) if batch_major else \
         np.empty((g * ocg, n, oh, width), dtype)
+    owner = out if out.base is None else out.base
+    context.conv_outputs[id(owner)] = owner
     step = max(1, min(n, CHUNK_BYTES // max(c * kh * kw * run_len * item, 1)))
 
     def chunk_buffers(m, scratch):
@@ -410,7 +417,8 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
         if residual is not None:
             # a residual whose rows are laid out like this output's (another convolution's output, junk columns
             # included) is added over whole rows: one contiguous run per image plane instead of one per row
-            wide = _widened(residual, width) if width > ow and residual.strides[2:] == result.strides[2:] else None
+            wide = _widened(residual, width, context) if width > ow and residual.strides[2:] == result.strides[2:] \
+                else None
             full_rows = wide is not None
             residual = (wide if full_rows else residual).transpose(1, 0, 2, 3)
         if parts == 1:

@@ -196,3 +196,12 @@ def test_a_graph_reading_an_undefined_value_is_refused_at_load(tmp_path):
         runtime.load(str(path))
     with pytest.raises(tl.serialization.CorruptFileError, match="'nowhere'"):
         tl.jit.load(path)
+
+
+def test_a_residual_is_widened_only_over_a_convolution_output_that_holds_the_columns():
+    context = runtime._Context()
+    buffer = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5).copy()  # owns its memory
+    assert runtime._widened(buffer[..., :4], 5, context) is None  # not a convolution's: its extra column is data
+    context.conv_outputs[id(buffer)] = buffer
+    np.testing.assert_array_equal(runtime._widened(buffer[..., :4], 5, context), buffer)
+    assert runtime._widened(buffer[..., 1:], 5, context) is None  # would run past the buffer's end
