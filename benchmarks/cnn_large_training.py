@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 WORKLOADS = {"vgg11": (64, (3, 32, 32)), "mobilenet_v2": (32, (3, 64, 64))}  # batch, image shape
 VGG_CONFIG = (32, "M", 64, "M", 128, 128, "M", 256, 256, "M", 256, 256, "M")
@@ -125,6 +124,7 @@ def save_initial_weights(name: str, width: float, path: str) -> None:
 def run_worker(framework: str, name: str, width: float, weights: str, steps: int, threads: int) -> dict:
     """Train for ``steps`` timed steps after 3 warm-up steps; return the median step time and the first loss."""
     import numpy as np
+    from _classifier_steps import timed_steps
 
     if framework == "torch":
         import torch as fw
@@ -140,29 +140,8 @@ def run_worker(framework: str, name: str, width: float, weights: str, steps: int
     with np.load(weights) as state:
         model.load_state_dict({key: fw.from_numpy(state[key].copy()) for key in state.files})
     model.train()
-    optimizer = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    criterion = fw.nn.CrossEntropyLoss()
     batch, shape = WORKLOADS[name]
-    rng = np.random.default_rng(0)
-    batches = [(fw.from_numpy(rng.standard_normal((batch,) + shape, dtype=np.float32)),
-                fw.from_numpy(rng.integers(0, 10, batch).astype(np.int64))) for _ in range(4)]
-
-    def step(i: int) -> float:
-        images, labels = batches[i % len(batches)]
-        optimizer.zero_grad()
-        loss = criterion(model(images), labels)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    first_loss = step(0)
-    for i in range(1, 3):
-        step(i)
-    times = []
-    for i in range(steps):
-        start = time.perf_counter()
-        step(i)
-        times.append(time.perf_counter() - start)
+    first_loss, _, times = timed_steps(fw, model, batch, shape, steps)
     return {"ms": 1000 * statistics.median(times), "first_loss": first_loss}
 
 

@@ -23,7 +23,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import time
 
 
 def build_models(nn):
@@ -68,42 +67,19 @@ def build_models(nn):
 
 def run_worker(framework: str, model_name: str, steps: int, batch: int, threads: int) -> dict:
     """Train ``model_name`` for ``steps`` timed steps (after 3 warm-up steps); return images/s and peak RSS."""
-    import numpy as np
+    from _classifier_steps import timed_steps
 
     if framework == "torch":
         import torch as fw
 
         fw.set_num_threads(threads)
-        as_tensor = fw.from_numpy
     else:
         import tensorlib as fw
-
-        as_tensor = fw.from_numpy
     fw.manual_seed(0)
     builder, image_shape = build_models(fw.nn)[model_name]
     model = builder()
     model.train()
-    optimizer = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    criterion = fw.nn.CrossEntropyLoss()
-    rng = np.random.default_rng(0)
-    batches = [(as_tensor(rng.standard_normal((batch,) + image_shape).astype(np.float32)),
-                as_tensor(rng.integers(0, 10, batch).astype(np.int64))) for _ in range(4)]
-
-    def step(i: int) -> float:
-        images, labels = batches[i % len(batches)]
-        optimizer.zero_grad()
-        loss = criterion(model(images), labels)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    for i in range(3):
-        step(i)
-    times = []
-    for i in range(steps):
-        start = time.perf_counter()
-        loss = step(i)
-        times.append(time.perf_counter() - start)
+    _, loss, times = timed_steps(fw, model, batch, image_shape, steps)
     median = statistics.median(times)
     return {"images_per_s": batch / median, "mean_images_per_s": steps * batch / sum(times),
             "ms_per_step": 1000 * median, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
