@@ -73,3 +73,54 @@ def quiet_trainer(tmp_path, **kwargs) -> L.Trainer:
 
 def weights(module) -> dict:
     return {name: p.detach().numpy().copy() for name, p in module.state_dict().items()}
+
+
+class Counting(Classifier):
+    """Counts steps per stage and remembers the first sample of every training batch."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = {"train": 0, "val": 0, "sanity": 0, "test": 0, "val_runs": 0}
+        self.first_samples: list = []
+
+    def training_step(self, batch, batch_idx):
+        self.calls["train"] += 1
+        self.first_samples.append(batch[0][0].numpy().copy())
+        return super().training_step(batch, batch_idx)
+
+    def validation_step(self, batch, batch_idx):
+        self.calls["sanity" if self.trainer.sanity_checking else "val"] += 1
+        return super().validation_step(batch, batch_idx)
+
+    def on_validation_end(self):
+        if not self.trainer.sanity_checking:
+            self.calls["val_runs"] += 1
+
+    def test_step(self, batch, batch_idx):
+        self.calls["test"] += 1
+        return super().test_step(batch, batch_idx)
+
+
+class RecordingDataModule(L.LightningDataModule):
+    """Appends its ``prepare_data``/``setup`` calls to ``calls``; serves the ``loaders`` data."""
+
+    def __init__(self, calls: list, batch_size: int = 8):
+        super().__init__()
+        self.save_hyperparameters(ignore=["calls"])
+        self.calls = calls
+
+    def prepare_data(self):
+        self.calls.append("prepare_data")
+
+    def setup(self, stage):
+        self.calls.append(f"setup:{stage}")
+        self.train, self.val = loaders(n=32, batch_size=self.hparams.batch_size)
+
+    def train_dataloader(self):
+        return self.train
+
+    def val_dataloader(self):
+        return self.val
+
+    def test_dataloader(self):
+        return self.val

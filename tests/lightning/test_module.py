@@ -11,7 +11,7 @@ from tensorlib import nn
 from tensorlib.lightning import MisconfigurationException
 from tensorlib.lightning.callbacks import ModelCheckpoint
 
-from ._models import Classifier, loaders, make_data, quiet_trainer, weights
+from ._models import Classifier, RecordingDataModule, loaders, make_data, quiet_trainer, weights
 
 
 def _fit(tmp_path, model, max_epochs=1, **kwargs):
@@ -271,29 +271,7 @@ def test_validate_test_predict(tmp_path):
 
 def test_datamodule_hooks_and_loaders(tmp_path):
     calls = []
-
-    class Data(L.LightningDataModule):
-        def __init__(self, batch_size=8):
-            super().__init__()
-            self.save_hyperparameters()
-
-        def prepare_data(self):
-            calls.append("prepare_data")
-
-        def setup(self, stage):
-            calls.append(f"setup:{stage}")
-            self.train, self.val = loaders(n=32, batch_size=self.hparams.batch_size)
-
-        def train_dataloader(self):
-            return self.train
-
-        def val_dataloader(self):
-            return self.val
-
-        def test_dataloader(self):
-            return self.val
-
-    data = Data(batch_size=16)
+    data = RecordingDataModule(calls, batch_size=16)
     trainer = quiet_trainer(tmp_path, max_epochs=1, num_sanity_val_steps=0, enable_checkpointing=True)
     trainer.fit(Classifier(), datamodule=data)
     assert trainer.global_step == 2 and calls == ["prepare_data", "setup:fit"]

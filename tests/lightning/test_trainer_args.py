@@ -14,33 +14,7 @@ from tensorlib.data import DataLoader
 from tensorlib.lightning import MisconfigurationException
 from tensorlib.lightning.callbacks import Callback, EarlyStopping
 
-from ._models import Classifier, loaders, make_data, quiet_trainer, weights
-
-
-class Counting(Classifier):
-    """Counts steps per stage and remembers the first sample of every training batch."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.calls = {"train": 0, "val": 0, "sanity": 0, "test": 0, "val_runs": 0}
-        self.first_samples: list = []
-
-    def training_step(self, batch, batch_idx):
-        self.calls["train"] += 1
-        self.first_samples.append(batch[0][0].numpy().copy())
-        return super().training_step(batch, batch_idx)
-
-    def validation_step(self, batch, batch_idx):
-        self.calls["sanity" if self.trainer.sanity_checking else "val"] += 1
-        return super().validation_step(batch, batch_idx)
-
-    def on_validation_end(self):
-        if not self.trainer.sanity_checking:
-            self.calls["val_runs"] += 1
-
-    def test_step(self, batch, batch_idx):
-        self.calls["test"] += 1
-        return super().test_step(batch, batch_idx)
+from ._models import Classifier, Counting, loaders, make_data, quiet_trainer, weights
 
 
 def _fit(tmp_path, model=None, n=48, batch_size=8, **kwargs):
