@@ -37,6 +37,7 @@ class TracedModule:
 
     def __init__(self, graph: dict, weights: Dict[str, np.ndarray], name: str = "TracedModule"):
         self._graph, self._weights, self._name = graph, weights, name
+        self._programs: Dict[int, runtime.Program] = {}
         self._program = self._program_for(get_num_threads())
         #: descriptions of sizes/constants recorded at trace time (filled by ``trace``)
         self.baked: list = []
@@ -44,11 +45,10 @@ class TracedModule:
     def _program_for(self, threads: int) -> runtime.Program:
         """The runtime program splitting its large convolutions over ``threads`` (tensorlib's intra-op thread
         count, as PyTorch runs a traced module with its intra-op threads); one is compiled per count used."""
-        programs = self.__dict__.setdefault("_programs", {})
-        if threads not in programs:
-            programs[threads] = runtime.Program(self._graph, self._weights, self._name, threads=threads,
-                                                set_blas_threads=blas_set_quick)
-        return programs[threads]
+        if threads not in self._programs:
+            self._programs[threads] = runtime.Program(self._graph, self._weights, self._name, threads=threads,
+                                                      set_blas_threads=blas_set_quick)
+        return self._programs[threads]
 
     # ------------------------------------------------------------------------------------------ running
     def __call__(self, *args):

@@ -409,6 +409,8 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
         compute(x, residual, act)
         return result
 
+    last_residual = [None, None]  # (residual view, its widened view or None)
+
     def compute(x, residual, act):
         xc = x.transpose(1, 0, 2, 3)
         if direct and (sh > 1 or sw > 1):
@@ -416,9 +418,12 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
         full_rows = False
         if residual is not None:
             # a residual whose rows are laid out like this output's (another convolution's output, junk columns
-            # included) is added over whole rows: one contiguous run per image plane instead of one per row
-            wide = _widened(residual, width, context) if width > ow and residual.strides[2:] == result.strides[2:] \
-                else None
+            # included) is added over whole rows: one contiguous run per image plane instead of one per row. The
+            # residual is usually the same view of another plan's buffer on every call: decided once for it
+            if residual is not last_residual[0]:
+                last_residual[:] = [residual, _widened(residual, width, context)
+                                    if width > ow and residual.strides[2:] == result.strides[2:] else None]
+            wide = last_residual[1]
             full_rows = wide is not None
             residual = (wide if full_rows else residual).transpose(1, 0, 2, 3)
         if parts == 1:

@@ -143,7 +143,7 @@ class CrossEntropyIndices(Function):
 
     def _backward_class_major(self, g):
         """``softmax - one-hot`` scaled per sample, from the class-major softmax; returned (N, C) C-ordered."""
-        per_sample = self.w_target * (g if self.scale is None else g * xp.asarray(self.scale, dtype=g.dtype))
+        per_sample = self.w_target * _upstream(g, self.scale, self.out_shape)
         grad = self.prob_t * per_sample.astype(self.prob_t.dtype, copy=False)
         grad[self.picks] -= per_sample
         return grad.T.copy(), None, None
