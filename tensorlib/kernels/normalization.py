@@ -92,7 +92,7 @@ class NativeBatchNorm(Function):
                 if b is not None:
                     ob += b[c0:c1].reshape(1, -1, 1)
 
-            parallel_for(len(blocks), block_forward, serial=len(blocks) == 1)
+            parallel_for(len(blocks), block_forward)
             _update_running(self.running_mean, self.running_var, mean, var, count, self.momentum)
             self.running_mean = self.running_var = None
             self.xhat, self.invstd, self.count = xhat, invstd, count
@@ -134,7 +134,7 @@ class NativeBatchNorm(Function):
                     gx -= (sum_g[c0:c1] / count).reshape(1, -1, 1)
                     gx *= k_all[c0:c1].reshape(1, -1, 1)
 
-            parallel_for(len(blocks), block_backward, serial=len(blocks) == 1)
+            parallel_for(len(blocks), block_backward)
             grad_b = sum_g if need_b else None
             grad_w = sum_gx if need_w else None
         else:
