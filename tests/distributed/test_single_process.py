@@ -1,5 +1,7 @@
 """tensorlib.distributed without a launcher: errors before init, a 1-process group, the launcher's command."""
 
+import os
+import subprocess
 import sys
 from datetime import timedelta
 
@@ -74,3 +76,20 @@ def test_single_process_group_and_timeout():
     finally:
         dist.destroy_process_group()
     assert not dist.is_initialized()
+
+
+def test_a_single_process_group_leaves_nothing_in_dev_shm(tmp_path):
+    pytest.importorskip("mpi4py")
+    if not os.path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm on this system")
+    before = set(os.listdir("/dev/shm"))
+    script = ("import os, tensorlib.distributed as dist\n"
+              "dist.init_process_group()\n"
+              "dist.barrier()\n"
+              "print('OMPI_MCA_btl' in os.environ)\n"
+              "dist.destroy_process_group()\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMPI_MCA_btl", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK")}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"  # the setting was for MPI's initialisation only
+    assert set(os.listdir("/dev/shm")) - before == set()
