@@ -4,7 +4,8 @@ Models: the MNIST MLP (784-128-64-10), LeNet-5 and CIFAR ResNet-8 (``cnn_trainin
 mode with identical weights in both frameworks. Columns, measured in the same process and run:
   * tensorlib eager under ``no_grad``
   * the tensorlib NumPy runtime on the ``.tlj`` file ``tensorlib.jit.save`` wrote
-    (``runtime.load(path, threads=--threads)``: its large convolutions split over that many threads)
+    (``runtime.load(path, threads=--threads)``: its large convolutions split over that many threads), and with
+    ``--threads`` > 1 on Linux also ``parallel="processes"`` (large batches split over that many processes)
   * PyTorch eager under ``no_grad``
   * PyTorch ``torch.jit.trace`` + ``torch.jit.freeze``
   * onnxruntime on the ONNX file ``tensorlib.onnx.export`` wrote (skipped if not installed)
@@ -94,6 +95,9 @@ def engines(name: str, tl, torch, ort, threads: int):
         tl.jit.save(tl.jit.trace(ours, example), path)
         # the runtime's own threads split large convolutions; NumPy's BLAS drops to one thread inside them
         program = runtime.load(path, threads=threads, set_blas_threads=blas_set_quick)
+        # or the batch split over forked copies of the program, one core each
+        processes = runtime.load(path, threads=threads, set_blas_threads=blas_set_quick, parallel="processes") \
+            if threads > 1 and runtime.processes_supported() else None
 
     def tensorlib_eager(x):
         with tl.no_grad():
@@ -111,6 +115,8 @@ def engines(name: str, tl, torch, ort, threads: int):
 
     found["tensorlib eager"] = tensorlib_eager
     found["tensorlib runtime"] = program
+    if processes is not None:
+        found["runtime, processes"] = processes
     found["torch eager"] = torch_eager
     found["torch jit+freeze"] = torch_frozen
     if ort is not None:

@@ -1,0 +1,245 @@
+"""The runtime's ``parallel="processes"``: large batches split over forked copies of the program."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import tensorlib as tl
+from tensorlib import _threads, nn
+from tensorlib.jit import runtime
+from tests.helpers.residual_net import ResidualNet
+
+pytestmark = pytest.mark.skipif(not runtime.processes_supported(), reason="parallel='processes' needs Linux")
+
+
+@pytest.fixture
+def saved(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "PROCESS_MIN_SECONDS", 0.0)  # split every batch after its first call
+    tl.manual_seed(0)
+    model = ResidualNet().eval()
+    path = tmp_path / "net.tlj"
+    tl.jit.save(tl.jit.trace(model, tl.randn(2, 3, 12, 10)), path)
+    return model, path
+
+
+def load(path, threads=2):
+    return runtime.load(str(path), threads=threads, set_blas_threads=_threads.blas_set_quick, parallel="processes")
+
+
+def one_thread_run(program, x):
+    previous = _threads.blas_set_quick(1)
+    try:
+        return program(x)
+    finally:
+        _threads.blas_set_quick(previous)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie whose parent has not reaped it yet counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_until(condition, seconds=10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_each_slice_gets_the_bits_of_a_one_process_run(saved, threads):
+    model, path = saved
+    serial, program = runtime.load(str(path)), load(path, threads)
+    for batch in (7, 16):
+        x = tl.randn(batch, 3, 12, 10).numpy()
+        first, split = program(x), program(x)  # the first call runs whole and decides to split the next
+        bounds = [batch * i // threads for i in range(threads + 1)]
+        want = np.concatenate([one_thread_run(serial, x[lo:hi]) for lo, hi in zip(bounds, bounds[1:])])
+        np.testing.assert_array_equal(split, want)
+        np.testing.assert_allclose(first, want, rtol=0, atol=1e-6)
+        with tl.no_grad():
+            np.testing.assert_allclose(split, model(tl.from_numpy(x)).numpy(), rtol=0, atol=1e-5)
+    pids = [child.pid for child in program._processes._children]
+    assert len(pids) == threads - 1 and os.getpid() not in pids and all(alive(pid) for pid in pids)
+
+
+def test_batches_smaller_than_the_process_count_run_here(saved):
+    _, path = saved
+    program = load(path, threads=3)
+    x = tl.randn(2, 3, 12, 10).numpy()
+    np.testing.assert_array_equal(program(x), program(x))
+    assert program._processes._children == []
+
+
+def test_quick_calls_are_not_split(saved, monkeypatch):
+    _, path = saved
+    monkeypatch.setattr(runtime, "PROCESS_MIN_SECONDS", 60.0)
+    program = load(path)
+    x = tl.randn(8, 3, 12, 10).numpy()
+    program(x)
+    program(x)
+    assert program._processes._children == []
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        features = self.conv(x).relu().mean((2, 3))
+        return {"logits": self.fc(features), "parts": (features, features * 2)}
+
+
+def test_output_structure_survives_the_split(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "PROCESS_MIN_SECONDS", 0.0)
+    tl.manual_seed(1)
+    path = tmp_path / "heads.tlj"
+    tl.jit.save(tl.jit.trace(TwoHeads().eval(), tl.randn(2, 3, 8, 8)), path)
+    program = load(path)
+    x = tl.randn(5, 3, 8, 8).numpy()
+    whole, split = program(x), program(x)
+    assert program._processes._children
+    assert set(split) == {"logits", "parts"} and isinstance(split["parts"], tuple)
+    np.testing.assert_allclose(split["logits"], whole["logits"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(split["parts"][1], 2 * split["parts"][0], rtol=0, atol=1e-6)
+    assert split["logits"].shape == (5, 2)
+
+
+class BatchSum(nn.Module):
+    def forward(self, x):
+        return x.relu() + x.sum(0)
+
+
+class Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(3, 4)
+
+    def forward(self, x):
+        return self.rnn(x)[0]
+
+
+@pytest.mark.parametrize("module, example, op", [(BatchSum(), (4, 3), "'sum'"), (Recurrent(), (5, 2, 3), "'rnn'")])
+def test_programs_that_mix_samples_are_refused(tmp_path, module, example, op):
+    path = tmp_path / "mix.tlj"
+    tl.jit.save(tl.jit.trace(module.eval(), tl.randn(*example)), path)
+    with pytest.raises(ValueError, match=rf"parallel='processes' .* op {op}"):
+        load(path)
+    runtime.load(str(path), threads=2)  # threads remain available
+
+
+def test_bad_parallel_arguments_are_refused(saved, monkeypatch):
+    _, path = saved
+    with pytest.raises(ValueError, match="parallel must be 'threads' or 'processes'"):
+        runtime.load(str(path), threads=2, parallel="fork")
+    monkeypatch.setattr(runtime, "processes_supported", lambda: False)
+    with pytest.raises(ValueError, match="needs Linux"):
+        load(path)
+    assert runtime.load(str(path), parallel="processes")._processes is None  # one process: nothing to split
+
+
+def test_a_killed_worker_is_reported_and_replaced(saved):
+    _, path = saved
+    program = load(path)
+    x = tl.randn(6, 3, 12, 10).numpy()
+    program(x)
+    want = program(x)
+    (pid,) = [child.pid for child in program._processes._children]
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(RuntimeError, match=r"worker process exited \(killed by signal 9\)"):
+        program(x)
+    np.testing.assert_array_equal(program(x), want)
+    assert program._processes._children[0].pid != pid
+
+
+def test_workers_end_with_their_program(saved):
+    _, path = saved
+    program = load(path)
+    x = tl.randn(6, 3, 12, 10).numpy()
+    program(x)
+    program(x)
+    (pid,) = [child.pid for child in program._processes._children]
+    del program
+    gc.collect()
+    assert wait_until(lambda: not alive(pid))
+
+
+def test_workers_end_when_their_parent_is_killed(saved, tmp_path):
+    _, path = saved
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time, numpy as np\n"
+        "from tensorlib.jit import runtime\n"
+        "runtime.PROCESS_MIN_SECONDS = 0.0\n"
+        f"program = runtime.load({str(path)!r}, threads=2, parallel='processes')\n"
+        "x = np.zeros((6, 3, 12, 10), np.float32)\n"
+        "program(x); program(x)\n"
+        "print(program._processes._children[0].pid, flush=True)\n"
+        "time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(parent.stdout.readline())
+        assert alive(pid)
+    finally:
+        parent.kill()
+        parent.wait()
+    assert wait_until(lambda: not alive(pid))
+
+
+def test_nothing_is_left_in_dev_shm(saved):
+    _, path = saved
+    before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    program = load(path)
+    x = tl.randn(64, 3, 12, 10).numpy()  # inputs beyond the first shared-memory size: it grows
+    program(x)
+    program(x)
+    assert program._processes._children[0].size > 1 << 20 or x[32:].nbytes < 1 << 20
+    after = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    assert after == before
+
+
+def _run_in_fork(program, x, results):
+    results.put(program(x))
+
+
+def test_a_forked_copy_of_the_parent_starts_its_own_workers(saved):
+    _, path = saved
+    program = load(path)
+    x = tl.randn(6, 3, 12, 10).numpy()
+    program(x)
+    want = program(x)
+    results = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(target=_run_in_fork, args=(program, x, results))
+    child.start()
+    got = results.get(timeout=60)
+    child.join(60)
+    assert child.exitcode == 0
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(program(x), want)  # the parent's worker was not disturbed
+
+
+def test_the_command_line_takes_parallel(saved, tmp_path):
+    _, path = saved
+    x = tl.randn(4, 3, 12, 10).numpy()
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "y.npy"
+    assert runtime.main([str(path), str(tmp_path / "x.npy"), "--output", str(out), "--threads", "2",
+                         "--parallel", "processes"]) == 0
+    np.testing.assert_allclose(np.load(out), runtime.load(str(path))(x), rtol=0, atol=1e-6)
