@@ -287,6 +287,7 @@ class _Child:
         self.arena = mmap.mmap(self.memfd, self.size)
         commands, self.commands = os.pipe()
         self.replies, replies = os.pipe()
+        self.pending = False  # a slice was sent and its reply not read (the caller was interrupted)
         parent = os.getpid()
         with warnings.catch_warnings():
             # Python 3.12+ warns about forking a multi-threaded process (here: the BLAS's threads); the child only
@@ -309,11 +310,13 @@ class _Child:
         """Send the child rows ``lo:hi`` of every input."""
         self.arena, self.size, specs, end = _write_arrays(self.memfd, self.arena, self.size, 0,
                                                           [a[lo:hi] for a in arrays])
+        self.pending = True
         _send(self.commands, {"size": self.size, "inputs": specs, "free": end})
 
     def finish(self) -> list:
         """The child's outputs (views of the shared memory, valid until the next ``start``)."""
         reply = _receive(self.replies)
+        self.pending = False
         if reply is None:
             _, status = os.waitpid(self.pid, 0)
             self.pid = None
@@ -327,7 +330,10 @@ class _Child:
         return _arena_arrays(np.frombuffer(self.arena, np.uint8), reply["outputs"])
 
     def close(self) -> None:
-        """Close the pipes (the child exits on that) and reap the child."""
+        """Close the pipes (the child exits on that) and reap the child; one still computing a slice nobody will
+        read is killed."""
+        if self.pid is not None and self.pending:
+            os.kill(self.pid, signal.SIGKILL)
         for fd in (self.commands, self.replies, self.memfd):
             try:
                 os.close(fd)
@@ -440,7 +446,9 @@ class _Processes:
                 self._set_blas_threads(previous)
 
     def _split_run(self, program, arrays, n: int) -> list:
-        if self._pid != os.getpid() or any(child.pid is None for child in self._children):
+        # (re)start the children when there are none for this process, one died, or one still owes the reply to
+        # a call that was interrupted (reading it now would return another batch's outputs)
+        if self._pid != os.getpid() or any(child.pid is None or child.pending for child in self._children):
             self._close_all(self._children)
             self._children.extend(_Child(program, self._set_blas_threads) for _ in range(self.count - 1))
             self._pid = os.getpid()

@@ -203,16 +203,46 @@ def test_workers_end_when_their_parent_is_killed(saved, tmp_path):
     assert wait_until(lambda: not alive(pid))
 
 
-def test_nothing_is_left_in_dev_shm(saved):
-    _, path = saved
+class FeatureMap(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x).relu()
+
+
+def test_large_slices_grow_the_shared_memory_and_leave_nothing_in_dev_shm(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "PROCESS_MIN_SECONDS", 0.0)
     before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    tl.manual_seed(2)
+    path = tmp_path / "features.tlj"
+    tl.jit.save(tl.jit.trace(FeatureMap().eval(), tl.randn(2, 3, 32, 32)), path)
     program = load(path)
-    x = tl.randn(64, 3, 12, 10).numpy()  # inputs beyond the first shared-memory size: it grows
-    program(x)
-    program(x)
-    assert program._processes._children[0].size > 1 << 20 or x[32:].nbytes < 1 << 20
+    x = tl.randn(40, 3, 32, 32).numpy()  # the child's 20 outputs alone take 1.3 MB: more than it starts with
+    whole, split = program(x), program(x)
+    (child,) = program._processes._children
+    assert child.size >= x[20:].nbytes + split[20:].nbytes > 1 << 20
+    np.testing.assert_allclose(split, whole, rtol=0, atol=1e-5)
+    program(x[:30])  # a new shape: runs whole first
+    serial = runtime.load(str(path))
+    want = np.concatenate([one_thread_run(serial, x[lo:hi]) for lo, hi in ((0, 15), (15, 30))])
+    np.testing.assert_array_equal(program(x[:30]), want)
     after = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
     assert after == before
+
+
+def test_an_interrupted_call_does_not_leave_its_reply_to_the_next(saved):
+    _, path = saved
+    program = load(path)
+    x, y = tl.randn(8, 3, 12, 10).numpy(), tl.randn(8, 3, 12, 10).numpy()
+    program(x)
+    want = program(y)
+    (child,) = program._processes._children
+    pid = child.pid
+    child.start([x], 4, 8)  # as if the caller was interrupted after sending a slice: its reply is never read
+    np.testing.assert_array_equal(program(y), want)
+    assert program._processes._children[0] is not child and not alive(pid)
 
 
 def _run_in_fork(program, x, results):
