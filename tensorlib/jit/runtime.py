@@ -216,7 +216,7 @@ class _Context:
 
 
 # ------------------------------------------------------------------------------------------------ processes
-PROCESS_MIN_SECONDS = 0.005  # an input shape whose first (whole-batch) call took this long is split after that
+PROCESS_MIN_SECONDS = 0.005  # a batch expected to take this long in one process is split over the processes
 
 
 _ALIGN = 64
@@ -311,7 +311,10 @@ class _Child:
         self.arena, self.size, specs, end = _write_arrays(self.memfd, self.arena, self.size, 0,
                                                           [a[lo:hi] for a in arrays])
         self.pending = True
-        _send(self.commands, {"size": self.size, "inputs": specs, "free": end})
+        try:
+            _send(self.commands, {"size": self.size, "inputs": specs, "free": end})
+        except BrokenPipeError:
+            pass  # the child has died: ``finish`` finds its reply pipe closed and says how it ended
 
     def finish(self) -> list:
         """The child's outputs (views of the shared memory, valid until the next ``start``)."""
@@ -403,7 +406,7 @@ class _Processes:
         self.count, self._set_blas_threads = count, set_blas_threads
         self._children: list = []
         self._pid = None
-        self._split: dict = {}  # input shapes -> whether calls with them are split
+        self._per_sample = None  # seconds per sample of the last call run whole here
         _POOLS.add(self)
         weakref.finalize(self, _Processes._close_all, self._children)
 
@@ -426,24 +429,27 @@ class _Processes:
         self._children.clear()
 
     def run(self, program, arrays) -> list:
-        """The output arrays of ``program`` on ``arrays``: computed here (with the BLAS as it is) unless calls with
-        these input shapes are worth splitting; the first call with new shapes runs whole and decides that."""
+        """The output arrays of ``program`` on ``arrays``: split when the batch is expected to take at least
+        ``PROCESS_MIN_SECONDS`` here (its size times the last measured time per sample; before any measurement,
+        one sample is timed first), else computed here with the BLAS as it is."""
         n = arrays[0].shape[0] if arrays and all(a.ndim for a in arrays) else 0
-        key = tuple((a.shape, a.dtype.str) for a in arrays)
-        if not (n >= self.count and all(a.shape[0] == n for a in arrays) and self._split.get(key)):
-            start = time.perf_counter()
-            values = program._run(arrays)
-            if n >= self.count and key not in self._split:
-                if len(self._split) >= MAX_PLANS:
-                    self._split.clear()
-                self._split[key] = time.perf_counter() - start >= PROCESS_MIN_SECONDS
-            return [values[slot] for _, slot in program._output_slots]
-        previous = self._set_blas_threads(1) if self._set_blas_threads is not None else 1
-        try:
-            return self._split_run(program, arrays, n)
-        finally:
-            if previous != 1:
-                self._set_blas_threads(previous)
+        if n >= self.count and all(a.shape[0] == n for a in arrays):
+            if self._per_sample is None:
+                start = time.perf_counter()
+                program._run([a[:1] for a in arrays])
+                self._per_sample = time.perf_counter() - start
+            if n * self._per_sample >= PROCESS_MIN_SECONDS:
+                previous = self._set_blas_threads(1) if self._set_blas_threads is not None else 1
+                try:
+                    return self._split_run(program, arrays, n)
+                finally:
+                    if previous != 1:
+                        self._set_blas_threads(previous)
+        start = time.perf_counter()
+        values = program._run(arrays)
+        if n:
+            self._per_sample = (time.perf_counter() - start) / n
+        return [values[slot] for _, slot in program._output_slots]
 
     def _split_run(self, program, arrays, n: int) -> list:
         # (re)start the children when there are none for this process, one died, or one still owes the reply to
@@ -1480,8 +1486,8 @@ class Program:
     count; ``tensorlib._threads.blas_set_quick`` is one) lowers the BLAS for those regions; without it, start
     the process with ``OPENBLAS_NUM_THREADS=1`` (or your BLAS's variable). Results are the same for any count.
 
-    ``parallel="processes"`` (Linux) runs on ``threads`` cores differently: a batch whose first call took at
-    least ``PROCESS_MIN_SECONDS`` is cut into ``threads`` runs of samples, one computed here and the others by
+    ``parallel="processes"`` (Linux) runs on ``threads`` cores differently: a batch expected to take at least
+    ``PROCESS_MIN_SECONDS`` here is cut into ``threads`` runs of samples, one computed here and the others by
     forked copies of the program (``_Processes``). Every process, this one included, computes its slice on one
     BLAS thread (pass ``set_blas_threads``, or start with ``OPENBLAS_NUM_THREADS=1``): each slice's outputs are
     bit for bit those of ``threads=1`` with a one-thread BLAS on that slice. Smaller calls run here as usual.

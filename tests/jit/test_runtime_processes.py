@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(not runtime.processes_supported(), reason="paral
 
 @pytest.fixture
 def saved(tmp_path, monkeypatch):
-    monkeypatch.setattr(runtime, "PROCESS_MIN_SECONDS", 0.0)  # split every batch after its first call
+    monkeypatch.setattr(runtime, "PROCESS_MIN_SECONDS", 0.0)  # split every batch
     tl.manual_seed(0)
     model = ResidualNet().eval()
     path = tmp_path / "net.tlj"
@@ -67,13 +67,14 @@ def test_each_slice_gets_the_bits_of_a_one_process_run(saved, threads):
     serial, program = runtime.load(str(path)), load(path, threads)
     for batch in (7, 16):
         x = tl.randn(batch, 3, 12, 10).numpy()
-        first, split = program(x), program(x)  # the first call runs whole and decides to split the next
+        first, again = program(x), program(x)
         bounds = [batch * i // threads for i in range(threads + 1)]
         want = np.concatenate([one_thread_run(serial, x[lo:hi]) for lo, hi in zip(bounds, bounds[1:])])
-        np.testing.assert_array_equal(split, want)
-        np.testing.assert_allclose(first, want, rtol=0, atol=1e-6)
+        np.testing.assert_array_equal(first, want)
+        np.testing.assert_array_equal(again, want)
+        np.testing.assert_allclose(want, one_thread_run(serial, x), rtol=0, atol=1e-6)  # the whole batch at once
         with tl.no_grad():
-            np.testing.assert_allclose(split, model(tl.from_numpy(x)).numpy(), rtol=0, atol=1e-5)
+            np.testing.assert_allclose(first, model(tl.from_numpy(x)).numpy(), rtol=0, atol=1e-5)
     pids = [child.pid for child in program._processes._children]
     assert len(pids) == threads - 1 and os.getpid() not in pids and all(alive(pid) for pid in pids)
 
@@ -94,6 +95,37 @@ def test_quick_calls_are_not_split(saved, monkeypatch):
     program(x)
     program(x)
     assert program._processes._children == []
+
+
+@pytest.fixture
+def splits(monkeypatch):
+    """The batch sizes of the calls that were split."""
+    seen, split_run = [], runtime._Processes._split_run
+
+    def recording(self, program, arrays, n):
+        seen.append(n)
+        return split_run(self, program, arrays, n)
+
+    monkeypatch.setattr(runtime._Processes, "_split_run", recording)
+    return seen
+
+
+def test_the_split_decision_follows_the_measured_time_per_sample(saved, monkeypatch, splits):
+    _, path = saved
+    program = load(path)
+    x = tl.randn(9, 3, 12, 10).numpy()
+    program(x)  # no time measured yet: one sample is timed, then the batch is split
+    assert splits == [9]
+    monkeypatch.setattr(runtime, "PROCESS_MIN_SECONDS", 1.0)
+    pool = program._processes
+    pool._per_sample = 0.1
+    program(x)  # expected to take 0.9 s: run here, and measured
+    assert splits == [9] and pool._per_sample != 0.1
+    pool._per_sample = 0.12
+    program(x[:8])  # 0.96 s: here
+    pool._per_sample = 0.12
+    program(x)  # 1.08 s: split
+    assert splits == [9, 9]
 
 
 class TwoHeads(nn.Module):
@@ -224,7 +256,6 @@ def test_large_slices_grow_the_shared_memory_and_leave_nothing_in_dev_shm(tmp_pa
     (child,) = program._processes._children
     assert child.size >= x[20:].nbytes + split[20:].nbytes > 1 << 20
     np.testing.assert_allclose(split, whole, rtol=0, atol=1e-5)
-    program(x[:30])  # a new shape: runs whole first
     serial = runtime.load(str(path))
     want = np.concatenate([one_thread_run(serial, x[lo:hi]) for lo, hi in ((0, 15), (15, 30))])
     np.testing.assert_array_equal(program(x[:30]), want)
@@ -265,11 +296,12 @@ def test_a_forked_copy_of_the_parent_starts_its_own_workers(saved):
     np.testing.assert_array_equal(program(x), want)  # the parent's worker was not disturbed
 
 
-def test_the_command_line_takes_parallel(saved, tmp_path):
+def test_the_command_line_splits_with_parallel_processes(saved, tmp_path, splits):
     _, path = saved
     x = tl.randn(4, 3, 12, 10).numpy()
     np.save(tmp_path / "x.npy", x)
     out = tmp_path / "y.npy"
     assert runtime.main([str(path), str(tmp_path / "x.npy"), "--output", str(out), "--threads", "2",
                          "--parallel", "processes"]) == 0
+    assert splits == [4]  # its one call (PROCESS_MIN_SECONDS is 0 here)
     np.testing.assert_allclose(np.load(out), runtime.load(str(path))(x), rtol=0, atol=1e-6)
