@@ -289,11 +289,16 @@ class _Child:
         self.replies, replies = os.pipe()
         self.pending = False  # a slice was sent and its reply not read (the caller was interrupted)
         parent = os.getpid()
-        with warnings.catch_warnings():
-            # Python 3.12+ warns about forking a multi-threaded process (here: the BLAS's threads); the child only
-            # runs NumPy code, and OpenBLAS resets its threads after a fork
-            warnings.simplefilter("ignore", DeprecationWarning)
-            self.pid = os.fork()
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12+ warns about forking a multi-threaded process (here: the BLAS's threads); the child
+                # only runs NumPy code, and OpenBLAS resets its threads after a fork
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.pid = os.fork()
+        except OSError:
+            for fd in (commands, self.commands, self.replies, replies, self.memfd):
+                os.close(fd)
+            raise
         if self.pid == 0:
             code = 1
             try:
@@ -369,6 +374,8 @@ def _die_with_parent(parent: int) -> None:
 def _serve(program, memfd, arena, size, commands, replies, parent, set_blas_threads) -> None:
     """The child's loop: run the program on each slice sent, write its outputs after the inputs, reply."""
     _die_with_parent(parent)
+    # Ctrl-C is the caller's to handle (it reaches the whole process group): a worker ends with its caller
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if set_blas_threads is not None:
         set_blas_threads(1)
     while True:

@@ -305,3 +305,14 @@ def test_the_command_line_splits_with_parallel_processes(saved, tmp_path, splits
                          "--parallel", "processes"]) == 0
     assert splits == [4]  # its one call (PROCESS_MIN_SECONDS is 0 here)
     np.testing.assert_allclose(np.load(out), runtime.load(str(path))(x), rtol=0, atol=1e-6)
+
+
+def test_ctrl_c_is_left_to_the_caller(saved):
+    _, path = saved
+    program = load(path)
+    x = tl.randn(6, 3, 12, 10).numpy()
+    want = program(x)
+    (pid,) = [child.pid for child in program._processes._children]
+    os.kill(pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches every process of the group
+    np.testing.assert_array_equal(program(x), want)
+    assert program._processes._children[0].pid == pid
