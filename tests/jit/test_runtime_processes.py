@@ -35,6 +35,13 @@ def load(path, threads=2):
     return runtime.load(str(path), threads=threads, set_blas_threads=_threads.blas_set_quick, parallel="processes")
 
 
+def split_once(path, batch: int = 6):
+    """A program whose worker runs (one split call made), the call's input batch and its outputs."""
+    program = load(path)
+    x = tl.randn(batch, 3, 12, 10).numpy()
+    return program, x, program(x)
+
+
 def one_thread_run(program, x):
     previous = _threads.blas_set_quick(1)
     try:
@@ -189,10 +196,7 @@ def test_bad_parallel_arguments_are_refused(saved, monkeypatch):
 
 def test_a_killed_worker_is_reported_and_replaced(saved):
     _, path = saved
-    program = load(path)
-    x = tl.randn(6, 3, 12, 10).numpy()
-    program(x)
-    want = program(x)
+    program, x, want = split_once(path)
     (pid,) = [child.pid for child in program._processes._children]
     os.kill(pid, signal.SIGKILL)
     with pytest.raises(RuntimeError, match=r"worker process exited \(killed by signal 9\)"):
@@ -203,10 +207,7 @@ def test_a_killed_worker_is_reported_and_replaced(saved):
 
 def test_workers_end_with_their_program(saved):
     _, path = saved
-    program = load(path)
-    x = tl.randn(6, 3, 12, 10).numpy()
-    program(x)
-    program(x)
+    program, x, _ = split_once(path)
     (pid,) = [child.pid for child in program._processes._children]
     del program
     gc.collect()
@@ -282,10 +283,7 @@ def _run_in_fork(program, x, results):
 
 def test_a_forked_copy_of_the_parent_starts_its_own_workers(saved):
     _, path = saved
-    program = load(path)
-    x = tl.randn(6, 3, 12, 10).numpy()
-    program(x)
-    want = program(x)
+    program, x, want = split_once(path)
     results = multiprocessing.get_context("fork").Queue()
     child = multiprocessing.get_context("fork").Process(target=_run_in_fork, args=(program, x, results))
     child.start()
@@ -309,9 +307,7 @@ def test_the_command_line_splits_with_parallel_processes(saved, tmp_path, splits
 
 def test_ctrl_c_is_left_to_the_caller(saved):
     _, path = saved
-    program = load(path)
-    x = tl.randn(6, 3, 12, 10).numpy()
-    want = program(x)
+    program, x, want = split_once(path)
     (pid,) = [child.pid for child in program._processes._children]
     os.kill(pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches every process of the group
     np.testing.assert_array_equal(program(x), want)
