@@ -18,7 +18,8 @@ convolution, weights pre-transposed, bias as one more GEMM column), residual add
 the convolution or op before them, and every value gets a slot in one list. Each op keeps a plan per input shape
 (views, scratch and output buffers made on the first call with that shape and reused after), so a call is only
 the NumPy kernels writing into the same arrays (so a ``Program`` serves one thread at a time: give each thread
-its own ``load``).
+its own ``load``). ``load(path, threads=N)`` runs on N cores: large convolutions split over threads, or with
+``parallel="processes"`` (Linux) large batches split over forked copies of the program (see ``Program``).
 """
 
 from __future__ import annotations
