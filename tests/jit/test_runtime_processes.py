@@ -131,7 +131,9 @@ def test_the_split_decision_follows_the_measured_time_per_sample(saved, monkeypa
     pool._per_sample = 0.12
     program(x[:8])  # 0.96 s: here
     pool._per_sample = 0.12
-    program(x)  # 1.08 s: split
+    program(x)  # 1.08 s: split, and measured (each process ran 4 or 5 samples)
+    assert splits == [9, 9] and pool._per_sample < 0.12
+    program(x)  # the estimate from the split call says it is quick: run here
     assert splits == [9, 9]
 
 
