@@ -541,8 +541,8 @@ PARALLEL_MIN_MACS = 16 << 20  # a convolution is split over the program's thread
 
 # OpenBLAS multiplies a product of at most this many multiply-adds with kernels that skip packing its operands
 # (SkylakeX and later): the GEMM of a convolution with at most SMALL_GEMM_MAX_ROWS output channels, cut into
-# column pieces that small (each at least SMALL_GEMM_MIN_COLUMNS wide), runs 5% (ResNet's 16-channel 3x3
-# layers) to 27% (its 3-channel stem) faster; with 64 channels it is slower (measured in-process A/B)
+# equal column pieces that small (each at least SMALL_GEMM_MIN_COLUMNS wide) and run as one stacked matmul,
+# is 5% (ResNet's 16-channel 3x3 layers) to 35% (its 3-channel stem) faster; with 64 channels it is slower
 SMALL_GEMM_MACS = 1_000_000
 
 
@@ -552,14 +552,27 @@ SMALL_GEMM_MAX_ROWS = 32
 SMALL_GEMM_MIN_COLUMNS = 256
 
 
-def _column_pieces(rows: int, depth: int, columns: int):
-    """Column slices cutting a ``(rows, depth) @ (depth, columns)`` product into ``SMALL_GEMM_MACS`` pieces, or
-    None when it is small already, its weight is not narrow, or the pieces would be too narrow."""
-    count = -(-rows * depth * columns // SMALL_GEMM_MACS)
-    if count <= 1 or rows > SMALL_GEMM_MAX_ROWS or columns // count < SMALL_GEMM_MIN_COLUMNS:
-        return None
-    bounds = [columns * i // count for i in range(count + 1)]
-    return [(Ellipsis, slice(a, b)) for a, b in zip(bounds, bounds[1:])]
+def _column_pieces(rows: int, depth: int, columns: int) -> int:
+    """How many equal column pieces a ``(rows, depth) @ (depth, columns)`` product is cut into (1: none): the
+    fewest that bring each to ``SMALL_GEMM_MACS``, if ``columns`` divides into them and they stay wide."""
+    need = -(-rows * depth * columns // SMALL_GEMM_MACS)
+    if rows > SMALL_GEMM_MAX_ROWS or need <= 1:
+        return 1
+    for count in range(need, need + 8):
+        if columns % count == 0 and columns // count >= SMALL_GEMM_MIN_COLUMNS:
+            return count
+    return 1
+
+
+def _split_columns(a: np.ndarray, count: int) -> np.ndarray:
+    """``a`` (..., R, C) as (..., count, R, C / count): its column pieces stacked, over the same memory."""
+    if count == 1:
+        return a
+    *lead, rows, columns = a.shape
+    *lead_strides, row_stride, column_stride = a.strides
+    width = columns // count
+    return np.lib.stride_tricks.as_strided(a, (*lead, count, rows, width),
+                                           (*lead_strides, width * column_stride, row_stride, column_stride))
 
 
 _byte_bounds = getattr(getattr(np.lib, "array_utils", None), "byte_bounds", None) or np.byte_bounds  # NumPy 1.x
@@ -709,11 +722,9 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
         else:
             product = out.reshape(g, ocg, n * run_len)[:, :, n0 * run_len:(n0 + m) * run_len]
             product = product[0] if g == 1 else product
-        # (not for a convolution split over threads: more, shorter calls there cost more GIL hand-offs than the
-        # pieces save, 7% at ResNet-8's batch 256)
-        pieces = _column_pieces(ocg, matrix.shape[-2], matrix.shape[-1]) if g == 1 and parts == 1 else None
-        groups[part].append((n0, n0 + m, interior, windows, target, matrix, ones, product, out[:, n0:n0 + m],
-                             pieces))
+        pieces = _column_pieces(ocg, matrix.shape[-2], matrix.shape[-1]) if g == 1 else 1
+        groups[part].append((n0, n0 + m, interior, windows, target, _split_columns(matrix, pieces), ones,
+                             product, _split_columns(product, pieces), out[:, n0:n0 + m]))
     result = out[..., :ow].transpose(1, 0, 2, 3)
     matmul, copyto, add = np.matmul, np.copyto, np.add
 
@@ -754,7 +765,7 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
                                  for group in groups])
 
     def compute_chunks(chunks, xc, residual, full_rows, act):
-        for n0, n1, interior, windows, target, cols, ones, product, block, pieces in chunks:
+        for n0, n1, interior, windows, target, cols, ones, product, gemm_out, block in chunks:
             if direct:
                 copyto(target, xc[:, n0:n1])
             else:
@@ -762,11 +773,7 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
                 copyto(target, windows)
             if ones is not None:
                 ones.fill(1)
-            if pieces is None:
-                matmul(weight, cols, out=product)
-            else:
-                for piece in pieces:
-                    matmul(weight, cols[piece], out=product[piece])
+            matmul(weight, cols, out=gemm_out)
             if bias is not None:
                 product += bias
             if residual is not None:
