@@ -542,14 +542,15 @@ PARALLEL_MIN_MACS = 16 << 20  # a convolution is split over the program's thread
 # OpenBLAS multiplies a product of at most this many multiply-adds with kernels that skip packing its operands
 # (SkylakeX and later): the GEMM of a convolution with at most SMALL_GEMM_MAX_ROWS output channels, cut into
 # equal column pieces that small (each at least SMALL_GEMM_MIN_COLUMNS wide) and run as one stacked matmul,
-# is 5% (ResNet's 16-channel 3x3 layers) to 35% (its 3-channel stem) faster; with 64 channels it is slower
+# is 5% (ResNet's 16-channel 3x3 layers) to 35% (its 3-channel stem) faster (its stride-2 16 -> 32 layer: 12%);
+# with 64 channels it is slower
 SMALL_GEMM_MACS = 1_000_000
 
 
 SMALL_GEMM_MAX_ROWS = 32
 
 
-SMALL_GEMM_MIN_COLUMNS = 256
+SMALL_GEMM_MIN_COLUMNS = 128
 
 
 def _column_pieces(rows: int, depth: int, columns: int) -> int:
