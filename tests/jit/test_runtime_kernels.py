@@ -205,3 +205,59 @@ def test_a_residual_is_widened_only_over_a_convolution_output_that_holds_the_col
     context.conv_outputs[id(buffer)] = buffer
     np.testing.assert_array_equal(runtime._widened(buffer[..., :4], 5, context), buffer)
     assert runtime._widened(buffer[..., 1:], 5, context) is None  # would run past the buffer's end
+
+
+@pytest.mark.parametrize("rows, depth, columns, pieces", [
+    (16, 145, 1056, 3),  # ResNet's 16-channel 3x3 layer, one image: 2.45M multiply-adds in three pieces
+    (32, 145, 256, 2),  # its stride-2 16 -> 32 layer: two pieces of 128 columns
+    (16, 28, 4224, 2),  # its 3-channel stem, four images
+    (64, 577, 640, 1),  # 64 output channels: never cut
+    (32, 289, 272, 1),  # its 32 -> 32 layer: pieces that divide 272 would be narrower than 128 columns
+    (16, 145, 1049, 1),  # no equal cut (1049 is prime)
+    (6, 25, 4704, 1),  # small already
+])
+def test_column_pieces_follow_the_size_rule(rows, depth, columns, pieces):
+    assert runtime._column_pieces(rows, depth, columns) == pieces
+
+
+def test_column_pieces_are_views_of_the_same_memory():
+    a = np.arange(2 * 3 * 12, dtype=np.float32).reshape(2, 3, 12)
+    split = runtime._split_columns(a, 4)
+    assert split.shape == (2, 4, 3, 3) and np.shares_memory(split, a)
+    np.testing.assert_array_equal(split, np.stack(np.split(a, 4, axis=2), axis=1))
+    w = np.ones((5, 3), np.float32)
+    out = np.empty((2, 5, 12), np.float32)
+    np.matmul(w, split, out=runtime._split_columns(out, 4))
+    np.testing.assert_array_equal(out, w @ a)
+
+
+class NarrowNet(nn.Module):
+    """A 3-channel stem and a 16-channel 3x3 layer at 32x32, then a stride-2 16 -> 32 layer: their GEMMs are cut
+    into column pieces."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, padding=1)
+        self.conv = nn.Conv2d(16, 16, 3, padding=1)
+        self.down = nn.Conv2d(16, 32, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.down(self.conv(self.stem(x).relu()).relu())
+
+
+def test_convolutions_in_column_pieces_match_eager_and_any_thread_count(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "PARALLEL_MIN_MACS", 0)
+    pieces = []
+    split = runtime._split_columns
+    monkeypatch.setattr(runtime, "_split_columns", lambda a, count: pieces.append(count) or split(a, count))
+    tl.manual_seed(3)
+    model = NarrowNet().eval()
+    path = tmp_path / "narrow.tlj"
+    tl.jit.save(tl.jit.trace(model, tl.randn(2, 3, 32, 32)), path)
+    x = tl.randn(5, 3, 32, 32)
+    one, two = runtime.load(str(path)), runtime.load(str(path), threads=2)
+    got = one(x.numpy())
+    assert max(pieces) > 1  # some products were cut
+    with tl.no_grad():
+        assert_close(got, model(x).numpy())
+    np.testing.assert_array_equal(two(x.numpy()), got)
