@@ -593,6 +593,54 @@ def _widened(view: np.ndarray, width: int, context: _Context):
     return wide if owner_low <= low and high <= owner_high else None
 
 
+def _phase_layout(kernel, stride, dilation, groups: int, channels: int):
+    """``[(a, b, taps down, taps across), ...]`` for a strided, undilated, ungrouped convolution, else None.
+
+    Phase ``(a, b)`` of the zero-padded input is its every ``stride``-th row from ``a`` and column from ``b``.
+    Kernel offset ``(a + sh*i, b + sw*j)`` of output ``(y, x)`` reads that phase at ``(y + i, x + j)``: within a
+    phase plane stored in full-width rows, every offset of all output rows is one contiguous run (as for stride
+    1), where the strided windows are runs of one output row with a gap between elements."""
+    (kh, kw), (sh, sw) = kernel, stride
+    if (sh, sw) == (1, 1) or tuple(dilation) != (1, 1) or groups != 1 or sh > kh or sw > kw:
+        return None
+    return [(a, b, len(range(a, kh, sh)), len(range(b, kw, sw))) for a in range(sh) for b in range(sw)]
+
+
+def _phase_buffers(phases, matrix, c: int, m: int, batch_major: bool, plane_rows: int, width: int, oh: int,
+                   pads, size, stride):
+    """(interior copies, window copies, None) of one chunk of ``m`` images for ``_conv_plan``'s phase path.
+
+    The phase planes (phase, C, m, plane_rows, width) are zero where no input row or column lands (the padding,
+    written once); each call copies the input into its phases (``interior``: plane region, input row slice,
+    column slice), then each phase's offsets into its block of window rows of ``matrix`` (``windows``)."""
+    (top, left), (h, wd), (sh, sw) = pads, size, stride
+    item = matrix.itemsize
+    plane = plane_rows * width
+    flat = np.zeros(len(phases) * c * m * plane + width, matrix.dtype)  # the tail: reads of the last junk column
+    planes = flat[:len(phases) * c * m * plane].reshape(len(phases), c, m, plane_rows, width)
+    interior, windows, row = [], [], 0
+    for index, (a, b, down, across) in enumerate(phases):
+        u0, v0 = max(0, -(-(top - a) // sh)), max(0, -(-(left - b) // sw))  # first plane row/column holding input
+        r0, q0 = sh * u0 + a - top, sw * v0 + b - left  # ... and the input row/column it holds
+        rows_in = min(plane_rows - u0, max(0, -(-(h - r0) // sh)))
+        columns_in = min(width - v0, max(0, -(-(wd - q0) // sw)))
+        if rows_in > 0 and columns_in > 0:
+            interior.append((planes[index, :, :, u0:u0 + rows_in, v0:v0 + columns_in],
+                             slice(r0, r0 + sh * (rows_in - 1) + 1, sh), slice(q0, q0 + sw * (columns_in - 1) + 1, sw)))
+        s_c, s_n = planes.strides[1:3]
+        view = np.lib.stride_tricks.as_strided(
+            flat[index * c * m * plane:], shape=(c, down, across, m, oh * width),
+            strides=(s_c, width * item, item, s_n, item), writeable=False)
+        block = row + c * down * across
+        if batch_major:
+            target = matrix[:, row:block].reshape(m, c, down, across, oh * width).transpose(1, 2, 3, 0, 4)
+        else:
+            target = matrix[row:block].reshape(c, down, across, m, oh * width)
+        windows.append((target, view))
+        row = block
+    return interior, windows, None
+
+
 def _op_conv2d(attrs, consts):
     """im2col + GEMM in cache-sized batch chunks, planned once per input shape (see ``_conv_plan``).
 
@@ -644,6 +692,12 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
     weight = weight.astype(dtype, copy=False)
     bias = None if bias is None else bias.astype(dtype, copy=False)
     ones_row = g == 1 and bias is not None  # bias as one more GEMM column of weights times a row of ones: free
+    # strided multi-offset kernels split the padded input into its stride phases (``_phase_layout``): the window
+    # rows are then ordered phase by phase, and so are the weight's columns
+    phases = _phase_layout(kernel, stride, dilation, g, c) if kh * kw > 1 else None
+    if phases is not None:
+        taps = weight.reshape(g, ocg, c, kh, kw)
+        weight = np.concatenate([taps[:, :, :, a::sh, b::sw].reshape(g, ocg, -1) for a, b, _, _ in phases], axis=2)
     if g == 1:
         weight, bias = weight[0], None if bias is None else bias[0]
         if ones_row:
@@ -658,6 +712,9 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
     # columns computed per output row, junk ones included; a direct convolution whose output is added into a
     # full-width-row one computes as many junk columns as that one (``row_pad``), so the add runs over whole rows
     width = row_width if rows else ow + (row_pad if direct else 0)
+    if phases is not None:  # full-width rows of each phase plane: (kw - 1) // sw junk columns per output row
+        width = ow + (kw - 1) // sw
+        phase_rows = oh + (kh - 1) // sh
     run_len, item = oh * width, np.dtype(dtype).itemsize
     # memory layout: per-image output blocks (N, OC, OH, W) when an image is worth a GEMM of its own (its output
     # is then written contiguously); channels-first (OC, N, OH, W) for small images, whose chunk of several
@@ -687,6 +744,9 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
             direct_target = cols.reshape(c, m, oh, width)[..., :ow] if direct else None
         if direct:
             return None, None, direct_target, matrix, ones
+        if phases is not None:
+            return _phase_buffers(phases, matrix, c, m, batch_major, phase_rows, width, oh, (top, left), (h, wd),
+                                  (sh, sw)) + (matrix, ones)
         lead = left - col0 if rows else 0  # zeros before the first row: its left padding is the gap before it
         flat = np.zeros(lead + c * m * hp * row_width + (span if rows else 0), dtype)
         planes = flat[lead:lead + c * m * hp * row_width]
@@ -769,6 +829,12 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
         for n0, n1, interior, windows, target, cols, ones, product, gemm_out, block in chunks:
             if direct:
                 copyto(target, xc[:, n0:n1])
+            elif phases is not None:  # interior: (phase plane region, input rows, columns); windows: (target, view)
+                images = xc[:, n0:n1]
+                for region, source_rows, source_columns in interior:
+                    copyto(region, images[:, :, source_rows, source_columns])
+                for tap_target, tap_windows in windows:
+                    copyto(tap_target, tap_windows)
             else:
                 copyto(interior, xc[:, n0:n1])
                 copyto(target, windows)

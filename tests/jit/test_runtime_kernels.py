@@ -52,7 +52,12 @@ CONV_CASES = {
     "rows_same_even_kernel": (3, 4, 4, 1, "same", 1, 1, True),  # asymmetric padding
     "rows_padding_beyond_span": (3, 4, (3, 1), 1, 1, 1, 1, True),  # a 1-wide kernel with width padding
     "strided_3x3": (4, 8, 3, 2, 1, 1, 1, False),
-    "strided_asymmetric": (3, 5, (3, 1), (2, 1), (1, 0), 1, 1, True),
+    "strided_asymmetric": (3, 5, (3, 1), (2, 1), (1, 0), 1, 1, True),  # stride phases down the rows only
+    "strided_5x5_pad2": (3, 4, 5, 2, 2, 1, 1, True),
+    "strided_2x2_unpadded": (3, 4, 2, 2, 0, 1, 1, False),  # one offset per phase
+    "strided_4x4_stride3": (3, 4, 4, 3, 1, 1, 1, True),  # nine phases, some with one offset down or across
+    "strided_kernel_below_stride": (3, 4, 2, 3, 0, 1, 1, True),  # phases would hold no offset: exact windows
+    "strided_dilated": (3, 4, 3, 2, 2, 2, 1, True),  # no phases with dilation: exact windows
     "direct_1x1_stride2": (4, 8, 1, 2, 0, 1, 1, True),
     "direct_1x1": (4, 8, 1, 1, 0, 1, 1, False),
     "grouped": (4, 8, 3, 1, 1, 1, 2, True),
