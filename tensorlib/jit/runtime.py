@@ -675,7 +675,8 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
     the output, where the residual and activation run while it is in cache. So the input is read once and the
     output written once. Stride-1 convolutions use full-width rows: an output row keeps all columns of a padded
     row, so a kernel offset of an image is one contiguous run of the padded buffer; the few junk columns are
-    never read back (the result is a view that skips them). Other strides copy the exact windows; 1x1
+    never read back (the result is a view that skips them). Strided multi-offset kernels do the same within
+    the input's stride phases (``_phase_layout``); dilated strided ones copy the exact windows; 1x1
     convolutions without padding read their (strided) input directly. The result is an (N, OC, OH, OW) view of
     the output buffer, which the next convolution reads in whatever memory order it has.
     """
