@@ -338,16 +338,20 @@ class _Child:
             self.arena = mmap.mmap(self.memfd, self.size)
         return _arena_arrays(np.frombuffer(self.arena, np.uint8), reply["outputs"])
 
-    def close(self) -> None:
-        """Close the pipes (the child exits on that) and reap the child; one still computing a slice nobody will
-        read is killed."""
-        if self.pid is not None and self.pending:
-            os.kill(self.pid, signal.SIGKILL)
+    def close_descriptors(self) -> None:
+        """Close this end of the pipes and the shared memory file."""
         for fd in (self.commands, self.replies, self.memfd):
             try:
                 os.close(fd)
             except OSError:
                 pass
+
+    def close(self) -> None:
+        """Close the pipes (the child exits on that) and reap the child; one still computing a slice nobody will
+        read is killed."""
+        if self.pid is not None and self.pending:
+            os.kill(self.pid, signal.SIGKILL)
+        self.close_descriptors()
         if self.pid is not None:
             try:
                 os.waitpid(self.pid, 0)
@@ -414,7 +418,7 @@ class _Processes:
         self.count, self._set_blas_threads = count, set_blas_threads
         self._children: list = []
         self._pid = None
-        self._per_sample = None  # seconds per sample of the last call run whole here
+        self._per_sample = None  # one process's seconds per sample, measured by the last call
         _POOLS.add(self)
         weakref.finalize(self, _Processes._close_all, self._children)
 
@@ -428,11 +432,7 @@ class _Processes:
         """In a forked copy of the parent: close the inherited ends (the children must see EOF when the real
         parent exits) and start afresh if this copy runs the program."""
         for child in self._children:
-            for fd in (child.commands, child.replies, child.memfd):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+            child.close_descriptors()
             child.pid = None
         self._children.clear()
 
@@ -593,7 +593,7 @@ def _widened(view: np.ndarray, width: int, context: _Context):
     return wide if owner_low <= low and high <= owner_high else None
 
 
-def _phase_layout(kernel, stride, dilation, groups: int, channels: int):
+def _phase_layout(kernel, stride, dilation, groups: int):
     """``[(a, b, taps down, taps across), ...]`` for a strided, undilated, ungrouped convolution, else None.
 
     Phase ``(a, b)`` of the zero-padded input is its every ``stride``-th row from ``a`` and column from ``b``.
@@ -695,7 +695,7 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
     ones_row = g == 1 and bias is not None  # bias as one more GEMM column of weights times a row of ones: free
     # strided multi-offset kernels split the padded input into its stride phases (``_phase_layout``): the window
     # rows are then ordered phase by phase, and so are the weight's columns
-    phases = _phase_layout(kernel, stride, dilation, g, c) if kh * kw > 1 else None
+    phases = _phase_layout(kernel, stride, dilation, g) if kh * kw > 1 else None
     if phases is not None:
         taps = weight.reshape(g, ocg, c, kh, kw)
         weight = np.concatenate([taps[:, :, :, a::sh, b::sw].reshape(g, ocg, -1) for a, b, _, _ in phases], axis=2)
@@ -1531,8 +1531,8 @@ def optimize(graph: dict, weights: dict) -> tuple[list, dict]:
 _PER_SAMPLE = {"conv2d", "linear", "batch_norm", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
                "adaptive_max_pool2d", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "reciprocal", "sin", "cos",
                "tanh", "sigmoid", "relu", "gelu", "silu", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",
-               "elu", "softplus", "identity", "cast", "clamp", "embedding"}
-_ELEMENTWISE = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "where"}
+               "elu", "softplus", "identity", "cast", "embedding"}
+_ELEMENTWISE = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "clamp"}  # operands broadcast
 
 
 def _batch_mixing_op(graph: dict, nodes: list, weights: dict):
@@ -1560,7 +1560,7 @@ def _batch_mixing_op(graph: dict, nodes: list, weights: dict):
         rank = ndim.get(first)
         if op in _PER_SAMPLE and first is not None and batched == [first] + ([ins[3]] if len(ins) > 3 else []):
             out = rank if op != "embedding" else (None if rank is None else rank + 1)
-        elif op in _ELEMENTWISE or op == "clamp":
+        elif op in _ELEMENTWISE:
             ranks = {ndim[r] for r in batched}
             others = [const_ndim(r) for r in ins if r not in ndim]
             if len(ranks) != 1 or None in ranks or any(d is None or d >= next(iter(ranks)) for d in others):

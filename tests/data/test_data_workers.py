@@ -30,6 +30,7 @@ from data_test_helpers import (
 
 import tensorlib as tl
 from tensorlib.data import DataLoader, TensorDataset, get_worker_info
+from tests.helpers.processes import process_alive, wait_until
 
 
 def _children():
@@ -164,17 +165,7 @@ def test_workers_exit_when_the_main_process_dies(tmp_path):
     pids = [int(p) for p in result.stdout.split()]
     assert len(pids) == 2, result.stderr
 
-    def alive(pid):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                return f.read().split(")")[-1].split()[0] != "Z"
-        except FileNotFoundError:
-            return False
-
-    deadline = time.monotonic() + 10
-    while any(alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(alive(p) for p in pids)
+    assert wait_until(lambda: not any(process_alive(p) for p in pids))
 
 
 def test_ctrl_c_stops_workers():

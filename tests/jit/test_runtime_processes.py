@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -16,6 +15,8 @@ import pytest
 import tensorlib as tl
 from tensorlib import _threads, nn
 from tensorlib.jit import runtime
+from tests.helpers.processes import process_alive as alive
+from tests.helpers.processes import wait_until
 from tests.helpers.residual_net import ResidualNet
 
 pytestmark = pytest.mark.skipif(not runtime.processes_supported(), reason="parallel='processes' needs Linux")
@@ -48,24 +49,6 @@ def one_thread_run(program, x):
         return program(x)
     finally:
         _threads.blas_set_quick(previous)
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie whose parent has not reaped it yet counts as ended)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def wait_until(condition, seconds=10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.mark.parametrize("threads", [2, 3])
