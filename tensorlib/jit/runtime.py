@@ -208,9 +208,10 @@ class _Workers:
 class _Context:
     """What the ops of one program share: a scratch per thread, and the workers when it runs on several."""
 
-    def __init__(self, threads: int = 1, set_blas_threads=None):
+    def __init__(self, threads: int = 1, set_blas_threads=None, workers=None):
+        """``workers``: another pool with ``threads`` and ``run(parts)`` (``_Workers``'s interface) to use."""
         self.scratches = [_Scratch() for _ in range(threads)]
-        self.workers = _Workers(threads, set_blas_threads) if threads > 1 else None
+        self.workers = workers if workers is not None or threads <= 1 else _Workers(threads, set_blas_threads)
         # convolution output buffers by id: their junk columns hold computed (finite) numbers, so a residual
         # read from one may be added over whole rows (``_widened``)
         self.conv_outputs = weakref.WeakValueDictionary()
@@ -690,19 +691,26 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
     oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
     if oh < 1 or ow < 1:
         raise ValueError(f"conv2d: input {list(shape)} (padded {hp}x{wp}) is smaller than the kernel {kh}x{kw}")
-    weight = weight.astype(dtype, copy=False)
-    bias = None if bias is None else bias.astype(dtype, copy=False)
     ones_row = g == 1 and bias is not None  # bias as one more GEMM column of weights times a row of ones: free
     # strided multi-offset kernels split the padded input into its stride phases (``_phase_layout``): the window
     # rows are then ordered phase by phase, and so are the weight's columns
     phases = _phase_layout(kernel, stride, dilation, g) if kh * kw > 1 else None
-    if phases is not None:
-        taps = weight.reshape(g, ocg, c, kh, kw)
-        weight = np.concatenate([taps[:, :, :, a::sh, b::sw].reshape(g, ocg, -1) for a, b, _, _ in phases], axis=2)
-    if g == 1:
-        weight, bias = weight[0], None if bias is None else bias[0]
-        if ones_row:
-            weight, bias = np.concatenate([weight, bias], axis=1), None
+
+    def arrange(weight, bias):
+        """(GEMM weight matrix, bias left to add or None) from a (G, OCG, CKK) weight and a (G, OCG, 1) bias."""
+        weight = weight.astype(dtype, copy=False)
+        bias = None if bias is None else bias.astype(dtype, copy=False)
+        if phases is not None:
+            taps = weight.reshape(g, ocg, c, kh, kw)
+            weight = np.concatenate([taps[:, :, :, a::sh, b::sw].reshape(g, ocg, -1) for a, b, _, _ in phases],
+                                    axis=2)
+        if g == 1:
+            weight, bias = weight[0], None if bias is None else bias[0]
+            if ones_row:
+                weight, bias = np.concatenate([weight, bias], axis=1), None
+        return np.ascontiguousarray(weight), bias
+
+    weight, bias = arrange(weight, bias)
     rows = sh == sw == 1 and kh * kw > 1
     direct = kh == kw == 1 and not (top or bottom or left or right)
     span = dw * (kw - 1)
@@ -790,22 +798,37 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
     result = out[..., :ow].transpose(1, 0, 2, 3)
     matmul, copyto, add = np.matmul, np.copyto, np.add
 
-    def run(x, residual=None):
+    def load_weight(new_weight, new_bias=None) -> None:
+        """Make later runs use ``new_weight`` (G, OCG, CKK) and ``new_bias`` (G, OCG, 1), written into the plan's
+        own arrays (a plan made with a bias needs one): a training step's convolution reuses its plan."""
+        arranged, rest = arrange(new_weight, new_bias)
+        copyto(weight, arranged)
+        if rest is not None:
+            copyto(bias, rest)
+
+    def run(x, residual=None, into=None):
+        """The convolution of ``x`` (plus ``residual``, activated) as a view of the plan's output buffer, which
+        the next run overwrites; or, given ``into`` (an (N, OC, OH, OW) array, without a residual), written
+        there chunk by chunk while in cache."""
+        if into is not None:
+            compute(x, None, act, into.transpose(1, 0, 2, 3))
+            return into
         if residual is not None and residual.shape != result.shape and residual.dtype == result.dtype:
             try:
                 residual = np.broadcast_to(residual, result.shape)
             except ValueError:
                 pass  # the add broadcasts the convolution's output up
         if residual is not None and (residual.shape != result.shape or residual.dtype != result.dtype):
-            compute(x, None, None)  # not fusable chunk by chunk: add (and activate) afterwards, as eager
+            compute(x, None, None, None)  # not fusable chunk by chunk: add (and activate) afterwards, as eager
             y = add(result, residual)
             return y if act is None else act(y)
-        compute(x, residual, act)
+        compute(x, residual, act, None)
         return result
 
+    run.load_weight = load_weight
     last_residual = [None, None]  # (residual view, its widened view or None)
 
-    def compute(x, residual, act):
+    def compute(x, residual, act, into):
         xc = x.transpose(1, 0, 2, 3)
         if direct and (sh > 1 or sw > 1):
             xc = xc[:, :, ::sh, ::sw]
@@ -821,12 +844,12 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
             full_rows = wide is not None
             residual = (wide if full_rows else residual).transpose(1, 0, 2, 3)
         if parts == 1:
-            compute_chunks(groups[0], xc, residual, full_rows, act)
+            compute_chunks(groups[0], xc, residual, full_rows, act, into)
         else:
-            context.workers.run([functools.partial(compute_chunks, group, xc, residual, full_rows, act)
+            context.workers.run([functools.partial(compute_chunks, group, xc, residual, full_rows, act, into)
                                  for group in groups])
 
-    def compute_chunks(chunks, xc, residual, full_rows, act):
+    def compute_chunks(chunks, xc, residual, full_rows, act, into):
         for n0, n1, interior, windows, target, cols, ones, product, gemm_out, block in chunks:
             if direct:
                 copyto(target, xc[:, n0:n1])
@@ -849,6 +872,8 @@ def _conv_plan(shape, dtype, pads, stride, dilation, kernel, weight, bias, act, 
                 add(valid, residual[:, n0:n1], out=valid)
             if act is not None:
                 act(product)
+            if into is not None:
+                copyto(into[:, n0:n1], block[..., :ow])
 
     return run
 

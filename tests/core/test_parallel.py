@@ -29,8 +29,16 @@ def two_threads():
 
 @pytest.fixture
 def parallel_conv(monkeypatch):
-    """Every convolution, however small, runs its chunks through the pool."""
+    """Every convolution, however small, runs its chunks through the pool: the chunk loops here, and the
+    runtime plans that stride-1 convolutions run (made afresh, in one-image chunks)."""
+    from tensorlib.jit import runtime
+
     monkeypatch.setattr(conv, "PARALLEL_MIN_FLOPS", 0)
+    monkeypatch.setattr(runtime, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(runtime, "CHUNK_BYTES", 1)
+    conv._plans_local.__dict__.clear()
+    yield
+    conv._plans_local.__dict__.clear()
 
 
 @needs_blas
