@@ -340,3 +340,66 @@ def test_batch_chunking_matches_single_chunk(monkeypatch):
     np.testing.assert_allclose(chunked.detach().numpy(), out.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(x.grad.numpy(), grads[0], rtol=1e-12)
     np.testing.assert_allclose(weight.grad.numpy(), grads[1], rtol=1e-12)
+
+
+def _reference_conv(x, w, padding):
+    return naive_conv2d(x.detach().numpy(), w.detach().numpy(), None, (1, 1), ((padding,) * 2,) * 2, (1, 1), 1)
+
+
+def test_stride1_layers_of_one_geometry_share_a_plan_but_not_weights_or_outputs():
+    import tensorlib.kernels.conv as conv_ops
+
+    x = t64(3, 4, 12, 12)
+    w1, w2 = t64(4, 4, 3, 3), t64(4, 4, 3, 3)
+    first = F.conv2d(x, w1, padding=1)
+    second = F.conv2d(first, w2, padding=1)  # the same sizes: the same plan, reloaded with w2
+    assert first.grad_fn.rows and second.grad_fn.rows  # the stride-1 path that runs plans
+    plans = conv_ops._plans_local.plans
+    assert len([key for key in plans if key[0] == (3, 4, 12, 12) and key[4] == (4, 4, 3, 3)]) == 1
+    # the first output is its own array: the second run (and backward's grad_input run) did not overwrite it
+    np.testing.assert_allclose(first.detach().numpy(), _reference_conv(x, w1, 1), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(second.detach().numpy(), _reference_conv(first, w2, 1), rtol=1e-12, atol=1e-12)
+    second.sum().backward()
+    np.testing.assert_allclose(first.detach().numpy(), _reference_conv(x, w1, 1), rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda x, w1, w2: F.conv2d(F.conv2d(x, w1, padding=1), w2, padding=1), (x, w1, w2))
+
+
+def test_a_plan_too_large_to_keep_is_used_once_and_dropped(monkeypatch):
+    import tensorlib.kernels.conv as conv_ops
+
+    x, w = t64(2, 3, 12, 12, grad=False), t64(5, 3, 3, 3, grad=False)
+    monkeypatch.setattr(conv_ops, "MAX_PLAN_BYTES", 2 * 5 * 14 * 14 * 8 - 1)  # one byte less than its output
+    conv_ops._plans_local.__dict__.clear()
+    out = F.conv2d(x, w, padding=1)
+    np.testing.assert_allclose(out.numpy(), _reference_conv(x, w, 1), rtol=1e-12, atol=1e-12)
+    assert conv_ops._plans_local.plans == {}
+    monkeypatch.setattr(conv_ops, "MAX_PLAN_BYTES", 2 * 5 * 14 * 14 * 8)
+    F.conv2d(x, w, padding=1)
+    assert len(conv_ops._plans_local.plans) == 1
+    conv_ops._plans_local.__dict__.clear()
+
+
+def test_each_thread_runs_its_own_plans():
+    import threading
+
+    import tensorlib.kernels.conv as conv_ops
+
+    x = t64(4, 3, 9, 9, grad=False)
+    weights = [t64(6, 3, 3, 3, grad=False) for _ in range(2)]
+    results, plans = [None, None], [None, None]
+    start = threading.Barrier(2)
+
+    def train(k):
+        start.wait()
+        for _ in range(20):  # both threads in the same geometry at the same time
+            results[k] = F.conv2d(x, weights[k], padding=1).numpy()
+        plans[k] = dict(conv_ops._plans_local.plans)
+
+    threads = [threading.Thread(target=train, args=(k,)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for k in range(2):
+        np.testing.assert_allclose(results[k], _reference_conv(x, weights[k], 1), rtol=1e-12, atol=1e-12)
+    assert set(plans[0]) == set(plans[1]) and all(plans[0][key] is not plans[1][key] for key in plans[0])
