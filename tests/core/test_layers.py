@@ -28,6 +28,9 @@ LAYER_PREFIXES = [  # (module name or package prefix, layer); the longest match 
     ("tensorlib._threads", 0), ("tensorlib._parallel", 0), ("tensorlib._blas", 0),
     ("tensorlib._torch_format", 4), ("tensorlib._parameter", 4),
     ("tensorlib.nn.functional", 5),
+    # the jit runtime imports only NumPy and the standard library (it is vendored as one file), so kernels may
+    # run its convolution plans; they import it on first use, as its package's __init__ loads the whole library
+    ("tensorlib.jit.runtime", 0),
     ("tensorlib", 6),
 ]
 # The one import that runs at the bottom of a module, after the classes that the imported layer builds on.
