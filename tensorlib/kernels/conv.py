@@ -50,6 +50,9 @@ PARALLEL_MIN_FLOPS = 40e6
 SCRATCH_MAX_BYTES = 64 << 20  # reusable chunk buffers kept per thread
 
 
+OFFSET_GRAD_MAX_PRODUCT = 32 * 32  # stride-1 grad_weight offset by offset up to these in x out channels
+
+
 # the exact-window path keeps the batch innermost (long contiguous copies and col2im adds) from this batch
 # size and up to this output width (measured on LeNet's 6->16 5x5 and ResNet's stride-2 layers)
 BATCH_LAST_MIN_BATCH = 8
@@ -147,6 +150,25 @@ def _row_windows(buf, shape, kernel, dilation, out_h: int, n0: int, n1: int):
     cols = _scratch(windows.shape, buf.dtype)
     xp.copyto(cols, windows)
     return cols.reshape(c * kh * kw, (n1 - n0) * out_h * wp)
+
+
+def _offset_weight_grad(buf, shape, kernel, dilation, gck, n0: int, n1: int):
+    """The grad_weight share (C*KH*KW, OC) of images ``n0:n1`` of a ``_rows_buffer`` and their gradient ``gck``
+    (OC, n, OH, W') in full-width rows (zeros under the junk columns), without copying windows.
+
+    Offset ``(i, j)`` of all output rows of a (c, image) plane is one contiguous run of the padded buffer, so
+    per image and offset the product is ``g (OC, OH*W') @ x_ij (OH*W', C)`` with ``x_ij`` a strided view: one
+    stacked matmul of KH*KW*n small GEMMs, summed over the images. For layers of at most 32x32 channels that is
+    1.2x-2x faster than copying the C*KH*KW windows for one GEMM (measured on ResNet's 16- and 32-channel
+    layers, its stem and LeNet's convolutions); with 64 channels it is slower."""
+    c, n, hp, wp = shape
+    (kh, kw), (dh, dw) = kernel, dilation
+    m, oc, run, item = n1 - n0, gck.shape[0], gck.shape[2] * gck.shape[3], buf.itemsize
+    windows = xp.lib.stride_tricks.as_strided(
+        buf[n0 * hp * wp:], shape=(kh, kw, m, run, c),
+        strides=(dh * wp * item, dw * item, hp * wp * item, item, n * hp * wp * item), writeable=False)
+    products = xp.matmul(gck.transpose(1, 0, 2, 3).reshape(m, oc, run), windows)  # (KH, KW, n, OC, C)
+    return products.sum(axis=2).transpose(3, 0, 1, 2).reshape(c * kh * kw, oc)
 
 
 def _weight_grad(parts):
@@ -395,9 +417,12 @@ class Convolution(Function):
         gx = gw = gb = None
         if need_w or need_b or col2im:
             buf, shape, planes = _rows_buffer(self.x_shape, self.pads, dw * (kw - 1), grad.dtype)
-            width = shape[3]
+            c, _, hp, width = shape
             xt = self.x.transpose(1, 0, 2, 3)
-            chunks = _batch_chunks(n, shape[0] * kh * kw * oh * width * grad.itemsize, self.serial)
+            # narrow layers take grad_weight offset by offset, straight from the padded input (no window copy)
+            by_offset = need_w and g == 1 and oc * c <= OFFSET_GRAD_MAX_PRODUCT
+            per_image = c * hp * width + oc * oh * width + kh * kw * oc * c if by_offset else c * kh * kw * oh * width
+            chunks = _batch_chunks(n, per_image * grad.itemsize, self.serial)
             gc = xp.empty((oc, n, oh, width), dtype=grad.dtype)
             grad_t = grad.transpose(1, 0, 2, 3)
             if need_w:
@@ -416,6 +441,9 @@ class Convolution(Function):
                     # filled by another thread): junk columns only, which multiply the gradient's zeros
                     _pad_into(planes[:, n0:n1], xt[:, n0:n1], top, left)
                     _pad_first_row(planes, xt, n1, top, left)
+                    if by_offset:
+                        gw_parts[k, 0] = _offset_weight_grad(buf, shape, (kh, kw), (dh, dw), gck, n0, n1)
+                        return
                     cols = _row_windows(buf, shape, (kh, kw), (dh, dw), oh, n0, n1)
                     xp.matmul(cols.reshape(g, ckk, -1), gck.reshape(g, oc // g, -1).transpose(0, 2, 1),
                               out=gw_parts[k])
