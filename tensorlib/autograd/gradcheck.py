@@ -41,15 +41,15 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
                              allow_unused=True)
     for index, (t, a) in enumerate(zip(checked, analytic)):
         numeric = xp.zeros(t.shape)
-        flat = t._data.reshape(-1)
-        for i in range(flat.size):
-            old = flat[i]
-            flat[i] = old + eps
+        data = t._data
+        for i in xp.ndindex(data.shape):  # element by element in place: any strides (a flat reshape may copy)
+            old = data[i]
+            data[i] = old + eps
             plus = scalar()
-            flat[i] = old - eps
+            data[i] = old - eps
             minus = scalar()
-            flat[i] = old
-            numeric.reshape(-1)[i] = (plus - minus) / (2 * eps)
+            data[i] = old
+            numeric[i] = (plus - minus) / (2 * eps)
         got = xp.zeros(t.shape) if a is None else a._data
         if not xp.allclose(got, numeric, atol=atol, rtol=rtol):
             if raise_exception:

@@ -226,6 +226,15 @@ def test_gradcheck_catches_a_wrong_gradient_and_requires_float64():
         gradcheck(lambda t: t * 2, (tl.randn(3, requires_grad=True),))
 
 
+def test_gradcheck_perturbs_non_contiguous_inputs_in_place():
+    # a transposed leaf: a flat reshape of its data would be a copy, and the finite differences all zero
+    x = tl.tensor(np.arange(6.0).reshape(2, 3), dtype=tl.float64).t().detach().requires_grad_()
+    assert not x.is_contiguous()
+    assert gradcheck(lambda t: (t * t * tl.arange(2.0, dtype=tl.float64)).sum(1), (x,))
+    with pytest.raises(tl.autograd.GradcheckError):
+        gradcheck(lambda t: (t * t.detach()).sum(1), (x,))  # half the true gradient: must still be caught
+
+
 def test_grad_fn_names_and_repr():
     x = tl.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
