@@ -415,6 +415,8 @@ class Convolution(Function):
         full_pads = self._full_conv_pads(grad.shape) if need_x else None
         col2im = need_x and full_pads is None
         gx = gw = gb = None
+        if kh == kw == 1 and not any(self.pads[0]) and not any(self.pads[1]):
+            return self._pointwise_backward(grad, need_x, need_w, need_b)
         if need_w or need_b or col2im:
             buf, shape, planes = _rows_buffer(self.x_shape, self.pads, dw * (kw - 1), grad.dtype)
             c, _, hp, width = shape
@@ -459,6 +461,24 @@ class Convolution(Function):
             flipped = self.w[:, :, ::-1, ::-1].reshape(g, oc // g, cg, kh, kw).transpose(0, 2, 1, 3, 4)
             flipped = flipped.reshape(g * cg, oc // g, kh, kw)
             gx = _run_planned(grad, flipped, None, full_pads, self.dilation, g)
+        return gx, gw, gb
+
+    def _pointwise_backward(self, grad, need_x: bool, need_w: bool, need_b: bool):
+        """Backward of an unpadded 1x1 stride-1 convolution, whose input is its own window matrix: one GEMM per
+        gradient over channels-first views (no copies when both arrays are channels-first in memory, as
+        convolution and batch-norm outputs are). grad_input is (N, C, H, W) in (C, N, H, W) memory."""
+        n, oc, oh, ow = grad.shape
+        c, g = self.x_shape[1], self.groups
+        g2 = grad.transpose(1, 0, 2, 3).reshape(g, oc // g, n * oh * ow)
+        gx = gw = gb = None
+        if need_x:
+            wt = self.w.reshape(g, oc // g, c // g).transpose(0, 2, 1)
+            gx = xp.matmul(wt, g2).reshape(c, n, oh, ow).transpose(1, 0, 2, 3)
+        if need_w:
+            x2 = self.x.transpose(1, 0, 2, 3).reshape(g, c // g, n * oh * ow)
+            gw = xp.matmul(x2, g2.transpose(0, 2, 1)).transpose(0, 2, 1)  # transposed: see _weight_grad
+        if need_b:
+            gb = g2.reshape(oc, -1).sum(axis=1)
         return gx, gw, gb
 
     def _backward_channels_first(self, grad, need_x: bool, need_w: bool, need_b: bool):

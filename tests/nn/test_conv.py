@@ -403,3 +403,18 @@ def test_each_thread_runs_its_own_plans():
     for k in range(2):
         np.testing.assert_allclose(results[k], _reference_conv(x, weights[k], 1), rtol=1e-12, atol=1e-12)
     assert set(plans[0]) == set(plans[1]) and all(plans[0][key] is not plans[1][key] for key in plans[0])
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_pointwise_conv_gradients_with_wide_outputs_and_channels_first_input(groups):
+    # an unpadded 1x1 convolution (MobileNet's expansions: out channels > 2x in) is its own window matrix; its
+    # input here is channels-first in memory, as a convolution's or batch norm's output is
+    raw = RNG.standard_normal((4, 3, 5, 6))  # (C, N, H, W)
+    x = tl.tensor(raw, dtype=tl.float64).permute(1, 0, 2, 3).detach().requires_grad_()
+    w, b = t64(12, 4 // groups, 1, 1), t64(12)
+    y = F.conv2d(x, w, b, groups=groups)
+    assert y.grad_fn.rows
+    np.testing.assert_allclose(y.detach().numpy(), naive_conv2d(x.detach().numpy(), w.detach().numpy(),
+                                                                b.detach().numpy(), (1, 1), ((0, 0), (0, 0)),
+                                                                (1, 1), groups), rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, groups=groups), (x, w, b))
