@@ -66,3 +66,10 @@ def expand_reduced_tensor(g, shape, axes, keepdim: bool):
         kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
         g = g.reshape(kept)
     return g.expand(*shape) if shape else g.reshape(())
+
+
+def masked(g, keep):
+    """The gradient ``g`` where ``keep``, else 0 (``keep`` a bool array broadcasting with ``g``), as ``g * keep``:
+    NumPy's ``where`` takes ~7x as long on a random mask (MobileNetV2's ReLU6 backward: 65 ms of a 385 ms
+    step). As for relu (and unlike ``where``), a non-finite gradient at a dropped position gives NaN, not 0."""
+    return xp.multiply(g, keep)

@@ -10,7 +10,7 @@ import math
 
 from .._backend import xp
 from ..autograd.function import Function
-from ._utils import const
+from ._utils import const, masked
 from .elementwise import erf_array
 
 __all__ = ["Gelu", "Silu", "Mish", "Softplus", "Elu", "LeakyRelu", "Hardtanh", "Hardsigmoid", "Hardswish",
@@ -223,7 +223,7 @@ class Hardtanh(Function):
         return xp.clip(x, _scalar(self.min_val, x), _scalar(self.max_val, x))
 
     def backward(self, g):
-        return xp.where(self.inside, g, _scalar(0, g))
+        return masked(g, self.inside)
 
     def backward_tensors(self, g):
         return g * const(g, self.inside)
@@ -235,7 +235,9 @@ class Hardsigmoid(Function):
         return xp.clip(x / _scalar(6, x) + _scalar(0.5, x), _scalar(0, x), _scalar(1, x))
 
     def backward(self, g):
-        return xp.where(self.inside, g / _scalar(6, g), _scalar(0, g))
+        out = masked(g, self.inside)
+        out /= _scalar(6, g)
+        return out
 
     def backward_tensors(self, g):
         return g * const(g, self.inside / 6)
@@ -307,7 +309,7 @@ class Shrink(Function):
         return xp.where(self.keep, x, _scalar(0, x))
 
     def backward(self, g):
-        return xp.where(self.keep, g, _scalar(0, g))
+        return masked(g, self.keep)
 
     def backward_tensors(self, g):
         return g * const(g, self.keep)
@@ -319,7 +321,7 @@ class Threshold(Function):
         return xp.where(self.keep, x, _scalar(self.value, x))
 
     def backward(self, g):
-        return xp.where(self.keep, g, _scalar(0, g))
+        return masked(g, self.keep)
 
     def backward_tensors(self, g):
         return g * const(g, self.keep)

@@ -10,7 +10,7 @@ import math
 
 from .._backend import xp
 from ..autograd.function import Function
-from ._utils import const
+from ._utils import const, masked
 
 __all__ = ["Cast", "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Maximum", "Minimum", "Where", "Lerp", "Exp", "Expm1",
            "Log", "Log2", "Log10", "Log1p", "Sqrt", "Rsqrt", "Abs", "Sin", "Cos", "Tan", "Erf", "Reciprocal",
@@ -183,11 +183,10 @@ class Where(Function):
         return xp.where(condition, a, b)
 
     def backward(self, g):
-        zero = xp.zeros((), dtype=g.dtype)
         need = self.needs_input_grad
         return (None,
-                xp.where(self.condition, g, zero) if need[1] else None,
-                xp.where(self.condition, zero, g) if need[2] else None)
+                masked(g, self.condition) if need[1] else None,
+                masked(g, ~self.condition) if need[2] else None)
 
     def backward_tensors(self, g):
         mask = const(g, self.condition)
@@ -431,10 +430,9 @@ class Clamp(Function):
         if self.max is not None:
             keep &= x <= self.max
         need = self.needs_input_grad
-        zero = xp.zeros((), g.dtype)
-        gx = xp.where(keep, g, zero) if need[0] else None
-        gmin = xp.where(x < self.min, g, zero) if len(need) > 1 and need[1] else None
-        gmax = xp.where(x > self.max, g, zero) if len(need) > 2 and need[2] else None
+        gx = masked(g, keep) if need[0] else None
+        gmin = masked(g, x < self.min) if len(need) > 1 and need[1] else None
+        gmax = masked(g, x > self.max) if len(need) > 2 and need[2] else None
         return gx, gmin, gmax
 
     def backward_tensors(self, g):
