@@ -179,6 +179,30 @@ def test_parallel_convolution_gradients_pass_gradcheck(case, parallel_conv):
 
 
 @needs_blas
+def test_parallel_depthwise_blocks_give_the_same_bits_at_one_and_two_threads(monkeypatch):
+    from tensorlib.kernels import _depthwise
+
+    monkeypatch.setattr(_depthwise, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(_depthwise, "PARALLEL_BLOCK_ELEMENTS", 2 * 2 * 5 * 6)  # 2 of 7 channels per block
+    monkeypatch.setattr(_depthwise, "BLOCK_ELEMENTS", 3 * 2 * 5 * 6)  # 3 per block, serially
+    rng = np.random.default_rng(3)
+    x = tl.tensor(rng.standard_normal((5, 7, 9, 11), dtype=np.float32), requires_grad=True)
+    w = tl.tensor(rng.standard_normal((14, 1, 3, 3), dtype=np.float32), requires_grad=True)
+    b = tl.tensor(rng.standard_normal(14, dtype=np.float32), requires_grad=True)
+    results = {}
+    for threads in (1, 2):
+        tl.set_num_threads(threads)
+        results[threads] = _conv_step(x, w, b, stride=2, padding=1, groups=7)
+    for one, two in zip(results[1], results[2]):
+        assert one.tobytes() == two.tobytes()
+    x64 = tl.from_numpy(x.detach().numpy().astype(np.float64))
+    w64 = tl.from_numpy(w.detach().numpy().astype(np.float64))
+    reference = F.conv2d(x64, w64, tl.from_numpy(b.detach().numpy().astype(np.float64)), stride=2, padding=1,
+                         groups=7).numpy()
+    np.testing.assert_allclose(results[2][0], reference, rtol=1e-4, atol=1e-4)
+
+
+@needs_blas
 def test_parallel_batch_norm_blocks_give_the_same_bits_at_one_and_two_threads(monkeypatch):
     from tensorlib.kernels import normalization
 
