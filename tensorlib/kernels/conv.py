@@ -1,11 +1,11 @@
 """Convolution kernels: conv1d/conv2d/conv_transpose2d, unfold/fold (im2col/col2im) and mode padding.
 
-NCHW at the API. ``Convolution`` works channels-first inside (see its docstring): one BLAS GEMM per group for
-the forward pass and for grad_weight, and for grad_input either a second GEMM (stride 1, the full
-convolution with the flipped kernel) or a GEMM plus a col2im loop over the KH*KW kernel offsets, each a
-strided add of one window slab (never ``np.add.at``), laid out so that the adds run over long contiguous
-stretches (full-width rows, or the batch innermost for narrow outputs). ``im2col``/``col2im`` below are the NCHW
-versions used by unfold/fold and the transposed convolution."""
+NCHW at the API. ``Convolution`` works channels-first inside (see its docstring): BLAS GEMMs per group for
+the forward pass (stride 1: the jit runtime's planned kernels) and for grad_weight, and for grad_input either
+another planned convolution (stride 1, the full convolution with the flipped kernel) or a GEMM plus a col2im
+loop over the KH*KW kernel offsets, each a strided add of one window slab (never ``np.add.at``), laid out so
+that the adds run over long contiguous stretches (full-width rows, or the batch innermost for narrow outputs).
+``im2col``/``col2im`` below are the NCHW versions used by unfold/fold and the transposed convolution."""
 
 from __future__ import annotations
 
@@ -287,10 +287,11 @@ class Convolution(Function):
     Channels-first inside: windows are copied as ``cols`` (C*KH*KW, n*OH*OW'), so each product is one GEMM
     ``(OC, CKK) @ (CKK, n*L)`` per group (groups are a batch dim of the matmul). The batch is worked through in
     cache-sized chunks, each padded, copied and multiplied end to end by one thread (``parallel_for``: copies
-    and GEMMs then run on every core, and a chunk's data stays in its core's cache). Stride-1 convolutions use
-    full-width rows (OW' = padded width, see ``_row_windows``); their backward re-copies the windows instead of
-    keeping them (which also saves memory) and computes grad_input as the full convolution of the gradient with
-    the flipped kernel (or a run-wise col2im when that would mostly multiply padding). Others copy exact windows
+    and GEMMs then run on every core, and a chunk's data stays in its core's cache). Stride-1 convolutions run
+    the jit runtime's plans (``_planned``: full-width rows, a GEMM per image), keeping only their input; their
+    backward reads the windows again (in place or re-copied, see ``_backward_rows``) and computes grad_input as
+    the full convolution of the gradient with the flipped kernel, another plan (or a run-wise col2im when that
+    would mostly multiply padding). Others copy exact windows
     once and scatter grad_input back with a loop over the KH*KW kernel offsets; for narrow outputs (LeNet's
     10x10, ResNet's stride-2 8x8) the windows are (C*KH*KW, OH*OW*N) with the batch innermost, so the copies
     and col2im adds run over OW*N contiguous elements instead of OW (chunks of output rows there).
@@ -404,19 +405,20 @@ class Convolution(Function):
 
     def _backward_rows(self, grad, need_x: bool, need_w: bool, need_b: bool):
         """Backward of the stride-1 forward. grad_weight and grad_bias chunk by chunk of images on the threads:
-        the chunk's gradient in full-width rows (zeros under the junk columns) times its re-copied input windows.
-        grad_input is the full convolution of the gradient with the flipped kernel (a ``_planned`` stride-1
-        convolution), or a run-wise col2im when that would mostly multiply padding."""
+        the chunk's gradient in full-width rows (zeros under the junk columns) times its input's windows, read in
+        place offset by offset for narrow layers (``_offset_weight_grad``), re-copied for wide ones. grad_input is
+        the full convolution of the gradient with the flipped kernel (a ``_planned`` stride-1 convolution), or a
+        run-wise col2im when that would mostly multiply padding. Unpadded 1x1 layers: ``_pointwise_backward``."""
         n, oc, oh, ow = grad.shape
         _, cg, kh, kw = self.w_shape
         g, (dh, dw) = self.groups, self.dilation
         (top, _), (left, _) = self.pads
+        if kh == kw == 1 and not any(self.pads[0]) and not any(self.pads[1]):
+            return self._pointwise_backward(grad, need_x, need_w, need_b)
         ckk = cg * kh * kw
         full_pads = self._full_conv_pads(grad.shape) if need_x else None
         col2im = need_x and full_pads is None
         gx = gw = gb = None
-        if kh == kw == 1 and not any(self.pads[0]) and not any(self.pads[1]):
-            return self._pointwise_backward(grad, need_x, need_w, need_b)
         if need_w or need_b or col2im:
             buf, shape, planes = _rows_buffer(self.x_shape, self.pads, dw * (kw - 1), grad.dtype)
             c, _, hp, width = shape
