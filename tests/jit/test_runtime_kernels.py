@@ -266,3 +266,35 @@ def test_convolutions_in_column_pieces_match_eager_and_any_thread_count(tmp_path
     with tl.no_grad():
         assert_close(got, model(x).numpy())
     np.testing.assert_array_equal(two(x.numpy()), got)
+
+
+@pytest.mark.parametrize("stride, groups, bias", [(1, 1, True), (2, 1, True), (2, 1, False), (1, 2, True),
+                                                  (1, 3, False)])
+def test_a_plan_reloaded_with_other_weights_equals_a_plan_made_with_them(stride, groups, bias):
+    # the training convolution reuses one plan per geometry, loading each layer's weights into it (phase-ordered
+    # weight columns for strided kernels, the bias as a GEMM column or added after for groups)
+    rng = np.random.default_rng(7)
+    c, oc, kernel = 6, 6, 3
+    x = rng.standard_normal((5, c, 11, 9), dtype=np.float32)
+    pads = ((1, 1), (1, 1))
+
+    def weights():
+        w = rng.standard_normal((groups, oc // groups, c // groups * kernel * kernel), dtype=np.float32)
+        return w, (rng.standard_normal((groups, oc // groups, 1), dtype=np.float32) if bias else None)
+
+    (w1, b1), (w2, b2) = weights(), weights()
+    reloaded = runtime._conv_plan(x.shape, np.float32, pads, (stride, stride), (1, 1), (kernel, kernel), w1, b1,
+                                  None, runtime._Context())
+    reloaded(x)
+    reloaded.load_weight(w2, b2)
+    fresh = runtime._conv_plan(x.shape, np.float32, pads, (stride, stride), (1, 1), (kernel, kernel), w2.copy(),
+                               None if b2 is None else b2.copy(), None, runtime._Context())
+    want = fresh(x).copy()
+    assert reloaded(x).tobytes() == np.ascontiguousarray(want).tobytes()
+    # and written into a caller's array chunk by chunk: the same numbers, in that array
+    into = np.full((5, oc) + want.shape[2:], np.nan, np.float32)
+    assert reloaded(x, into=into) is into
+    assert into.tobytes() == np.ascontiguousarray(want).tobytes()
+    w_eager = tl.tensor(w2.reshape(oc, c // groups, kernel, kernel))
+    b_eager = None if b2 is None else tl.tensor(b2.reshape(oc))
+    assert_close(want, tl.nn.functional.conv2d(tl.tensor(x), w_eager, b_eager, stride, 1, groups=groups).numpy())
