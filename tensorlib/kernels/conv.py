@@ -61,6 +61,9 @@ BATCH_LAST_MIN_BATCH = 8
 BATCH_LAST_MAX_WIDTH = 12
 
 
+BATCH_LAST_GRAD_MAX_WIDTH = 16  # ... and stride-1 grad_weight of wide layers up to this output width
+
+
 # ------------------------------------------------------------------------------------------- im2col / col2im
 def output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
     """Number of window positions along one axis of a padded input (floor mode)."""
@@ -416,15 +419,19 @@ class Convolution(Function):
         if kh == kw == 1 and not any(self.pads[0]) and not any(self.pads[1]):
             return self._pointwise_backward(grad, need_x, need_w, need_b)
         ckk = cg * kh * kw
+        c = self.x_shape[1]
         full_pads = self._full_conv_pads(grad.shape) if need_x else None
         col2im = need_x and full_pads is None
         gx = gw = gb = None
+        # narrow layers take grad_weight offset by offset, straight from the padded input (no window copy); wide
+        # layers of small images from exact windows with the batch innermost (no junk columns to multiply)
+        by_offset = need_w and g == 1 and oc * c <= OFFSET_GRAD_MAX_PRODUCT
+        if need_w and not by_offset and ow <= BATCH_LAST_GRAD_MAX_WIDTH and n >= BATCH_LAST_MIN_BATCH:
+            gw, need_w = self._batch_last_weight_grad(grad), False
         if need_w or need_b or col2im:
             buf, shape, planes = _rows_buffer(self.x_shape, self.pads, dw * (kw - 1), grad.dtype)
-            c, _, hp, width = shape
+            _, _, hp, width = shape
             xt = self.x.transpose(1, 0, 2, 3)
-            # narrow layers take grad_weight offset by offset, straight from the padded input (no window copy)
-            by_offset = need_w and g == 1 and oc * c <= OFFSET_GRAD_MAX_PRODUCT
             per_image = c * hp * width + oc * oh * width + kh * kw * oc * c if by_offset else c * kh * kw * oh * width
             chunks = _batch_chunks(n, per_image * grad.itemsize, self.serial)
             gc = xp.empty((oc, n, oh, width), dtype=grad.dtype)
@@ -454,7 +461,7 @@ class Convolution(Function):
 
             parallel_for(len(chunks), chunk_backward, self.serial)
             # chunk partials summed in chunk order: the same bits for any thread count
-            gw = None if gw_parts is None else _weight_grad(gw_parts)
+            gw = gw if gw_parts is None else _weight_grad(gw_parts)
             gb = None if gb_parts is None else gb_parts.sum(axis=0)
             if col2im:
                 wt = self.w.reshape(g, oc // g, ckk).transpose(0, 2, 1)
@@ -464,6 +471,35 @@ class Convolution(Function):
             flipped = flipped.reshape(g * cg, oc // g, kh, kw)
             gx = _run_planned(grad, flipped, None, full_pads, self.dilation, g)
         return gx, gw, gb
+
+    def _batch_last_weight_grad(self, grad):
+        """grad_weight (G, OC/G, CG*KH*KW) from exact windows with the batch innermost, (C*KH*KW, OH*OW*N), by
+        chunks of output rows on the threads: every window copy is a run of OW*N elements and the GEMM multiplies
+        no junk columns. For small images of wide layers (ResNet's and VGG's 8x8 and 16x16) that is 12% - 28%
+        faster than the full-width rows, which carry W' - OW junk columns per row."""
+        n, oc, oh, ow = grad.shape
+        _, cg, kh, kw = self.w_shape
+        c, g = self.x_shape[1], self.groups
+        (dh, dw), ckk = self.dilation, cg * kh * kw
+        xl = _batch_last(self.x, self.pads)
+        s_c, s_h, s_w, s_n = xl.strides
+        windows = xp.lib.stride_tricks.as_strided(
+            xl, shape=(c, kh, kw, oh, ow, n), strides=(s_c, s_h * dh, s_w * dw, s_h, s_w, s_n), writeable=False)
+        gl = xp.empty((oc, oh, ow, n), dtype=grad.dtype)
+        gl[...] = grad.transpose(1, 2, 3, 0)
+        unit = ow * n
+        chunks = _batch_chunks(oh, c * kh * kw * unit * grad.itemsize, self.serial)
+        parts = xp.empty((len(chunks), g, ckk, oc // g), dtype=grad.dtype)  # transposed, as _weight_grad sums
+
+        def rows_weight_grad(k: int) -> None:
+            a0, a1 = chunks[k]
+            cols = _scratch((c, kh, kw, a1 - a0, ow, n), grad.dtype)
+            xp.copyto(cols, windows[:, :, :, a0:a1])
+            xp.matmul(cols.reshape(g, ckk, -1), gl[:, a0:a1].reshape(g, oc // g, -1).transpose(0, 2, 1),
+                      out=parts[k])
+
+        parallel_for(len(chunks), rows_weight_grad, self.serial)
+        return _weight_grad(parts)
 
     def _pointwise_backward(self, grad, need_x: bool, need_w: bool, need_b: bool):
         """Backward of an unpadded 1x1 stride-1 convolution, whose input is its own window matrix: one GEMM per

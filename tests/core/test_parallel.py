@@ -137,6 +137,7 @@ CONV_CASES = {  # (N, C, size, OC, kernel, stride, padding, groups, bias): one p
     "batch-innermost-groups": (9, 4, 12, 6, 3, 2, 1, 2, False),
     "rows-groups": (4, 6, 9, 6, 3, 1, 1, 3, True),
     "rows-unpadded-many-chunks": (12, 3, 10, 4, 3, 1, 0, 1, False),
+    "rows-wide-batch-innermost-grad-weight": (9, 36, 8, 32, 3, 1, 1, 1, True),
 }
 
 

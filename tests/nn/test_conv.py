@@ -418,3 +418,30 @@ def test_pointwise_conv_gradients_with_wide_outputs_and_channels_first_input(gro
                                                                 b.detach().numpy(), (1, 1), ((0, 0), (0, 0)),
                                                                 (1, 1), groups), rtol=1e-12, atol=1e-12)
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, groups=groups), (x, w, b))
+
+
+@pytest.mark.parametrize("groups, dilation", [(1, 1), (2, 2)])
+def test_wide_stride1_layers_take_grad_weight_from_batch_innermost_windows(groups, dilation):
+    import tensorlib.kernels.conv as conv_ops
+
+    # more than OFFSET_GRAD_MAX_PRODUCT input x output channels, small images: the batch-innermost path
+    n, c, oc, size = conv_ops.BATCH_LAST_MIN_BATCH, 34, 34, 8 * dilation  # full-width rows widen it by <= 1.25
+    assert c * oc > conv_ops.OFFSET_GRAD_MAX_PRODUCT and size <= conv_ops.BATCH_LAST_GRAD_MAX_WIDTH
+    x, w, b = t64(n, c, size, size), t64(oc, c // groups, 3, 3), t64(oc)
+    y = F.conv2d(x, w, b, padding=dilation, dilation=dilation, groups=groups)
+    assert y.grad_fn.rows
+    gy = RNG.standard_normal(tuple(y.shape))
+    y.backward(tl.tensor(gy, dtype=tl.float64))
+    # grad_weight[o, c, i, j] = sum over images and positions of gy * the input window of offset (i, j)
+    pad = np.pad(x.detach().numpy(), ((0, 0), (0, 0), (dilation, dilation), (dilation, dilation)))
+    cg, og = c // groups, oc // groups
+    expected = np.zeros(w.shape)
+    for gi in range(groups):
+        for i in range(3):
+            for j in range(3):
+                rows, cols = slice(i * dilation, i * dilation + size), slice(j * dilation, j * dilation + size)
+                window = pad[:, gi * cg:(gi + 1) * cg, rows, cols]
+                expected[gi * og:(gi + 1) * og, :, i, j] = np.einsum("nohw,nchw->oc", gy[:, gi * og:(gi + 1) * og],
+                                                                     window)
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(b.grad.numpy(), gy.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
