@@ -409,7 +409,8 @@ class Convolution(Function):
     def _backward_rows(self, grad, need_x: bool, need_w: bool, need_b: bool):
         """Backward of the stride-1 forward. grad_weight and grad_bias chunk by chunk of images on the threads:
         the chunk's gradient in full-width rows (zeros under the junk columns) times its input's windows, read in
-        place offset by offset for narrow layers (``_offset_weight_grad``), re-copied for wide ones. grad_input is
+        place offset by offset for narrow layers (``_offset_weight_grad``), re-copied for wide ones (as exact
+        batch-innermost windows for small images, ``_batch_last_weight_grad``). grad_input is
         the full convolution of the gradient with the flipped kernel (a ``_planned`` stride-1 convolution), or a
         run-wise col2im when that would mostly multiply padding. Unpadded 1x1 layers: ``_pointwise_backward``."""
         n, oc, oh, ow = grad.shape
