@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from .._backend import xp
+from .._parallel import parallel_for
 from ..autograd.function import Function
 from ._utils import const, masked
 from .elementwise import erf_array
@@ -407,16 +408,40 @@ class Sigmoid(Function):
         return g * y * (1 - y)
 
 
+PARALLEL_MIN_BYTES = 2 << 20  # relu of arrays this large runs in two halves on the intra-op threads
+
+
+def _halves(op, out, *arrays) -> None:
+    """``op(*halves, out=half)`` over the two halves of the first axis on the intra-op threads (elementwise: the
+    same bits for any thread count). One call per thread: each call hands the GIL back, and a hand-off to a
+    sleeping thread is slow on a VM."""
+    mid = out.shape[0] // 2
+    parallel_for(2, lambda k: op(*[a[:mid] if k == 0 else a[mid:] for a in arrays],
+                                 out=out[:mid] if k == 0 else out[mid:]))
+
+
+def _relu_grad(g, y, out):
+    xp.multiply(g, y > 0, out=out)
+
+
 class Relu(Function):
     saves_inputs = False
     saves_output = True
 
     def forward(self, x):
-        self.y = xp.maximum(x, 0)
+        if x.nbytes >= PARALLEL_MIN_BYTES and x.ndim and x.shape[0] >= 2:
+            self.y = xp.empty_like(x)  # in x's memory order, as maximum's own output
+            _halves(lambda a, out: xp.maximum(a, 0, out=out), self.y, x)
+        else:
+            self.y = xp.maximum(x, 0)
         return self.y
 
     def backward(self, g):
         # relu'(0) = 0, PyTorch's convention
+        if g.nbytes >= PARALLEL_MIN_BYTES and g.shape == self.y.shape and g.shape[0] >= 2:
+            out = xp.empty_like(g)
+            _halves(_relu_grad, out, g, self.y)
+            return out
         return g * (self.y > 0)
 
     def backward_tensors(self, g):

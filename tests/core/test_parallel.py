@@ -204,6 +204,28 @@ def test_parallel_depthwise_blocks_give_the_same_bits_at_one_and_two_threads(mon
 
 
 @needs_blas
+def test_relu_in_halves_on_two_threads_is_relu(monkeypatch):
+    from tensorlib.kernels import activation
+
+    monkeypatch.setattr(activation, "PARALLEL_MIN_BYTES", 0)
+    rng = np.random.default_rng(4)
+    raw = rng.standard_normal((6, 5, 7, 3), dtype=np.float32)
+    raw[0, 0, 0, :] = 0.0  # relu'(0) = 0
+    x = tl.tensor(raw).permute(1, 0, 2, 3).detach().requires_grad_()  # non-contiguous, odd first axis
+    g = rng.standard_normal(x.shape, dtype=np.float32)
+    results = {}
+    for threads in (1, 2):
+        tl.set_num_threads(threads)
+        x.grad = None
+        y = F.relu(x)
+        y.backward(tl.tensor(g))
+        results[threads] = (y.detach().numpy().copy(), x.grad.numpy().copy())
+    xn = raw.transpose(1, 0, 2, 3)
+    for y, gx in results.values():
+        assert y.tobytes() == np.maximum(xn, 0).tobytes() and gx.tobytes() == (g * (xn > 0)).tobytes()
+
+
+@needs_blas
 def test_parallel_batch_norm_blocks_give_the_same_bits_at_one_and_two_threads(monkeypatch):
     from tensorlib.kernels import normalization
 
