@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Sequence, Union
 
 from .._backend import xp
+from .._parallel import parallel_for
 from ..autograd.function import Function
 from ._adjoint import adjoint
 
@@ -68,6 +69,20 @@ def _non_overlapping(geo) -> bool:
     return sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
 
 
+PARALLEL_MIN_BYTES = 2 << 20  # max pooling touching this much (output size x kernel offsets) runs in two halves
+
+
+def _in_halves(n: int, part, work_bytes: int) -> None:
+    """``part(lo, hi)`` over the leading axis, in two halves on the intra-op threads when ``work_bytes`` is large
+    (one call per thread: each NumPy call hands the GIL back, and a hand-off to a sleeping thread is slow on a
+    VM). Each half writes its own rows, with the same operations: the same bits for any thread count."""
+    if work_bytes < PARALLEL_MIN_BYTES or n < 2:
+        part(0, n)
+        return
+    bounds = (0, n // 2, n)
+    parallel_for(2, lambda k: part(bounds[k], bounds[k + 1]))
+
+
 def _swap_nc(x, swap: bool):
     """(N, C, ...) <-> (C, N, ...) when ``swap``: kernels then run on C-contiguous arrays, whose masked ufuncs
     (``copyto(where=)``) are many times faster than on transposed views."""
@@ -83,23 +98,30 @@ class MaxPool2DWithIndices(Function):
         kh, kw = geo["kernel"]
         self.channels_first = _channels_first_memory(x)
         xpad = _swap_nc(_padded(x, geo, -xp.inf), self.channels_first)
-        first = _offset_view(xpad, 0, 0, geo)
-        if kh * kw == 1:
-            best = first.copy()
-            arg = xp.zeros(best.shape, dtype=xp.uint8)
-        else:
-            second = _offset_view(xpad, 1 // kw, 1 % kw, geo)
-            arg = xp.greater(second, first).view(xp.uint8)  # offset 1 wins only where strictly greater
-            best = xp.maximum(first, second)
-            better, candidate = xp.empty_like(arg, dtype=bool), xp.empty_like(arg)
+        shape = xpad.shape[:2] + tuple(geo["out_hw"])
+        best, arg = xp.empty(shape, dtype=x.dtype), xp.empty(shape, dtype=xp.uint8)
+
+        def part(lo: int, hi: int) -> None:
+            xs, best_part, arg_part = xpad[lo:hi], best[lo:hi], arg[lo:hi]
+            first = _offset_view(xs, 0, 0, geo)
+            if kh * kw == 1:
+                best_part[...] = first
+                arg_part[...] = 0
+                return
+            second = _offset_view(xs, 1 // kw, 1 % kw, geo)
+            xp.greater(second, first, out=arg_part.view(bool))  # offset 1 wins only where strictly greater
+            xp.maximum(first, second, out=best_part)
+            better, candidate = xp.empty_like(arg_part, dtype=bool), xp.empty_like(arg_part)
             for k in range(2, kh * kw):
-                view = _offset_view(xpad, k // kw, k % kw, geo)
-                xp.greater(view, best, out=better)
+                view = _offset_view(xs, k // kw, k % kw, geo)
+                xp.greater(view, best_part, out=better)
                 # arg = k where better: k exceeds every earlier offset, so a maximum with k*better does it
                 # branch-free (masked writes/putmask crawl on random masks)
                 xp.multiply(better.view(xp.uint8), k, out=candidate)
-                xp.maximum(arg, candidate, out=arg)
-                xp.maximum(best, view, out=best)
+                xp.maximum(arg_part, candidate, out=arg_part)
+                xp.maximum(best_part, view, out=best_part)
+
+        _in_halves(xpad.shape[0], part, best.nbytes * kh * kw)
         self.arg, self.x_shape, self.padded_shape, self.dtype = arg, x.shape, xpad.shape, x.dtype
         return _swap_nc(best, self.channels_first)
 
@@ -123,22 +145,27 @@ class MaxPool2DWithIndices(Function):
         tiled = (geo["stride"] == geo["kernel"] and geo["dilation"] == (1, 1)
                  and tuple(self.padded_shape[2:]) == (oh * sh, ow * sw))  # the offsets write every element once
         gpad = (xp.empty if tiled else xp.zeros)(self.padded_shape, dtype=grad.dtype)
-        selected = xp.empty(self.arg.shape, dtype=bool)
         bits = xp.dtype(f"u{grad.itemsize}")
-        mask = xp.empty(self.arg.shape, dtype=bits)
-        picked = xp.empty(self.arg.shape, dtype=grad.dtype) if overlap else None
         grad_bits = xp.ascontiguousarray(grad).view(bits)
-        for k in range(kh * kw):
-            target = _offset_view(gpad, k // kw, k % kw, geo)
-            xp.equal(self.arg, k, out=selected)
-            # grad AND all-ones/all-zeros bit masks: exactly where(selected, grad, 0) (inf/nan elsewhere never
-            # leak, unlike a multiply), branch-free and without temporaries
-            xp.subtract(0, selected, out=mask, dtype=bits)
-            if overlap:
-                xp.bitwise_and(grad_bits, mask, out=picked.view(bits))
-                target += picked
-            else:
-                xp.bitwise_and(grad_bits, mask, out=target.view(bits))
+
+        def part(lo: int, hi: int) -> None:
+            arg, g_bits, gp = self.arg[lo:hi], grad_bits[lo:hi], gpad[lo:hi]
+            selected = xp.empty(arg.shape, dtype=bool)
+            mask = xp.empty(arg.shape, dtype=bits)
+            picked = xp.empty(arg.shape, dtype=grad.dtype) if overlap else None
+            for k in range(kh * kw):
+                target = _offset_view(gp, k // kw, k % kw, geo)
+                xp.equal(arg, k, out=selected)
+                # grad AND all-ones/all-zeros bit masks: exactly where(selected, grad, 0) (inf/nan elsewhere
+                # never leak, unlike a multiply), branch-free and without temporaries
+                xp.subtract(0, selected, out=mask, dtype=bits)
+                if overlap:
+                    xp.bitwise_and(g_bits, mask, out=picked.view(bits))
+                    target += picked
+                else:
+                    xp.bitwise_and(g_bits, mask, out=target.view(bits))
+
+        _in_halves(gpad.shape[0], part, grad.nbytes * kh * kw)
         return _unpad(_swap_nc(gpad, self.channels_first), self.x_shape, geo)
 
     def backward_tensors(self, g):

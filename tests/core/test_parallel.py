@@ -204,6 +204,27 @@ def test_parallel_depthwise_blocks_give_the_same_bits_at_one_and_two_threads(mon
 
 
 @needs_blas
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1)])  # tiled, and overlapping windows
+def test_max_pool_halves_give_the_same_bits_at_one_and_two_threads(kernel, stride, padding, monkeypatch):
+    from tensorlib.kernels import pooling
+
+    rng = np.random.default_rng(6)
+    raw = rng.standard_normal((7, 5, 9, 9), dtype=np.float32)  # (C, N, H, W): channels-first, odd lead axis
+    raw[:, :, 0, :2] = 1.0  # ties: the first maximum wins
+    x = tl.tensor(raw).permute(1, 0, 2, 3).detach().requires_grad_()
+    results = {}
+    for threads, min_bytes in ((1, 1 << 40), (2, 0)):
+        monkeypatch.setattr(pooling, "PARALLEL_MIN_BYTES", min_bytes)
+        tl.set_num_threads(threads)
+        x.grad = None
+        y, idx = F.max_pool2d(x, kernel, stride, padding, return_indices=True)
+        (y * y).sum().backward()
+        results[threads] = [y.detach().numpy().copy(), idx.numpy().copy(), x.grad.numpy().copy()]
+    for one, two in zip(results[1], results[2]):
+        assert one.tobytes() == two.tobytes()
+
+
+@needs_blas
 def test_relu_in_halves_on_two_threads_is_relu(monkeypatch):
     from tensorlib.kernels import activation
 
