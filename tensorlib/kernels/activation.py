@@ -216,15 +216,46 @@ class LeakyRelu(Function):
         return g * const(g, xp.where(self.positive, 1.0, self.negative_slope))
 
 
+PARALLEL_MIN_BYTES = 2 << 20  # relu and hardtanh of arrays this large run in two halves on the intra-op threads
+
+
+def _large(x) -> bool:
+    return x.nbytes >= PARALLEL_MIN_BYTES and x.ndim > 0 and x.shape[0] >= 2
+
+
+def _in_halves(n: int, part) -> None:
+    """``part(rows)`` for the two halves (slices) of a leading axis of ``n`` on the intra-op threads: one NumPy
+    call or two per thread, since each call hands the GIL back and a hand-off to a sleeping thread is slow on a
+    VM. Elementwise work, so the same bits for any thread count."""
+    mid = n // 2
+    parallel_for(2, lambda k: part(slice(0, mid) if k == 0 else slice(mid, n)))
+
+
 class Hardtanh(Function):
     """``clip(x, min_val, max_val)``; the gradient is zero on and outside the bounds (PyTorch's rule)."""
 
     def forward(self, x):
-        self.inside = (x > self.min_val) & (x < self.max_val)
-        return xp.clip(x, _scalar(self.min_val, x), _scalar(self.max_val, x))
+        low, high = _scalar(self.min_val, x), _scalar(self.max_val, x)
+        if not _large(x):
+            self.inside = (x > self.min_val) & (x < self.max_val)
+            return xp.clip(x, low, high)
+        y, inside = xp.empty_like(x), xp.empty_like(x, dtype=bool)  # in x's memory order
+
+        def part(rows) -> None:
+            xp.greater(x[rows], self.min_val, out=inside[rows])
+            inside[rows] &= x[rows] < self.max_val
+            xp.clip(x[rows], low, high, out=y[rows])
+
+        _in_halves(x.shape[0], part)
+        self.inside = inside
+        return y
 
     def backward(self, g):
-        return masked(g, self.inside)
+        if not (_large(g) and g.shape == self.inside.shape):
+            return masked(g, self.inside)
+        out = xp.empty_like(g)
+        _in_halves(g.shape[0], lambda rows: xp.multiply(g[rows], self.inside[rows], out=out[rows]))
+        return out
 
     def backward_tensors(self, g):
         return g * const(g, self.inside)
@@ -408,39 +439,23 @@ class Sigmoid(Function):
         return g * y * (1 - y)
 
 
-PARALLEL_MIN_BYTES = 2 << 20  # relu of arrays this large runs in two halves on the intra-op threads
-
-
-def _halves(op, out, *arrays) -> None:
-    """``op(*halves, out=half)`` over the two halves of the first axis on the intra-op threads (elementwise: the
-    same bits for any thread count). One call per thread: each call hands the GIL back, and a hand-off to a
-    sleeping thread is slow on a VM."""
-    mid = out.shape[0] // 2
-    parallel_for(2, lambda k: op(*[a[:mid] if k == 0 else a[mid:] for a in arrays],
-                                 out=out[:mid] if k == 0 else out[mid:]))
-
-
-def _relu_grad(g, y, out):
-    xp.multiply(g, y > 0, out=out)
-
-
 class Relu(Function):
     saves_inputs = False
     saves_output = True
 
     def forward(self, x):
-        if x.nbytes >= PARALLEL_MIN_BYTES and x.ndim and x.shape[0] >= 2:
-            self.y = xp.empty_like(x)  # in x's memory order, as maximum's own output
-            _halves(lambda a, out: xp.maximum(a, 0, out=out), self.y, x)
+        if _large(x):
+            y = self.y = xp.empty_like(x)  # in x's memory order, as maximum's own output
+            _in_halves(x.shape[0], lambda rows: xp.maximum(x[rows], 0, out=y[rows]))
         else:
             self.y = xp.maximum(x, 0)
         return self.y
 
     def backward(self, g):
         # relu'(0) = 0, PyTorch's convention
-        if g.nbytes >= PARALLEL_MIN_BYTES and g.shape == self.y.shape and g.shape[0] >= 2:
+        if _large(g) and g.shape == self.y.shape:
             out = xp.empty_like(g)
-            _halves(_relu_grad, out, g, self.y)
+            _in_halves(g.shape[0], lambda rows: xp.multiply(g[rows], self.y[rows] > 0, out=out[rows]))
             return out
         return g * (self.y > 0)
 

@@ -225,25 +225,29 @@ def test_max_pool_halves_give_the_same_bits_at_one_and_two_threads(kernel, strid
 
 
 @needs_blas
-def test_relu_in_halves_on_two_threads_is_relu(monkeypatch):
+@pytest.mark.parametrize("name", ["relu", "relu6"])
+def test_relu_and_relu6_in_halves_on_two_threads_are_the_plain_formulas(name, monkeypatch):
     from tensorlib.kernels import activation
 
     monkeypatch.setattr(activation, "PARALLEL_MIN_BYTES", 0)
     rng = np.random.default_rng(4)
-    raw = rng.standard_normal((6, 5, 7, 3), dtype=np.float32)
-    raw[0, 0, 0, :] = 0.0  # relu'(0) = 0
+    raw = rng.standard_normal((6, 5, 7, 3), dtype=np.float32) * 4
+    raw[0, 0, 0, :] = 0.0  # the gradient is 0 on the bounds
+    raw[0, 1, 0, :] = 6.0
     x = tl.tensor(raw).permute(1, 0, 2, 3).detach().requires_grad_()  # non-contiguous, odd first axis
     g = rng.standard_normal(x.shape, dtype=np.float32)
     results = {}
     for threads in (1, 2):
         tl.set_num_threads(threads)
         x.grad = None
-        y = F.relu(x)
+        y = getattr(F, name)(x)
         y.backward(tl.tensor(g))
         results[threads] = (y.detach().numpy().copy(), x.grad.numpy().copy())
     xn = raw.transpose(1, 0, 2, 3)
+    high = np.inf if name == "relu" else 6
+    want_y, want_g = np.clip(xn, 0, high), g * ((xn > 0) & (xn < high))
     for y, gx in results.values():
-        assert y.tobytes() == np.maximum(xn, 0).tobytes() and gx.tobytes() == (g * (xn > 0)).tobytes()
+        assert y.tobytes() == want_y.tobytes() and gx.tobytes() == want_g.tobytes()
 
 
 @needs_blas
