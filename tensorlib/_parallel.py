@@ -111,3 +111,13 @@ def parallel_for(count: int, body: Callable[[int], None], serial: bool = False) 
             _threads.blas_set_quick(blas_threads)
     finally:
         _region_lock.release()
+
+
+def in_halves(n: int, part: Callable[[int, int], None]) -> None:
+    """``part(lo, hi)`` for the two halves of ``range(n)``, one per thread (``parallel_for``).
+
+    For memory-bound kernels: each NumPy call in a parallel region hands the GIL back, and a hand-off to a
+    sleeping thread costs tens of microseconds on a VM, so one or two long calls per thread beat many short
+    ones. The halves depend on ``n`` only, so elementwise work gives the same bits for any thread count."""
+    bounds = (0, n // 2, n)
+    parallel_for(2, lambda k: part(bounds[k], bounds[k + 1]))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from .._backend import xp
-from .._parallel import parallel_for
+from .._parallel import in_halves
 from ..autograd.function import Function
 from ._utils import const, masked
 from .elementwise import erf_array
@@ -216,19 +216,11 @@ class LeakyRelu(Function):
         return g * const(g, xp.where(self.positive, 1.0, self.negative_slope))
 
 
-PARALLEL_MIN_BYTES = 2 << 20  # relu and hardtanh of arrays this large run in two halves on the intra-op threads
+PARALLEL_MIN_BYTES = 2 << 20  # relu and hardtanh of arrays this large run in two halves (``in_halves``)
 
 
 def _large(x) -> bool:
     return x.nbytes >= PARALLEL_MIN_BYTES and x.ndim > 0 and x.shape[0] >= 2
-
-
-def _in_halves(n: int, part) -> None:
-    """``part(rows)`` for the two halves (slices) of a leading axis of ``n`` on the intra-op threads: one NumPy
-    call or two per thread, since each call hands the GIL back and a hand-off to a sleeping thread is slow on a
-    VM. Elementwise work, so the same bits for any thread count."""
-    mid = n // 2
-    parallel_for(2, lambda k: part(slice(0, mid) if k == 0 else slice(mid, n)))
 
 
 class Hardtanh(Function):
@@ -241,12 +233,12 @@ class Hardtanh(Function):
             return xp.clip(x, low, high)
         y, inside = xp.empty_like(x), xp.empty_like(x, dtype=bool)  # in x's memory order
 
-        def part(rows) -> None:
-            xp.greater(x[rows], self.min_val, out=inside[rows])
-            inside[rows] &= x[rows] < self.max_val
-            xp.clip(x[rows], low, high, out=y[rows])
+        def part(lo: int, hi: int) -> None:
+            xp.greater(x[lo:hi], self.min_val, out=inside[lo:hi])
+            inside[lo:hi] &= x[lo:hi] < self.max_val
+            xp.clip(x[lo:hi], low, high, out=y[lo:hi])
 
-        _in_halves(x.shape[0], part)
+        in_halves(x.shape[0], part)
         self.inside = inside
         return y
 
@@ -254,7 +246,7 @@ class Hardtanh(Function):
         if not (_large(g) and g.shape == self.inside.shape):
             return masked(g, self.inside)
         out = xp.empty_like(g)
-        _in_halves(g.shape[0], lambda rows: xp.multiply(g[rows], self.inside[rows], out=out[rows]))
+        in_halves(g.shape[0], lambda lo, hi: xp.multiply(g[lo:hi], self.inside[lo:hi], out=out[lo:hi]))
         return out
 
     def backward_tensors(self, g):
@@ -446,7 +438,7 @@ class Relu(Function):
     def forward(self, x):
         if _large(x):
             y = self.y = xp.empty_like(x)  # in x's memory order, as maximum's own output
-            _in_halves(x.shape[0], lambda rows: xp.maximum(x[rows], 0, out=y[rows]))
+            in_halves(x.shape[0], lambda lo, hi: xp.maximum(x[lo:hi], 0, out=y[lo:hi]))
         else:
             self.y = xp.maximum(x, 0)
         return self.y
@@ -455,7 +447,7 @@ class Relu(Function):
         # relu'(0) = 0, PyTorch's convention
         if _large(g) and g.shape == self.y.shape:
             out = xp.empty_like(g)
-            _in_halves(g.shape[0], lambda rows: xp.multiply(g[rows], self.y[rows] > 0, out=out[rows]))
+            in_halves(g.shape[0], lambda lo, hi: xp.multiply(g[lo:hi], self.y[lo:hi] > 0, out=out[lo:hi]))
             return out
         return g * (self.y > 0)
 

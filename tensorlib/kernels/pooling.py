@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Sequence, Union
 
 from .._backend import xp
-from .._parallel import parallel_for
+from .._parallel import in_halves
 from ..autograd.function import Function
 from ._adjoint import adjoint
 
@@ -72,15 +72,13 @@ def _non_overlapping(geo) -> bool:
 PARALLEL_MIN_BYTES = 2 << 20  # max pooling touching this much (output size x kernel offsets) runs in two halves
 
 
-def _in_halves(n: int, part, work_bytes: int) -> None:
-    """``part(lo, hi)`` over the leading axis, in two halves on the intra-op threads when ``work_bytes`` is large
-    (one call per thread: each NumPy call hands the GIL back, and a hand-off to a sleeping thread is slow on a
-    VM). Each half writes its own rows, with the same operations: the same bits for any thread count."""
+def _split(n: int, part, work_bytes: int) -> None:
+    """``part(lo, hi)`` over the leading axis: in two halves on the threads (``in_halves``) when ``work_bytes``
+    is large. Each half writes its own rows with the same operations, so the bits don't depend on the split."""
     if work_bytes < PARALLEL_MIN_BYTES or n < 2:
         part(0, n)
-        return
-    bounds = (0, n // 2, n)
-    parallel_for(2, lambda k: part(bounds[k], bounds[k + 1]))
+    else:
+        in_halves(n, part)
 
 
 def _swap_nc(x, swap: bool):
@@ -121,7 +119,7 @@ class MaxPool2DWithIndices(Function):
                 xp.maximum(arg_part, candidate, out=arg_part)
                 xp.maximum(best_part, view, out=best_part)
 
-        _in_halves(xpad.shape[0], part, best.nbytes * kh * kw)
+        _split(xpad.shape[0], part, best.nbytes * kh * kw)
         self.arg, self.x_shape, self.padded_shape, self.dtype = arg, x.shape, xpad.shape, x.dtype
         return _swap_nc(best, self.channels_first)
 
@@ -165,7 +163,7 @@ class MaxPool2DWithIndices(Function):
                 else:
                     xp.bitwise_and(g_bits, mask, out=target.view(bits))
 
-        _in_halves(gpad.shape[0], part, grad.nbytes * kh * kw)
+        _split(gpad.shape[0], part, grad.nbytes * kh * kw)
         return _unpad(_swap_nc(gpad, self.channels_first), self.x_shape, geo)
 
     def backward_tensors(self, g):
