@@ -277,16 +277,17 @@ def _run_planned(x, w, b, pads, dilation, groups: int):
     return plan(x, into=out.transpose(1, 0, 2, 3))
 
 
-def _batch_chunks(n: int, bytes_per_image: int, serial: bool = False):
+def _batch_chunks(n: int, bytes_per_image: int, serial: bool = False, chunk_bytes: int = 0):
     """Split the batch into near-equal chunks whose window copy stays cache-sized (measured: 2x faster than one
-    big copy), into two at least so that both cores work; a ``serial`` layer takes chunks of
-    ``SERIAL_CHUNK_BYTES`` in order (LeNet's layers: faster than the parallel split).
+    big copy; ``chunk_bytes`` instead of ``CHUNK_BYTES`` when set), into two at least so that both cores work;
+    a ``serial`` layer takes chunks of ``SERIAL_CHUNK_BYTES`` in order (LeNet's layers: faster than the
+    parallel split).
 
     The split depends on the sizes only, never on the thread count (so neither do the results' bits)."""
     if serial:
         step = max(1, min(n, SERIAL_CHUNK_BYTES // max(bytes_per_image, 1)))
         return [(start, min(n, start + step)) for start in range(0, n, step)]
-    count = min(n, max(2, -(-n * bytes_per_image // CHUNK_BYTES)))
+    count = min(n, max(2, -(-n * bytes_per_image // (chunk_bytes or CHUNK_BYTES))))
     return [(n * k // count, n * (k + 1) // count) for k in range(count)]
 
 
@@ -433,22 +434,25 @@ class Convolution(Function):
         # narrow layers take grad_weight offset by offset, straight from the padded input (no window copy); wide
         # layers of small images from exact windows with the batch innermost (no junk columns to multiply)
         by_offset = need_w and g == 1 and oc * c <= OFFSET_GRAD_MAX_PRODUCT
-        if need_w and not by_offset and ow <= BATCH_LAST_GRAD_MAX_WIDTH and n >= BATCH_LAST_MIN_BATCH:
-            gw, need_w = self._batch_last_weight_grad(grad), False
-        if need_w or need_b or col2im:
+        batch_last_w = (need_w and not by_offset and ow <= BATCH_LAST_GRAD_MAX_WIDTH
+                        and n >= BATCH_LAST_MIN_BATCH)
+        if batch_last_w:
+            gw = self._batch_last_weight_grad(grad)
+        rows_w = need_w and not batch_last_w  # grad_weight in the chunk loop below
+        if rows_w or need_b or col2im:
             buf, shape, planes = _rows_buffer(self.x_shape, self.pads, dw * (kw - 1), grad.dtype)
             _, _, hp, width = shape
             xt = self.x.transpose(1, 0, 2, 3)
-            if by_offset:
-                per_image = (c * hp * width + oc * oh * width + kh * kw * oc * c) * CHUNK_BYTES // OFFSET_CHUNK_BYTES
+            if by_offset:  # no windows to keep in cache: larger chunks, fewer calls
+                chunks = _batch_chunks(n, (c * hp * width + oc * oh * width + kh * kw * oc * c) * grad.itemsize,
+                                       self.serial, OFFSET_CHUNK_BYTES)
             else:
-                per_image = c * kh * kw * oh * width
-            chunks = _batch_chunks(n, per_image * grad.itemsize, self.serial)
+                chunks = _batch_chunks(n, c * kh * kw * oh * width * grad.itemsize, self.serial)
             gc = xp.empty((oc, n, oh, width), dtype=grad.dtype)
             grad_t = grad.transpose(1, 0, 2, 3)
-            if need_w:
+            if rows_w:
                 _pad_first_row(planes, xt, 0, top, left)  # read past the last image of each channel plane
-            gw_parts = xp.empty((len(chunks), g, ckk, oc // g), dtype=grad.dtype) if need_w else None  # transposed
+            gw_parts = xp.empty((len(chunks), g, ckk, oc // g), dtype=grad.dtype) if rows_w else None  # transposed
             gb_parts = xp.empty((len(chunks), oc), dtype=grad.dtype) if need_b else None
 
             def chunk_backward(k: int) -> None:
@@ -457,7 +461,7 @@ class Convolution(Function):
                 _pad_into(gck, grad_t[:, n0:n1], 0, 0)
                 if need_b:
                     gb_parts[k] = gck.sum(axis=(1, 2, 3))
-                if need_w:
+                if rows_w:
                     # windows of the chunk's last image run into the next image's first row (possibly being
                     # filled by another thread): junk columns only, which multiply the gradient's zeros
                     _pad_into(planes[:, n0:n1], xt[:, n0:n1], top, left)

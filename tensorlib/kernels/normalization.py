@@ -88,7 +88,7 @@ class NativeBatchNorm(Function):
                 var[c0:c1] = _channel_dot(xc, xc) * scale
                 xp.divide(1.0, xp.sqrt(var[c0:c1] + dtype.type(self.eps)), out=invstd[c0:c1])
                 # out = (x - mean) * (invstd * w) + b straight from the centred input, which backward reads
-                # in place of xhat (one pass less each way than normalising it first)
+                # in place of xhat (one pass less than normalising it first)
                 k_c = invstd[c0:c1] if w is None else invstd[c0:c1] * w[c0:c1]
                 xp.multiply(xc, k_c.reshape(1, -1, 1), out=ob)
                 if b is not None:
