@@ -9,6 +9,8 @@
   gradients land in a ``(T, N, G*H)`` array, so ``dW_ih``, ``dW_hh``, the biases and ``dx`` are each one big
   matmul/sum after the loop.
 
+The LSTM runs the same scheme feature-major, with states as ``(features, N)`` blocks (``_lstm.py``).
+
 Variable lengths (packed sequences) use ``batch_sizes``: the number of active rows at each time step, which are
 always a prefix of the batch because packed batches are sorted by decreasing length. Rows past their end keep
 their state unchanged (so the final state is each sequence's last valid state) and output zeros; in reverse
@@ -26,6 +28,7 @@ from typing import Optional
 from .._backend import xp
 from ..autograd.function import Function
 from ..autograd.graph_engine import composite_vjp
+from . import _lstm
 from ._adjoint import adjoint
 from .shape import Cat, Stack
 
@@ -56,12 +59,12 @@ class RecurrentSequence(Function):
     without it). Attributes: ``mode`` (RNN_TANH, RNN_RELU, LSTM, GRU), ``reverse``, ``batch_sizes`` (tuple of
     active-prefix sizes per step, or None when every row is active).
 
-    Output: ``out (T, N, P)``. Internally ``hs (T+1, N, P)`` and ``cs (T+1, N, H)`` (LSTM) hold the states in
-    time order: slot 0 is the initial state of the forward direction and slot T that of the reverse one, so
-    step ``t`` reads slot ``t`` and writes ``t+1`` (reverse: reads ``t+1``, writes ``t``). Without a mask the
-    output is a view of the written slots; with one it is the state at active rows and zero elsewhere (states
-    are carried past a sequence's end). ``box`` (a ``_StateBox``) exposes the final states and collects
-    their gradients.
+    Output: ``out (T, N, P)``. Internally ``hs (T+1, N, P)`` (the LSTM: ``hx`` and ``cs``, feature-major) hold
+    the states in time order: slot 0 is the initial state of the forward direction and slot T that of the
+    reverse one, so step ``t`` reads slot ``t`` and writes ``t+1`` (reverse: reads ``t+1``, writes ``t``).
+    Without a mask the output is a view of the written slots; with one it is the state at active rows and zero
+    elsewhere (states are carried past a sequence's end). ``box`` (a ``_StateBox``) exposes the final states
+    and collects their gradients.
     """
 
     saves_output = True
@@ -77,24 +80,21 @@ class RecurrentSequence(Function):
         dtype = x.dtype
         lstm, masked = self.mode == "LSTM", self.batch_sizes is not None
         self.layout = (steps, batch, hidden, out_size)
+        self.w_ih, self.w_hh, self.w_hr = w_ih, w_hh, w_hr
+        if lstm:
+            return _lstm.forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
         hs = xp.empty((steps + 1, batch, out_size), dtype)
-        cs = xp.empty((steps + 1, batch, hidden), dtype) if lstm else None
         out = xp.zeros((steps, batch, out_size), dtype) if masked else None
         first = steps if self.reverse else 0
         hs[first] = 0.0 if h0 is None else h0
-        if lstm:
-            cs[first] = 0.0 if c0 is None else c0
         self.x2d = x.reshape(-1, features)  # copies a transposed (batch_first) input once, reused by backward
-        self.w_ih, self.w_hh, self.w_hr = w_ih, w_hh, w_hr
-        self.hs, self.cs, self.out = hs, cs, out
-        if lstm:
-            self._lstm_forward(b_ih, b_hh)
-        elif self.mode == "GRU":
+        self.hs, self.out = hs, out
+        if self.mode == "GRU":
             self._gru_forward(b_ih, b_hh)
         else:
             self._rnn_forward(b_ih, b_hh)
         last = 0 if self.reverse else steps
-        self.box.states = {"h": hs[last].copy(), "c": cs[last].copy() if lstm else None}
+        self.box.states = {"h": hs[last].copy(), "c": None}
         if masked:
             return out
         return hs[:steps] if self.reverse else hs[1:]
@@ -143,51 +143,6 @@ class RecurrentSequence(Function):
                 xp.tanh(a, out=a)
             self._finish_step(t, n, read, write, (hs,))
 
-    def _lstm_forward(self, b_ih, b_hh):
-        steps, batch, hidden, out_size = self.layout
-        hs, cs = self.hs, self.cs
-        dtype = hs.dtype
-        # sigmoid(u) = 0.5 tanh(u/2) + 0.5: the i, f, o rows of the weights are halved so that one tanh plus
-        # one multiply-add evaluates all four gates of a step
-        half = xp.ones(4 * hidden, dtype)
-        half[:2 * hidden] = 0.5
-        half[3 * hidden:] = 0.5
-        shift = (1.0 - half).astype(dtype)
-        gates = (self.x2d @ (self.w_ih * half[:, None]).T).reshape(steps, batch, 4 * hidden)
-        if b_ih is not None:
-            gates += (b_ih + b_hh) * half
-        w_hh_t = xp.ascontiguousarray((self.w_hh * half[:, None]).T)
-        masked = self.batch_sizes is not None
-        tanh_c = xp.empty((steps, batch, hidden), dtype)  # backward reads active rows only
-        proj = self.w_hr is not None
-        # zeros when masked: inactive rows meet zero gradients in the dW_hr matmul and must not hold NaN garbage
-        hm = (xp.zeros if masked else xp.empty)((steps, batch, hidden), dtype) if proj else None
-        w_hr_t = xp.ascontiguousarray(self.w_hr.T) if proj else None
-        recur = xp.empty((batch, 4 * hidden), dtype)
-        ig = xp.empty((batch, hidden), dtype)
-        for t in self._order():
-            n = self._active(t)
-            read, write = self._slots(t)
-            g = gates[t, :n]  # pre-activations, overwritten in place by the gate values
-            xp.matmul(hs[read, :n], w_hh_t, out=recur[:n])
-            g += recur[:n]
-            xp.tanh(g, out=g)
-            g *= half
-            g += shift
-            c_new = cs[write, :n]
-            xp.multiply(g[:, hidden:2 * hidden], cs[read, :n], out=c_new)
-            xp.multiply(g[:, :hidden], g[:, 2 * hidden:3 * hidden], out=ig[:n])
-            c_new += ig[:n]
-            tc = tanh_c[t, :n]
-            xp.tanh(c_new, out=tc)
-            if proj:
-                xp.multiply(g[:, 3 * hidden:], tc, out=hm[t, :n])
-                xp.matmul(hm[t, :n], w_hr_t, out=hs[write, :n])
-            else:
-                xp.multiply(g[:, 3 * hidden:], tc, out=hs[write, :n])
-            self._finish_step(t, n, read, write, (hs, cs))
-        self.gates, self.tanh_c, self.hm = gates, tanh_c, hm
-
     def _gru_forward(self, b_ih, b_hh):
         steps, batch, hidden, _ = self.layout
         hs = self.hs
@@ -230,11 +185,9 @@ class RecurrentSequence(Function):
         dh = _fresh(state_grads.get("h"), (batch, out_size), grad.dtype)
         dc = _fresh(state_grads.get("c"), (batch, hidden), grad.dtype) if lstm else None
         dout = None if _is_broadcast_zero(grad) else grad
-        dw_hr = None
         if lstm:
-            dgi, dw_hr = self._lstm_backward(dout, dh, dc)
-            dgh = dgi
-        elif self.mode == "GRU":
+            return _lstm.backward(self, dout, dh, dc)
+        if self.mode == "GRU":
             dgi, dgh = self._gru_backward(dout, dh)
         else:
             dgi = dgh = self._rnn_backward(dout, dh)
@@ -246,7 +199,7 @@ class RecurrentSequence(Function):
         dw_hh = flat_h.T @ self._prev_states(self.hs).reshape(-1, out_size) if need[4] else None
         db_ih = flat_i.sum(0) if need[5] else None
         db_hh = flat_h.sum(0) if need[6] else None
-        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr
+        return dx, dh, None, dw_ih, dw_hh, db_ih, db_hh, None
 
     def _incoming(self, t: int, n: int, dh, dout) -> None:
         """Add the output gradient of step ``t`` (active rows only) into the carried ``dh``."""
@@ -274,54 +227,6 @@ class RecurrentSequence(Function):
                 d *= dh[:n]
             xp.matmul(d, self.w_hh, out=dh[:n])
         return dgates
-
-    def _lstm_backward(self, dout, dh, dc):
-        steps, batch, hidden, out_size = self.layout
-        gates, tanh_c, cs = self.gates, self.tanh_c, self.cs
-        dtype = gates.dtype
-        # derivative of each gate from its value: y (alpha - y) + beta, i.e. y(1-y) for sigmoid i,f,o and
-        # 1 - y^2 for tanh g
-        alpha = xp.ones(4 * hidden, dtype)
-        alpha[2 * hidden:3 * hidden] = 0.0
-        beta = (1.0 - alpha).astype(dtype)
-        masked = self.batch_sizes is not None
-        dgates = (xp.zeros if masked else xp.empty)(gates.shape, dtype)
-        proj = self.w_hr is not None
-        dh_steps = (xp.zeros if masked else xp.empty)((steps, batch, out_size), dtype) if proj else None
-        deriv = xp.empty((batch, 4 * hidden), dtype)
-        tmp = xp.empty((batch, hidden), dtype)
-        for t in reversed(self._order()):
-            n = self._active(t)
-            read, write = self._slots(t)
-            self._incoming(t, n, dh, dout)
-            g, tc, d = gates[t, :n], tanh_c[t, :n], dgates[t, :n]
-            if proj:
-                dh_steps[t, :n] = dh[:n]
-                dm = dh[:n] @ self.w_hr
-            else:
-                dm = dh[:n]
-            dct = dc[:n]
-            q = tmp[:n]
-            xp.multiply(tc, tc, out=q)
-            xp.subtract(1.0, q, out=q)
-            q *= g[:, 3 * hidden:]
-            q *= dm
-            dct += q
-            xp.multiply(dct, g[:, 2 * hidden:3 * hidden], out=d[:, :hidden])
-            xp.multiply(dct, cs[read, :n], out=d[:, hidden:2 * hidden])
-            xp.multiply(dct, g[:, :hidden], out=d[:, 2 * hidden:3 * hidden])
-            xp.multiply(dm, tc, out=d[:, 3 * hidden:])
-            dv = deriv[:n]
-            xp.subtract(alpha, g, out=dv)
-            dv *= g
-            dv += beta
-            d *= dv
-            dct *= g[:, hidden:2 * hidden]
-            xp.matmul(d, self.w_hh, out=dh[:n])
-        dw_hr = None
-        if proj and self.needs_input_grad[7]:
-            dw_hr = dh_steps.reshape(-1, out_size).T @ self.hm.reshape(-1, hidden)
-        return dgates, dw_hr
 
     def _gru_backward(self, dout, dh):
         steps, batch, hidden, _ = self.layout

@@ -72,9 +72,25 @@ def test_lstm_projection_gradcheck():
     _check_layer_grads(model, _randn(SEQ, BATCH, FEAT), _states(model, BATCH))
 
 
-def test_gradcheck_without_bias_or_state():
-    model = nn.GRU(FEAT, HIDDEN, bias=False)
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_gradcheck_without_bias_or_state(kind):
+    model = _layer(kind, FEAT, HIDDEN, bias=False)
     _check_layer_grads(model, _randn(SEQ, BATCH, FEAT))
+
+
+@pytest.mark.parametrize("lengths", [None, [3, 1, 2]])
+def test_lstm_output_gradient_at_some_steps_only(lengths):
+    # steps with an all-zero output gradient are skipped by the kernel; the others must still arrive
+    model = nn.LSTM(FEAT, HIDDEN, bidirectional=True).double()
+    x = _randn(SEQ + 1, 3, FEAT)
+
+    def run(inp, *params):
+        if lengths is None:
+            return model(inp)[0][[0, -1]]
+        packed = pack_padded_sequence(inp, lengths, enforce_sorted=False)
+        return pad_packed_sequence(model(packed)[0])[0][1]
+
+    assert gradcheck(run, (x,) + tuple(model.parameters()))
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
