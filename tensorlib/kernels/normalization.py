@@ -45,6 +45,25 @@ def _channel_sum(a3):
     return xp.einsum("ncl->c", a3)
 
 
+def _flat_views(*blocks) -> tuple:
+    """(N, c, L) channel blocks of batch-major memory as (N, c*L) views, when every one of them allows it:
+    ``(True, views)``; else ``(False, blocks)``.
+
+    A per-channel constant spread along such a row (``_spread``) broadcasts over the batch axis only, so NumPy's
+    inner loop runs over c*L elements instead of L: 1.3x - 1.6x faster per pass for L from 1024 down to 64.
+    (Channel-major memory, a convolution's output, needs no help: NumPy already runs one loop per channel.)"""
+    try:
+        return True, tuple(b.reshape(b.shape[0], -1, copy=False) for b in blocks)
+    except (ValueError, TypeError):  # a copy would be needed, or the backend has no ``copy`` keyword
+        return False, blocks
+
+
+def _spread(values, flat: bool, length: int):
+    """Per-channel ``values`` (c,) shaped to broadcast against ``_flat_views``' arrays: a (1, c*L) row when
+    ``flat``, else (1, c, 1)."""
+    return xp.repeat(values, length)[None] if flat else values.reshape(1, -1, 1)
+
+
 PARALLEL_MIN_BYTES = 2 << 20  # smaller batch-norm inputs run in one block (1 MB: 10% - 15% faster serially)
 
 
@@ -78,21 +97,22 @@ class NativeBatchNorm(Function):
             centered, out = xp.empty_like(x3), xp.empty_like(x3)  # in the input's memory order
             mean, var, invstd = xp.empty(c, dtype), xp.empty(c, dtype), xp.empty(c, dtype)
             blocks = _channel_blocks(c, x3.nbytes)
-            scale = dtype.type(1.0 / count)
+            scale, length = dtype.type(1.0 / count), x3.shape[2]
 
             def block_forward(k: int) -> None:
                 c0, c1 = blocks[k]
                 xb, xc, ob = x3[:, c0:c1], centered[:, c0:c1], out[:, c0:c1]
                 mean[c0:c1] = _channel_sum(xb) * scale
-                xp.subtract(xb, mean[c0:c1].reshape(1, -1, 1), out=xc)
+                flat, (xf, cf, of) = _flat_views(xb, xc, ob)
+                xp.subtract(xf, _spread(mean[c0:c1], flat, length), out=cf)
                 var[c0:c1] = _channel_dot(xc, xc) * scale
                 xp.divide(1.0, xp.sqrt(var[c0:c1] + dtype.type(self.eps)), out=invstd[c0:c1])
                 # out = (x - mean) * (invstd * w) + b straight from the centred input, which backward reads
                 # in place of xhat (one pass less than normalising it first)
                 k_c = invstd[c0:c1] if w is None else invstd[c0:c1] * w[c0:c1]
-                xp.multiply(xc, k_c.reshape(1, -1, 1), out=ob)
+                xp.multiply(cf, _spread(k_c, flat, length), out=of)
                 if b is not None:
-                    ob += b[c0:c1].reshape(1, -1, 1)
+                    of += _spread(b[c0:c1], flat, length)
 
             parallel_for(len(blocks), block_forward)
             _update_running(self.running_mean, self.running_var, mean, var, count, self.momentum)
@@ -123,6 +143,7 @@ class NativeBatchNorm(Function):
             k_all = invstd if self.weight is None else invstd * self.weight
             grad_x = xp.empty_like(centered) if need_x else None
             blocks = _channel_blocks(c, centered.nbytes)
+            length = centered.shape[2]
 
             def block_backward(k: int) -> None:
                 c0, c1 = blocks[k]
@@ -130,11 +151,11 @@ class NativeBatchNorm(Function):
                 sum_g[c0:c1] = _channel_sum(gb)
                 sum_gx[c0:c1] = _channel_dot(gb, xc) * invstd[c0:c1]  # sum of g * xhat
                 if need_x:  # dx = k * (g - mean(g) - xhat * mean(g * xhat)), xhat = (x - mean) * invstd
-                    gx = grad_x[:, c0:c1]
-                    xp.multiply(xc, (-invstd[c0:c1] * sum_gx[c0:c1] / count).reshape(1, -1, 1), out=gx)
-                    gx += gb
-                    gx -= (sum_g[c0:c1] / count).reshape(1, -1, 1)
-                    gx *= k_all[c0:c1].reshape(1, -1, 1)
+                    flat, (gf, cf, gx) = _flat_views(gb, xc, grad_x[:, c0:c1])
+                    xp.multiply(cf, _spread(-invstd[c0:c1] * sum_gx[c0:c1] / count, flat, length), out=gx)
+                    gx += gf
+                    gx -= _spread(sum_g[c0:c1] / count, flat, length)
+                    gx *= _spread(k_all[c0:c1], flat, length)
 
             parallel_for(len(blocks), block_backward)
             grad_b = sum_g if need_b else None

@@ -147,6 +147,29 @@ def test_batch_norm_wrong_channels_and_dims():
         nn.BatchNorm2d(3)(tl.randn(2, 3, 4))
 
 
+@pytest.mark.parametrize("layout", ["channels_last", "transposed_grad"])
+def test_batch_norm_on_strided_layouts_matches_contiguous(layout):
+    # the kernel runs per-channel constants along flat (N, C*L) rows when every array allows that view and
+    # falls back to (N, C, L) broadcasting otherwise: both must give the same numbers
+    x_np = RNG.standard_normal((4, 3, 5, 6))
+    up_np = RNG.standard_normal(x_np.shape)
+    w_np, b_np = RNG.standard_normal(3), RNG.standard_normal(3)
+    results = []
+    for strided in (False, True):
+        x_in = x_np
+        if strided and layout == "channels_last":
+            x_in = np.ascontiguousarray(x_np.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        x, w, b = t64(x_in), t64(w_np), t64(b_np)
+        up = t64(up_np, False)
+        if strided and layout == "transposed_grad":
+            up = t64(np.ascontiguousarray(up_np.transpose(0, 1, 3, 2)), False).transpose(2, 3)
+        out = F.batch_norm(x, None, None, w, b, training=True)
+        (out * up).sum().backward()
+        results.append([a.detach().numpy() for a in (out, x.grad, w.grad, b.grad)])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_batch_norm_fused_matches_core_op_composition():
     x_np = RNG.standard_normal((4, 3, 5, 5)).astype(np.float32)
     w_np, b_np = RNG.standard_normal(3).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
