@@ -4,6 +4,7 @@
 
 1. Embedding(20000, 64) -> LSTM(64, 128, batch_first=True) -> Linear(128, 4); batch 64, length 50;
    cross-entropy on the last time step's output; SGD(lr=0.1). Both libraries start from the same weights.
+   The same with GRU(64, 128).
 2. EmbeddingBag(20000, 64, mode='mean') -> Linear(64, 4); batch 64 bags of 30-50 tokens (flat input + offsets).
 
 Prints training sequences/s for each library (best of ``--rounds`` alternating rounds of ``--steps`` steps, each
@@ -47,21 +48,21 @@ except ImportError:  # the reference is optional
 VOCAB, EMBED, HIDDEN, CLASSES, BATCH, LENGTH = 20000, 64, 128, 4, 64, 50
 
 
-class LstmClassifier:
-    """Builds the same model in either library (``lib`` is ``tensorlib`` or ``torch``)."""
+class RecurrentClassifier:
+    """Builds the same model in either library (``lib`` is ``tensorlib`` or ``torch``); ``kind`` LSTM or GRU."""
 
-    def __init__(self, lib):
+    def __init__(self, lib, kind: str = "LSTM"):
         nn = lib.nn
         self.embedding = nn.Embedding(VOCAB, EMBED)
-        self.lstm = nn.LSTM(EMBED, HIDDEN, batch_first=True)
+        self.rnn = getattr(nn, kind)(EMBED, HIDDEN, batch_first=True)
         self.head = nn.Linear(HIDDEN, CLASSES)
-        self.modules = [self.embedding, self.lstm, self.head]
+        self.modules = [self.embedding, self.rnn, self.head]
 
     def parameters(self):
         return [p for m in self.modules for p in m.parameters()]
 
     def __call__(self, tokens):
-        output, _ = self.lstm(self.embedding(tokens))
+        output, _ = self.rnn(self.embedding(tokens))
         return self.head(output[:, -1])
 
 
@@ -136,7 +137,9 @@ def _bag_batches(lib, rng, count=4):
     return out
 
 
-MODELS = {"lstm": (LstmClassifier, _lstm_batches, 0), "bag": (BagClassifier, _bag_batches, 1)}
+MODELS = {"lstm": (RecurrentClassifier, _lstm_batches, 0),
+          "gru": (lambda lib: RecurrentClassifier(lib, "GRU"), _lstm_batches, 0),
+          "bag": (BagClassifier, _bag_batches, 1)}
 
 
 def _side(library: str, model_key: str):
@@ -175,6 +178,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="BLAS threads for both libraries")
     args = parser.parse_args()
     _compare("Embedding->LSTM(64,128)->Linear, B64 x T50, SGD", "lstm", args.steps, args.rounds)
+    _compare("Embedding->GRU(64,128)->Linear, B64 x T50, SGD", "gru", args.steps, args.rounds)
     _compare("EmbeddingBag(20000,64,'mean')->Linear, B64 x ~40, SGD", "bag", args.steps * 5, args.rounds)
 
 
