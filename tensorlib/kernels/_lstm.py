@@ -1,25 +1,15 @@
-"""The LSTM path of ``RecurrentSequence``, feature-major: every per-step state is a ``(features, N)`` block.
+"""The LSTM path of ``RecurrentSequence``, feature-major (see ``_feature_major.py``).
 
-Why feature-major: a step's four gates come out of one GEMM as one ``(4H, N)`` block whose gate slices are
-contiguous ``(H, N)`` blocks, so the per-step elementwise chain (about two dozen small NumPy calls a step, forward
-and backward, which is where an LSTM spends most of its time outside BLAS) runs on contiguous memory; column
-slices of an ``(N, 4H)`` block were 1.6x - 2.5x slower per call.
-
-* Forward: ``hx[slot]`` holds the column block ``[h; x_t; 1]`` read by step ``t`` (the ``1`` row only with biases)
-  and ``w = [W_hh | W_ih | b_ih + b_hh]``, rows reordered to (i, f, o, g) so the three sigmoid gates are one
-  block, so ``w @ hx[slot]`` is every pre-activation at once: no input projection, bias pass or add.
+* Forward: ``w = [W_hh | W_ih | b_ih + b_hh]`` with the gate rows reordered to (i, f, o, g), so the three sigmoid
+  gates are one block; ``w @ hx[slot]`` is every pre-activation of a step.
 * Backward: per step, the gate gradients ``d (4H, N)`` and one GEMM ``[W_hh | W_ih]^T d`` giving both the
-  gradient of the state read and ``dx_t``. After the loop, one GEMM of all steps' ``d`` against all steps'
-  ``hx`` gives ``dW_hh``, ``dW_ih`` and the bias gradient together.
-
-Slots follow ``RecurrentSequence`` (forward: step ``t`` reads ``t``, writes ``t+1``; reverse: reads ``t+1``,
-writes ``t``); with ``batch_sizes`` only the first ``n`` columns are active at a step and the others carry
-their states.
+  gradient of the state read and ``dx_t``; then one GEMM over all steps for the weight and bias gradients.
 """
 
 from __future__ import annotations
 
 from .._backend import xp
+from ._feature_major import carry_inactive, input_columns, weight_gradient, written_states
 
 __all__ = ["gate_order", "forward", "backward"]
 
@@ -45,13 +35,8 @@ def forward(seq, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
         w[:, -1] = (b_ih + b_hh)[order]
     # sigmoid(u) = 0.5 tanh(u/2) + 0.5: with the sigmoid gates' rows halved one tanh serves all four gates
     w[:3 * hidden] *= 0.5
+    hx, start = input_columns(seq, x, h0, out_size, b_ih is not None)
     first = steps if seq.reverse else 0
-    hx = xp.empty((steps + 1, width, batch), dtype)
-    hx[first, :out_size] = 0.0 if h0 is None else h0.T
-    start = 1 if seq.reverse else 0  # the slot step 0 reads
-    hx[start:start + steps, out_size:out_size + features] = x.transpose(0, 2, 1)
-    if b_ih is not None:
-        hx[:, -1] = 1.0
     cs = xp.empty((steps + 1, hidden, batch), dtype)
     cs[first] = 0.0 if c0 is None else c0.T
     gates = xp.empty((steps, 4 * hidden, batch), dtype)  # tanh of every gate's (halved) pre-activation
@@ -82,17 +67,13 @@ def forward(seq, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
             xp.matmul(w_hr, hm[t, :, :n], out=h_new)
         else:
             xp.multiply(sig[h2:], tc, out=h_new)
-        if n < batch:  # rows past their sequence's end keep their states
-            hx[write, :out_size, n:] = hx[read, :out_size, n:]
-            cs[write, :, n:] = cs[read, :, n:]
         if masked:
+            carry_inactive((hx[:, :out_size], cs), n, read, write)
             out[t, :, :n] = h_new
     seq.lstm_saved = (hx, cs, gates, sigmoids, tanh_c, hm, features, start)
     last = 0 if seq.reverse else steps
     seq.box.states = {"h": hx[last, :out_size].T.copy(), "c": cs[last].T.copy()}
-    if masked:
-        return out.transpose(0, 2, 1)
-    return hx[1 - start:1 - start + steps, :out_size].transpose(0, 2, 1)  # the slots the steps wrote
+    return out.transpose(0, 2, 1) if masked else written_states(hx, out_size, start, steps)
 
 
 def backward(seq, dout, dh, dc):
@@ -159,11 +140,8 @@ def backward(seq, dout, dh, dc):
     dx = back[:, out_size:].transpose(0, 2, 1) if need[0] else None
     dw_ih = dw_hh = db = None
     if any(need[3:7]):
-        # all steps at once: (4H, T*N) gate gradients against (width, T*N) inputs [h; x; 1]
-        flat_d = xp.ascontiguousarray(dgates.transpose(1, 0, 2)).reshape(4 * hidden, -1)
-        flat_hx = xp.ascontiguousarray(hx[start:start + steps].transpose(1, 0, 2)).reshape(hx.shape[1], -1)
         dw = xp.empty((4 * hidden, hx.shape[1]), dtype)
-        dw[order] = (flat_d @ flat_hx.T) * scale
+        dw[order] = weight_gradient(dgates, hx, start) * scale
         dw_hh = xp.ascontiguousarray(dw[:, :out_size])
         dw_ih = xp.ascontiguousarray(dw[:, out_size:out_size + features])
         db = dw[:, -1].copy() if hx.shape[1] > out_size + features else None

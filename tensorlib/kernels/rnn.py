@@ -1,15 +1,17 @@
 """Recurrent kernels: one fused ``Function`` per (layer, direction) over a whole sequence, plus packing gathers.
 
 ``RecurrentSequence`` runs an Elman RNN (tanh/relu), LSTM (optionally projected) or GRU over a time-major
-``(T, N, I)`` input:
+``(T, N, I)`` input. The Elman RNN (here):
 
 * forward: ``x @ W_ih^T + b`` for all steps in one big matmul, then one loop over time doing one
-  ``h @ W_hh^T`` matmul per step and the gate math on whole ``(N, G*H)`` blocks;
-* backward: the analytic gradient, one loop over time (reversed) carrying ``dh``/``dc``; the per-step gate
-  gradients land in a ``(T, N, G*H)`` array, so ``dW_ih``, ``dW_hh``, the biases and ``dx`` are each one big
-  matmul/sum after the loop.
+  ``h @ W_hh^T`` matmul per step;
+* backward: the analytic gradient, one loop over time (reversed) carrying ``dh``; the per-step gradients land
+  in a ``(T, N, H)`` array, so ``dW_ih``, ``dW_hh``, the biases and ``dx`` are each one big matmul/sum after
+  the loop.
 
-The LSTM runs the same scheme feature-major, with states as ``(features, N)`` blocks (``_lstm.py``).
+The LSTM and GRU (``_lstm.py``, ``_gru.py``) run feature-major, states as ``(features, N)`` blocks: one GEMM a
+step over the columns ``[h; x_t; 1]`` forward, one giving the state's and the input's gradients backward, and
+one GEMM over all steps for the weights (``_feature_major.py``).
 
 Variable lengths (packed sequences) use ``batch_sizes``: the number of active rows at each time step, which are
 always a prefix of the batch because packed batches are sorted by decreasing length. Rows past their end keep
@@ -28,7 +30,7 @@ from typing import Optional
 from .._backend import xp
 from ..autograd.function import Function
 from ..autograd.graph_engine import composite_vjp
-from . import _lstm
+from . import _gru, _lstm
 from ._adjoint import adjoint
 from .shape import Cat, Stack
 
@@ -40,15 +42,6 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 def num_gates(mode: str) -> int:
     """Gate blocks stacked in ``weight_ih``/``weight_hh`` rows: 4 (LSTM i,f,g,o), 3 (GRU r,z,n), 1 (RNN)."""
     return _GATES[mode]
-
-
-def _sigmoid_(a):
-    """In-place logistic function via ``0.5 * tanh(0.5 a) + 0.5`` (no exp overflow for large |a|)."""
-    a *= 0.5
-    xp.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
-    return a
 
 
 class RecurrentSequence(Function):
@@ -83,16 +76,15 @@ class RecurrentSequence(Function):
         self.w_ih, self.w_hh, self.w_hr = w_ih, w_hh, w_hr
         if lstm:
             return _lstm.forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
+        if self.mode == "GRU":
+            return _gru.forward(self, x, h0, w_ih, w_hh, b_ih, b_hh)
         hs = xp.empty((steps + 1, batch, out_size), dtype)
         out = xp.zeros((steps, batch, out_size), dtype) if masked else None
         first = steps if self.reverse else 0
         hs[first] = 0.0 if h0 is None else h0
         self.x2d = x.reshape(-1, features)  # copies a transposed (batch_first) input once, reused by backward
         self.hs, self.out = hs, out
-        if self.mode == "GRU":
-            self._gru_forward(b_ih, b_hh)
-        else:
-            self._rnn_forward(b_ih, b_hh)
+        self._rnn_forward(b_ih, b_hh)
         last = 0 if self.reverse else steps
         self.box.states = {"h": hs[last].copy(), "c": None}
         if masked:
@@ -143,39 +135,6 @@ class RecurrentSequence(Function):
                 xp.tanh(a, out=a)
             self._finish_step(t, n, read, write, (hs,))
 
-    def _gru_forward(self, b_ih, b_hh):
-        steps, batch, hidden, _ = self.layout
-        hs = self.hs
-        dtype = hs.dtype
-        xw = (self.x2d @ self.w_ih.T).reshape(steps, batch, 3 * hidden)
-        if b_ih is not None:
-            xw += b_ih
-        # per step: [r, z, W_hn h + b_hn] (r, z overwrite their recurrent terms), and the candidate n
-        gh = xp.empty((steps, batch, 3 * hidden), dtype)  # backward reads active rows only
-        cand = xp.empty((steps, batch, hidden), dtype)
-        w_hh_t = xp.ascontiguousarray(self.w_hh.T)
-        for t in self._order():
-            n = self._active(t)
-            read, write = self._slots(t)
-            g = gh[t, :n]
-            hp = hs[read, :n]
-            xp.matmul(hp, w_hh_t, out=g)
-            if b_hh is not None:
-                g += b_hh
-            rz = g[:, :2 * hidden]
-            rz += xw[t, :n, :2 * hidden]
-            _sigmoid_(rz)
-            c = cand[t, :n]
-            xp.multiply(g[:, :hidden], g[:, 2 * hidden:], out=c)
-            c += xw[t, :n, 2 * hidden:]
-            xp.tanh(c, out=c)
-            h_new = hs[write, :n]
-            xp.subtract(hp, c, out=h_new)
-            h_new *= g[:, hidden:2 * hidden]
-            h_new += c
-            self._finish_step(t, n, read, write, (hs,))
-        self.gh, self.cand = gh, cand
-
     # ------------------------------------------------------------------------------------------ backward
     def backward(self, grad):
         steps, batch, hidden, out_size = self.layout
@@ -188,17 +147,15 @@ class RecurrentSequence(Function):
         if lstm:
             return _lstm.backward(self, dout, dh, dc)
         if self.mode == "GRU":
-            dgi, dgh = self._gru_backward(dout, dh)
-        else:
-            dgi = dgh = self._rnn_backward(dout, dh)
+            return _gru.backward(self, dout, dh)
+        dgates = self._rnn_backward(dout, dh)
         need = self.needs_input_grad
-        flat_i = dgi.reshape(-1, dgi.shape[-1])
-        flat_h = dgh.reshape(-1, dgh.shape[-1])
-        dx = (flat_i @ self.w_ih).reshape(steps, batch, -1) if need[0] else None
-        dw_ih = flat_i.T @ self.x2d if need[3] else None
-        dw_hh = flat_h.T @ self._prev_states(self.hs).reshape(-1, out_size) if need[4] else None
-        db_ih = flat_i.sum(0) if need[5] else None
-        db_hh = flat_h.sum(0) if need[6] else None
+        flat = dgates.reshape(-1, dgates.shape[-1])
+        dx = (flat @ self.w_ih).reshape(steps, batch, -1) if need[0] else None
+        dw_ih = flat.T @ self.x2d if need[3] else None
+        dw_hh = flat.T @ self._prev_states(self.hs).reshape(-1, out_size) if need[4] else None
+        db_ih = flat.sum(0) if need[5] else None
+        db_hh = flat.sum(0) if need[6] else None
         return dx, dh, None, dw_ih, dw_hh, db_ih, db_hh, None
 
     def _incoming(self, t: int, n: int, dh, dout) -> None:
@@ -227,45 +184,6 @@ class RecurrentSequence(Function):
                 d *= dh[:n]
             xp.matmul(d, self.w_hh, out=dh[:n])
         return dgates
-
-    def _gru_backward(self, dout, dh):
-        steps, batch, hidden, _ = self.layout
-        gh, cand, hs = self.gh, self.cand, self.hs
-        dtype = gh.dtype
-        masked = self.batch_sizes is not None
-        dgi = (xp.zeros if masked else xp.empty)(gh.shape, dtype)
-        dgh = (xp.zeros if masked else xp.empty)(gh.shape, dtype)
-        one_minus_z = xp.empty((batch, hidden), dtype)
-        recur = xp.empty((batch, hidden), dtype)
-        for t in reversed(self._order()):
-            n = self._active(t)
-            read, write = self._slots(t)
-            self._incoming(t, n, dh, dout)
-            g, c, dht = gh[t, :n], cand[t, :n], dh[:n]
-            r, z, ghn = g[:, :hidden], g[:, hidden:2 * hidden], g[:, 2 * hidden:]
-            di, dhh = dgi[t, :n], dgh[t, :n]
-            dr, dz, dn = di[:, :hidden], di[:, hidden:2 * hidden], di[:, 2 * hidden:]
-            omz = one_minus_z[:n]
-            xp.subtract(1.0, z, out=omz)
-            xp.multiply(c, c, out=dn)  # dn = dh (1 - z) (1 - n^2)
-            xp.subtract(1.0, dn, out=dn)
-            dn *= omz
-            dn *= dht
-            xp.subtract(hs[read, :n], c, out=dz)  # dz = dh (h - n) z (1 - z)
-            dz *= dht
-            dz *= z
-            dz *= omz
-            xp.multiply(dn, r, out=dhh[:, 2 * hidden:])
-            xp.subtract(1.0, r, out=dr)  # dr = dn (W_hn h + b_hn) r (1 - r)
-            dr *= r
-            dr *= ghn
-            dr *= dn
-            dhh[:, :2 * hidden] = di[:, :2 * hidden]
-            dht *= z
-            rec = recur[:n]
-            xp.matmul(dhh, self.w_hh, out=rec)
-            dht += rec
-        return dgi, dgh
 
     def backward_tensors(self, grad):
         state_grads, self.box.grads = self.box.grads, {}

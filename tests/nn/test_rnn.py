@@ -78,10 +78,11 @@ def test_gradcheck_without_bias_or_state(kind):
     _check_layer_grads(model, _randn(SEQ, BATCH, FEAT))
 
 
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
 @pytest.mark.parametrize("lengths", [None, [3, 1, 2]])
-def test_lstm_output_gradient_at_some_steps_only(lengths):
+def test_output_gradient_at_some_steps_only(kind, lengths):
     # steps with an all-zero output gradient are skipped by the kernel; the others must still arrive
-    model = nn.LSTM(FEAT, HIDDEN, bidirectional=True).double()
+    model = _layer(kind, FEAT, HIDDEN, bidirectional=True).double()
     x = _randn(SEQ + 1, 3, FEAT)
 
     def run(inp, *params):
