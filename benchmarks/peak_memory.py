@@ -72,7 +72,7 @@ def _setup(framework: str, workload: str, fw, module, np):
         inputs = (rng.standard_normal((batch,) + shape, dtype=np.float32),)
     elif workload == "lstm":
         fw.manual_seed(0)
-        model, batch = module.LstmClassifier(fw), module.BATCH
+        model, batch = module.RecurrentClassifier(fw), module.BATCH
         inputs = (rng.integers(0, module.VOCAB, (batch, module.LENGTH)),)
     else:
         model = module.build_model(framework, workload, 1.0)

@@ -54,9 +54,9 @@ def _workload(lib):
         images = lib.from_numpy(rng.standard_normal((64, *shape)).astype(np.float32))
         labels = lib.from_numpy(rng.integers(0, 10, 64).astype(np.int64))
         return model, model.parameters(), lambda: (model(images), labels)
-    from lstm_training import LstmClassifier, _lstm_batches
+    from lstm_training import RecurrentClassifier, _lstm_batches
 
-    model = LstmClassifier(lib)
+    model = RecurrentClassifier(lib)
     tokens, target = _lstm_batches(lib, rng, 1)[0]
     return model, model.parameters(), lambda: (model(tokens), target)
 
