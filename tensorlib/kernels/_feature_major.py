@@ -9,15 +9,15 @@ outside BLAS) runs on contiguous memory; column slices of an ``(N, G*H)`` block 
 weight matrix laid out as ``[W_h | W_i | b]`` gives every pre-activation of a step in one GEMM, with no input
 projection, bias pass or add; after the backward loop, one GEMM of every step's gate gradients against every
 step's ``hx`` gives the recurrent, input and bias gradients together. Slots follow ``RecurrentSequence``
-(forward: step ``t`` reads ``t`` and writes ``t+1``; reverse: reads ``t+1``, writes ``t``); with
-``batch_sizes`` only the first ``n`` columns are active at a step and the others carry their states.
+(forward: step ``t`` reads ``t`` and writes ``t+1``; reverse: reads ``t+1``, writes ``t``). Packed batches
+(``batch_sizes``) do not come here: their active prefix of the batch would be a column slice, strided.
 """
 
 from __future__ import annotations
 
 from .._backend import xp
 
-__all__ = ["input_columns", "carry_inactive", "written_states", "weight_gradient"]
+__all__ = ["input_columns", "written_states", "weight_gradient"]
 
 
 def input_columns(seq, x, h0, out_size: int, biased: bool):
@@ -33,13 +33,6 @@ def input_columns(seq, x, h0, out_size: int, biased: bool):
     if biased:
         hx[:, -1] = 1.0
     return hx, start
-
-
-def carry_inactive(states, n: int, read: int, write: int) -> None:
-    """Columns past ``n`` (sequences that have ended) keep their state from slot ``read`` into ``write``."""
-    for s in states:
-        if n < s.shape[2]:
-            s[write, :, n:] = s[read, :, n:]
 
 
 def written_states(hx, out_size: int, start: int, steps: int):

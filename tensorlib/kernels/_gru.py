@@ -10,7 +10,7 @@ the gates need, still one GEMM a step instead of a GEMM, an input projection and
 from __future__ import annotations
 
 from .._backend import xp
-from ._feature_major import carry_inactive, input_columns, weight_gradient, written_states
+from ._feature_major import input_columns, weight_gradient, written_states
 
 __all__ = ["forward", "backward"]
 
@@ -36,7 +36,7 @@ def forward(seq, x, h0, w_ih, w_hh, b_ih, b_hh):
     stores what backward needs on ``seq``."""
     steps, batch, features = x.shape
     hidden = w_hh.shape[1]
-    dtype, masked = x.dtype, seq.batch_sizes is not None
+    dtype = x.dtype
     h1, h2, h3 = hidden, 2 * hidden, 3 * hidden
     w = _step_weights(w_ih, w_hh, b_ih, b_hh)
     w[:h2] *= 0.5  # sigmoid(u) = 0.5 tanh(u/2) + 0.5
@@ -44,29 +44,24 @@ def forward(seq, x, h0, w_ih, w_hh, b_ih, b_hh):
     gates = xp.empty((steps, 4 * hidden, batch), dtype)  # r, z: tanh of the halved pre-activation; n_h, n_x
     sigmoids = xp.empty((steps, h2, batch), dtype)  # r, z
     cand = xp.empty((steps, hidden, batch), dtype)  # n
-    out = xp.zeros((steps, hidden, batch), dtype) if masked else None
     for t in seq._order():
-        n = seq._active(t)
         read, write = seq._slots(t)
-        g, sig, c = gates[t, :, :n], sigmoids[t, :, :n], cand[t, :, :n]
-        xp.matmul(w, hx[read, :, :n], out=g)
+        g, sig, c = gates[t], sigmoids[t], cand[t]
+        xp.matmul(w, hx[read], out=g)
         xp.tanh(g[:h2], out=g[:h2])
         xp.multiply(g[:h2], 0.5, out=sig)
         sig += 0.5
         xp.multiply(sig[:h1], g[h2:h3], out=c)  # n = tanh(n_x + r n_h)
         c += g[h3:]
         xp.tanh(c, out=c)
-        h_new = hx[write, :hidden, :n]
-        xp.subtract(hx[read, :hidden, :n], c, out=h_new)  # h' = n + z (h - n)
+        h_new = hx[write, :hidden]
+        xp.subtract(hx[read, :hidden], c, out=h_new)  # h' = n + z (h - n)
         h_new *= sig[h1:]
         h_new += c
-        if masked:
-            carry_inactive((hx[:, :hidden],), n, read, write)
-            out[t, :, :n] = h_new
     seq.gru_saved = (hx, gates, sigmoids, cand, features, start)
     last = 0 if seq.reverse else steps
     seq.box.states = {"h": hx[last, :hidden].T.copy(), "c": None}
-    return out.transpose(0, 2, 1) if masked else written_states(hx, hidden, start, steps)
+    return written_states(hx, hidden, start, steps)
 
 
 def backward(seq, dout, dh):
@@ -74,7 +69,7 @@ def backward(seq, dout, dh):
     ``(T, N, H)`` or None, ``dh`` ``(N, H)`` the final state's gradient (a fresh array)."""
     hx, gates, sigmoids, cand, features, start = seq.gru_saved
     steps, batch, hidden = seq.layout[:3]
-    dtype, masked = gates.dtype, seq.batch_sizes is not None
+    dtype = gates.dtype
     need = seq.needs_input_grad
     h1, h2, h3 = hidden, 2 * hidden, 3 * hidden
     rows = hidden + features if need[0] else hidden
@@ -86,43 +81,32 @@ def backward(seq, dout, dh):
     dh = xp.ascontiguousarray(dh.T)
     # skip the steps that get no output gradient (a loss on the last step only is the common case)
     live = None if dout is None else xp.any(dout != 0, axis=(1, 2)).tolist()
-    # zeros when masked: inactive columns must contribute nothing to the weight and input gradients
-    alloc = xp.zeros if masked else xp.empty
-    dgates = alloc((steps, 4 * hidden, batch), dtype)  # r, z, n_h, n_x
-    back = alloc((steps, rows, batch), dtype)  # per step: [gradient of the state read; dx_t]
-    dn_buf, kept_buf = xp.empty((hidden, batch), dtype), xp.empty((hidden, batch), dtype)
+    dgates = xp.empty((steps, 4 * hidden, batch), dtype)  # r, z, n_h, n_x
+    back = xp.empty((steps, rows, batch), dtype)  # per step: [gradient of the state read; dx_t]
+    dn, kept = xp.empty((hidden, batch), dtype), xp.empty((hidden, batch), dtype)
     deriv = xp.empty((h2, batch), dtype)
     for t in reversed(seq._order()):
-        n = seq._active(t)
         read = seq._slots(t)[0]
         if live is not None and live[t]:
-            dh[:, :n] += dout[t, :n].T
-        dht = dh[:, :n]
-        g, sig, c, d = gates[t, :, :n], sigmoids[t, :, :n], cand[t, :, :n], dgates[t, :, :n]
-        xp.subtract(hx[read, :hidden, :n], c, out=d[h1:h2])  # z: dh (h - n)
-        d[h1:h2] *= dht
-        dn = dn_buf[:, :n]
+            dh += dout[t].T
+        g, sig, c, d = gates[t], sigmoids[t], cand[t], dgates[t]
+        xp.subtract(hx[read, :hidden], c, out=d[h1:h2])  # z: dh (h - n)
+        d[h1:h2] *= dh
         xp.subtract(1.0, sig[h1:], out=dn)  # n: dh (1 - z)
-        dn *= dht
+        dn *= dh
         da = d[h3:]  # n_x: dn (1 - n^2)
         xp.multiply(c, c, out=da)
         xp.subtract(1.0, da, out=da)
         da *= dn
         xp.multiply(da, sig[:h1], out=d[h2:h3])  # n_h: da r
         xp.multiply(da, g[h2:h3], out=d[:h1])  # r: da n_h
-        dv = deriv[:, :n]
-        xp.multiply(g[:h2], g[:h2], out=dv)
-        xp.subtract(1.0, dv, out=dv)
-        d[:h2] *= dv
-        kept = kept_buf[:, :n]
-        xp.multiply(dht, sig[h1:], out=kept)  # the state's direct share of h' = ... + z h
-        b = back[t, :, :n]
-        xp.matmul(w_t, d, out=b)
-        b[:hidden] += kept
-        if n == batch:
-            dh = b[:hidden]  # the carried gradient now lives in back[t]; its rows are not read again
-        else:
-            dh[:, :n] = b[:hidden]
+        xp.multiply(g[:h2], g[:h2], out=deriv)
+        xp.subtract(1.0, deriv, out=deriv)
+        d[:h2] *= deriv
+        xp.multiply(dh, sig[h1:], out=kept)  # the state's direct share of h' = ... + z h
+        xp.matmul(w_t, d, out=back[t])
+        dh = back[t, :hidden]  # the carried gradient lives in back[t]; those rows are not read again
+        dh += kept
     dx = back[:, hidden:].transpose(0, 2, 1) if need[0] else None
     dw_ih = dw_hh = db_ih = db_hh = None
     if any(need[3:7]):

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from .._backend import xp
-from ._feature_major import carry_inactive, input_columns, weight_gradient, written_states
+from ._feature_major import input_columns, weight_gradient, written_states
 
 __all__ = ["gate_order", "forward", "backward"]
 
@@ -25,7 +25,7 @@ def forward(seq, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
     stores what backward needs on ``seq``."""
     steps, batch, features = x.shape
     hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
-    dtype, masked, proj = x.dtype, seq.batch_sizes is not None, w_hr is not None
+    dtype, proj = x.dtype, w_hr is not None
     order = gate_order(hidden)
     width = out_size + features + (b_ih is not None)
     w = xp.empty((4 * hidden, width), dtype)
@@ -42,38 +42,31 @@ def forward(seq, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
     gates = xp.empty((steps, 4 * hidden, batch), dtype)  # tanh of every gate's (halved) pre-activation
     sigmoids = xp.empty((steps, 3 * hidden, batch), dtype)  # i, f, o
     tanh_c = xp.empty((steps, hidden, batch), dtype)
-    # zeros when masked: inactive columns meet zero gradients in the dW_hr product and must not hold NaN garbage
-    hm = (xp.zeros if masked else xp.empty)((steps, hidden, batch), dtype) if proj else None
-    out = xp.zeros((steps, out_size, batch), dtype) if masked else None
+    hm = xp.empty((steps, hidden, batch), dtype) if proj else None
     ig = xp.empty((hidden, batch), dtype)
     h1, h2, h3 = hidden, 2 * hidden, 3 * hidden
     for t in seq._order():
-        n = seq._active(t)
         read, write = seq._slots(t)
-        g, sig = gates[t, :, :n], sigmoids[t, :, :n]
-        xp.matmul(w, hx[read, :, :n], out=g)
+        g, sig = gates[t], sigmoids[t]
+        xp.matmul(w, hx[read], out=g)
         xp.tanh(g, out=g)
         xp.multiply(g[:h3], 0.5, out=sig)
         sig += 0.5
-        c_new = cs[write, :, :n]
-        xp.multiply(sig[h1:h2], cs[read, :, :n], out=c_new)
-        xp.multiply(sig[:h1], g[h3:], out=ig[:, :n])
-        c_new += ig[:, :n]
-        tc = tanh_c[t, :, :n]
-        xp.tanh(c_new, out=tc)
-        h_new = hx[write, :out_size, :n]
+        c_new = cs[write]
+        xp.multiply(sig[h1:h2], cs[read], out=c_new)
+        xp.multiply(sig[:h1], g[h3:], out=ig)
+        c_new += ig
+        xp.tanh(c_new, out=tanh_c[t])
+        h_new = hx[write, :out_size]
         if proj:
-            xp.multiply(sig[h2:], tc, out=hm[t, :, :n])
-            xp.matmul(w_hr, hm[t, :, :n], out=h_new)
+            xp.multiply(sig[h2:], tanh_c[t], out=hm[t])
+            xp.matmul(w_hr, hm[t], out=h_new)
         else:
-            xp.multiply(sig[h2:], tc, out=h_new)
-        if masked:
-            carry_inactive((hx[:, :out_size], cs), n, read, write)
-            out[t, :, :n] = h_new
+            xp.multiply(sig[h2:], tanh_c[t], out=h_new)
     seq.lstm_saved = (hx, cs, gates, sigmoids, tanh_c, hm, features, start)
     last = 0 if seq.reverse else steps
     seq.box.states = {"h": hx[last, :out_size].T.copy(), "c": cs[last].T.copy()}
-    return out.transpose(0, 2, 1) if masked else written_states(hx, out_size, start, steps)
+    return written_states(hx, out_size, start, steps)
 
 
 def backward(seq, dout, dh, dc):
@@ -81,7 +74,7 @@ def backward(seq, dout, dh, dc):
     ``(T, N, P)`` or None, ``dh`` ``(N, P)`` and ``dc`` ``(N, H)`` the final states' gradients (fresh arrays)."""
     hx, cs, gates, sigmoids, tanh_c, hm, features, start = seq.lstm_saved
     steps, batch, hidden, out_size = seq.layout
-    dtype, masked, proj = gates.dtype, seq.batch_sizes is not None, hm is not None
+    dtype, proj = gates.dtype, hm is not None
     need = seq.needs_input_grad
     order = gate_order(hidden)
     rows = out_size + features if need[0] else out_size
@@ -97,46 +90,37 @@ def backward(seq, dout, dh, dc):
     dh, dc = xp.ascontiguousarray(dh.T), xp.ascontiguousarray(dc.T)
     # skip the steps that get no output gradient (a loss on the last step only is the common case)
     live = None if dout is None else xp.any(dout != 0, axis=(1, 2)).tolist()
-    # zeros when masked: inactive columns must contribute nothing to the weight and input gradients
-    alloc = xp.zeros if masked else xp.empty
-    dgates = alloc((steps, 4 * hidden, batch), dtype)
-    back = alloc((steps, rows, batch), dtype)  # per step: [gradient of the state read; dx_t]
-    dh_steps = alloc((steps, out_size, batch), dtype) if proj else None
+    dgates = xp.empty((steps, 4 * hidden, batch), dtype)
+    back = xp.empty((steps, rows, batch), dtype)  # per step: [gradient of the state read; dx_t]
+    dh_steps = xp.empty((steps, out_size, batch), dtype) if proj else None
     deriv = xp.empty((4 * hidden, batch), dtype)
-    tmp = xp.empty((hidden, batch), dtype)
+    q = xp.empty((hidden, batch), dtype)
     h1, h2, h3 = hidden, 2 * hidden, 3 * hidden
     for t in reversed(seq._order()):
-        n = seq._active(t)
         read = seq._slots(t)[0]
         if live is not None and live[t]:
-            dh[:, :n] += dout[t, :n].T
+            dh += dout[t].T
         if proj:
-            dh_steps[t, :, :n] = dh[:, :n]
-            dm = seq.w_hr.T @ dh[:, :n]
+            dh_steps[t] = dh
+            dm = seq.w_hr.T @ dh
         else:
-            dm = dh[:, :n]
-        g, sig, tc, d = gates[t, :, :n], sigmoids[t, :, :n], tanh_c[t, :, :n], dgates[t, :, :n]
-        dct, q = dc[:, :n], tmp[:, :n]
+            dm = dh
+        g, sig, tc, d = gates[t], sigmoids[t], tanh_c[t], dgates[t]
         xp.multiply(tc, tc, out=q)  # dc += dm o (1 - tanh(c)^2)
         xp.subtract(1.0, q, out=q)
         q *= sig[h2:]
         q *= dm
-        dct += q
-        xp.multiply(dct, g[h3:], out=d[:h1])  # i: dc g
-        xp.multiply(dct, cs[read, :, :n], out=d[h1:h2])  # f: dc c_prev
+        dc += q
+        xp.multiply(dc, g[h3:], out=d[:h1])  # i: dc g
+        xp.multiply(dc, cs[read], out=d[h1:h2])  # f: dc c_prev
         xp.multiply(dm, tc, out=d[h2:h3])  # o: dm tanh(c)
-        xp.multiply(dct, sig[:h1], out=d[h3:])  # g: dc i
-        dv = deriv[:, :n]  # 1 - tanh^2 of every gate (see scale)
-        xp.multiply(g, g, out=dv)
-        xp.subtract(1.0, dv, out=dv)
-        d *= dv
-        dct *= sig[h1:h2]
-        b = back[t, :, :n]
-        xp.matmul(w_t, d, out=b)
-        if n == batch:
-            dh = b[:out_size]  # the carried gradient now lives in back[t]; its rows are not read again
-        else:
-            dh[:, :n] = b[:out_size]
+        xp.multiply(dc, sig[:h1], out=d[h3:])  # g: dc i
+        xp.multiply(g, g, out=deriv)  # 1 - tanh^2 of every gate (see scale)
+        xp.subtract(1.0, deriv, out=deriv)
+        d *= deriv
+        dc *= sig[h1:h2]
+        xp.matmul(w_t, d, out=back[t])
+        dh = back[t, :out_size]  # the carried gradient lives in back[t]; those rows are not read again
     dx = back[:, out_size:].transpose(0, 2, 1) if need[0] else None
     dw_ih = dw_hh = db = None
     if any(need[3:7]):
