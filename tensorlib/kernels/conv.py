@@ -544,9 +544,14 @@ class Convolution(Function):
         c, h, wd = self.x_shape[1:]
         hp, wp = h + top + bottom, wd + left + right
         ckk = cg * kh * kw
-        gc2d = xp.empty((g, oc // g, n * unit), dtype=grad.dtype)
-        gc = gc2d.reshape(oc, n, oh, ow)
         grad_t = grad.transpose(1, 0, 2, 3)
+        # a gradient in (OC, N, OH, OW) memory (a batch norm's or ReLU's after a convolution) is used as is
+        copy_grad = not grad_t.flags.c_contiguous
+        gc2d = (xp.empty((g, oc // g, n * unit), dtype=grad.dtype) if copy_grad
+                else grad_t.reshape(g, oc // g, n * unit))
+        gc = gc2d.reshape(oc, n, oh, ow)
+        # windows that never overlap (a strided 1x1) land on disjoint positions: assigned, not added
+        disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
         wt = self.w.reshape(g, oc // g, ckk).transpose(0, 2, 1)
         gw_parts = xp.empty((len(chunks), g, ckk, oc // g), dtype=grad.dtype) if need_w else None  # transposed
         gb_parts = xp.empty((len(chunks), oc), dtype=grad.dtype) if need_b else None
@@ -555,7 +560,8 @@ class Convolution(Function):
         def chunk_backward(k: int) -> None:
             n0, n1 = chunks[k]
             span = slice(n0 * unit, n1 * unit)
-            gc[:, n0:n1] = grad_t[:, n0:n1]
+            if copy_grad:
+                gc[:, n0:n1] = grad_t[:, n0:n1]
             if need_b:
                 gb_parts[k] = gc[:, n0:n1].sum(axis=(1, 2, 3))
             if need_w:
@@ -567,7 +573,11 @@ class Convolution(Function):
                 for i in range(kh):
                     rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
                     for j in range(kw):
-                        part[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw] += dcols[:, i, j]
+                        target = part[:, :, rows, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                        if disjoint:
+                            target[...] = dcols[:, i, j]
+                        else:
+                            target += dcols[:, i, j]
 
         parallel_for(len(chunks), chunk_backward, self.serial)
         gx = None if dx is None else dx[:, :, top:hp - bottom, left:wp - right].transpose(1, 0, 2, 3)

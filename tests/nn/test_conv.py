@@ -445,3 +445,22 @@ def test_wide_stride1_layers_take_grad_weight_from_batch_innermost_windows(group
                                                                      window)
     np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(b.grad.numpy(), gy.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("k, stride, padding", [(1, 2, 0), (2, 2, 0), (3, 2, 1), (1, 3, 1)])
+def test_strided_conv_backward_with_channels_first_gradient(k, stride, padding):
+    # a gradient in (OC, N, OH, OW) memory (batch norm's, after a convolution) is read in place, and windows that
+    # never overlap (stride >= kernel) assign their grad_input instead of adding it: both must match the
+    # ordinary path (a batch-major gradient) and the numeric gradient
+    x, w = t64(3, 4, 7, 8), t64(5, 4, k, k)
+    y = F.conv2d(x, w, stride=stride, padding=padding)
+    assert not y.grad_fn.rows and not y.grad_fn.batch_last
+    upstream = RNG.standard_normal(tuple(y.shape))
+    grads = []
+    for g in (upstream, np.ascontiguousarray(upstream.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)):
+        x.grad = w.grad = None
+        F.conv2d(x, w, stride=stride, padding=padding).backward(tl.tensor(g))
+        grads.append((x.grad.numpy().copy(), w.grad.numpy().copy()))
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+    assert gradcheck(lambda x, w: F.conv2d(x, w, stride=stride, padding=padding), (x, w))
