@@ -256,7 +256,7 @@ class RecurrentSequence(Function):
         need = self.needs_input_grad
         flat_i = dgi.reshape(-1, dgi.shape[-1])
         flat_h = dgh.reshape(-1, dgh.shape[-1])
-        dx = (flat_i @ self.w_ih).reshape(steps, batch, -1) if need[0] else None
+        dx = (flat_i @ self.w_ih).reshape(steps, batch, self.w_ih.shape[1]) if need[0] else None
         dw_ih = flat_i.T @ self.x2d if need[3] else None
         dw_hh = flat_h.T @ self._prev_states(self.hs).reshape(-1, out_size) if need[4] else None
         db_ih = flat_i.sum(0) if need[5] else None
@@ -463,7 +463,8 @@ class _FinalState(Function):
 
 
 def _is_broadcast_zero(array) -> bool:
-    return array.ndim > 0 and not any(array.strides) and not array.flat[0]
+    """An empty gradient, or one broadcast from a single zero: nothing to add."""
+    return array.size == 0 or (array.ndim > 0 and not any(array.strides) and not array.flat[0])
 
 
 def _fresh(grad, shape: tuple, dtype):

@@ -266,6 +266,18 @@ def test_bad_inputs_name_expected_and_actual_shapes():
         seq(tl.randn(2, 2, 5))
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_empty_sequence_raises_and_empty_batch_runs(kind):
+    model = _layer(kind, 4, 6, batch_first=True)
+    with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0"):
+        model(tl.randn(3, 0, 4))
+    x = tl.randn(0, 5, 4, requires_grad=True)  # PyTorch runs a batch of none
+    output, state = model(x)
+    assert tuple(output.shape) == (0, 5, 6)
+    (output.sum() + (state[0] if kind == "lstm" else state).sum()).backward()
+    assert tuple(x.grad.shape) == (0, 5, 4)
+
+
 def test_constructor_validation():
     with pytest.raises(ValueError, match="proj_size has to be smaller"):
         nn.LSTM(3, 4, proj_size=4)

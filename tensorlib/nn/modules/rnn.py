@@ -200,6 +200,10 @@ class RNNBase(Module):
                 raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D "
                                  f"instead (shape {_shape(input)})")
             features, shown = input.shape[-1], _shape(input)
+            steps = input.shape[1] if input.dim() == 3 and self.batch_first else input.shape[0]
+            if steps == 0:  # PyTorch's error and type
+                raise RuntimeError(f"{type(self).__name__}: Expected sequence length to be larger than 0 in RNN, "
+                                   f"got input of shape {shown}")
         if features != self.input_size:
             raise shape_error(self, f"expected input with {self.input_size} features (input_size), got {shown}")
         data = input.data if packed else input
