@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tensorlib as tl
 import tensorlib.nn as nn
@@ -436,3 +438,44 @@ def test_lengths_keyword_ignores_padding_and_matches_packing(cls):
     assert not output.detach().numpy()[1, 2:].any()  # padded steps come back as zeros
     with pytest.raises(ValueError, match="lengths= needs a padded 3-D batch"):
         layer(tl.randn(5, 3), lengths=[5])
+
+
+@settings(max_examples=40, deadline=None)
+@given(kind=st.sampled_from(["lstm", "gru"]), steps=st.integers(1, 4), batch=st.integers(1, 3),
+       features=st.integers(1, 3), hidden=st.integers(1, 3), proj=st.booleans(), bias=st.booleans(),
+       reverse=st.booleans(), with_state=st.booleans(), seed=st.integers(0, 2**16))
+def test_feature_major_kernel_matches_batch_major_kernel(kind, steps, batch, features, hidden, proj, bias, reverse,
+                                                         with_state, seed):
+    # unpacked LSTM/GRU batches run the feature-major kernel, packed ones the batch-major one; a packed batch
+    # whose sequences all have full length takes the second path with the same numbers as the first
+    from tensorlib.functional.rnn import recurrent_sequence
+
+    rng = np.random.default_rng(seed)
+    lstm = kind == "lstm"
+    out_size = max(hidden - 1, 1) if lstm and proj and hidden > 1 else hidden
+    gates = 4 if lstm else 3
+
+    def t(*shape):
+        return tl.tensor(rng.standard_normal(shape), dtype=tl.float64, requires_grad=True)
+
+    x = t(steps, batch, features)
+    h0 = t(batch, out_size) if with_state else None
+    c0 = t(batch, hidden) if with_state and lstm else None
+    w_ih, w_hh = t(gates * hidden, features), t(gates * hidden, out_size)
+    b_ih, b_hh = (t(gates * hidden), t(gates * hidden)) if bias else (None, None)
+    w_hr = t(out_size, hidden) if out_size != hidden else None
+    leaves = [a for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr) if a is not None]
+    up = [rng.standard_normal(shape) for shape in ((steps, batch, out_size), (batch, out_size), (batch, hidden))]
+    results = []
+    for sizes in (None, (batch,) * steps):
+        for a in leaves:
+            a.grad = None
+        out, h_n, c_n = recurrent_sequence(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode=kind.upper(),
+                                           reverse=reverse, batch_sizes=sizes)
+        loss = (out * tl.tensor(up[0])).sum() + (h_n * tl.tensor(up[1])).sum()
+        if c_n is not None:
+            loss = loss + (c_n * tl.tensor(up[2])).sum()
+        loss.backward()
+        results.append([out.detach().numpy(), h_n.detach().numpy()] + [a.grad.numpy() for a in leaves])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
