@@ -1,48 +1,96 @@
 """Shared pieces of the feature-major recurrent kernels (``_lstm.py``, ``_gru.py``).
 
-Feature-major: every per-step state is a ``(features, N)`` block, so a step's gates come out of one GEMM as one
-``(G*H, N)`` block whose gate slices are contiguous ``(H, N)`` blocks, and the per-step elementwise chain (about
+Feature-major: every per-step state is a ``(features, n)`` block, so a step's gates come out of one GEMM as one
+``(G*H, n)`` block whose gate slices are contiguous ``(H, n)`` blocks, and the per-step elementwise chain (about
 two dozen small NumPy calls a step, forward and backward, where a recurrent layer spends most of its time
 outside BLAS) runs on contiguous memory; column slices of an ``(N, G*H)`` block were 1.6x - 2.5x slower per call.
 
-``hx[slot]`` holds the column block ``[h; x_t; 1]`` read by step ``t`` (the ``1`` row only with biases), so a
-weight matrix laid out as ``[W_h | W_i | b]`` gives every pre-activation of a step in one GEMM, with no input
-projection, bias pass or add; after the backward loop, one GEMM of every step's gate gradients against every
-step's ``hx`` gives the recurrent, input and bias gradients together. Slots follow ``RecurrentSequence``
-(forward: step ``t`` reads ``t`` and writes ``t+1``; reverse: reads ``t+1``, writes ``t``). Packed batches
-(``batch_sizes``) do not come here: their active prefix of the batch would be a column slice, strided.
+Step ``p`` (in the order the steps run: time ``t`` forward, ``T-1-t`` reversed) reads the column block
+``hx[p] = [h; x_t; 1]`` (the ``1`` row only with biases), so a weight matrix laid out as ``[W_h | W_i | b]`` gives
+every pre-activation of the step in one GEMM, with no input projection, bias pass or add; after the backward
+loop, one GEMM of every step's gate gradients against every step's ``hx`` gives the recurrent, input and bias
+gradients together. With ``batch_sizes`` (a packed batch) step ``p`` has only its ``n_p`` active columns, the
+batch's first ones, so every block of the step is exactly ``n_p`` wide (contiguous, no work on padding) and the
+states are handed over where the width changes: the columns of ended sequences become final states, those of
+sequences not yet started (reversed direction) come from the initial state.
 """
 
 from __future__ import annotations
 
 from .._backend import xp
 
-__all__ = ["input_columns", "written_states", "weight_gradient"]
+__all__ = ["Steps"]
 
 
-def input_columns(seq, x, h0, out_size: int, biased: bool):
-    """``(hx (T+1, P+I+biased, N), start)``: the columns ``[h; x_t; 1]`` of every step, the initial state in
-    its slot (zeros for ``h0`` None) and each ``x_t`` in the slot step ``t`` reads; ``start`` is step 0's slot.
-    The h rows of the other slots are written by the steps."""
-    steps, batch, features = x.shape
-    first = steps if seq.reverse else 0
-    hx = xp.empty((steps + 1, out_size + features + biased, batch), x.dtype)
-    hx[first, :out_size] = 0.0 if h0 is None else h0.T
-    start = 1 if seq.reverse else 0
-    hx[start:start + steps, out_size:out_size + features] = x.transpose(0, 2, 1)
-    if biased:
-        hx[:, -1] = 1.0
-    return hx, start
+class Steps:
+    """The steps of one layer-direction in the order they run: ``times[p]`` and ``widths[p]`` (active columns)."""
 
+    def __init__(self, seq, batch: int):
+        self.times = list(seq._order())
+        self.widths = [seq._active(t) for t in self.times]
+        self.batch, self.reverse = batch, seq.reverse
+        self.dense = seq.batch_sizes is None
 
-def written_states(hx, out_size: int, start: int, steps: int):
-    """The states the steps wrote, ``(T, N, P)`` (a view)."""
-    return hx[1 - start:1 - start + steps, :out_size].transpose(0, 2, 1)
+    def blocks(self, rows: int, dtype, extra: bool = False) -> tuple:
+        """``(buffer, blocks)``: contiguous ``(rows, n_p)`` blocks, one per step, of one flat buffer (plus one as
+        wide as the last step's when ``extra``: the input block after the last step, which holds its state)."""
+        widths = self.widths + ([self.widths[-1] if self.widths else self.batch] if extra else [])
+        buffer = xp.empty(rows * sum(widths), dtype)
+        blocks, start = [], 0
+        for n in widths:
+            blocks.append(buffer[start:start + rows * n].reshape(rows, n))
+            start += rows * n
+        return buffer, blocks
 
+    def columns(self, buffer, blocks, rows: int):
+        """``(rows, sum n_p)``: the steps' blocks side by side (a copy), for one GEMM over all steps."""
+        steps = len(self.widths)
+        if self.dense:
+            return xp.ascontiguousarray(buffer[:rows * self.batch * steps].reshape(steps, rows, self.batch)
+                                        .transpose(1, 0, 2)).reshape(rows, -1)
+        return xp.concatenate(blocks[:steps], axis=1)
 
-def weight_gradient(dgates, hx, start: int):
-    """``sum_t dgates[t] @ hx[slot read by t]^T`` as one GEMM: ``(G*H, T*N)`` against ``(width, T*N)``."""
-    steps, rows = dgates.shape[:2]
-    flat_d = xp.ascontiguousarray(dgates.transpose(1, 0, 2)).reshape(rows, -1)
-    flat_hx = xp.ascontiguousarray(hx[start:start + steps].transpose(1, 0, 2)).reshape(hx.shape[1], -1)
-    return flat_d @ flat_hx.T
+    def input_columns(self, x, h0, out_size: int, biased: bool) -> tuple:
+        """``(buffer, blocks)`` of ``[h; x_t; 1]`` for every step, plus the block after the last: x and the ones
+        row filled, step 0's h rows from ``h0`` ``(N, P)`` (zeros for None); the steps write the other h rows."""
+        features = x.shape[2]
+        buffer, hx = self.blocks(out_size + features + biased, x.dtype, extra=True)
+        if self.dense:
+            grid = buffer.reshape(len(hx), out_size + features + biased, self.batch)
+            grid[:-1, out_size:out_size + features] = (x[::-1] if self.reverse else x).transpose(0, 2, 1)
+            if biased:
+                grid[:, -1] = 1.0
+        else:
+            for block, t, n in zip(hx, self.times, self.widths):
+                block[out_size:out_size + features] = x[t, :n].T
+                if biased:
+                    block[-1] = 1.0
+        if self.widths:
+            hx[0][:out_size] = 0.0 if h0 is None else h0[:self.widths[0]].T
+        return buffer, hx
+
+    def padded_outputs(self, rows: int, dtype):
+        """Zeros ``(T, rows, N)`` for the outputs of a packed batch (the steps copy theirs in), None when every
+        step is full width (``outputs`` then views the input blocks)."""
+        return None if self.dense else xp.zeros((len(self.times), rows, self.batch), dtype)
+
+    def outputs(self, buffer, padded, out_size: int, rows: int):
+        """The states the steps wrote, ``(T, N, P)`` in time order: a view of the input blocks (``rows`` high)
+        after each step when every step is full width, else the zero-padded copies."""
+        if padded is not None:
+            return padded.transpose(0, 2, 1)
+        steps = len(self.times)
+        grid = buffer.reshape(steps + 1, rows, self.batch)[:, :out_size]
+        return (grid[steps:0:-1] if self.reverse else grid[1:]).transpose(0, 2, 1)
+
+    def input_gradient(self, buffer, blocks, out_size: int, features: int, dtype):
+        """``dx (T, N, I)`` in time order from the backward's per-step blocks ``[dh; dx_t]``: a view when every
+        step is full width, else zero-padded copies."""
+        steps = len(self.times)
+        if self.dense:
+            grid = buffer.reshape(steps, out_size + features, self.batch)[:, out_size:]
+            return (grid[::-1] if self.reverse else grid).transpose(0, 2, 1)
+        dx = xp.zeros((steps, features, self.batch), dtype)
+        for block, t, n in zip(blocks, self.times, self.widths):
+            dx[t, :, :n] = block[out_size:]
+        return dx.transpose(0, 2, 1)

@@ -10,7 +10,7 @@ the gates need, still one GEMM a step instead of a GEMM, an input projection and
 from __future__ import annotations
 
 from .._backend import xp
-from ._feature_major import input_columns, weight_gradient, written_states
+from ._feature_major import Steps
 
 __all__ = ["forward", "backward"]
 
@@ -32,44 +32,61 @@ def _step_weights(w_ih, w_hh, b_ih, b_hh):
 
 
 def forward(seq, x, h0, w_ih, w_hh, b_ih, b_hh):
-    """Run the layer-direction ``seq`` (a ``RecurrentSequence``); returns its output ``(T, N, H)`` (a view) and
-    stores what backward needs on ``seq``."""
+    """Run the layer-direction ``seq`` (a ``RecurrentSequence``); returns its output ``(T, N, H)`` and stores
+    what backward needs on ``seq``."""
     steps, batch, features = x.shape
     hidden = w_hh.shape[1]
     dtype = x.dtype
     h1, h2, h3 = hidden, 2 * hidden, 3 * hidden
     w = _step_weights(w_ih, w_hh, b_ih, b_hh)
     w[:h2] *= 0.5  # sigmoid(u) = 0.5 tanh(u/2) + 0.5
-    hx, start = input_columns(seq, x, h0, hidden, b_ih is not None)
-    gates = xp.empty((steps, 4 * hidden, batch), dtype)  # r, z: tanh of the halved pre-activation; n_h, n_x
-    sigmoids = xp.empty((steps, h2, batch), dtype)  # r, z
-    cand = xp.empty((steps, hidden, batch), dtype)  # n
-    for t in seq._order():
-        read, write = seq._slots(t)
-        g, sig, c = gates[t], sigmoids[t], cand[t]
-        xp.matmul(w, hx[read], out=g)
+    run = Steps(seq, batch)
+    hx_buffer, hx = run.input_columns(x, h0, hidden, b_ih is not None)
+    gates = run.blocks(4 * hidden, dtype)[1]  # r, z: tanh of the halved pre-activation; n_h, n_x
+    sigmoids = run.blocks(h2, dtype)[1]  # r, z
+    cand = run.blocks(hidden, dtype)[1]  # n
+    padded = run.padded_outputs(hidden, dtype)
+    h_n = xp.empty((hidden, batch), dtype)
+    h0t = None if h0 is None else h0.T
+    scratch_h = xp.empty(hidden * batch, dtype)
+    for p, (t, n) in enumerate(zip(run.times, run.widths)):
+        following = run.widths[p + 1] if p + 1 < steps else n
+        g, sig, c = gates[p], sigmoids[p], cand[p]
+        h_prev = hx[p][:hidden]
+        xp.matmul(w, hx[p], out=g)
         xp.tanh(g[:h2], out=g[:h2])
         xp.multiply(g[:h2], 0.5, out=sig)
         sig += 0.5
         xp.multiply(sig[:h1], g[h2:h3], out=c)  # n = tanh(n_x + r n_h)
         c += g[h3:]
         xp.tanh(c, out=c)
-        h_new = hx[write, :hidden]
-        xp.subtract(hx[read, :hidden], c, out=h_new)  # h' = n + z (h - n)
+        h_new = hx[p + 1][:hidden] if following == n else scratch_h[:hidden * n].reshape(hidden, n)
+        xp.subtract(h_prev, c, out=h_new)  # h' = n + z (h - n)
         h_new *= sig[h1:]
         h_new += c
-    seq.gru_saved = (hx, gates, sigmoids, cand, features, start)
-    last = 0 if seq.reverse else steps
-    seq.box.states = {"h": hx[last, :hidden].T.copy(), "c": None}
-    return written_states(hx, hidden, start, steps)
+        if padded is not None:
+            padded[t, :, :n] = h_new
+        if following < n:  # sequences ending here: their final states
+            h_n[:, following:n] = h_new[:, following:]
+            hx[p + 1][:hidden] = h_new[:, :following]
+        elif following > n:  # sequences starting at the next step (reversed direction): their initial states
+            hx[p + 1][:hidden, :n] = h_new
+            hx[p + 1][:hidden, n:] = 0.0 if h0 is None else h0t[:, n:following]
+    if steps:
+        h_n[:, :run.widths[-1]] = hx[steps][:hidden]
+    else:
+        h_n[...] = 0.0 if h0 is None else h0t
+    seq.gru_saved = (run, hx_buffer, hx, gates, sigmoids, cand, features)
+    seq.box.states = {"h": h_n.T.copy(), "c": None}
+    return run.outputs(hx_buffer, padded, hidden, hx[0].shape[0])
 
 
 def backward(seq, dout, dh):
     """Gradients ``(dx, dh0, None, dw_ih, dw_hh, db_ih, db_hh, None)`` of ``seq``'s GRU forward; ``dout``
-    ``(T, N, H)`` or None, ``dh`` ``(N, H)`` the final state's gradient (a fresh array)."""
-    hx, gates, sigmoids, cand, features, start = seq.gru_saved
+    ``(T, N, H)`` or None, ``dh`` ``(N, H)`` the final state's gradient."""
+    run, hx_buffer, hx, gates, sigmoids, cand, features = seq.gru_saved
     steps, batch, hidden = seq.layout[:3]
-    dtype = gates.dtype
+    dtype = dh.dtype
     need = seq.needs_input_grad
     h1, h2, h3 = hidden, 2 * hidden, 3 * hidden
     rows = hidden + features if need[0] else hidden
@@ -78,19 +95,23 @@ def backward(seq, dout, dh):
     scale = xp.ones((4 * hidden, 1), dtype)
     scale[:h2] = 0.25
     w_t = (_step_weights(seq.w_ih, seq.w_hh, None, None)[:, :rows] * scale).T.copy()
-    dh = xp.ascontiguousarray(dh.T)
+    dh_final = dh.T
     # skip the steps that get no output gradient (a loss on the last step only is the common case)
     live = None if dout is None else xp.any(dout != 0, axis=(1, 2)).tolist()
-    dgates = xp.empty((steps, 4 * hidden, batch), dtype)  # r, z, n_h, n_x
-    back = xp.empty((steps, rows, batch), dtype)  # per step: [gradient of the state read; dx_t]
-    dn, kept = xp.empty((hidden, batch), dtype), xp.empty((hidden, batch), dtype)
-    deriv = xp.empty((h2, batch), dtype)
-    for t in reversed(seq._order()):
-        read = seq._slots(t)[0]
+    dgates_buffer, dgates = run.blocks(4 * hidden, dtype)  # r, z, n_h, n_x
+    back_buffer, back = run.blocks(rows, dtype)  # per step: [gradient of the state read; dx_t]
+    dh0 = xp.zeros((hidden, batch), dtype)
+    scratch_dn, scratch_kept = xp.empty(hidden * batch, dtype), xp.empty(hidden * batch, dtype)
+    scratch_deriv = xp.empty(h2 * batch, dtype)
+    dh = xp.ascontiguousarray(dh_final[:, :run.widths[-1] if steps else batch])
+    for p in reversed(range(steps)):
+        t, n = run.times[p], run.widths[p]
         if live is not None and live[t]:
-            dh += dout[t].T
-        g, sig, c, d = gates[t], sigmoids[t], cand[t], dgates[t]
-        xp.subtract(hx[read, :hidden], c, out=d[h1:h2])  # z: dh (h - n)
+            dh += dout[t, :n].T
+        g, sig, c, d = gates[p], sigmoids[p], cand[p], dgates[p]
+        dn, kept = scratch_dn[:hidden * n].reshape(hidden, n), scratch_kept[:hidden * n].reshape(hidden, n)
+        deriv = scratch_deriv[:h2 * n].reshape(h2, n)
+        xp.subtract(hx[p][:hidden], c, out=d[h1:h2])  # z: dh (h - n)
         d[h1:h2] *= dh
         xp.subtract(1.0, sig[h1:], out=dn)  # n: dh (1 - z)
         dn *= dh
@@ -104,17 +125,25 @@ def backward(seq, dout, dh):
         xp.subtract(1.0, deriv, out=deriv)
         d[:h2] *= deriv
         xp.multiply(dh, sig[h1:], out=kept)  # the state's direct share of h' = ... + z h
-        xp.matmul(w_t, d, out=back[t])
-        dh = back[t, :hidden]  # the carried gradient lives in back[t]; those rows are not read again
+        xp.matmul(w_t, d, out=back[p])
+        dh = back[p][:hidden]  # the carried gradient lives in back[p]; those rows are not read again
         dh += kept
-    dx = back[:, hidden:].transpose(0, 2, 1) if need[0] else None
+        previous = run.widths[p - 1] if p else 0
+        if previous > n:  # the previous step also ran sequences that ended there: their final states' gradients
+            dh = xp.concatenate([dh, dh_final[:, n:previous]], axis=1)
+        elif previous < n:  # columns that started at this step, from the initial state (all of them at p = 0)
+            dh0[:, previous:n] = dh[:, previous:]
+            dh = xp.ascontiguousarray(dh[:, :previous])
+    if not steps:
+        dh0[...] = dh_final
+    dx = run.input_gradient(back_buffer, back, hidden, features, dtype) if need[0] else None
     dw_ih = dw_hh = db_ih = db_hh = None
     if any(need[3:7]):
-        dw = weight_gradient(dgates, hx, start) * scale
+        dw = (run.columns(dgates_buffer, dgates, 4 * hidden) @ run.columns(hx_buffer, hx, hx[0].shape[0]).T) * scale
         dw_hh = xp.concatenate([dw[:h2, :hidden], dw[h2:h3, :hidden]]) if need[4] else None
         dw_ih = xp.concatenate([dw[:h2, hidden:hidden + features], dw[h3:, hidden:hidden + features]]) \
             if need[3] else None
         if dw.shape[1] > hidden + features:
             db_ih = xp.concatenate([dw[:h2, -1], dw[h3:, -1]]) if need[5] else None
             db_hh = xp.concatenate([dw[:h2, -1], dw[h2:h3, -1]]) if need[6] else None
-    return dx, xp.ascontiguousarray(dh.T), None, dw_ih, dw_hh, db_ih, db_hh, None
+    return dx, xp.ascontiguousarray(dh0.T), None, dw_ih, dw_hh, db_ih, db_hh, None

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from .._backend import xp
-from ._feature_major import input_columns, weight_gradient, written_states
+from ._feature_major import Steps
 
 __all__ = ["gate_order", "forward", "backward"]
 
@@ -21,8 +21,8 @@ def gate_order(hidden: int):
 
 
 def forward(seq, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
-    """Run the layer-direction ``seq`` (a ``RecurrentSequence``); returns its output ``(T, N, P)`` (a view) and
-    stores what backward needs on ``seq``."""
+    """Run the layer-direction ``seq`` (a ``RecurrentSequence``); returns its output ``(T, N, P)`` and stores
+    what backward needs on ``seq``."""
     steps, batch, features = x.shape
     hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
     dtype, proj = x.dtype, w_hr is not None
@@ -35,46 +35,66 @@ def forward(seq, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
         w[:, -1] = (b_ih + b_hh)[order]
     # sigmoid(u) = 0.5 tanh(u/2) + 0.5: with the sigmoid gates' rows halved one tanh serves all four gates
     w[:3 * hidden] *= 0.5
-    hx, start = input_columns(seq, x, h0, out_size, b_ih is not None)
-    first = steps if seq.reverse else 0
-    cs = xp.empty((steps + 1, hidden, batch), dtype)
-    cs[first] = 0.0 if c0 is None else c0.T
-    gates = xp.empty((steps, 4 * hidden, batch), dtype)  # tanh of every gate's (halved) pre-activation
-    sigmoids = xp.empty((steps, 3 * hidden, batch), dtype)  # i, f, o
-    tanh_c = xp.empty((steps, hidden, batch), dtype)
-    hm = xp.empty((steps, hidden, batch), dtype) if proj else None
-    ig = xp.empty((hidden, batch), dtype)
+    run = Steps(seq, batch)
+    hx_buffer, hx = run.input_columns(x, h0, out_size, b_ih is not None)
+    gates = run.blocks(4 * hidden, dtype)[1]  # tanh of every gate's (halved) pre-activation
+    sigmoids = run.blocks(3 * hidden, dtype)[1]  # i, f, o
+    tanh_c, cs = run.blocks(hidden, dtype)[1], run.blocks(hidden, dtype)[1]  # cs: the cell state each step wrote
+    hm = run.blocks(hidden, dtype) if proj else None  # (buffer, blocks): o tanh(c) before the projection
+    padded = run.padded_outputs(out_size, dtype)
+    h_n, c_n = xp.empty((out_size, batch), dtype), xp.empty((hidden, batch), dtype)
+    h0t, c0t = (None if h0 is None else h0.T), (None if c0 is None else c0.T)
+    first = run.widths[0] if steps else batch
+    c_prev = xp.zeros((hidden, first), dtype) if c0 is None else xp.ascontiguousarray(c0t[:, :first])
+    c_reads = []  # the cell state each step read
+    scratch_h, scratch_ig = xp.empty(out_size * batch, dtype), xp.empty(hidden * batch, dtype)
     h1, h2, h3 = hidden, 2 * hidden, 3 * hidden
-    for t in seq._order():
-        read, write = seq._slots(t)
-        g, sig = gates[t], sigmoids[t]
-        xp.matmul(w, hx[read], out=g)
+    for p, (t, n) in enumerate(zip(run.times, run.widths)):
+        following = run.widths[p + 1] if p + 1 < steps else n
+        g, sig, c_new, tc = gates[p], sigmoids[p], cs[p], tanh_c[p]
+        ig = scratch_ig[:hidden * n].reshape(hidden, n)
+        c_reads.append(c_prev)
+        xp.matmul(w, hx[p], out=g)
         xp.tanh(g, out=g)
         xp.multiply(g[:h3], 0.5, out=sig)
         sig += 0.5
-        c_new = cs[write]
-        xp.multiply(sig[h1:h2], cs[read], out=c_new)
+        xp.multiply(sig[h1:h2], c_prev, out=c_new)
         xp.multiply(sig[:h1], g[h3:], out=ig)
         c_new += ig
-        xp.tanh(c_new, out=tanh_c[t])
-        h_new = hx[write, :out_size]
+        xp.tanh(c_new, out=tc)
+        h_new = hx[p + 1][:out_size] if following == n else scratch_h[:out_size * n].reshape(out_size, n)
         if proj:
-            xp.multiply(sig[h2:], tanh_c[t], out=hm[t])
-            xp.matmul(w_hr, hm[t], out=h_new)
+            xp.multiply(sig[h2:], tc, out=hm[1][p])
+            xp.matmul(w_hr, hm[1][p], out=h_new)
         else:
-            xp.multiply(sig[h2:], tanh_c[t], out=h_new)
-    seq.lstm_saved = (hx, cs, gates, sigmoids, tanh_c, hm, features, start)
-    last = 0 if seq.reverse else steps
-    seq.box.states = {"h": hx[last, :out_size].T.copy(), "c": cs[last].T.copy()}
-    return written_states(hx, out_size, start, steps)
+            xp.multiply(sig[h2:], tc, out=h_new)
+        if padded is not None:
+            padded[t, :, :n] = h_new
+        c_prev = c_new
+        if following < n:  # sequences ending here: their final states
+            h_n[:, following:n], c_n[:, following:n] = h_new[:, following:], c_new[:, following:]
+            hx[p + 1][:out_size] = h_new[:, :following]
+            c_prev = c_new[:, :following]
+        elif following > n:  # sequences starting at the next step (reversed direction): their initial states
+            hx[p + 1][:out_size, :n] = h_new
+            hx[p + 1][:out_size, n:] = 0.0 if h0 is None else h0t[:, n:following]
+            start = xp.zeros((hidden, following - n), dtype) if c0 is None else c0t[:, n:following]
+            c_prev = xp.concatenate([c_new, start], axis=1)
+    if steps:
+        h_n[:, :run.widths[-1]], c_n[:, :run.widths[-1]] = hx[steps][:out_size], cs[-1]
+    else:
+        h_n[...], c_n[...] = (0.0 if h0 is None else h0t), (0.0 if c0 is None else c0t)
+    seq.lstm_saved = (run, hx_buffer, hx, c_reads, gates, sigmoids, tanh_c, hm, features)
+    seq.box.states = {"h": h_n.T.copy(), "c": c_n.T.copy()}
+    return run.outputs(hx_buffer, padded, out_size, hx[0].shape[0])
 
 
 def backward(seq, dout, dh, dc):
     """Gradients ``(dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr)`` of ``seq``'s LSTM forward; ``dout``
-    ``(T, N, P)`` or None, ``dh`` ``(N, P)`` and ``dc`` ``(N, H)`` the final states' gradients (fresh arrays)."""
-    hx, cs, gates, sigmoids, tanh_c, hm, features, start = seq.lstm_saved
+    ``(T, N, P)`` or None, ``dh`` ``(N, P)`` and ``dc`` ``(N, H)`` the final states' gradients."""
+    run, hx_buffer, hx, c_reads, gates, sigmoids, tanh_c, hm, features = seq.lstm_saved
     steps, batch, hidden, out_size = seq.layout
-    dtype, proj = gates.dtype, hm is not None
+    dtype, proj = gates[0].dtype if steps else dh.dtype, hm is not None
     need = seq.needs_input_grad
     order = gate_order(hidden)
     rows = out_size + features if need[0] else out_size
@@ -87,52 +107,65 @@ def backward(seq, dout, dh, dc):
     w_t[:out_size] = (seq.w_hh[order] * scale).T
     if need[0]:
         w_t[out_size:] = (seq.w_ih[order] * scale).T
-    dh, dc = xp.ascontiguousarray(dh.T), xp.ascontiguousarray(dc.T)
+    dh_final, dc_final = dh.T, dc.T
     # skip the steps that get no output gradient (a loss on the last step only is the common case)
     live = None if dout is None else xp.any(dout != 0, axis=(1, 2)).tolist()
-    dgates = xp.empty((steps, 4 * hidden, batch), dtype)
-    back = xp.empty((steps, rows, batch), dtype)  # per step: [gradient of the state read; dx_t]
-    dh_steps = xp.empty((steps, out_size, batch), dtype) if proj else None
-    deriv = xp.empty((4 * hidden, batch), dtype)
-    q = xp.empty((hidden, batch), dtype)
+    dgates_buffer, dgates = run.blocks(4 * hidden, dtype)
+    back_buffer, back = run.blocks(rows, dtype)  # per step: [gradient of the state read; dx_t]
+    dh_steps = run.blocks(out_size, dtype) if proj else None  # (buffer, blocks): dh at each step's output
+    dh0, dc0 = xp.zeros((out_size, batch), dtype), xp.zeros((hidden, batch), dtype)
+    scratch_q, scratch_deriv = xp.empty(hidden * batch, dtype), xp.empty(4 * hidden * batch, dtype)
+    last = run.widths[-1] if steps else batch
+    dh, dc = xp.ascontiguousarray(dh_final[:, :last]), xp.ascontiguousarray(dc_final[:, :last])
     h1, h2, h3 = hidden, 2 * hidden, 3 * hidden
-    for t in reversed(seq._order()):
-        read = seq._slots(t)[0]
+    for p in reversed(range(steps)):
+        t, n = run.times[p], run.widths[p]
         if live is not None and live[t]:
-            dh += dout[t].T
+            dh += dout[t, :n].T
         if proj:
-            dh_steps[t] = dh
+            dh_steps[1][p][...] = dh
             dm = seq.w_hr.T @ dh
         else:
             dm = dh
-        g, sig, tc, d = gates[t], sigmoids[t], tanh_c[t], dgates[t]
+        g, sig, tc, d = gates[p], sigmoids[p], tanh_c[p], dgates[p]
+        q, deriv = scratch_q[:hidden * n].reshape(hidden, n), scratch_deriv[:4 * hidden * n].reshape(4 * hidden, n)
         xp.multiply(tc, tc, out=q)  # dc += dm o (1 - tanh(c)^2)
         xp.subtract(1.0, q, out=q)
         q *= sig[h2:]
         q *= dm
         dc += q
         xp.multiply(dc, g[h3:], out=d[:h1])  # i: dc g
-        xp.multiply(dc, cs[read], out=d[h1:h2])  # f: dc c_prev
+        xp.multiply(dc, c_reads[p], out=d[h1:h2])  # f: dc c_prev
         xp.multiply(dm, tc, out=d[h2:h3])  # o: dm tanh(c)
         xp.multiply(dc, sig[:h1], out=d[h3:])  # g: dc i
         xp.multiply(g, g, out=deriv)  # 1 - tanh^2 of every gate (see scale)
         xp.subtract(1.0, deriv, out=deriv)
         d *= deriv
         dc *= sig[h1:h2]
-        xp.matmul(w_t, d, out=back[t])
-        dh = back[t, :out_size]  # the carried gradient lives in back[t]; those rows are not read again
-    dx = back[:, out_size:].transpose(0, 2, 1) if need[0] else None
+        xp.matmul(w_t, d, out=back[p])
+        dh = back[p][:out_size]  # the carried gradient lives in back[p]; those rows are not read again
+        previous = run.widths[p - 1] if p else 0
+        if previous > n:  # the previous step also ran sequences that ended there: their final states' gradients
+            dh = xp.concatenate([dh, dh_final[:, n:previous]], axis=1)
+            dc = xp.concatenate([dc, dc_final[:, n:previous]], axis=1)
+        elif previous < n:  # columns that started at this step, from the initial state (all of them at p = 0)
+            dh0[:, previous:n], dc0[:, previous:n] = dh[:, previous:], dc[:, previous:]
+            dh, dc = xp.ascontiguousarray(dh[:, :previous]), xp.ascontiguousarray(dc[:, :previous])
+    if not steps:
+        dh0[...], dc0[...] = dh_final, dc_final
+    dx = run.input_gradient(back_buffer, back, out_size, features, dtype) if need[0] else None
     dw_ih = dw_hh = db = None
     if any(need[3:7]):
-        dw = xp.empty((4 * hidden, hx.shape[1]), dtype)
-        dw[order] = weight_gradient(dgates, hx, start) * scale
+        dw = xp.empty((4 * hidden, hx[0].shape[0]), dtype)
+        dw[order] = (run.columns(dgates_buffer, dgates, 4 * hidden)
+                     @ run.columns(hx_buffer, hx, hx[0].shape[0]).T) * scale
         dw_hh = xp.ascontiguousarray(dw[:, :out_size])
         dw_ih = xp.ascontiguousarray(dw[:, out_size:out_size + features])
-        db = dw[:, -1].copy() if hx.shape[1] > out_size + features else None
+        db = dw[:, -1].copy() if dw.shape[1] > out_size + features else None
     dw_hr = None
     if proj and need[7]:
-        dw_hr = xp.tensordot(dh_steps, hm, axes=([0, 2], [0, 2]))
+        dw_hr = run.columns(*dh_steps, out_size) @ run.columns(*hm, hidden).T
     db_ih = db if need[5] else None
     db_hh = None if db is None or not need[6] else db.copy() if need[5] else db
-    return (dx, xp.ascontiguousarray(dh.T), xp.ascontiguousarray(dc.T), dw_ih if need[3] else None,
+    return (dx, xp.ascontiguousarray(dh0.T), xp.ascontiguousarray(dc0.T), dw_ih if need[3] else None,
             dw_hh if need[4] else None, db_ih, db_hh, dw_hr)

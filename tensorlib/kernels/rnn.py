@@ -1,18 +1,15 @@
 """Recurrent kernels: one fused ``Function`` per (layer, direction) over a whole sequence, plus packing gathers.
 
 ``RecurrentSequence`` runs an Elman RNN (tanh/relu), LSTM (optionally projected) or GRU over a time-major
-``(T, N, I)`` input:
+``(T, N, I)`` input. The LSTM and GRU run feature-major (``_lstm.py``, ``_gru.py``, ``_feature_major.py``):
+states as ``(features, n)`` blocks, one GEMM a step over the columns ``[h; x_t; 1]``, contiguous gate blocks for
+the elementwise work, and one GEMM over all steps for the weight gradients. The Elman RNN (here):
 
 * forward: ``x @ W_ih^T + b`` for all steps in one big matmul, then one loop over time doing one
-  ``h @ W_hh^T`` matmul per step and the gate math on whole ``(N, G*H)`` blocks;
-* backward: the analytic gradient, one loop over time (reversed) carrying ``dh``/``dc``; the per-step gate
-  gradients land in a ``(T, N, G*H)`` array, so ``dW_ih``, ``dW_hh``, the biases and ``dx`` are each one big
-  matmul/sum after the loop.
-
-Without packing, the LSTM and GRU run feature-major instead (``_lstm.py``, ``_gru.py``, ``_feature_major.py``):
-states as ``(features, N)`` blocks, one GEMM a step over the columns ``[h; x_t; 1]``, contiguous gate blocks for
-the elementwise work, 10% - 20% faster. Packed batches stay batch-major: their active rows ``[:n]`` are
-contiguous there, while feature-major they would be column slices (strided: 20% - 40% slower than this path).
+  ``h @ W_hh^T`` matmul per step;
+* backward: the analytic gradient, one loop over time (reversed) carrying ``dh``; the per-step gradients land
+  in a ``(T, N, H)`` array, so ``dW_ih``, ``dW_hh``, the biases and ``dx`` are each one big matmul/sum after
+  the loop.
 
 Variable lengths (packed sequences) use ``batch_sizes``: the number of active rows at each time step, which are
 always a prefix of the batch because packed batches are sorted by decreasing length. Rows past their end keep
@@ -45,15 +42,6 @@ def num_gates(mode: str) -> int:
     return _GATES[mode]
 
 
-def _sigmoid_(a):
-    """In-place logistic function via ``0.5 * tanh(0.5 a) + 0.5`` (no exp overflow for large |a|)."""
-    a *= 0.5
-    xp.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
-    return a
-
-
 class RecurrentSequence(Function):
     """One layer-direction over a whole sequence.
 
@@ -62,12 +50,11 @@ class RecurrentSequence(Function):
     without it). Attributes: ``mode`` (RNN_TANH, RNN_RELU, LSTM, GRU), ``reverse``, ``batch_sizes`` (tuple of
     active-prefix sizes per step, or None when every row is active).
 
-    Output: ``out (T, N, P)``. Internally ``hs (T+1, N, P)`` and ``cs (T+1, N, H)`` (LSTM; feature-major:
-    ``hx`` and ``cs``) hold the states in time order: slot 0 is the initial state of the forward direction and
-    slot T that of the reverse one, so step ``t`` reads slot ``t`` and writes ``t+1`` (reverse: reads ``t+1``,
-    writes ``t``). Without a mask the output is a view of the written slots; with one it is the state at active
-    rows and zero elsewhere (states are carried past a sequence's end). ``box`` (a ``_StateBox``) exposes the
-    final states and collects their gradients.
+    Output: ``out (T, N, P)``. The Elman RNN's ``hs (T+1, N, P)`` holds the states in time order: slot 0 is
+    the initial state of the forward direction and slot T that of the reverse one, so step ``t`` reads slot
+    ``t`` and writes ``t+1`` (reverse: reads ``t+1``, writes ``t``). Without a mask the output is a view of the
+    written slots; with one it is the state at active rows and zero elsewhere (states are carried past a
+    sequence's end). ``box`` (a ``_StateBox``) exposes the final states and collects their gradients.
     """
 
     saves_output = True
@@ -75,8 +62,6 @@ class RecurrentSequence(Function):
     mode: str
     reverse: bool
     batch_sizes: Optional[tuple]
-
-    feature_major = False
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
         steps, batch, features = x.shape
@@ -86,28 +71,19 @@ class RecurrentSequence(Function):
         lstm, masked = self.mode == "LSTM", self.batch_sizes is not None
         self.layout = (steps, batch, hidden, out_size)
         self.w_ih, self.w_hh, self.w_hr = w_ih, w_hh, w_hr
-        if not masked and self.mode in ("LSTM", "GRU"):
-            self.feature_major = True
-            if lstm:
-                return _lstm.forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
+        if lstm:
+            return _lstm.forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
+        if self.mode == "GRU":
             return _gru.forward(self, x, h0, w_ih, w_hh, b_ih, b_hh)
         hs = xp.empty((steps + 1, batch, out_size), dtype)
-        cs = xp.empty((steps + 1, batch, hidden), dtype) if lstm else None
         out = xp.zeros((steps, batch, out_size), dtype) if masked else None
         first = steps if self.reverse else 0
         hs[first] = 0.0 if h0 is None else h0
-        if lstm:
-            cs[first] = 0.0 if c0 is None else c0
         self.x2d = x.reshape(-1, features)  # copies a transposed (batch_first) input once, reused by backward
-        self.hs, self.cs, self.out = hs, cs, out
-        if lstm:
-            self._lstm_forward(b_ih, b_hh)
-        elif self.mode == "GRU":
-            self._gru_forward(b_ih, b_hh)
-        else:
-            self._rnn_forward(b_ih, b_hh)
+        self.hs, self.out = hs, out
+        self._rnn_forward(b_ih, b_hh)
         last = 0 if self.reverse else steps
-        self.box.states = {"h": hs[last].copy(), "c": cs[last].copy() if lstm else None}
+        self.box.states = {"h": hs[last].copy(), "c": None}
         if masked:
             return out
         return hs[:steps] if self.reverse else hs[1:]
@@ -156,84 +132,6 @@ class RecurrentSequence(Function):
                 xp.tanh(a, out=a)
             self._finish_step(t, n, read, write, (hs,))
 
-    def _lstm_forward(self, b_ih, b_hh):
-        steps, batch, hidden, out_size = self.layout
-        hs, cs = self.hs, self.cs
-        dtype = hs.dtype
-        # sigmoid(u) = 0.5 tanh(u/2) + 0.5: the i, f, o rows of the weights are halved so that one tanh plus
-        # one multiply-add evaluates all four gates of a step
-        half = xp.ones(4 * hidden, dtype)
-        half[:2 * hidden] = 0.5
-        half[3 * hidden:] = 0.5
-        shift = (1.0 - half).astype(dtype)
-        gates = (self.x2d @ (self.w_ih * half[:, None]).T).reshape(steps, batch, 4 * hidden)
-        if b_ih is not None:
-            gates += (b_ih + b_hh) * half
-        w_hh_t = xp.ascontiguousarray((self.w_hh * half[:, None]).T)
-        masked = self.batch_sizes is not None
-        tanh_c = xp.empty((steps, batch, hidden), dtype)  # backward reads active rows only
-        proj = self.w_hr is not None
-        # zeros when masked: inactive rows meet zero gradients in the dW_hr matmul and must not hold NaN garbage
-        hm = (xp.zeros if masked else xp.empty)((steps, batch, hidden), dtype) if proj else None
-        w_hr_t = xp.ascontiguousarray(self.w_hr.T) if proj else None
-        recur = xp.empty((batch, 4 * hidden), dtype)
-        ig = xp.empty((batch, hidden), dtype)
-        for t in self._order():
-            n = self._active(t)
-            read, write = self._slots(t)
-            g = gates[t, :n]  # pre-activations, overwritten in place by the gate values
-            xp.matmul(hs[read, :n], w_hh_t, out=recur[:n])
-            g += recur[:n]
-            xp.tanh(g, out=g)
-            g *= half
-            g += shift
-            c_new = cs[write, :n]
-            xp.multiply(g[:, hidden:2 * hidden], cs[read, :n], out=c_new)
-            xp.multiply(g[:, :hidden], g[:, 2 * hidden:3 * hidden], out=ig[:n])
-            c_new += ig[:n]
-            tc = tanh_c[t, :n]
-            xp.tanh(c_new, out=tc)
-            if proj:
-                xp.multiply(g[:, 3 * hidden:], tc, out=hm[t, :n])
-                xp.matmul(hm[t, :n], w_hr_t, out=hs[write, :n])
-            else:
-                xp.multiply(g[:, 3 * hidden:], tc, out=hs[write, :n])
-            self._finish_step(t, n, read, write, (hs, cs))
-        self.gates, self.tanh_c, self.hm = gates, tanh_c, hm
-
-    def _gru_forward(self, b_ih, b_hh):
-        steps, batch, hidden, _ = self.layout
-        hs = self.hs
-        dtype = hs.dtype
-        xw = (self.x2d @ self.w_ih.T).reshape(steps, batch, 3 * hidden)
-        if b_ih is not None:
-            xw += b_ih
-        # per step: [r, z, W_hn h + b_hn] (r, z overwrite their recurrent terms), and the candidate n
-        gh = xp.empty((steps, batch, 3 * hidden), dtype)  # backward reads active rows only
-        cand = xp.empty((steps, batch, hidden), dtype)
-        w_hh_t = xp.ascontiguousarray(self.w_hh.T)
-        for t in self._order():
-            n = self._active(t)
-            read, write = self._slots(t)
-            g = gh[t, :n]
-            hp = hs[read, :n]
-            xp.matmul(hp, w_hh_t, out=g)
-            if b_hh is not None:
-                g += b_hh
-            rz = g[:, :2 * hidden]
-            rz += xw[t, :n, :2 * hidden]
-            _sigmoid_(rz)
-            c = cand[t, :n]
-            xp.multiply(g[:, :hidden], g[:, 2 * hidden:], out=c)
-            c += xw[t, :n, 2 * hidden:]
-            xp.tanh(c, out=c)
-            h_new = hs[write, :n]
-            xp.subtract(hp, c, out=h_new)
-            h_new *= g[:, hidden:2 * hidden]
-            h_new += c
-            self._finish_step(t, n, read, write, (hs,))
-        self.gh, self.cand = gh, cand
-
     # ------------------------------------------------------------------------------------------ backward
     def backward(self, grad):
         steps, batch, hidden, out_size = self.layout
@@ -243,25 +141,19 @@ class RecurrentSequence(Function):
         dh = _fresh(state_grads.get("h"), (batch, out_size), grad.dtype)
         dc = _fresh(state_grads.get("c"), (batch, hidden), grad.dtype) if lstm else None
         dout = None if _is_broadcast_zero(grad) else grad
-        if self.feature_major:
-            return _lstm.backward(self, dout, dh, dc) if lstm else _gru.backward(self, dout, dh)
-        dw_hr = None
         if lstm:
-            dgi, dw_hr = self._lstm_backward(dout, dh, dc)
-            dgh = dgi
-        elif self.mode == "GRU":
-            dgi, dgh = self._gru_backward(dout, dh)
-        else:
-            dgi = dgh = self._rnn_backward(dout, dh)
+            return _lstm.backward(self, dout, dh, dc)
+        if self.mode == "GRU":
+            return _gru.backward(self, dout, dh)
+        dgates = self._rnn_backward(dout, dh)
         need = self.needs_input_grad
-        flat_i = dgi.reshape(-1, dgi.shape[-1])
-        flat_h = dgh.reshape(-1, dgh.shape[-1])
-        dx = (flat_i @ self.w_ih).reshape(steps, batch, self.w_ih.shape[1]) if need[0] else None
-        dw_ih = flat_i.T @ self.x2d if need[3] else None
-        dw_hh = flat_h.T @ self._prev_states(self.hs).reshape(-1, out_size) if need[4] else None
-        db_ih = flat_i.sum(0) if need[5] else None
-        db_hh = flat_h.sum(0) if need[6] else None
-        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr
+        flat = dgates.reshape(-1, dgates.shape[-1])
+        dx = (flat @ self.w_ih).reshape(steps, batch, self.w_ih.shape[1]) if need[0] else None
+        dw_ih = flat.T @ self.x2d if need[3] else None
+        dw_hh = flat.T @ self._prev_states(self.hs).reshape(-1, out_size) if need[4] else None
+        db_ih = flat.sum(0) if need[5] else None
+        db_hh = flat.sum(0) if need[6] else None
+        return dx, dh, None, dw_ih, dw_hh, db_ih, db_hh, None
 
     def _incoming(self, t: int, n: int, dh, dout) -> None:
         """Add the output gradient of step ``t`` (active rows only) into the carried ``dh``."""
@@ -289,93 +181,6 @@ class RecurrentSequence(Function):
                 d *= dh[:n]
             xp.matmul(d, self.w_hh, out=dh[:n])
         return dgates
-
-    def _lstm_backward(self, dout, dh, dc):
-        steps, batch, hidden, out_size = self.layout
-        gates, tanh_c, cs = self.gates, self.tanh_c, self.cs
-        dtype = gates.dtype
-        # derivative of each gate from its value: y (alpha - y) + beta, i.e. y(1-y) for sigmoid i,f,o and
-        # 1 - y^2 for tanh g
-        alpha = xp.ones(4 * hidden, dtype)
-        alpha[2 * hidden:3 * hidden] = 0.0
-        beta = (1.0 - alpha).astype(dtype)
-        masked = self.batch_sizes is not None
-        dgates = (xp.zeros if masked else xp.empty)(gates.shape, dtype)
-        proj = self.w_hr is not None
-        dh_steps = (xp.zeros if masked else xp.empty)((steps, batch, out_size), dtype) if proj else None
-        deriv = xp.empty((batch, 4 * hidden), dtype)
-        tmp = xp.empty((batch, hidden), dtype)
-        for t in reversed(self._order()):
-            n = self._active(t)
-            read, write = self._slots(t)
-            self._incoming(t, n, dh, dout)
-            g, tc, d = gates[t, :n], tanh_c[t, :n], dgates[t, :n]
-            if proj:
-                dh_steps[t, :n] = dh[:n]
-                dm = dh[:n] @ self.w_hr
-            else:
-                dm = dh[:n]
-            dct = dc[:n]
-            q = tmp[:n]
-            xp.multiply(tc, tc, out=q)
-            xp.subtract(1.0, q, out=q)
-            q *= g[:, 3 * hidden:]
-            q *= dm
-            dct += q
-            xp.multiply(dct, g[:, 2 * hidden:3 * hidden], out=d[:, :hidden])
-            xp.multiply(dct, cs[read, :n], out=d[:, hidden:2 * hidden])
-            xp.multiply(dct, g[:, :hidden], out=d[:, 2 * hidden:3 * hidden])
-            xp.multiply(dm, tc, out=d[:, 3 * hidden:])
-            dv = deriv[:n]
-            xp.subtract(alpha, g, out=dv)
-            dv *= g
-            dv += beta
-            d *= dv
-            dct *= g[:, hidden:2 * hidden]
-            xp.matmul(d, self.w_hh, out=dh[:n])
-        dw_hr = None
-        if proj and self.needs_input_grad[7]:
-            dw_hr = dh_steps.reshape(-1, out_size).T @ self.hm.reshape(-1, hidden)
-        return dgates, dw_hr
-
-    def _gru_backward(self, dout, dh):
-        steps, batch, hidden, _ = self.layout
-        gh, cand, hs = self.gh, self.cand, self.hs
-        dtype = gh.dtype
-        masked = self.batch_sizes is not None
-        dgi = (xp.zeros if masked else xp.empty)(gh.shape, dtype)
-        dgh = (xp.zeros if masked else xp.empty)(gh.shape, dtype)
-        one_minus_z = xp.empty((batch, hidden), dtype)
-        recur = xp.empty((batch, hidden), dtype)
-        for t in reversed(self._order()):
-            n = self._active(t)
-            read, write = self._slots(t)
-            self._incoming(t, n, dh, dout)
-            g, c, dht = gh[t, :n], cand[t, :n], dh[:n]
-            r, z, ghn = g[:, :hidden], g[:, hidden:2 * hidden], g[:, 2 * hidden:]
-            di, dhh = dgi[t, :n], dgh[t, :n]
-            dr, dz, dn = di[:, :hidden], di[:, hidden:2 * hidden], di[:, 2 * hidden:]
-            omz = one_minus_z[:n]
-            xp.subtract(1.0, z, out=omz)
-            xp.multiply(c, c, out=dn)  # dn = dh (1 - z) (1 - n^2)
-            xp.subtract(1.0, dn, out=dn)
-            dn *= omz
-            dn *= dht
-            xp.subtract(hs[read, :n], c, out=dz)  # dz = dh (h - n) z (1 - z)
-            dz *= dht
-            dz *= z
-            dz *= omz
-            xp.multiply(dn, r, out=dhh[:, 2 * hidden:])
-            xp.subtract(1.0, r, out=dr)  # dr = dn (W_hn h + b_hn) r (1 - r)
-            dr *= r
-            dr *= ghn
-            dr *= dn
-            dhh[:, :2 * hidden] = di[:, :2 * hidden]
-            dht *= z
-            rec = recur[:n]
-            xp.matmul(dhh, self.w_hh, out=rec)
-            dht += rec
-        return dgi, dgh
 
     def backward_tensors(self, grad):
         state_grads, self.box.grads = self.box.grads, {}

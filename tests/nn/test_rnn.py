@@ -441,18 +441,22 @@ def test_lengths_keyword_ignores_padding_and_matches_packing(cls):
 
 
 @settings(max_examples=40, deadline=None)
-@given(kind=st.sampled_from(["lstm", "gru"]), steps=st.integers(1, 4), batch=st.integers(1, 3),
+@given(kind=st.sampled_from(["lstm", "gru"]), lengths=st.lists(st.integers(1, 4), min_size=1, max_size=4),
        features=st.integers(1, 3), hidden=st.integers(1, 3), proj=st.booleans(), bias=st.booleans(),
        reverse=st.booleans(), with_state=st.booleans(), seed=st.integers(0, 2**16))
-def test_feature_major_kernel_matches_batch_major_kernel(kind, steps, batch, features, hidden, proj, bias, reverse,
-                                                         with_state, seed):
-    # unpacked LSTM/GRU batches run the feature-major kernel, packed ones the batch-major one; a packed batch
-    # whose sequences all have full length takes the second path with the same numbers as the first
+def test_packed_kernel_matches_each_sequence_alone(kind, lengths, features, hidden, proj, bias, reverse, with_state,
+                                                   seed):
+    # a packed batch runs every step on its active columns only and hands the states over where that width
+    # changes; each sequence run alone (an unpacked batch of one) must give the same outputs, final states and
+    # gradients (the shared weights' summed over the sequences)
     from tensorlib.functional.rnn import recurrent_sequence
 
     rng = np.random.default_rng(seed)
+    lengths = sorted(lengths, reverse=True)
+    steps, batch = lengths[0], len(lengths)
+    sizes = tuple(sum(length > t for length in lengths) for t in range(steps))
     lstm = kind == "lstm"
-    out_size = max(hidden - 1, 1) if lstm and proj and hidden > 1 else hidden
+    out_size = hidden - 1 if lstm and proj and hidden > 1 else hidden
     gates = 4 if lstm else 3
 
     def t(*shape):
@@ -464,18 +468,40 @@ def test_feature_major_kernel_matches_batch_major_kernel(kind, steps, batch, fea
     w_ih, w_hh = t(gates * hidden, features), t(gates * hidden, out_size)
     b_ih, b_hh = (t(gates * hidden), t(gates * hidden)) if bias else (None, None)
     w_hr = t(out_size, hidden) if out_size != hidden else None
-    leaves = [a for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr) if a is not None]
-    up = [rng.standard_normal(shape) for shape in ((steps, batch, out_size), (batch, out_size), (batch, hidden))]
-    results = []
-    for sizes in (None, (batch,) * steps):
-        for a in leaves:
-            a.grad = None
-        out, h_n, c_n = recurrent_sequence(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode=kind.upper(),
-                                           reverse=reverse, batch_sizes=sizes)
-        loss = (out * tl.tensor(up[0])).sum() + (h_n * tl.tensor(up[1])).sum()
-        if c_n is not None:
-            loss = loss + (c_n * tl.tensor(up[2])).sum()
-        loss.backward()
-        results.append([out.detach().numpy(), h_n.detach().numpy()] + [a.grad.numpy() for a in leaves])
-    for got, want in zip(*results):
-        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    weights = [a for a in (w_ih, w_hh, b_ih, b_hh, w_hr) if a is not None]
+    up = [tl.tensor(rng.standard_normal(shape)) for shape in
+          ((steps, batch, out_size), (batch, out_size), (batch, hidden))]
+
+    def run(inp, h, c, batch_sizes):
+        out, h_n, c_n = recurrent_sequence(inp, h, c, w_ih, w_hh, b_ih, b_hh, w_hr, mode=kind.upper(),
+                                           reverse=reverse, batch_sizes=batch_sizes)
+        return out, h_n, c_n
+
+    out, h_n, c_n = run(x, h0, c0, sizes)
+    loss = (out * up[0]).sum() + (h_n * up[1]).sum() + ((c_n * up[2]).sum() if lstm else 0)
+    loss.backward()
+    packed = [a.grad.numpy().copy() for a in weights]
+    x_grad = x.grad.numpy().copy()
+    states = [a for a in (h0, c0) if a is not None]
+    state_grads = [a.grad.numpy().copy() for a in states]
+    for a in weights:
+        a.grad = None
+    for j, length in enumerate(lengths):
+        h = None if h0 is None else h0[j:j + 1]
+        c = None if c0 is None else c0[j:j + 1]
+        alone, h_alone, c_alone = run(x[:length, j:j + 1], h, c, None)
+        np.testing.assert_allclose(out.detach().numpy()[:length, j], alone.detach().numpy()[:, 0], atol=1e-12)
+        assert not out.detach().numpy()[length:, j].any()
+        np.testing.assert_allclose(h_n.detach().numpy()[j], h_alone.detach().numpy()[0], atol=1e-12)
+        part = (alone * up[0][:length, j:j + 1]).sum() + (h_alone * up[1][j:j + 1]).sum()
+        if lstm:
+            np.testing.assert_allclose(c_n.detach().numpy()[j], c_alone.detach().numpy()[0], atol=1e-12)
+            part = part + (c_alone * up[2][j:j + 1]).sum()
+        grads = tl.autograd.grad(part, [x] + states, retain_graph=True)
+        np.testing.assert_allclose(x_grad[:length, j], grads[0].numpy()[:length, j], atol=1e-10)
+        for got, want in zip(state_grads, grads[1:]):
+            np.testing.assert_allclose(got[j], want.numpy()[j], atol=1e-10)
+        part.backward()
+    assert not x_grad[np.arange(steps)[:, None] >= np.array(lengths)[None, :]].any()
+    for got, a in zip(packed, weights):
+        np.testing.assert_allclose(got, a.grad.numpy(), atol=1e-10)
