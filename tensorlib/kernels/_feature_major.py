@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .._backend import xp
 
-__all__ = ["Steps"]
+__all__ = ["Steps", "Scratch"]
 
 
 class Steps:
@@ -28,6 +28,9 @@ class Steps:
     def __init__(self, seq, batch: int):
         self.times = list(seq._order())
         self.widths = [seq._active(t) for t in self.times]
+        # the width of the step after / before each one (its own at the ends: nothing to hand over there)
+        self.following = self.widths[1:] + self.widths[-1:]
+        self.previous = self.widths[:1] + self.widths[:-1]
         self.batch, self.reverse = batch, seq.reverse
         self.dense = seq.batch_sizes is None
 
@@ -36,6 +39,8 @@ class Steps:
         wide as the last step's when ``extra``: the input block after the last step, which holds its state)."""
         widths = self.widths + ([self.widths[-1] if self.widths else self.batch] if extra else [])
         buffer = xp.empty(rows * sum(widths), dtype)
+        if self.dense:  # one reshape; iterating it makes the views in C (a view apiece costs a step's time)
+            return buffer, list(buffer.reshape(len(widths), rows, self.batch))
         blocks, start = [], 0
         for n in widths:
             blocks.append(buffer[start:start + rows * n].reshape(rows, n))
@@ -94,3 +99,17 @@ class Steps:
         for block, t, n in zip(blocks, self.times, self.widths):
             dx[t, :, :n] = block[out_size:]
         return dx.transpose(0, 2, 1)
+
+
+class Scratch:
+    """A reusable ``(rows, n)`` work array for any width ``n`` up to the batch; ``scratch(n)`` is contiguous, its
+    view made once per width (a step's Python overhead counts: a recurrent step is ~25 small calls)."""
+
+    def __init__(self, rows: int, batch: int, dtype):
+        self.buffer, self.rows, self.views = xp.empty(rows * batch, dtype), rows, {}
+
+    def __call__(self, n: int):
+        view = self.views.get(n)
+        if view is None:
+            view = self.views[n] = self.buffer[:self.rows * n].reshape(self.rows, n)
+        return view

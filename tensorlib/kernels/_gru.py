@@ -10,7 +10,7 @@ the gates need, still one GEMM a step instead of a GEMM, an input projection and
 from __future__ import annotations
 
 from .._backend import xp
-from ._feature_major import Steps
+from ._feature_major import Scratch, Steps
 
 __all__ = ["forward", "backward"]
 
@@ -48,9 +48,8 @@ def forward(seq, x, h0, w_ih, w_hh, b_ih, b_hh):
     padded = run.padded_outputs(hidden, dtype)
     h_n = xp.empty((hidden, batch), dtype)
     h0t = None if h0 is None else h0.T
-    scratch_h = xp.empty(hidden * batch, dtype)
-    for p, (t, n) in enumerate(zip(run.times, run.widths)):
-        following = run.widths[p + 1] if p + 1 < steps else n
+    scratch_h = Scratch(hidden, batch, dtype)
+    for p, (t, n, following) in enumerate(zip(run.times, run.widths, run.following)):
         g, sig, c = gates[p], sigmoids[p], cand[p]
         h_prev = hx[p][:hidden]
         xp.matmul(w, hx[p], out=g)
@@ -60,7 +59,7 @@ def forward(seq, x, h0, w_ih, w_hh, b_ih, b_hh):
         xp.multiply(sig[:h1], g[h2:h3], out=c)  # n = tanh(n_x + r n_h)
         c += g[h3:]
         xp.tanh(c, out=c)
-        h_new = hx[p + 1][:hidden] if following == n else scratch_h[:hidden * n].reshape(hidden, n)
+        h_new = hx[p + 1][:hidden] if following == n else scratch_h(n)
         xp.subtract(h_prev, c, out=h_new)  # h' = n + z (h - n)
         h_new *= sig[h1:]
         h_new += c
@@ -101,16 +100,15 @@ def backward(seq, dout, dh):
     dgates_buffer, dgates = run.blocks(4 * hidden, dtype)  # r, z, n_h, n_x
     back_buffer, back = run.blocks(rows, dtype)  # per step: [gradient of the state read; dx_t]
     dh0 = xp.zeros((hidden, batch), dtype)
-    scratch_dn, scratch_kept = xp.empty(hidden * batch, dtype), xp.empty(hidden * batch, dtype)
-    scratch_deriv = xp.empty(h2 * batch, dtype)
+    scratch_dn, scratch_kept, scratch_deriv = (Scratch(hidden, batch, dtype), Scratch(hidden, batch, dtype),
+                                               Scratch(h2, batch, dtype))
     dh = xp.ascontiguousarray(dh_final[:, :run.widths[-1] if steps else batch])
     for p in reversed(range(steps)):
         t, n = run.times[p], run.widths[p]
         if live is not None and live[t]:
             dh += dout[t, :n].T
         g, sig, c, d = gates[p], sigmoids[p], cand[p], dgates[p]
-        dn, kept = scratch_dn[:hidden * n].reshape(hidden, n), scratch_kept[:hidden * n].reshape(hidden, n)
-        deriv = scratch_deriv[:h2 * n].reshape(h2, n)
+        dn, kept, deriv = scratch_dn(n), scratch_kept(n), scratch_deriv(n)
         xp.subtract(hx[p][:hidden], c, out=d[h1:h2])  # z: dh (h - n)
         d[h1:h2] *= dh
         xp.subtract(1.0, sig[h1:], out=dn)  # n: dh (1 - z)
@@ -128,14 +126,13 @@ def backward(seq, dout, dh):
         xp.matmul(w_t, d, out=back[p])
         dh = back[p][:hidden]  # the carried gradient lives in back[p]; those rows are not read again
         dh += kept
-        previous = run.widths[p - 1] if p else 0
+        previous = run.previous[p]
         if previous > n:  # the previous step also ran sequences that ended there: their final states' gradients
             dh = xp.concatenate([dh, dh_final[:, n:previous]], axis=1)
-        elif previous < n:  # columns that started at this step, from the initial state (all of them at p = 0)
+        elif previous < n:  # columns that started at this step, from the initial state
             dh0[:, previous:n] = dh[:, previous:]
             dh = xp.ascontiguousarray(dh[:, :previous])
-    if not steps:
-        dh0[...] = dh_final
+    dh0[:, :run.widths[0] if steps else batch] = dh  # the columns step 0 read from the initial state
     dx = run.input_gradient(back_buffer, back, hidden, features, dtype) if need[0] else None
     dw_ih = dw_hh = db_ih = db_hh = None
     if any(need[3:7]):

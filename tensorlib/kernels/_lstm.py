@@ -1,15 +1,15 @@
 """The LSTM path of ``RecurrentSequence``, feature-major (see ``_feature_major.py``).
 
 * Forward: ``w = [W_hh | W_ih | b_ih + b_hh]`` with the gate rows reordered to (i, f, o, g), so the three sigmoid
-  gates are one block; ``w @ hx[slot]`` is every pre-activation of a step.
-* Backward: per step, the gate gradients ``d (4H, N)`` and one GEMM ``[W_hh | W_ih]^T d`` giving both the
+  gates are one block; ``w @ hx[p]`` is every pre-activation of step ``p``.
+* Backward: per step, the gate gradients ``d (4H, n)`` and one GEMM ``[W_hh | W_ih]^T d`` giving both the
   gradient of the state read and ``dx_t``; then one GEMM over all steps for the weight and bias gradients.
 """
 
 from __future__ import annotations
 
 from .._backend import xp
-from ._feature_major import Steps
+from ._feature_major import Scratch, Steps
 
 __all__ = ["gate_order", "forward", "backward"]
 
@@ -47,12 +47,11 @@ def forward(seq, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
     first = run.widths[0] if steps else batch
     c_prev = xp.zeros((hidden, first), dtype) if c0 is None else xp.ascontiguousarray(c0t[:, :first])
     c_reads = []  # the cell state each step read
-    scratch_h, scratch_ig = xp.empty(out_size * batch, dtype), xp.empty(hidden * batch, dtype)
+    scratch_h, scratch_ig = Scratch(out_size, batch, dtype), Scratch(hidden, batch, dtype)
     h1, h2, h3 = hidden, 2 * hidden, 3 * hidden
-    for p, (t, n) in enumerate(zip(run.times, run.widths)):
-        following = run.widths[p + 1] if p + 1 < steps else n
+    for p, (t, n, following) in enumerate(zip(run.times, run.widths, run.following)):
         g, sig, c_new, tc = gates[p], sigmoids[p], cs[p], tanh_c[p]
-        ig = scratch_ig[:hidden * n].reshape(hidden, n)
+        ig = scratch_ig(n)
         c_reads.append(c_prev)
         xp.matmul(w, hx[p], out=g)
         xp.tanh(g, out=g)
@@ -62,7 +61,7 @@ def forward(seq, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
         xp.multiply(sig[:h1], g[h3:], out=ig)
         c_new += ig
         xp.tanh(c_new, out=tc)
-        h_new = hx[p + 1][:out_size] if following == n else scratch_h[:out_size * n].reshape(out_size, n)
+        h_new = hx[p + 1][:out_size] if following == n else scratch_h(n)
         if proj:
             xp.multiply(sig[h2:], tc, out=hm[1][p])
             xp.matmul(w_hr, hm[1][p], out=h_new)
@@ -114,7 +113,7 @@ def backward(seq, dout, dh, dc):
     back_buffer, back = run.blocks(rows, dtype)  # per step: [gradient of the state read; dx_t]
     dh_steps = run.blocks(out_size, dtype) if proj else None  # (buffer, blocks): dh at each step's output
     dh0, dc0 = xp.zeros((out_size, batch), dtype), xp.zeros((hidden, batch), dtype)
-    scratch_q, scratch_deriv = xp.empty(hidden * batch, dtype), xp.empty(4 * hidden * batch, dtype)
+    scratch_q, scratch_deriv = Scratch(hidden, batch, dtype), Scratch(4 * hidden, batch, dtype)
     last = run.widths[-1] if steps else batch
     dh, dc = xp.ascontiguousarray(dh_final[:, :last]), xp.ascontiguousarray(dc_final[:, :last])
     h1, h2, h3 = hidden, 2 * hidden, 3 * hidden
@@ -128,7 +127,7 @@ def backward(seq, dout, dh, dc):
         else:
             dm = dh
         g, sig, tc, d = gates[p], sigmoids[p], tanh_c[p], dgates[p]
-        q, deriv = scratch_q[:hidden * n].reshape(hidden, n), scratch_deriv[:4 * hidden * n].reshape(4 * hidden, n)
+        q, deriv = scratch_q(n), scratch_deriv(n)
         xp.multiply(tc, tc, out=q)  # dc += dm o (1 - tanh(c)^2)
         xp.subtract(1.0, q, out=q)
         q *= sig[h2:]
@@ -144,15 +143,15 @@ def backward(seq, dout, dh, dc):
         dc *= sig[h1:h2]
         xp.matmul(w_t, d, out=back[p])
         dh = back[p][:out_size]  # the carried gradient lives in back[p]; those rows are not read again
-        previous = run.widths[p - 1] if p else 0
+        previous = run.previous[p]
         if previous > n:  # the previous step also ran sequences that ended there: their final states' gradients
             dh = xp.concatenate([dh, dh_final[:, n:previous]], axis=1)
             dc = xp.concatenate([dc, dc_final[:, n:previous]], axis=1)
-        elif previous < n:  # columns that started at this step, from the initial state (all of them at p = 0)
+        elif previous < n:  # columns that started at this step, from the initial state
             dh0[:, previous:n], dc0[:, previous:n] = dh[:, previous:], dc[:, previous:]
             dh, dc = xp.ascontiguousarray(dh[:, :previous]), xp.ascontiguousarray(dc[:, :previous])
-    if not steps:
-        dh0[...], dc0[...] = dh_final, dc_final
+    first = run.widths[0] if steps else batch  # the columns step 0 read from the initial state
+    dh0[:, :first], dc0[:, :first] = dh, dc
     dx = run.input_gradient(back_buffer, back, out_size, features, dtype) if need[0] else None
     dw_ih = dw_hh = db = None
     if any(need[3:7]):
