@@ -55,6 +55,18 @@ class Steps:
                                         .transpose(1, 0, 2)).reshape(rows, -1)
         return xp.concatenate(blocks[:steps], axis=1)
 
+    def hand_back(self, p: int, grads: tuple, finals: tuple, initials: tuple) -> tuple:
+        """The state gradients ``grads`` (each ``(rows, n_p)``) of step ``p`` as the step before it reads them,
+        where the widths differ: sequences that ended at that step get their final states' gradients (from
+        ``finals``, ``(rows, N)``); those that started at step ``p`` (reversed direction) give theirs to the
+        initial states' gradients ``initials`` and drop out."""
+        n, previous = self.widths[p], self.previous[p]
+        if previous > n:
+            return tuple(xp.concatenate([g, final[:, n:previous]], axis=1) for g, final in zip(grads, finals))
+        for g, initial in zip(grads, initials):
+            initial[:, previous:n] = g[:, previous:]
+        return tuple(xp.ascontiguousarray(g[:, :previous]) for g in grads)
+
     def input_columns(self, x, h0, out_size: int, biased: bool) -> tuple:
         """``(buffer, blocks)`` of ``[h; x_t; 1]`` for every step, plus the block after the last: x and the ones
         row filled, step 0's h rows from ``h0`` ``(N, P)`` (zeros for None); the steps write the other h rows."""

@@ -126,12 +126,8 @@ def backward(seq, dout, dh):
         xp.matmul(w_t, d, out=back[p])
         dh = back[p][:hidden]  # the carried gradient lives in back[p]; those rows are not read again
         dh += kept
-        previous = run.previous[p]
-        if previous > n:  # the previous step also ran sequences that ended there: their final states' gradients
-            dh = xp.concatenate([dh, dh_final[:, n:previous]], axis=1)
-        elif previous < n:  # columns that started at this step, from the initial state
-            dh0[:, previous:n] = dh[:, previous:]
-            dh = xp.ascontiguousarray(dh[:, :previous])
+        if run.previous[p] != n:
+            dh, = run.hand_back(p, (dh,), (dh_final,), (dh0,))
     dh0[:, :run.widths[0] if steps else batch] = dh  # the columns step 0 read from the initial state
     dx = run.input_gradient(back_buffer, back, hidden, features, dtype) if need[0] else None
     dw_ih = dw_hh = db_ih = db_hh = None

@@ -93,7 +93,7 @@ def backward(seq, dout, dh, dc):
     ``(T, N, P)`` or None, ``dh`` ``(N, P)`` and ``dc`` ``(N, H)`` the final states' gradients."""
     run, hx_buffer, hx, c_reads, gates, sigmoids, tanh_c, hm, features = seq.lstm_saved
     steps, batch, hidden, out_size = seq.layout
-    dtype, proj = gates[0].dtype if steps else dh.dtype, hm is not None
+    dtype, proj = dh.dtype, hm is not None
     need = seq.needs_input_grad
     order = gate_order(hidden)
     rows = out_size + features if need[0] else out_size
@@ -143,13 +143,8 @@ def backward(seq, dout, dh, dc):
         dc *= sig[h1:h2]
         xp.matmul(w_t, d, out=back[p])
         dh = back[p][:out_size]  # the carried gradient lives in back[p]; those rows are not read again
-        previous = run.previous[p]
-        if previous > n:  # the previous step also ran sequences that ended there: their final states' gradients
-            dh = xp.concatenate([dh, dh_final[:, n:previous]], axis=1)
-            dc = xp.concatenate([dc, dc_final[:, n:previous]], axis=1)
-        elif previous < n:  # columns that started at this step, from the initial state
-            dh0[:, previous:n], dc0[:, previous:n] = dh[:, previous:], dc[:, previous:]
-            dh, dc = xp.ascontiguousarray(dh[:, :previous]), xp.ascontiguousarray(dc[:, :previous])
+        if run.previous[p] != n:
+            dh, dc = run.hand_back(p, (dh, dc), (dh_final, dc_final), (dh0, dc0))
     first = run.widths[0] if steps else batch  # the columns step 0 read from the initial state
     dh0[:, :first], dc0[:, :first] = dh, dc
     dx = run.input_gradient(back_buffer, back, out_size, features, dtype) if need[0] else None
@@ -165,6 +160,6 @@ def backward(seq, dout, dh, dc):
     if proj and need[7]:
         dw_hr = run.columns(*dh_steps, out_size) @ run.columns(*hm, hidden).T
     db_ih = db if need[5] else None
-    db_hh = None if db is None or not need[6] else db.copy() if need[5] else db
+    db_hh = None if db is None or not need[6] else db if db_ih is None else db.copy()  # two grads, two arrays
     return (dx, xp.ascontiguousarray(dh0.T), xp.ascontiguousarray(dc0.T), dw_ih if need[3] else None,
             dw_hh if need[4] else None, db_ih, db_hh, dw_hr)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from .._backend import xp
-from .._parallel import in_halves
+from .._parallel import in_halves, worth_halves
 from ..autograd.function import Function
 from ._utils import const, masked
 from .elementwise import erf_array
@@ -216,11 +216,9 @@ class LeakyRelu(Function):
         return g * const(g, xp.where(self.positive, 1.0, self.negative_slope))
 
 
-PARALLEL_MIN_BYTES = 2 << 20  # relu and hardtanh of arrays this large run in two halves (``in_halves``)
-
-
 def _large(x) -> bool:
-    return x.nbytes >= PARALLEL_MIN_BYTES and x.ndim > 0 and x.shape[0] >= 2
+    """Whether relu/hardtanh of ``x`` run in two halves on the threads (``in_halves``)."""
+    return x.ndim > 0 and worth_halves(x.shape[0], x.nbytes)
 
 
 class Hardtanh(Function):

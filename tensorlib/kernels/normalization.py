@@ -11,7 +11,7 @@ Backward of every "normalize then scale" op uses, per normalized group of ``M`` 
 from __future__ import annotations
 
 from .._backend import xp
-from .._parallel import parallel_for
+from .._parallel import parallel_for, worth_halves
 from ..autograd.function import Function
 from ._utils import const
 
@@ -64,15 +64,12 @@ def _spread(values, flat: bool, length: int):
     return xp.repeat(values, length)[None] if flat else values.reshape(1, -1, 1)
 
 
-PARALLEL_MIN_BYTES = 2 << 20  # smaller batch-norm inputs run in one block (1 MB: 10% - 15% faster serially)
-
-
 def _channel_blocks(channels: int, nbytes: int) -> list:
-    """Channel ranges a batch norm works through, one per ``parallel_for`` index: two for inputs of 2 MB or
-    more (one per thread on two cores: each NumPy call hands the GIL back, and on this VM a hand-off to a
-    sleeping thread costs tens of microseconds, so four blocks were 15% slower), else one. Fixed by the sizes,
-    not the thread count, so the results' bits are too (the blocking can change them)."""
-    count = 1 if nbytes < PARALLEL_MIN_BYTES else min(channels, 2)
+    """Channel ranges a batch norm works through, one per ``parallel_for`` index: two when ``worth_halves`` (one
+    per thread on two cores: each NumPy call hands the GIL back, and on this VM a hand-off to a sleeping thread
+    costs tens of microseconds, so four blocks were 15% slower), else one. Fixed by the sizes, not the thread
+    count, so the results' bits are too (the blocking can change them)."""
+    count = min(channels, 2) if worth_halves(channels, nbytes) else 1
     return [(channels * k // count, channels * (k + 1) // count) for k in range(count)]
 
 

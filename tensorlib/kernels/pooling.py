@@ -69,18 +69,6 @@ def _non_overlapping(geo) -> bool:
     return sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
 
 
-PARALLEL_MIN_BYTES = 2 << 20  # max pooling touching this much (output size x kernel offsets) runs in two halves
-
-
-def _split(n: int, part, work_bytes: int) -> None:
-    """``part(lo, hi)`` over the leading axis: in two halves on the threads (``in_halves``) when ``work_bytes``
-    is large. Each half writes its own rows with the same operations, so the bits don't depend on the split."""
-    if work_bytes < PARALLEL_MIN_BYTES or n < 2:
-        part(0, n)
-    else:
-        in_halves(n, part)
-
-
 def _swap_nc(x, swap: bool):
     """(N, C, ...) <-> (C, N, ...) when ``swap``: kernels then run on C-contiguous arrays, whose masked ufuncs
     (``copyto(where=)``) are many times faster than on transposed views."""
@@ -119,7 +107,8 @@ class MaxPool2DWithIndices(Function):
                 xp.maximum(arg_part, candidate, out=arg_part)
                 xp.maximum(best_part, view, out=best_part)
 
-        _split(xpad.shape[0], part, best.nbytes * kh * kw)
+        # each half writes its own rows with the same operations: the bits don't depend on the split
+        in_halves(xpad.shape[0], part, best.nbytes * kh * kw)
         self.arg, self.x_shape, self.padded_shape, self.dtype = arg, x.shape, xpad.shape, x.dtype
         return _swap_nc(best, self.channels_first)
 
@@ -163,7 +152,7 @@ class MaxPool2DWithIndices(Function):
                 else:
                     xp.bitwise_and(g_bits, mask, out=target.view(bits))
 
-        _split(gpad.shape[0], part, grad.nbytes * kh * kw)
+        in_halves(gpad.shape[0], part, grad.nbytes * kh * kw)
         return _unpad(_swap_nc(gpad, self.channels_first), self.x_shape, geo)
 
     def backward_tensors(self, g):

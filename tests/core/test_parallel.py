@@ -206,7 +206,7 @@ def test_parallel_depthwise_blocks_give_the_same_bits_at_one_and_two_threads(mon
 @needs_blas
 @pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1)])  # tiled, and overlapping windows
 def test_max_pool_halves_give_the_same_bits_at_one_and_two_threads(kernel, stride, padding, monkeypatch):
-    from tensorlib.kernels import pooling
+    from tensorlib import _parallel
 
     rng = np.random.default_rng(6)
     raw = rng.standard_normal((7, 5, 9, 9), dtype=np.float32)  # (C, N, H, W): channels-first, odd lead axis
@@ -214,7 +214,7 @@ def test_max_pool_halves_give_the_same_bits_at_one_and_two_threads(kernel, strid
     x = tl.tensor(raw).permute(1, 0, 2, 3).detach().requires_grad_()
     results = {}
     for threads, min_bytes in ((1, 1 << 40), (2, 0)):
-        monkeypatch.setattr(pooling, "PARALLEL_MIN_BYTES", min_bytes)
+        monkeypatch.setattr(_parallel, "HALVES_MIN_BYTES", min_bytes)
         tl.set_num_threads(threads)
         x.grad = None
         y, idx = F.max_pool2d(x, kernel, stride, padding, return_indices=True)
@@ -227,9 +227,9 @@ def test_max_pool_halves_give_the_same_bits_at_one_and_two_threads(kernel, strid
 @needs_blas
 @pytest.mark.parametrize("name", ["relu", "relu6"])
 def test_relu_and_relu6_in_halves_on_two_threads_are_the_plain_formulas(name, monkeypatch):
-    from tensorlib.kernels import activation
+    from tensorlib import _parallel
 
-    monkeypatch.setattr(activation, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(_parallel, "HALVES_MIN_BYTES", 0)
     rng = np.random.default_rng(4)
     raw = rng.standard_normal((6, 5, 7, 3), dtype=np.float32) * 4
     raw[0, 0, 0, :] = 0.0  # the gradient is 0 on the bounds
@@ -252,9 +252,9 @@ def test_relu_and_relu6_in_halves_on_two_threads_are_the_plain_formulas(name, mo
 
 @needs_blas
 def test_parallel_batch_norm_blocks_give_the_same_bits_at_one_and_two_threads(monkeypatch):
-    from tensorlib.kernels import normalization
+    from tensorlib import _parallel
 
-    monkeypatch.setattr(normalization, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(_parallel, "HALVES_MIN_BYTES", 0)
     rng = np.random.default_rng(2)
     x = tl.tensor(rng.standard_normal((6, 7, 5, 5), dtype=np.float32), requires_grad=True)
     bn = tl.nn.BatchNorm2d(7)
