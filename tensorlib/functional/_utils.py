@@ -34,6 +34,8 @@ def prepare(a, b):
     category promote, across categories the higher category's dtype wins (int64 + float32 -> float32).
     """
     if isinstance(a, Tensor):
+        if (b.__class__ is float or b.__class__ is int) and a._data.dtype.kind == "f":
+            return a, b  # the common case first: a float tensor keeps its dtype (below, without the lookups)
         if isinstance(b, Tensor):
             da, db = a._data.dtype, b._data.dtype
             if da == db:
@@ -47,6 +49,8 @@ def prepare(a, b):
             return cast(a, target), xp.asarray(b, dtype=target)
         return prepare(a, to_tensor(b))
     if isinstance(b, Tensor):
+        if (a.__class__ is float or a.__class__ is int) and b._data.dtype.kind == "f":
+            return a, b
         if isinstance(a, _SCALARS):
             target = _dtypes.scalar_result_dtype(b._data.dtype, a)
             if target == b._data.dtype:
