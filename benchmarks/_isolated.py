@@ -38,11 +38,20 @@ class Isolated:
         self._connection, child = context.Pipe()
         self._process = context.Process(target=_serve, args=(child, factory, args), daemon=True)
         self._process.start()
-        self.info = self._connection.recv()
+        child.close()  # the child's end lives in the child only: if it dies, recv() sees EOF instead of hanging
+        self.info = self._receive()
+
+    def _receive(self):
+        try:
+            return self._connection.recv()
+        except EOFError:
+            self._process.join(5)
+            raise RuntimeError(f"benchmark side process died (exit code {self._process.exitcode}); its "
+                               "traceback is above") from None
 
     def run(self, steps: int) -> float:
         self._connection.send(steps)
-        return self._connection.recv()
+        return self._receive()
 
     def close(self) -> None:
         self._connection.send(None)
