@@ -35,20 +35,20 @@ from _isolated import SETTLE_SECONDS, Isolated
 class Workload:
     title: str
     target: Optional[float]  # the bound on tensorlib time / PyTorch time; None: reported only
-    steps: int  # steps (or op-chain calls) per timed round: a round takes about 0.2 - 2 s
+    steps: int  # steps (or op-chain calls) per timed round: a round takes about 0.3 - 2 s
     per_step: int  # samples per step, for the throughput column (1 for the op chains)
 
 
 WORKLOADS = {
-    "mlp": Workload("W1 MLP 784-256-128-10, b128", 1.0, 150, 128),
-    "lenet5": Workload("W2 LeNet-5, b64", 1.0, 40, 64),
+    "mlp": Workload("W1 MLP 784-256-128-10, b128", 1.0, 300, 128),
+    "lenet5": Workload("W2 LeNet-5, b64", 1.0, 80, 64),
     "resnet8": Workload("W3 ResNet-8, b64", 1.15, 8, 64),
     "resnet20": Workload("ResNet-20, b128", 1.3, 3, 128),
     "lstm": Workload("W4 Embedding-LSTM(64,128)-Linear, 64 x 50", 1.15, 12, 64),
     "gru": Workload("Embedding-GRU(64,128)-Linear, 64 x 50", 1.15, 12, 64),
-    "bag": Workload("EmbeddingBag(20000,64)-Linear, 64 bags", 1.15, 60, 64),
+    "bag": Workload("EmbeddingBag(20000,64)-Linear, 64 bags", 1.15, 200, 64),
     "chain_backward": Workload("W5 100-op chain 8x8 + backward", 1.15, 400, 1),
-    "chain_no_grad": Workload("W5 100-op chain 8x8, no_grad", 1.15, 1000, 1),
+    "chain_no_grad": Workload("W5 100-op chain 8x8, no_grad", 1.15, 2000, 1),
     "vgg11": Workload("VGG-11-BN/2, 32x32, b64", None, 3, 64),
     "mobilenet_v2": Workload("MobileNetV2, 64x64, b32", None, 2, 32),
 }
