@@ -6,10 +6,11 @@ import sys
 
 from .._backend import xp
 from .._graph import AccumulateGrad
+from .._parallel import in_halves, worth_halves
 from ..tensor import Tensor
 from . import anomaly_mode
 
-# references to a gradient array that no one else holds, as seen inside _accumulate_leaf
+# references to a gradient array that no one else holds, as seen inside _accumulate_leaf and _accumulate
 _UNSHARED_REFS = 3
 
 _SECOND_BACKWARD = (
@@ -101,10 +102,36 @@ def _accumulate(grads, node, grad, supports, rows=None) -> None:
         if rows is not None:
             supports[node] = rows
     else:
-        # a new array, never +=: one backward may hand the same array object to two inputs
-        grads[node] = old + grad
+        # in place when nothing but this dict holds ``old`` (dict, local name, getrefcount's own: PyTorch's
+        # InputBuffer also adds into a gradient no one else references); otherwise a new array: one backward may
+        # hand the same array object to two inputs, or a hook may have kept it
+        if sys.getrefcount(old) <= _UNSHARED_REFS and _adds_in_place(old, grad):
+            _add_into(old, grad)
+        else:
+            grads[node] = old + grad
         if supports:
             supports.pop(node, None)
+
+
+def _adds_in_place(old, grad) -> bool:
+    """Whether ``old += grad`` gives ``old + grad`` without touching memory anyone else sees: same shape and
+    dtype, ``old`` writeable, its owner (a view's base) referenced by ``old`` alone, no overlap with ``grad``."""
+    if old.__class__ is not xp.ndarray or grad.__class__ is not xp.ndarray or old.shape != grad.shape \
+            or old.dtype != grad.dtype or not old.flags.writeable:
+        return False
+    # a view's owner: referenced by the view's ``base`` and getrefcount's argument, nothing else
+    if old.base is not None and (old.base.__class__ is not xp.ndarray or sys.getrefcount(old.base) > 2):
+        return False
+    return not xp.may_share_memory(old, grad)
+
+
+def _add_into(old, grad) -> None:
+    """``old += grad``, in two halves on the intra-op threads when large (a sum is exact per element: the split
+    never changes the bits)."""
+    if old.ndim and worth_halves(old.shape[0], old.nbytes):
+        in_halves(old.shape[0], lambda lo, hi: xp.add(old[lo:hi], grad[lo:hi], out=old[lo:hi]))
+    else:
+        xp.add(old, grad, out=old)
 
 
 def grad_row_support(grad):

@@ -275,3 +275,66 @@ def test_leaf_gradients_never_alias_each_other():
     with tl.no_grad():
         c.grad.zero_()
     assert kept[0].tolist() == [3.0, 3.0]
+
+
+def test_second_contribution_is_added_in_place_only_into_an_unshared_array():
+    from tensorlib.autograd.engine import _accumulate
+
+    grads = {"node": np.ones((4, 3), np.float32)}
+    first = id(grads["node"])
+    _accumulate(grads, "node", np.full((4, 3), 2.0, np.float32), {})
+    assert id(grads["node"]) == first and grads["node"].tolist() == [[3.0] * 3] * 4  # no new array
+    kept = grads["node"]  # someone else holds it now: a new array, the held one untouched
+    _accumulate(grads, "node", np.ones((4, 3), np.float32), {})
+    assert grads["node"] is not kept and kept.tolist() == [[3.0] * 3] * 4 and grads["node"][0, 0] == 4.0
+    base = np.ones((3, 4), np.float32)
+    grads = {"node": base.T}  # a view whose owner is referenced elsewhere
+    _accumulate(grads, "node", np.ones((4, 3), np.float32), {})
+    assert base.tolist() == [[1.0] * 4] * 3 and grads["node"][0, 0] == 2.0
+    grads = {"node": np.ones(3, np.float32)}  # the result would be wider than the stored array
+    _accumulate(grads, "node", np.ones((2, 3), np.float32), {})
+    assert grads["node"].shape == (2, 3)
+
+
+def test_a_gradient_a_custom_backward_keeps_is_never_accumulated_into():
+    kept = []
+
+    class Keep(tl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, grad):
+            out = grad * 2
+            kept.append(out)
+            return out
+
+    x = tl.ones(64, 128, requires_grad=True)  # 32 KB per gradient; the large case below takes the halves
+    big = tl.ones(1024, 1024, requires_grad=True)
+    for leaf in (x, big):
+        for keep_first in (True, False):  # either contribution may arrive first
+            leaf.grad = None
+            y = leaf * 1  # its node gets two contributions
+            total = Keep.apply(y) + y * 3 if keep_first else y * 3 + Keep.apply(y)
+            total.sum().backward()
+            assert float(kept[-1].max()) == float(kept[-1].min()) == 2.0
+            assert float(leaf.grad.min()) == float(leaf.grad.max()) == 5.0
+
+
+def test_in_place_accumulation_gives_the_bits_of_the_sum_for_any_thread_count():
+    rng = np.random.default_rng(0)
+    parts = [rng.standard_normal((512, 1024)).astype(np.float32) for _ in range(3)]  # 2 MB each: the halves
+    results = []
+    for threads in (1, 2):
+        previous = tl.get_num_threads()
+        tl.set_num_threads(threads)
+        try:
+            x = tl.zeros(512, 1024, requires_grad=True)
+            y = x * 1
+            sum((y * tl.from_numpy(p)).sum() for p in parts).backward()
+        finally:
+            tl.set_num_threads(previous)
+        results.append(x.grad.numpy())
+    assert np.array_equal(results[0], results[1])
+    assert np.array_equal(results[0], (parts[0] + parts[1]) + parts[2])
