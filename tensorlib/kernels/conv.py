@@ -279,7 +279,8 @@ def _run_planned(x, w, b, pads, dilation, groups: int):
 
 def _batch_chunks(n: int, bytes_per_image: int, serial: bool = False, chunk_bytes: int = 0):
     """Split the batch into near-equal chunks whose window copy stays cache-sized (measured: 2x faster than one
-    big copy; ``chunk_bytes`` instead of ``CHUNK_BYTES`` when set), into two at least so that both cores work;
+    big copy; ``chunk_bytes`` instead of ``CHUNK_BYTES`` when set), an even number of them (two at least) so
+    that both cores get the same work;
     a ``serial`` layer takes chunks of ``SERIAL_CHUNK_BYTES`` in order (LeNet's layers: faster than the
     parallel split).
 
@@ -288,6 +289,7 @@ def _batch_chunks(n: int, bytes_per_image: int, serial: bool = False, chunk_byte
         step = max(1, min(n, SERIAL_CHUNK_BYTES // max(bytes_per_image, 1)))
         return [(start, min(n, start + step)) for start in range(0, n, step)]
     count = min(n, max(2, -(-n * bytes_per_image // (chunk_bytes or CHUNK_BYTES))))
+    count += count % 2 if count < n else 0  # an even count: two threads get equal halves (3 chunks left 1 vs 2)
     return [(n * k // count, n * (k + 1) // count) for k in range(count)]
 
 
