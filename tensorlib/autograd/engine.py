@@ -119,8 +119,9 @@ def _adds_in_place(old, grad) -> bool:
     if old.__class__ is not xp.ndarray or grad.__class__ is not xp.ndarray or old.shape != grad.shape \
             or old.dtype != grad.dtype or not old.flags.writeable:
         return False
-    # a view's owner: referenced by the view's ``base`` and getrefcount's argument, nothing else
-    if old.base is not None and (old.base.__class__ is not xp.ndarray or sys.getrefcount(old.base) > 2):
+    # a view's owner: an array owning its memory, referenced by the view's ``base`` and getrefcount's argument
+    if old.base is not None and (old.base.__class__ is not xp.ndarray or not old.base.flags.owndata
+                                 or sys.getrefcount(old.base) > 2):
         return False
     return not xp.may_share_memory(old, grad)
 

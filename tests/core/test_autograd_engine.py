@@ -291,6 +291,10 @@ def test_second_contribution_is_added_in_place_only_into_an_unshared_array():
     grads = {"node": base.T}  # a view whose owner is referenced elsewhere
     _accumulate(grads, "node", np.ones((4, 3), np.float32), {})
     assert base.tolist() == [[1.0] * 4] * 3 and grads["node"][0, 0] == 2.0
+    shared = bytearray(np.ones(3, np.float32).tobytes())
+    grads = {"node": np.frombuffer(shared, np.float32)[:]}  # memory a non-array object owns
+    _accumulate(grads, "node", np.ones(3, np.float32), {})
+    assert np.frombuffer(shared, np.float32).tolist() == [1.0] * 3 and grads["node"].tolist() == [2.0] * 3
     grads = {"node": np.ones(3, np.float32)}  # the result would be wider than the stored array
     _accumulate(grads, "node", np.ones((2, 3), np.float32), {})
     assert grads["node"].shape == (2, 3)
