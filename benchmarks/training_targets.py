@@ -206,6 +206,10 @@ def main() -> None:
     parser.add_argument("--plot", metavar="PNG", help="draw the ratios against the targets into this file")
     parser.add_argument("--json", metavar="FILE", help="write every round's times here")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    if args.repeats < 5:
+        print(f"note: {args.repeats} rounds; issue #18 asks for medians of at least 5")
     try:
         import torch  # noqa: F401  (only to know whether the reference is there; the sides import it)
     except ImportError:
