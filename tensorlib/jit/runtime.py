@@ -1748,7 +1748,8 @@ class Program:
         n = arrays[0].shape[0] if arrays and all(a.ndim for a in arrays) else 0
         if self._micro is None and n > 1 and all(a.shape[0] == n for a in arrays):
             values = self._run([a[:1] for a in arrays])
-            largest = max((v.nbytes for v in values if v.__class__ is np.ndarray and v.ndim and v.shape[0] == 1),
+            largest = max((v.nbytes for v, initial in zip(values, self._initial)  # inputs and op outputs, not weights
+                           if v is not initial and v.__class__ is np.ndarray and v.ndim and v.shape[0] == 1),
                           default=0)
             self._micro = max(1, MICRO_BATCH_BYTES // largest) if largest else 0
         if not self._micro or n <= self._micro or any(a.shape[0] != n for a in arrays):

@@ -114,3 +114,16 @@ def test_each_process_runs_its_slice_in_micro_batches(saved, monkeypatch):
         _threads.blas_set_quick(previous)
     np.testing.assert_array_equal(program(x), want)
     assert serial._micro == 2
+
+
+
+def test_the_micro_batch_size_comes_from_per_sample_values_not_weights(saved, monkeypatch):
+    _, path = saved
+    x = tl.randn(10, 3, 12, 10).numpy()
+    reference = runtime.load(str(path))
+    per_sample = one_sample_bytes(reference, x)
+    monkeypatch.setattr(runtime, "MICRO_BATCH_BYTES", 4 * per_sample)
+    program = runtime.load(str(path))
+    program._initial.append(np.zeros((1, 64 * per_sample), np.float32))  # a constant whose first dim is 1
+    program(x)
+    assert program._micro == 4  # not 1, as counting the constant would give
