@@ -448,9 +448,7 @@ class _Processes:
         n = arrays[0].shape[0] if arrays and all(a.ndim for a in arrays) else 0
         if n >= self.count and all(a.shape[0] == n for a in arrays):
             if self._per_sample is None:
-                start = time.perf_counter()
-                program._run([a[:1] for a in arrays])
-                self._per_sample = time.perf_counter() - start
+                self._per_sample = program._probe(arrays)
             if n * self._per_sample >= PROCESS_MIN_SECONDS:
                 previous = self._set_blas_threads(1) if self._set_blas_threads is not None else 1
                 start = time.perf_counter()
@@ -1741,17 +1739,13 @@ class Program:
 
     def _outputs(self, arrays) -> list:
         """The output arrays on ``arrays``; a one-thread run of a sample-independent program goes through a large
-        batch in micro-batches of about ``MICRO_BATCH_BYTES`` of its largest value (sized by a one-sample run on
-        first use), each micro-batch's outputs copied out before the next reuses the buffers. Each slice's
+        batch in micro-batches of about ``MICRO_BATCH_BYTES`` of its largest value (sized by ``_probe`` on first
+        use), each micro-batch's outputs copied out before the next reuses the buffers. Each slice's
         outputs are bit for bit those of a run on that slice alone (the BLAS may sum in another order for another
         number of columns, as for any other batch size)."""
         n = arrays[0].shape[0] if arrays and all(a.ndim for a in arrays) else 0
         if self._micro is None and n > 1 and all(a.shape[0] == n for a in arrays):
-            values = self._run([a[:1] for a in arrays])
-            largest = max((v.nbytes for v, initial in zip(values, self._initial)  # inputs and op outputs, not weights
-                           if v is not initial and v.__class__ is np.ndarray and v.ndim and v.shape[0] == 1),
-                          default=0)
-            self._micro = max(1, MICRO_BATCH_BYTES // largest) if largest else 0
+            self._probe(arrays)
         if not self._micro or n <= self._micro or any(a.shape[0] != n for a in arrays):
             values = self._run(arrays)
             return [values[slot] for _, slot in self._output_slots]
@@ -1765,6 +1759,19 @@ class Program:
             for out, part in zip(outputs, parts):
                 out[lo:hi] = part
         return outputs
+
+    def _probe(self, arrays) -> float:
+        """Run the first sample of ``arrays`` alone: the micro-batch size from its largest value (inputs and op
+        outputs, not weights), if not known yet; returns the run's seconds (``_Processes`` plans with them)."""
+        start = time.perf_counter()
+        values = self._run([a[:1] for a in arrays])
+        seconds = time.perf_counter() - start
+        if self._micro is None:
+            largest = max((v.nbytes for v, initial in zip(values, self._initial)
+                           if v is not initial and v.__class__ is np.ndarray and v.ndim and v.shape[0] == 1),
+                          default=0)
+            self._micro = max(1, MICRO_BATCH_BYTES // largest) if largest else 0
+        return seconds
 
     def _run(self, arrays) -> list:
         values = self._initial.copy()
