@@ -36,7 +36,7 @@ class Workload:
     title: str
     target: Optional[float]  # the issue's bound on tensorlib time / PyTorch time; None: reported only
     steps: int  # steps (or op-chain calls) per timed round: a round takes about 0.3 - 2 s
-    per_step: int  # samples per step, for the throughput column (1 for the op chains)
+    batch: int  # samples per training step; 0 for the op chains, timed per call (in microseconds)
 
 
 WORKLOADS = {
@@ -47,8 +47,8 @@ WORKLOADS = {
     "lstm": Workload("W4 Embedding-LSTM(64,128)-Linear, 64 x 50", 1.15, 12, 64),
     "gru": Workload("Embedding-GRU(64,128)-Linear, 64 x 50", 1.15, 12, 64),
     "bag": Workload("EmbeddingBag(20000,64)-Linear, 64 bags", 1.15, 200, 64),
-    "chain_backward": Workload("W5 100-op chain 8x8 + backward", 1.15, 400, 1),
-    "chain_no_grad": Workload("W5 100-op chain 8x8, no_grad", 1.15, 2000, 1),
+    "chain_backward": Workload("W5 100-op chain 8x8 + backward", 1.15, 400, 0),
+    "chain_no_grad": Workload("W5 100-op chain 8x8, no_grad", 1.15, 2000, 0),
     "vgg11": Workload("VGG-11-BN/2, 32x32, b64", None, 3, 64),
     "mobilenet_v2": Workload("MobileNetV2, 64x64, b32", None, 2, 32),
 }
@@ -93,7 +93,7 @@ def _runner(library: str, name: str, fw):
         import cnn_training
 
         builder, shape = cnn_training.build_models(fw.nn)[name]
-        return ClassifierSteps(fw, builder(), random_image_batches(fw, WORKLOADS[name].per_step, shape))
+        return ClassifierSteps(fw, builder(), random_image_batches(fw, WORKLOADS[name].batch, shape))
     if name in ("vgg11", "mobilenet_v2"):
         import cnn_large_training
 
@@ -116,7 +116,7 @@ def _runner(library: str, name: str, fw):
 def _side(library: str, name: str, threads: int):
     """One library's runner for workload ``name``, warmed up, in its own process (``Isolated``'s factory)."""
     runner = _runner(library, name, _framework(library, threads))
-    runner.run(WARMUP_STEPS if WORKLOADS[name].per_step > 1 else 50)
+    runner.run(WARMUP_STEPS if WORKLOADS[name].batch else 50)
     return runner
 
 
@@ -151,7 +151,7 @@ def table(results: list) -> str:
              "| met |", "|---|---|---|---|---|---|---|"]
     for r in results:
         target = "—" if r["target"] is None else f"<= {r['target']:.2f}x"
-        unit = 1e3 if WORKLOADS[r["workload"]].per_step == 1 else 1  # the op chains in microseconds per call
+        unit = 1 if WORKLOADS[r["workload"]].batch else 1e3  # the op chains in microseconds per call
         suffix = " us" if unit != 1 else ""
         lines.append(f"| {r['title']} | {target} | {r['tensorlib_ms'] * unit:.2f}{suffix} | "
                      f"{r['torch_ms'] * unit:.2f}{suffix} | **{r['ratio']:.2f}x** | "
