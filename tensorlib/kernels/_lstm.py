@@ -20,21 +20,38 @@ def gate_order(hidden: int):
                            xp.arange(2 * hidden, 3 * hidden)])
 
 
+def _reordered_into(dst, src, hidden: int) -> None:
+    """``dst[...] = src[gate_order(hidden)] * (0.5 for the sigmoid rows i, f, o; 1 for g)`` by slices, halving on
+    the way: no fancy-indexed gather, temporary or extra pass. Halving is exact, so the bits are the same."""
+    h2, h3 = 2 * hidden, 3 * hidden
+    xp.multiply(src[:h2], 0.5, out=dst[:h2])
+    xp.multiply(src[h3:], 0.5, out=dst[h2:h3])
+    dst[h3:] = src[h2:h3]
+
+
+def _steps_with_gradient(dout) -> list:
+    """Per time step of ``dout (T, N, P)``, whether any entry is non-zero (a -0.0 counts: adding it changes
+    nothing). Read as unsigned bits and reduced in memory order (a batch_first gradient is a transposed view,
+    which NumPy's reductions walk slowly): 100 -> ~30 us for 64 x 50 x 128."""
+    bits = dout.view(xp.dtype(f"u{dout.itemsize}"))
+    axes = sorted(range(3), key=lambda a: -abs(bits.strides[a]))
+    reduced = tuple(i for i, a in enumerate(axes) if a != 0)
+    return (bits.transpose(axes).max(axis=reduced, initial=0) != 0).tolist()
+
+
 def forward(seq, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
     """Run the layer-direction ``seq`` (a ``RecurrentSequence``); returns its output ``(T, N, P)`` and stores
     what backward needs on ``seq``."""
     steps, batch, features = x.shape
     hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
     dtype, proj = x.dtype, w_hr is not None
-    order = gate_order(hidden)
     width = out_size + features + (b_ih is not None)
-    w = xp.empty((4 * hidden, width), dtype)
-    w[:, :out_size] = w_hh[order]
-    w[:, out_size:out_size + features] = w_ih[order]
-    if b_ih is not None:
-        w[:, -1] = (b_ih + b_hh)[order]
     # sigmoid(u) = 0.5 tanh(u/2) + 0.5: with the sigmoid gates' rows halved one tanh serves all four gates
-    w[:3 * hidden] *= 0.5
+    w = xp.empty((4 * hidden, width), dtype)
+    _reordered_into(w[:, :out_size], w_hh, hidden)
+    _reordered_into(w[:, out_size:out_size + features], w_ih, hidden)
+    if b_ih is not None:
+        _reordered_into(w[:, -1], b_ih + b_hh, hidden)
     run = Steps(seq, batch)
     hx_buffer, hx = run.input_columns(x, h0, out_size, b_ih is not None)
     gates = run.blocks(4 * hidden, dtype)[1]  # tanh of every gate's (halved) pre-activation
@@ -83,7 +100,7 @@ def forward(seq, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
         h_n[:, :run.widths[-1]], c_n[:, :run.widths[-1]] = hx[steps][:out_size], cs[-1]
     else:
         h_n[...], c_n[...] = (0.0 if h0 is None else h0t), (0.0 if c0 is None else c0t)
-    seq.lstm_saved = (run, hx_buffer, hx, c_reads, gates, sigmoids, tanh_c, hm, features)
+    seq.lstm_saved = (run, w, hx_buffer, hx, c_reads, gates, sigmoids, tanh_c, hm, features)
     seq.box.states = {"h": h_n.T.copy(), "c": c_n.T.copy()}
     return run.outputs(hx_buffer, padded, out_size, hx[0].shape[0])
 
@@ -91,7 +108,7 @@ def forward(seq, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
 def backward(seq, dout, dh, dc):
     """Gradients ``(dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr)`` of ``seq``'s LSTM forward; ``dout``
     ``(T, N, P)`` or None, ``dh`` ``(N, P)`` and ``dc`` ``(N, H)`` the final states' gradients."""
-    run, hx_buffer, hx, c_reads, gates, sigmoids, tanh_c, hm, features = seq.lstm_saved
+    run, w, hx_buffer, hx, c_reads, gates, sigmoids, tanh_c, hm, features = seq.lstm_saved
     steps, batch, hidden, out_size = seq.layout
     dtype, proj = dh.dtype, hm is not None
     need = seq.needs_input_grad
@@ -102,13 +119,13 @@ def backward(seq, dout, dh, dc):
     # 0.25 (1 - tanh(u/2)^2)); the 0.25 rides on the sigmoid columns of [W_hh | W_ih]^T and rows of dW
     scale = xp.ones((4 * hidden, 1), dtype)
     scale[:3 * hidden] = 0.25
-    w_t = xp.empty((rows, 4 * hidden), dtype)  # [W_hh | W_ih]^T in gate order (i, f, o, g), times scale
-    w_t[:out_size] = (seq.w_hh[order] * scale).T
-    if need[0]:
-        w_t[out_size:] = (seq.w_ih[order] * scale).T
+    # [W_hh | W_ih]^T in gate order (i, f, o, g), times scale, from the forward's (sigmoid rows already halved)
+    w_t = xp.empty((rows, 4 * hidden), dtype)
+    xp.multiply(w[:3 * hidden, :rows].T, 0.5, out=w_t[:, :3 * hidden])
+    w_t[:, 3 * hidden:] = w[3 * hidden:, :rows].T
     dh_final, dc_final = dh.T, dc.T
     # skip the steps that get no output gradient (a loss on the last step only is the common case)
-    live = None if dout is None else xp.any(dout != 0, axis=(1, 2)).tolist()
+    live = None if dout is None else _steps_with_gradient(dout)
     dgates_buffer, dgates = run.blocks(4 * hidden, dtype)
     back_buffer, back = run.blocks(rows, dtype)  # per step: [gradient of the state read; dx_t]
     dh_steps = run.blocks(out_size, dtype) if proj else None  # (buffer, blocks): dh at each step's output
