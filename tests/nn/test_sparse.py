@@ -245,3 +245,31 @@ def test_stable_order_equals_stable_argsort(num_rows):
     expected = np.argsort(indices, kind="stable")
     np.testing.assert_array_equal(order, expected)
     np.testing.assert_array_equal(ordered, indices[expected])
+
+
+@pytest.mark.parametrize("axes", [(2, 0, 1), (0, 2, 1), (1, 0, 2), (0, 1, 2)])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_embedding_gradient_rows_from_strided_layouts(axes, reverse):
+    """The backward's rows of a non-contiguous gradient (a batch_first LSTM's input gradient is (features,
+    batch) blocks per step, copied block by block) are exactly those of a plain copy, whatever the layout."""
+    from tensorlib.kernels.embedding import _contiguous_rows
+
+    blocks = RNG.standard_normal((50, 80, 64)).astype(np.float32)[:, 16:]  # (steps, features, batch)
+    g = (blocks[::-1] if reverse else blocks).transpose(axes)
+    rows = _contiguous_rows(g, g.shape[-1])
+    assert rows.flags.c_contiguous
+    np.testing.assert_array_equal(rows, np.ascontiguousarray(g).reshape(-1, g.shape[-1]))
+
+
+def test_embedding_backward_of_a_transposed_gradient_equals_a_contiguous_one():
+    """Embedding fed through a permuted (non-contiguous) gradient: same weight gradient as a contiguous one."""
+    indices = tl.tensor(RNG.integers(0, 300, (64, 50)))
+    weights = RNG.standard_normal((300, 64)).astype(np.float32)
+    upstream = RNG.standard_normal((50, 64, 64)).astype(np.float32)  # (steps, features, batch)
+    grads = []
+    for contiguous in (True, False):
+        emb = nn.Embedding.from_pretrained(tl.tensor(weights), freeze=False)
+        g = upstream.transpose(2, 0, 1)  # (batch, steps, features), last axis strided
+        emb(indices).backward(tl.tensor(np.ascontiguousarray(g)) if contiguous else tl.from_numpy(g))
+        grads.append(emb.weight.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
