@@ -165,37 +165,22 @@ def table(rows: list) -> str:
 def plot(rows: list, path: str) -> None:
     """One bar per workload, tensorlib's step over PyTorch's: the products alone (dark) then the rest (light);
     the target as a black tick, PyTorch's step (1x) as a grey line; PNG."""
-    from PIL import Image, ImageDraw, ImageFont
+    from _ratio_chart import RatioChart
 
-    from tensorlib._atomic import atomic_write
-
-    try:
-        font = ImageFont.load_default(size=14)
-    except TypeError:  # Pillow < 10.1
-        font = ImageFont.load_default()
-    label_width, bar_width, row, top = 330, 560, 34, 44
     high = max(2.0, max(r["ratio"] for r in rows) * 1.1)
-    scale = bar_width / high
-    image = Image.new("RGB", (label_width + bar_width + 90, top + row * len(rows) + 40), "white")
-    draw = ImageDraw.Draw(image)
-    draw.text((10, 10), "tensorlib step / PyTorch step: matrix products alone (dark) + everything else (light); "
-              "black tick: issue #18's target", fill="black", font=font)
-    x0 = label_width
-    for tick in [t / 2 for t in range(int(high * 2) + 1)]:
-        x = x0 + tick * scale
-        draw.line([(x, top - 5), (x, top + row * len(rows))], fill=(150, 150, 150) if tick == 1 else (225, 225, 225))
-        draw.text((x - 10, top + row * len(rows) + 5), f"{tick:g}x", fill="black", font=font)
+    chart = RatioChart("tensorlib step / PyTorch step: matrix products alone (dark) + everything else (light); "
+                       "black tick: issue #18's target", len(rows), high, row_height=34, top=44, right_margin=90,
+                       mark_one=True)
+    draw, bottom = chart.draw, chart.row_height - 6
     for i, r in enumerate(rows):
-        y = top + i * row
-        floor = r["numpy_products_ms"] / r["torch_ms"]
-        draw.text((10, y + 9), r["title"], fill="black", font=font)
-        draw.rectangle([x0, y + 6, x0 + floor * scale, y + row - 6], fill=(50, 90, 160))
-        draw.rectangle([x0 + floor * scale, y + 6, x0 + r["ratio"] * scale, y + row - 6], fill=(160, 190, 230))
-        target = x0 + r["target"] * scale
-        draw.line([(target, y + 2), (target, y + row - 2)], fill="black", width=3)
-        draw.text((x0 + r["ratio"] * scale + 6, y + 9), f"{r['ratio']:.2f}x", fill="black", font=font)
-    with atomic_write(path) as stream:
-        image.save(stream, format="PNG")
+        y, floor = chart.y(i), r["numpy_products_ms"] / r["torch_ms"]
+        chart.text(10, i, r["title"])
+        draw.rectangle([chart.x(0), y + 6, chart.x(floor), y + bottom], fill=(50, 90, 160))
+        draw.rectangle([chart.x(floor), y + 6, chart.x(r["ratio"]), y + bottom], fill=(160, 190, 230))
+        target = chart.x(r["target"])
+        draw.line([(target, y + 2), (target, y + chart.row_height - 2)], fill="black", width=3)
+        chart.text(chart.x(r["ratio"]) + 6, i, f"{r['ratio']:.2f}x")
+    chart.save(path)
 
 
 def main() -> None:

@@ -161,41 +161,24 @@ def table(results: list) -> str:
 
 def plot(results: list, path: str) -> None:
     """Horizontal bars of the ratios (per-round spread as a whisker), each target as a black tick; PNG."""
-    from PIL import Image, ImageDraw, ImageFont
+    from _ratio_chart import RatioChart
 
-    from tensorlib._atomic import atomic_write
-
-    try:
-        font = ImageFont.load_default(size=14)
-    except TypeError:  # Pillow < 10.1
-        font = ImageFont.load_default()
-    label_width, bar_width, row, top = 330, 560, 30, 40
     high = max(2.0, max(max(r["round_ratios"]) for r in results) * 1.05)
-    scale = bar_width / high
-    image = Image.new("RGB", (label_width + bar_width + 120, top + row * len(results) + 40), "white")
-    draw = ImageDraw.Draw(image)
-    draw.text((10, 10), "tensorlib time / PyTorch time, median of interleaved rounds (lower is better); "
-              "whisker: per-round range, black tick: target", fill="black", font=font)
-    x0 = label_width
-    for tick in [t / 2 for t in range(int(high * 2) + 1)]:
-        x = x0 + tick * scale
-        draw.line([(x, top - 5), (x, top + row * len(results))], fill=(225, 225, 225))
-        draw.text((x - 10, top + row * len(results) + 5), f"{tick:g}x", fill="black", font=font)
+    chart = RatioChart("tensorlib time / PyTorch time, median of interleaved rounds (lower is better); "
+                       "whisker: per-round range, black tick: target", len(results), high)
+    draw, half = chart.draw, chart.row_height // 2
     for i, r in enumerate(results):
-        y = top + i * row
-        met = _met(r)
+        y, met = chart.y(i), _met(r)
         colour = (150, 150, 150) if met == "(reported)" else (60, 160, 80) if met == "yes" else (210, 70, 60)
-        draw.text((10, y + 7), r["title"], fill="black", font=font)
-        draw.rectangle([x0, y + 6, x0 + r["ratio"] * scale, y + row - 6], fill=colour)
+        chart.text(10, i, r["title"])
+        draw.rectangle([chart.x(0), y + 6, chart.x(r["ratio"]), y + chart.row_height - 6], fill=colour)
         low, high_ratio = min(r["round_ratios"]), max(r["round_ratios"])
-        draw.line([(x0 + low * scale, y + row // 2), (x0 + high_ratio * scale, y + row // 2)], fill="black")
+        draw.line([(chart.x(low), y + half), (chart.x(high_ratio), y + half)], fill="black")
         if r["target"] is not None:
-            tx = x0 + r["target"] * scale
-            draw.line([(tx, y + 2), (tx, y + row - 2)], fill="black", width=3)
-        draw.text((x0 + max(r["ratio"], high_ratio) * scale + 6, y + 7), f"{r['ratio']:.2f}x", fill="black",
-                  font=font)
-    with atomic_write(path) as stream:
-        image.save(stream, format="PNG")
+            tx = chart.x(r["target"])
+            draw.line([(tx, y + 2), (tx, y + chart.row_height - 2)], fill="black", width=3)
+        chart.text(chart.x(max(r["ratio"], high_ratio)) + 6, i, f"{r['ratio']:.2f}x")
+    chart.save(path)
 
 
 def main() -> None:
