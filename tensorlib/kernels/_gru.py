@@ -10,7 +10,7 @@ the gates need, still one GEMM a step instead of a GEMM, an input projection and
 from __future__ import annotations
 
 from .._backend import xp
-from ._feature_major import Scratch, Steps
+from ._feature_major import Scratch, Steps, steps_with_gradient
 
 __all__ = ["forward", "backward"]
 
@@ -96,7 +96,7 @@ def backward(seq, dout, dh):
     w_t = (_step_weights(seq.w_ih, seq.w_hh, None, None)[:, :rows] * scale).T.copy()
     dh_final = dh.T
     # skip the steps that get no output gradient (a loss on the last step only is the common case)
-    live = None if dout is None else xp.any(dout != 0, axis=(1, 2)).tolist()
+    live = None if dout is None else steps_with_gradient(dout)
     dgates_buffer, dgates = run.blocks(4 * hidden, dtype)  # r, z, n_h, n_x
     back_buffer, back = run.blocks(rows, dtype)  # per step: [gradient of the state read; dx_t]
     dh0 = xp.zeros((hidden, batch), dtype)

@@ -98,20 +98,20 @@ def test_output_gradient_at_some_steps_only(kind, lengths):
 
 @pytest.mark.parametrize("axes", [(0, 1, 2), (1, 0, 2), (2, 1, 0)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_lstm_finds_the_steps_with_an_output_gradient_in_any_layout(axes, dtype):
-    """The steps the LSTM backward adds an output gradient at: those with any non-zero entry (a -0.0 may count:
+def test_recurrent_kernels_find_the_steps_with_an_output_gradient_in_any_layout(axes, dtype):
+    """The steps the LSTM and GRU backward add an output gradient at: those with any non-zero entry (a -0.0 may count:
     adding it changes nothing), read from any memory layout, empty batches included."""
-    from tensorlib.kernels._lstm import _steps_with_gradient
+    from tensorlib.kernels._feature_major import steps_with_gradient
 
     rng = np.random.default_rng(1)
     dout = np.zeros((7, 5, 4), dtype)
     dout[[1, 4, 6], rng.integers(0, 5, 3), rng.integers(0, 4, 3)] = [2.0, -1e-30, 3.5]
     dout[2, 0, 0] = -0.0
     view = np.ascontiguousarray(dout.transpose(axes)).transpose(np.argsort(axes))  # dout's values, other memory
-    found = _steps_with_gradient(view)
+    found = steps_with_gradient(view)
     assert [found[t] for t in (0, 1, 3, 4, 5, 6)] == [False, True, False, True, False, True]
-    assert _steps_with_gradient(view[::-1]) == found[::-1]
-    assert _steps_with_gradient(np.zeros((3, 0, 4), dtype)) == [False] * 3
+    assert steps_with_gradient(view[::-1]) == found[::-1]
+    assert steps_with_gradient(np.zeros((3, 0, 4), dtype)) == [False] * 3
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
