@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .._backend import xp
 
-__all__ = ["Steps", "Scratch", "steps_with_gradient"]
+__all__ = ["Steps", "Scratch", "steps_with_gradient", "transposed_step_weights"]
 
 
 class Steps:
@@ -135,3 +135,15 @@ def steps_with_gradient(dout) -> list:
     axes = sorted(range(3), key=lambda a: -abs(bits.strides[a]))
     reduced = tuple(i for i, a in enumerate(axes) if a != 0)
     return (bits.transpose(axes).max(axis=reduced, initial=0) != 0).tolist()
+
+
+def transposed_step_weights(w, rows: int, sigmoid_rows: int):
+    """``(rows, G*H)``: the first ``rows`` columns of the forward's step matrix ``w`` (``[W_h | W_i | b]``, its
+    first ``sigmoid_rows`` rows, the sigmoid gates', already halved) transposed for the backward's per-step GEMM,
+    those rows halved once more: the backward takes a sigmoid gate's derivative as 1 - tanh^2 of its stored tanh,
+    4x the true one (d/du of 0.5 tanh(u/2) + 0.5 is 0.25 (1 - tanh(u/2)^2)). Halving is exact: the same bits as
+    scaling the layer's weights by 0.25."""
+    w_t = xp.empty((rows, w.shape[0]), w.dtype)
+    xp.multiply(w[:sigmoid_rows, :rows].T, 0.5, out=w_t[:, :sigmoid_rows])
+    w_t[:, sigmoid_rows:] = w[sigmoid_rows:, :rows].T
+    return w_t

@@ -10,7 +10,7 @@ the gates need, still one GEMM a step instead of a GEMM, an input projection and
 from __future__ import annotations
 
 from .._backend import xp
-from ._feature_major import Scratch, Steps, steps_with_gradient
+from ._feature_major import Scratch, Steps, steps_with_gradient, transposed_step_weights
 
 __all__ = ["forward", "backward"]
 
@@ -75,7 +75,7 @@ def forward(seq, x, h0, w_ih, w_hh, b_ih, b_hh):
         h_n[:, :run.widths[-1]] = hx[steps][:hidden]
     else:
         h_n[...] = 0.0 if h0 is None else h0t
-    seq.gru_saved = (run, hx_buffer, hx, gates, sigmoids, cand, features)
+    seq.gru_saved = (run, w, hx_buffer, hx, gates, sigmoids, cand, features)
     seq.box.states = {"h": h_n.T.copy(), "c": None}
     return run.outputs(hx_buffer, padded, hidden, hx[0].shape[0])
 
@@ -83,7 +83,7 @@ def forward(seq, x, h0, w_ih, w_hh, b_ih, b_hh):
 def backward(seq, dout, dh):
     """Gradients ``(dx, dh0, None, dw_ih, dw_hh, db_ih, db_hh, None)`` of ``seq``'s GRU forward; ``dout``
     ``(T, N, H)`` or None, ``dh`` ``(N, H)`` the final state's gradient."""
-    run, hx_buffer, hx, gates, sigmoids, cand, features = seq.gru_saved
+    run, w, hx_buffer, hx, gates, sigmoids, cand, features = seq.gru_saved
     steps, batch, hidden = seq.layout[:3]
     dtype = dh.dtype
     need = seq.needs_input_grad
@@ -93,7 +93,7 @@ def backward(seq, dout, dh):
     # pre-activations (see _lstm.py); the 0.25 rides on their columns of the transposed weights and rows of dW
     scale = xp.ones((4 * hidden, 1), dtype)
     scale[:h2] = 0.25
-    w_t = (_step_weights(seq.w_ih, seq.w_hh, None, None)[:, :rows] * scale).T.copy()
+    w_t = transposed_step_weights(w, rows, h2)  # from the forward's matrix, not rebuilt
     dh_final = dh.T
     # skip the steps that get no output gradient (a loss on the last step only is the common case)
     live = None if dout is None else steps_with_gradient(dout)

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from .._backend import xp
-from ._feature_major import Scratch, Steps, steps_with_gradient
+from ._feature_major import Scratch, Steps, steps_with_gradient, transposed_step_weights
 
 __all__ = ["gate_order", "forward", "backward"]
 
@@ -109,10 +109,7 @@ def backward(seq, dout, dh, dc):
     # 0.25 (1 - tanh(u/2)^2)); the 0.25 rides on the sigmoid columns of [W_hh | W_ih]^T and rows of dW
     scale = xp.ones((4 * hidden, 1), dtype)
     scale[:3 * hidden] = 0.25
-    # [W_hh | W_ih]^T in gate order (i, f, o, g), times scale, from the forward's (sigmoid rows already halved)
-    w_t = xp.empty((rows, 4 * hidden), dtype)
-    xp.multiply(w[:3 * hidden, :rows].T, 0.5, out=w_t[:, :3 * hidden])
-    w_t[:, 3 * hidden:] = w[3 * hidden:, :rows].T
+    w_t = transposed_step_weights(w, rows, 3 * hidden)  # [W_hh | W_ih]^T in gate order (i, f, o, g), times scale
     dh_final, dc_final = dh.T, dc.T
     # skip the steps that get no output gradient (a loss on the last step only is the common case)
     live = None if dout is None else steps_with_gradient(dout)
