@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from collections import Counter
+from functools import partial
 
 from _isolated import Isolated
+from inference import median_seconds
 
 # (cin, cout, kernel, stride, padding, input size): the convolutions of cnn_training.py's models
 _LENET_CONVS = [(1, 6, 5, 1, 2, 28), (6, 16, 5, 1, 0, 14)]
@@ -96,16 +96,6 @@ def products(name: str) -> list:
     raise ValueError(f"no product list for workload {name!r}")
 
 
-def _median_seconds(multiply, operands: tuple, repeats: int) -> float:
-    multiply(*operands)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        multiply(*operands)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 class _ProductTimes:
     """Seconds of each distinct product of ``names``' workloads in one library (built in its own process):
     ``info`` maps workload -> summed seconds of its products, each at its faster orientation."""
@@ -138,8 +128,8 @@ class _ProductTimes:
         seconds = {}
         for shape in sorted({shape for name in names for forms in products(name) for shape in forms}):
             straight, transposed = pair(*shape)
-            seconds[shape] = min(_median_seconds(multiply, straight, repeats),
-                                 _median_seconds(multiply, transposed, repeats))
+            seconds[shape] = min(median_seconds(partial(multiply, *operands), 0.0, repeats)
+                                 for operands in (straight, transposed))
         self.info = {name: sum(min(seconds[shape] for shape in forms) * count
                                for forms, count in Counter(products(name)).items()) for name in names}
 
